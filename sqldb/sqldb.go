@@ -1,0 +1,270 @@
+// Package sqldb opens kurir's relational store — SQLite (embedded, pure Go) or
+// PostgreSQL — from one URL, applies the schema migrations that each capability
+// package embeds, and runs transactions. The same SQL runs on both engines:
+// queries use $1-style placeholders, which both accept, and migrations are
+// written once (see Migrations for the two words the engines spell differently).
+//
+// On SQLite all writes go through a single connection, so concurrent requests
+// queue in Go instead of failing with "database is locked"; reads use a separate
+// pool of read-only connections, which WAL mode lets run beside the writer.
+// PostgreSQL takes concurrent writers and uses one pool for both.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Engine names a database engine.
+type Engine string
+
+// The engines kurir runs on.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// DB is an open database. It is safe for concurrent use; Close it once, after
+// every user has stopped.
+type DB struct {
+	engine Engine
+	write  *sql.DB // SQLite: exactly one connection. PostgreSQL: same pool as read.
+	read   *sql.DB
+	log    *slog.Logger
+}
+
+// Querier runs queries. *sql.DB, *sql.Tx and *Tx satisfy it, so SQL helpers
+// can run inside or outside a transaction.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Open connects to the database named by rawURL:
+//
+//	sqlite:PATH            a SQLite file (created if missing), e.g. sqlite:kurir-data/kurir.db
+//	postgres://...         PostgreSQL (also postgresql://), any libpq-style URL pgx accepts
+//
+// Open checks the connection before returning. It does not apply migrations;
+// call Migrate.
+func Open(ctx context.Context, rawURL string, log *slog.Logger) (*DB, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var db *DB
+	var err error
+	switch {
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		db, err = openSQLite(strings.TrimPrefix(rawURL, "sqlite:"), log)
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		db, err = openPostgres(rawURL, log)
+	default:
+		return nil, fmt.Errorf("database URL %q: want sqlite:PATH or postgres://...", redact(rawURL))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s database %s: %w", db.engine, redact(rawURL), err)
+	}
+	return db, nil
+}
+
+func openSQLite(path string, log *slog.Logger) (*DB, error) {
+	path = strings.TrimPrefix(path, "//")
+	if path == "" {
+		return nil, errors.New("database URL sqlite: needs a file path, e.g. sqlite:kurir-data/kurir.db")
+	}
+	// FULL synchronous: a commit is on disk before the caller is told it happened,
+	// so nothing acknowledged is lost even on power failure.
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	write, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	// Create the file and switch it to WAL before readers open it read-only.
+	if err := write.Ping(); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	return &DB{engine: SQLite, write: write, read: read, log: log}, nil
+}
+
+func openPostgres(rawURL string, log *slog.Logger) (*DB, error) {
+	pool, err := sql.Open("pgx", rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("open PostgreSQL %s: %w", redact(rawURL), err)
+	}
+	pool.SetMaxOpenConns(max(8, 4*runtime.GOMAXPROCS(0)))
+	pool.SetMaxIdleConns(max(8, 4*runtime.GOMAXPROCS(0)))
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{engine: Postgres, write: pool, read: pool, log: log}, nil
+}
+
+// redact hides a password in a database URL so it can be logged.
+func redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.User == nil {
+		return rawURL
+	}
+	return u.Redacted()
+}
+
+// Engine reports which engine db runs on.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return err
+	}
+	return db.read.PingContext(ctx)
+}
+
+// Close closes every connection. Transactions in progress fail.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Read returns a Querier for reads outside a transaction. On SQLite its
+// connections are read-only; a write through it fails.
+func (db *DB) Read() Querier { return db.read }
+
+// Tx is a read-write transaction. It is not safe for concurrent use.
+type Tx struct {
+	*sql.Tx
+	engine Engine
+}
+
+// Engine reports which engine the transaction runs on, for the rare query that
+// must be spelled per engine.
+func (tx *Tx) Engine() Engine { return tx.engine }
+
+// WriteTx runs fn in a read-write transaction and commits it if fn returns
+// nil; otherwise it rolls back and returns fn's error. On PostgreSQL a
+// serialization failure or deadlock retries fn (up to three attempts), so fn
+// must have no effect outside the transaction. On SQLite transactions run one
+// at a time.
+func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
+	const attempts = 3
+	var err error
+	for i := range attempts {
+		err = db.writeTxOnce(ctx, fn)
+		if err == nil || !retryable(err) || i == attempts-1 {
+			return err
+		}
+		db.log.Debug("retrying transaction", "attempt", i+1, "err", err)
+	}
+	return err
+}
+
+func (db *DB) writeTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	stx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	tx := &Tx{Tx: stx, engine: db.engine}
+	defer func() {
+		if p := recover(); p != nil {
+			stx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			stx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = stx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// ReadTx runs fn in a read-only transaction, so that several queries see one
+// consistent snapshot.
+func (db *DB) ReadTx(ctx context.Context, fn func(tx *Tx) error) error {
+	stx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read transaction: %w", err)
+	}
+	defer stx.Rollback()
+	return fn(&Tx{Tx: stx, engine: db.engine})
+}
+
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	return false
+}
+
+// IsUniqueViolation reports whether err is a unique or primary-key constraint
+// failure on either engine.
+func IsUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		c := sqErr.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// Micros converts t to the storage form of every timestamp: Unix microseconds
+// in a BIGINT column, which both engines store and compare identically.
+func Micros(t time.Time) int64 { return t.UnixMicro() }
+
+// FromMicros converts a stored timestamp back to a time in UTC.
+func FromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// NullMicros converts t to a nullable timestamp: NULL for the zero time.
+func NullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+// FromNullMicros converts a nullable stored timestamp back: the zero time for NULL.
+func FromNullMicros(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return FromMicros(n.Int64)
+}
