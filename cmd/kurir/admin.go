@@ -1,0 +1,407 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"kurir"
+	"kurir/account"
+)
+
+const adminHelp = `Usage: kurir admin <area> <command> [flags] [arguments]
+
+Operator tasks, run against the same database as the server (it may be
+running). Areas:
+
+  user create [--role ROLE] [--display-name NAME] [--email E] [--phone P] USERNAME
+                                 create an account; the password is asked for
+                                 (or read from standard input, or generated)
+  user list                      list accounts
+  user show USERNAME             show one account
+  user role USERNAME ROLE        set the role: user, triage, moderator, legal, admin
+  user suspend USERNAME --for DURATION|--until TIME --reason TEXT
+                                 stop an account from acting for a while
+  user ban USERNAME --reason TEXT
+                                 stop an account from acting until reinstated
+  user reinstate USERNAME        lift a suspension or ban
+
+Run "kurir admin user <command> --help" for a command's flags.
+`
+
+func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) == 0 {
+			fmt.Fprint(stderr, adminHelp)
+			return usagef("admin: name an area, e.g. kurir admin user list")
+		}
+		fmt.Fprint(stdout, adminHelp)
+		return nil
+	}
+	if args[0] != "user" {
+		fmt.Fprint(stderr, adminHelp)
+		return usagef("admin: unknown area %q", args[0])
+	}
+	if len(args) < 2 || args[1] == "-h" || args[1] == "--help" {
+		fmt.Fprint(stdout, adminHelp)
+		if len(args) < 2 {
+			return usagef("admin user: name a command, e.g. kurir admin user list")
+		}
+		return nil
+	}
+	cmd, rest := args[1], args[2:]
+	a := &adminCmd{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	switch cmd {
+	case "create":
+		return a.userCreate(ctx, rest)
+	case "list":
+		return a.userList(ctx, rest)
+	case "show":
+		return a.userShow(ctx, rest)
+	case "role":
+		return a.userRole(ctx, rest)
+	case "suspend":
+		return a.userSuspend(ctx, rest)
+	case "ban":
+		return a.userBan(ctx, rest)
+	case "reinstate":
+		return a.userReinstate(ctx, rest)
+	default:
+		fmt.Fprint(stderr, adminHelp)
+		return usagef("admin user: unknown command %q", cmd)
+	}
+}
+
+type adminCmd struct {
+	getenv         func(string) string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	common
+	argon account.Argon2Params
+}
+
+// setup parses flags (after the caller added its own), checks the number of
+// positional arguments and opens the account service.
+func (a *adminCmd) setup(ctx context.Context, name, help string, args []string, nargs int, extra func(envFlags)) (*account.Service, func(), []string, error) {
+	fs, e := newFlagSet("admin user "+name, help, a.getenv, a.stdout, a.stderr)
+	a.common.register(e)
+	registerArgon(e, &a.argon)
+	if extra != nil {
+		extra(e)
+	}
+	if err := parse(fs, interspersed(fs, args), a.stdout); err != nil {
+		return nil, nil, nil, err
+	}
+	if fs.NArg() != nargs {
+		fs.Usage()
+		return nil, nil, nil, usagef("admin user %s: want %d argument(s), got %d", name, nargs, fs.NArg())
+	}
+	log, err := a.logger(a.stderr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	db, err := a.openDB(ctx, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	svc := account.NewService(db, kurir.SystemClock{}, log, account.Config{Argon2: a.argon})
+	return svc, func() { db.Close() }, fs.Args(), nil
+}
+
+// interspersed moves positional arguments after the flags, so that
+// "user create alice --role admin" works as a person would type it.
+func interspersed(fs *flag.FlagSet, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if len(arg) < 2 || arg[0] != '-' {
+			pos = append(pos, arg)
+			continue
+		}
+		flags = append(flags, arg)
+		name := strings.TrimLeft(arg, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue // parse reports it
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return append(append(flags, "--"), pos...)
+}
+
+const userCreateHelp = `Usage: kurir admin user create [flags] USERNAME
+
+Creates an account. The password is read from the terminal (asked twice,
+not shown), or as the first line of standard input when it is not a
+terminal. With empty standard input a strong password is generated and
+printed once.
+
+Example: kurir admin user create --role admin alice
+`
+
+func (a *adminCmd) userCreate(ctx context.Context, args []string) error {
+	var role, display, email, phone string
+	svc, done, pos, err := a.setup(ctx, "create", userCreateHelp, args, 1, func(e envFlags) {
+		e.fs.StringVar(&role, "role", "user", "role: user, triage, moderator, legal or admin")
+		e.fs.StringVar(&display, "display-name", "", "name shown to others (default: the username)")
+		e.fs.StringVar(&email, "email", "", "e-mail address, for account recovery")
+		e.fs.StringVar(&phone, "phone", "", "phone number with country code, e.g. +62 812 3456 7890")
+	})
+	if err != nil {
+		return err
+	}
+	defer done()
+	password, generated, err := a.readPassword()
+	if err != nil {
+		return err
+	}
+	u, err := svc.Register(ctx, account.RegisterParams{
+		Username: pos[0], Password: password, DisplayName: display, Email: email, Phone: phone, Role: kurir.Role(role),
+	})
+	if err != nil {
+		return clientError(err)
+	}
+	fmt.Fprintf(a.stdout, "created user %s (id %d, role %s)\n", u.Username, u.ID, u.Role)
+	if generated {
+		fmt.Fprintf(a.stdout, "password: %s\n(shown only now: keep it somewhere safe)\n", password)
+	}
+	return nil
+}
+
+// readPassword asks for the new account's password as the help text says.
+func (a *adminCmd) readPassword() (password string, generated bool, err error) {
+	if f, ok := a.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(a.stderr, "Password: ")
+		p1, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(a.stderr)
+		if err != nil {
+			return "", false, fmt.Errorf("read password: %w", err)
+		}
+		fmt.Fprint(a.stderr, "Password again: ")
+		p2, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(a.stderr)
+		if err != nil {
+			return "", false, fmt.Errorf("read password: %w", err)
+		}
+		if string(p1) != string(p2) {
+			return "", false, errors.New("the two passwords differ")
+		}
+		return string(p1), false, nil
+	}
+	line, err := bufio.NewReader(a.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", false, fmt.Errorf("read password from standard input: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return rand.Text(), true, nil
+	}
+	return line, false, nil
+}
+
+// clientError turns a service error into the message a person at the
+// terminal needs: the client-safe text, without internal wrapping.
+func clientError(err error) error {
+	var e *kurir.Error
+	if errors.As(err, &e) && e.Code != kurir.EInternal {
+		return errors.New(e.Message)
+	}
+	return err
+}
+
+func (a *adminCmd) userList(ctx context.Context, args []string) error {
+	svc, done, _, err := a.setup(ctx, "list", "Usage: kurir admin user list [flags]\n\nLists every account.\n", args, 0, nil)
+	if err != nil {
+		return err
+	}
+	defer done()
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tUSERNAME\tROLE\tSTATE\tCREATED")
+	var after kurir.UserID
+	for {
+		users, err := svc.Users(ctx, after, 500)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", u.ID, orDash(u.Username), u.Role, describeState(u), u.CreatedAt.Format(time.DateOnly))
+			after = u.ID
+		}
+		if len(users) < 500 {
+			break
+		}
+	}
+	return tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func describeState(u account.User) string {
+	switch {
+	case u.State == account.StateSuspended && time.Now().Before(u.SuspendedUntil):
+		return "suspended until " + u.SuspendedUntil.Format(time.RFC3339)
+	case u.State == account.StateSuspended:
+		return "active (suspension ended)"
+	case !u.DeletionScheduledAt.IsZero() && u.State != account.StateDeleted:
+		return string(u.State) + ", deletion scheduled " + u.DeletionScheduledAt.Format(time.RFC3339)
+	default:
+		return string(u.State)
+	}
+}
+
+func (a *adminCmd) find(ctx context.Context, svc *account.Service, name string) (account.User, error) {
+	u, err := svc.UserByUsername(ctx, name)
+	if kurir.ErrorCode(err) == kurir.ENotFound {
+		return u, fmt.Errorf("no user named %q", name)
+	}
+	return u, err
+}
+
+func (a *adminCmd) userShow(ctx context.Context, args []string) error {
+	svc, done, pos, err := a.setup(ctx, "show", "Usage: kurir admin user show [flags] USERNAME\n\nShows one account.\n", args, 1, nil)
+	if err != nil {
+		return err
+	}
+	defer done()
+	u, err := a.find(ctx, svc, pos[0])
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "id\t%d\nusername\t%s\ndisplay name\t%s\nrole\t%s\nstate\t%s\n", u.ID, u.Username, u.DisplayName, u.Role, describeState(u))
+	if u.StateReason != "" {
+		fmt.Fprintf(tw, "reason\t%s\n", u.StateReason)
+	}
+	fmt.Fprintf(tw, "email\t%s\nphone\t%s\ncreated\t%s\n", orDash(u.Email), orDash(u.Phone), u.CreatedAt.Format(time.RFC3339))
+	return tw.Flush()
+}
+
+func (a *adminCmd) userRole(ctx context.Context, args []string) error {
+	svc, done, pos, err := a.setup(ctx, "role", "Usage: kurir admin user role [flags] USERNAME ROLE\n\nSets an account's role: user, triage, moderator, legal or admin.\n", args, 2, nil)
+	if err != nil {
+		return err
+	}
+	defer done()
+	u, err := a.find(ctx, svc, pos[0])
+	if err != nil {
+		return err
+	}
+	if err := svc.SetRole(ctx, u.ID, kurir.Role(pos[1])); err != nil {
+		return clientError(err)
+	}
+	fmt.Fprintf(a.stdout, "%s is now %s\n", u.Username, pos[1])
+	return nil
+}
+
+const suspendHelp = `Usage: kurir admin user suspend [flags] USERNAME
+
+Stops an account from logging in or acting until the suspension ends. Its
+owner is told the reason.
+
+Example: kurir admin user suspend mallory --for 72h --reason "Spam in public groups"
+`
+
+func (a *adminCmd) userSuspend(ctx context.Context, args []string) error {
+	var dur time.Duration
+	var until, reason string
+	svc, done, pos, err := a.setup(ctx, "suspend", suspendHelp, args, 1, func(e envFlags) {
+		e.fs.DurationVar(&dur, "for", 0, "how long, e.g. 72h")
+		e.fs.StringVar(&until, "until", "", "when it ends, RFC 3339, e.g. 2026-12-24T00:00:00Z")
+		e.fs.StringVar(&reason, "reason", "", "why, as the account's owner will read it (required)")
+	})
+	if err != nil {
+		return err
+	}
+	defer done()
+	var end time.Time
+	switch {
+	case dur > 0 && until == "":
+		end = time.Now().Add(dur)
+	case dur == 0 && until != "":
+		if end, err = time.Parse(time.RFC3339, until); err != nil {
+			return usagef("--until %q: want a time like 2026-12-24T00:00:00Z", until)
+		}
+	default:
+		return usagef("admin user suspend: give exactly one of --for and --until")
+	}
+	if reason == "" {
+		return usagef("admin user suspend: --reason is required; the account's owner is told it")
+	}
+	u, err := a.find(ctx, svc, pos[0])
+	if err != nil {
+		return err
+	}
+	if err := svc.Suspend(ctx, u.ID, end, reason); err != nil {
+		return clientError(err)
+	}
+	fmt.Fprintf(a.stdout, "%s is suspended until %s\n", u.Username, end.UTC().Format(time.RFC3339))
+	return nil
+}
+
+func (a *adminCmd) userBan(ctx context.Context, args []string) error {
+	var reason string
+	svc, done, pos, err := a.setup(ctx, "ban", "Usage: kurir admin user ban [flags] USERNAME\n\nStops an account from logging in or acting until it is reinstated.\n", args, 1, func(e envFlags) {
+		e.fs.StringVar(&reason, "reason", "", "why, as the account's owner will read it (required)")
+	})
+	if err != nil {
+		return err
+	}
+	defer done()
+	if reason == "" {
+		return usagef("admin user ban: --reason is required; the account's owner is told it")
+	}
+	u, err := a.find(ctx, svc, pos[0])
+	if err != nil {
+		return err
+	}
+	if err := svc.Ban(ctx, u.ID, reason); err != nil {
+		return clientError(err)
+	}
+	fmt.Fprintf(a.stdout, "%s is banned\n", u.Username)
+	return nil
+}
+
+func (a *adminCmd) userReinstate(ctx context.Context, args []string) error {
+	svc, done, pos, err := a.setup(ctx, "reinstate", "Usage: kurir admin user reinstate [flags] USERNAME\n\nLifts a suspension or ban.\n", args, 1, nil)
+	if err != nil {
+		return err
+	}
+	defer done()
+	u, err := a.find(ctx, svc, pos[0])
+	if err != nil {
+		return err
+	}
+	if err := svc.Reinstate(ctx, u.ID); err != nil {
+		return clientError(err)
+	}
+	fmt.Fprintf(a.stdout, "%s is active again\n", u.Username)
+	return nil
+}

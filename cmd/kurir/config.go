@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+
+	"kurir/account"
+	"kurir/sqldb"
+)
+
+// common are the settings every command that touches the database shares.
+type common struct {
+	dataDir   string
+	database  string
+	logLevel  string
+	logFormat string
+}
+
+// envFlags registers flags whose defaults come from KURIR_* variables and
+// describes both in the help.
+type envFlags struct {
+	fs     *flag.FlagSet
+	getenv func(string) string
+}
+
+func (e envFlags) string(p *string, name, env, def, usage string) {
+	if v := e.getenv(env); v != "" {
+		def = v
+	}
+	e.fs.StringVar(p, name, def, usage+" ($"+env+")")
+}
+
+func (c *common) register(e envFlags) {
+	e.string(&c.dataDir, "data-dir", "KURIR_DATA_DIR", "kurir-data", "directory for the database file and uploaded media")
+	e.string(&c.database, "database", "KURIR_DATABASE_URL", "", "database URL: sqlite:PATH or postgres://USER@HOST/DB (default: sqlite:DATA-DIR/kurir.db)")
+	e.string(&c.logLevel, "log-level", "KURIR_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	e.string(&c.logFormat, "log-format", "KURIR_LOG_FORMAT", "text", "log format: text or json")
+}
+
+// newFlagSet returns a flag set that prints help to stdout (when asked for)
+// and errors to stderr.
+func newFlagSet(name, help string, getenv func(string) string, stdout, stderr io.Writer) (*flag.FlagSet, envFlags) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), help)
+		fmt.Fprintln(fs.Output(), "\nFlags:")
+		fs.PrintDefaults()
+	}
+	return fs, envFlags{fs: fs, getenv: getenv}
+}
+
+// parse parses args, turning -h into help on stdout and bad flags into a usageError.
+func parse(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return errHelpShown
+	case err != nil:
+		fs.Usage()
+		return usagef("%s: %v", fs.Name(), err)
+	}
+	return nil
+}
+
+func (c *common) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, usagef("--log-level %q: want debug, info, warn or error", c.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(c.logFormat) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, usagef("--log-format %q: want text or json", c.logFormat)
+	}
+}
+
+// schema is every capability's migrations, in dependency order.
+var schema = []sqldb.Migrations{account.Migrations}
+
+// openDB opens and migrates the database the settings name, creating the data
+// directory for SQLite.
+func (c *common) openDB(ctx context.Context, log *slog.Logger) (*sqldb.DB, error) {
+	url := c.database
+	if url == "" {
+		if err := os.MkdirAll(c.dataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		url = "sqlite:" + filepath.Join(c.dataDir, "kurir.db")
+	}
+	db, err := sqldb.Open(ctx, url, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, schema...); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// version is the module version, or the VCS revision for a development build.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "devel"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return "devel-" + rev
+}

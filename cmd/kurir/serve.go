@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"kurir"
+	"kurir/account"
+	"kurir/httpapi"
+)
+
+const serveHelp = `Usage: kurir serve [flags]
+
+Runs the kurir server: the HTTP API under /api/v1, health probes at /healthz
+and /readyz, metrics at /metrics and the API description at
+/api/v1/openapi.json.
+
+With no flags it needs nothing installed: the database is a SQLite file in
+./kurir-data. Point --database at PostgreSQL to run several nodes.
+
+It stops cleanly on Ctrl-C or SIGTERM: requests in flight finish, then the
+database is closed.
+`
+
+// serveConfig is everything "kurir serve" is told.
+type serveConfig struct {
+	common
+	addr            string
+	shutdownTimeout time.Duration
+	argon           account.Argon2Params
+}
+
+func (c *serveConfig) register(e envFlags) {
+	c.common.register(e)
+	e.string(&c.addr, "addr", "KURIR_ADDR", "127.0.0.1:8080", "address to listen on for HTTP")
+	c.shutdownTimeout = 30 * time.Second
+	e.fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", c.shutdownTimeout, "how long requests in flight may take to finish when stopping")
+	registerArgon(e, &c.argon)
+}
+
+// registerArgon adds the password-hashing cost flags.
+func registerArgon(e envFlags, p *account.Argon2Params) {
+	*p = account.DefaultArgon2Params
+	uintFlag(e, &p.Memory, "password-memory", "KURIR_PASSWORD_MEMORY", "argon2id memory per password hash, in KiB")
+	uintFlag(e, &p.Time, "password-time", "KURIR_PASSWORD_TIME", "argon2id passes per password hash")
+}
+
+func uintFlag(e envFlags, p *uint32, name, env, usage string) {
+	def := *p
+	if v := e.getenv(env); v != "" {
+		if n, err := strconv.ParseUint(v, 10, 32); err == nil {
+			def = uint32(n)
+		}
+	}
+	e.fs.Func(name, fmt.Sprintf("%s (default %d) ($%s)", usage, def, env), func(s string) error {
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil || n == 0 {
+			return fmt.Errorf("want a positive whole number")
+		}
+		*p = uint32(n)
+		return nil
+	})
+	*p = def
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg serveConfig
+	fs, e := newFlagSet("serve", serveHelp, getenv, stdout, stderr)
+	cfg.register(e)
+	if err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("serve takes no arguments, got %q", fs.Args())
+	}
+	log, err := cfg.logger(stderr)
+	if err != nil {
+		return err
+	}
+	db, err := cfg.openDB(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	clock := kurir.SystemClock{}
+	accounts := account.NewService(db, clock, log.With("component", "account"), account.Config{Argon2: cfg.argon})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api := httpapi.NewServer(httpapi.Deps{
+		Accounts: accounts, Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
+	})
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+
+	// Background jobs live as long as the server and are stopped before the
+	// database closes.
+	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { accounts.RunPurger(jobs, 10*time.Minute) })
+	defer func() { stopJobs(); wg.Wait() }()
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("kurir serving", "addr", ln.Addr().String(), "database", string(db.Engine()), "version", version())
+	fmt.Fprintf(stdout, "kurir is serving on http://%s\n", ln.Addr())
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve HTTP: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: waiting for requests in flight", "timeout", cfg.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shut down HTTP server: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

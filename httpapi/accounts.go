@@ -1,0 +1,252 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"kurir"
+	"kurir/account"
+)
+
+type registerRequest struct {
+	Username    string `json:"username" jsonschema:"description=4 to 32 letters\\, digits or underscores\\, starting with a letter; one script only."`
+	Password    string `json:"password" jsonschema:"description=At least 8 characters; common and guessable passwords are refused."`
+	DisplayName string `json:"display_name,omitempty" jsonschema:"description=Shown to others; defaults to the username."`
+	Email       string `json:"email,omitempty" jsonschema:"description=For account recovery."`
+	Phone       string `json:"phone,omitempty" jsonschema:"description=International format with country code\\, e.g. +6281234567890."`
+}
+
+// selfView is an account as its owner sees it.
+type selfView struct {
+	ID          int64  `json:"id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	Email       string `json:"email,omitempty"`
+	Phone       string `json:"phone,omitempty"`
+	Role        string `json:"role" jsonschema:"enum=user,enum=triage,enum=moderator,enum=legal,enum=admin"`
+	State       string `json:"state" jsonschema:"enum=active,enum=suspended,enum=banned"`
+	// CreatedAt is when the account was registered.
+	CreatedAt           time.Time  `json:"created_at"`
+	DeletionScheduledAt *time.Time `json:"deletion_scheduled_at,omitempty" jsonschema:"description=When the account will be deleted\\, if deletion was requested."`
+}
+
+func newSelfView(u account.User) selfView {
+	v := selfView{ID: int64(u.ID), Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Phone: u.Phone,
+		Role: string(u.Role), State: string(u.State), CreatedAt: u.CreatedAt}
+	if !u.DeletionScheduledAt.IsZero() {
+		t := u.DeletionScheduledAt
+		v.DeletionScheduledAt = &t
+	}
+	return v
+}
+
+// publicUser is an account as anyone else sees it.
+type publicUser struct {
+	ID          int64  `json:"id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+}
+
+func handleRegister(accounts *account.Service, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[registerRequest](r, limit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		u, err := accounts.Register(r.Context(), account.RegisterParams{
+			Username: req.Username, Password: req.Password, DisplayName: req.DisplayName,
+			Email: req.Email, Phone: req.Phone, IP: clientIP(r),
+		})
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Location", "/api/v1/me")
+		encode(w, http.StatusCreated, newSelfView(u))
+	})
+}
+
+type loginRequest struct {
+	Username   string `json:"username"`
+	Password   string `json:"password"`
+	DeviceName string `json:"device_name,omitempty" jsonschema:"description=How this device appears in your list of devices\\, e.g. Firefox on Linux."`
+}
+
+type sessionView struct {
+	ID         int64     `json:"id"`
+	DeviceName string    `json:"device_name"`
+	UserAgent  string    `json:"user_agent"`
+	IP         string    `json:"ip"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	// Current marks the session making the request.
+	Current bool `json:"current"`
+}
+
+func newSessionView(s account.Session, current int64) sessionView {
+	return sessionView{ID: s.ID, DeviceName: s.DeviceName, UserAgent: s.UserAgent, IP: s.IP,
+		CreatedAt: s.CreatedAt, LastSeenAt: s.LastSeenAt, Current: s.ID == current}
+}
+
+type loginResponse struct {
+	// Token is the bearer token; it is shown only in this response.
+	Token   string      `json:"token" jsonschema:"description=The bearer token for Authorization headers. Shown only once."`
+	Session sessionView `json:"session"`
+	User    selfView    `json:"user"`
+}
+
+func handleLogin(accounts *account.Service, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[loginRequest](r, limit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		token, sess, u, err := accounts.Login(r.Context(), account.LoginParams{
+			Username: req.Username, Password: req.Password, DeviceName: req.DeviceName,
+			UserAgent: r.UserAgent(), IP: clientIP(r),
+		})
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusCreated, loginResponse{Token: token, Session: newSessionView(sess, sess.ID), User: newSelfView(u)})
+	})
+}
+
+type sessionList struct {
+	Sessions []sessionView `json:"sessions"`
+}
+
+func handleListSessions(accounts *account.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := principal(r.Context())
+		list, err := accounts.Sessions(r.Context(), p.User.ID)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		out := sessionList{Sessions: make([]sessionView, 0, len(list))}
+		for _, s := range list {
+			out.Sessions = append(out.Sessions, newSessionView(s, p.SessionID))
+		}
+		encode(w, http.StatusOK, out)
+	})
+}
+
+func handleLogout(accounts *account.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := accounts.Logout(r.Context(), principal(r.Context())); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func handleRevokeSession(accounts *account.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil {
+			writeError(w, r, kurir.Invalid("id", "invalid_id", "The session ID %q is not a number.", r.PathValue("id")))
+			return
+		}
+		if err := accounts.RevokeSession(r.Context(), principal(r.Context()).User.ID, id); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func handleGetMe() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		encode(w, http.StatusOK, newSelfView(principal(r.Context()).User))
+	})
+}
+
+type profileRequest struct {
+	DisplayName *string `json:"display_name,omitempty"`
+	Email       *string `json:"email,omitempty" jsonschema:"description=An empty string removes the address."`
+	Phone       *string `json:"phone,omitempty" jsonschema:"description=An empty string removes the number."`
+}
+
+func handleUpdateMe(accounts *account.Service, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[profileRequest](r, limit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		u, err := accounts.UpdateProfile(r.Context(), principal(r.Context()).User.ID, account.ProfileUpdate{
+			DisplayName: req.DisplayName, Email: req.Email, Phone: req.Phone,
+		})
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, newSelfView(u))
+	})
+}
+
+type passwordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+func handleChangePassword(accounts *account.Service, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[passwordRequest](r, limit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		p := principal(r.Context())
+		if err := accounts.ChangePassword(r.Context(), p.User.ID, p.SessionID, req.CurrentPassword, req.NewPassword); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+type deletionRequest struct {
+	Password string `json:"password" jsonschema:"description=Your password\\, asked again so that a stolen session cannot delete the account."`
+}
+
+type deletionResponse struct {
+	ScheduledAt time.Time `json:"scheduled_at" jsonschema:"description=When the account will be deleted unless you log in before then."`
+}
+
+func handleRequestDeletion(accounts *account.Service, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[deletionRequest](r, limit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		at, err := accounts.RequestDeletion(r.Context(), principal(r.Context()).User.ID, req.Password)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusAccepted, deletionResponse{ScheduledAt: at})
+	})
+}
+
+func handleGetUser(accounts *account.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, err := accounts.UserByUsername(r.Context(), r.PathValue("username"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if u.State == account.StateDeleted {
+			writeError(w, r, kurir.Errorf(kurir.ENotFound, "No user %q.", r.PathValue("username")))
+			return
+		}
+		encode(w, http.StatusOK, publicUser{ID: int64(u.ID), Username: u.Username, DisplayName: u.DisplayName})
+	})
+}

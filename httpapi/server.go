@@ -1,0 +1,80 @@
+// Package httpapi is kurir's HTTP API: JSON under /api/v1, bearer-token
+// authentication, RFC 9457 problem details for every error, health and
+// readiness probes, Prometheus metrics and the OpenAPI document. It knows
+// nothing of SQL: it calls the capability services it is given.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"kurir"
+	"kurir/account"
+	"kurir/openapi"
+)
+
+// Pinger reports whether a dependency (the database) can serve requests.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps are what the API serves from. Every field is required unless noted.
+type Deps struct {
+	Accounts *account.Service
+	// Ready is checked by /readyz.
+	Ready   Pinger
+	Log     *slog.Logger
+	Clock   kurir.Clock
+	Version string
+	// Metrics receives the API's metrics and is served at /metrics.
+	Metrics *prometheus.Registry
+	// MaxBodyBytes bounds JSON request bodies (default 64 KiB).
+	MaxBodyBytes int64
+}
+
+// Server is the API's http.Handler.
+type Server struct {
+	handler http.Handler
+	spec    *openapi.Spec
+}
+
+// NewServer returns the API with every route installed.
+func NewServer(d Deps) *Server {
+	if d.MaxBodyBytes == 0 {
+		d.MaxBodyBytes = 64 << 10
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Clock == nil {
+		d.Clock = kurir.SystemClock{}
+	}
+	if d.Metrics == nil {
+		d.Metrics = prometheus.NewRegistry()
+	}
+	m := newMetrics(d.Metrics)
+	mux := http.NewServeMux()
+	spec := addRoutes(mux, d, m)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{Registry: d.Metrics}))
+	return &Server{
+		handler: withRequestContext(d.Log, withRecover(withProblemFallback(withSecurityHeaders(mux)))),
+		spec:    spec,
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Spec returns the OpenAPI description of the API, which tests validate real
+// traffic against.
+func (s *Server) Spec() *openapi.Spec { return s.spec }
+
+// Spec returns the OpenAPI description of the API without serving it, for
+// tests and tools that check traffic against it.
+func Spec() *openapi.Spec {
+	return addRoutes(http.NewServeMux(), Deps{}, newMetrics(prometheus.NewRegistry()))
+}
