@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"kurir"
-	"kurir/openapi"
 )
 
 // handleHealthz answers as long as the process serves HTTP (liveness).
@@ -33,13 +32,9 @@ func handleReadyz(db Pinger) http.Handler {
 	})
 }
 
-func handleOpenAPI(spec *openapi.Spec) http.Handler {
+// handleOpenAPI serves the API's OpenAPI 3.1 document.
+func handleOpenAPI(doc []byte) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		doc, err := spec.MarshalJSON()
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		w.Write(doc)

@@ -79,6 +79,9 @@ func withRequestContext(log *slog.Logger, next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		r = r.WithContext(ctx)
 		next.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK // the handler wrote nothing
+		}
 		level := slog.LevelInfo
 		if rec.status >= 500 {
 			level = slog.LevelError
@@ -225,6 +228,9 @@ func (m *metrics) instrument(op string, next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
 		hist.Observe(time.Since(start).Seconds())
 		m.requests.WithLabelValues(op, fmt.Sprint(rec.status)).Inc()
 	})

@@ -37,10 +37,9 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) *openapi.Spec {
 	rt := &router{mux: mux, spec: spec, m: m, d: d}
 	limit := d.MaxBodyBytes
 
-	// Probes and the document itself are outside the versioned API.
+	// Probes are outside the versioned API; NewServer serves the document itself.
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(d.Ready))
-	mux.Handle("GET /api/v1/openapi.json", handleOpenAPI(spec))
 
 	// Accounts and sessions.
 	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/accounts", ID: "register", Tags: []string{"accounts"},

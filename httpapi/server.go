@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -59,6 +60,13 @@ func NewServer(d Deps) *Server {
 	m := newMetrics(d.Metrics)
 	mux := http.NewServeMux()
 	spec := addRoutes(mux, d, m)
+	doc, err := spec.MarshalJSON()
+	if err != nil {
+		// A route declared a type the document cannot describe: a programming
+		// error that every test run finds at once.
+		panic(fmt.Sprintf("httpapi: build OpenAPI document: %v", err))
+	}
+	mux.Handle("GET /api/v1/openapi.json", handleOpenAPI(doc))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{Registry: d.Metrics}))
 	return &Server{
 		handler: withRequestContext(d.Log, withRecover(withProblemFallback(withSecurityHeaders(mux)))),

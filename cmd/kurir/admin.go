@@ -99,7 +99,7 @@ func (a *adminCmd) setup(ctx context.Context, name, help string, args []string, 
 	if extra != nil {
 		extra(e)
 	}
-	if err := parse(fs, interspersed(fs, args), a.stdout); err != nil {
+	if err := parse(e, interspersed(fs, args), a.stdout); err != nil {
 		return nil, nil, nil, err
 	}
 	if fs.NArg() != nargs {

@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"time"
 
 	"kurir/account"
 	"kurir/sqldb"
@@ -24,22 +26,55 @@ type common struct {
 	logFormat string
 }
 
-// envFlags registers flags whose defaults come from KURIR_* variables and
-// describes both in the help.
+// envFlags registers flags that can also be set by KURIR_* environment
+// variables, and names the variable in each flag's help. Variables are applied
+// before the command line is parsed, so flags win.
 type envFlags struct {
 	fs     *flag.FlagSet
 	getenv func(string) string
+	envs   *[][2]string // flag name, variable
 }
 
+func (e envFlags) bind(name, env string) { *e.envs = append(*e.envs, [2]string{name, env}) }
+
 func (e envFlags) string(p *string, name, env, def, usage string) {
-	if v := e.getenv(env); v != "" {
-		def = v
-	}
 	e.fs.StringVar(p, name, def, usage+" ($"+env+")")
+	e.bind(name, env)
+}
+
+func (e envFlags) duration(p *time.Duration, name, env string, def time.Duration, usage string) {
+	e.fs.DurationVar(p, name, def, usage+" ($"+env+")")
+	e.bind(name, env)
+}
+
+func (e envFlags) uint32(p *uint32, name, env string, usage string) {
+	def := *p
+	e.fs.Func(name, fmt.Sprintf("%s (default %d) ($%s)", usage, def, env), func(s string) error {
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil || n == 0 {
+			return errors.New("want a positive whole number")
+		}
+		*p = uint32(n)
+		return nil
+	})
+	e.bind(name, env)
+}
+
+// applyEnv sets every bound flag whose variable is set, reporting a bad value
+// by the variable's name.
+func (e envFlags) applyEnv() error {
+	for _, b := range *e.envs {
+		if v := e.getenv(b[1]); v != "" {
+			if err := e.fs.Set(b[0], v); err != nil {
+				return usagef("$%s=%q: %v", b[1], v, err)
+			}
+		}
+	}
+	return nil
 }
 
 func (c *common) register(e envFlags) {
-	e.string(&c.dataDir, "data-dir", "KURIR_DATA_DIR", "kurir-data", "directory for the database file and uploaded media")
+	e.string(&c.dataDir, "data-dir", "KURIR_DATA_DIR", "kurir-data", "directory for kurir's files: the SQLite database")
 	e.string(&c.database, "database", "KURIR_DATABASE_URL", "", "database URL: sqlite:PATH or postgres://USER@HOST/DB (default: sqlite:DATA-DIR/kurir.db)")
 	e.string(&c.logLevel, "log-level", "KURIR_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	e.string(&c.logFormat, "log-format", "KURIR_LOG_FORMAT", "text", "log format: text or json")
@@ -55,11 +90,16 @@ func newFlagSet(name, help string, getenv func(string) string, stdout, stderr io
 		fmt.Fprintln(fs.Output(), "\nFlags:")
 		fs.PrintDefaults()
 	}
-	return fs, envFlags{fs: fs, getenv: getenv}
+	return fs, envFlags{fs: fs, getenv: getenv, envs: new([][2]string)}
 }
 
-// parse parses args, turning -h into help on stdout and bad flags into a usageError.
-func parse(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+// parse applies the environment, then parses args, turning -h into help on
+// stdout and bad flags into a usageError.
+func parse(e envFlags, args []string, stdout io.Writer) error {
+	if err := e.applyEnv(); err != nil {
+		return err
+	}
+	fs := e.fs
 	out := fs.Output()
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)

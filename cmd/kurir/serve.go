@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -43,41 +42,22 @@ type serveConfig struct {
 func (c *serveConfig) register(e envFlags) {
 	c.common.register(e)
 	e.string(&c.addr, "addr", "KURIR_ADDR", "127.0.0.1:8080", "address to listen on for HTTP")
-	c.shutdownTimeout = 30 * time.Second
-	e.fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", c.shutdownTimeout, "how long requests in flight may take to finish when stopping")
+	e.duration(&c.shutdownTimeout, "shutdown-timeout", "KURIR_SHUTDOWN_TIMEOUT", 30*time.Second, "how long requests in flight may take to finish when stopping")
 	registerArgon(e, &c.argon)
 }
 
 // registerArgon adds the password-hashing cost flags.
 func registerArgon(e envFlags, p *account.Argon2Params) {
 	*p = account.DefaultArgon2Params
-	uintFlag(e, &p.Memory, "password-memory", "KURIR_PASSWORD_MEMORY", "argon2id memory per password hash, in KiB")
-	uintFlag(e, &p.Time, "password-time", "KURIR_PASSWORD_TIME", "argon2id passes per password hash")
-}
-
-func uintFlag(e envFlags, p *uint32, name, env, usage string) {
-	def := *p
-	if v := e.getenv(env); v != "" {
-		if n, err := strconv.ParseUint(v, 10, 32); err == nil {
-			def = uint32(n)
-		}
-	}
-	e.fs.Func(name, fmt.Sprintf("%s (default %d) ($%s)", usage, def, env), func(s string) error {
-		n, err := strconv.ParseUint(s, 10, 32)
-		if err != nil || n == 0 {
-			return fmt.Errorf("want a positive whole number")
-		}
-		*p = uint32(n)
-		return nil
-	})
-	*p = def
+	e.uint32(&p.Memory, "password-memory", "KURIR_PASSWORD_MEMORY", "argon2id memory per password hash, in KiB")
+	e.uint32(&p.Time, "password-time", "KURIR_PASSWORD_TIME", "argon2id passes per password hash")
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg serveConfig
 	fs, e := newFlagSet("serve", serveHelp, getenv, stdout, stderr)
 	cfg.register(e)
-	if err := parse(fs, args, stdout); err != nil {
+	if err := parse(e, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
