@@ -116,3 +116,6 @@ func readUserRow(t *testing.T, db *sqldb.DB, id kurir.UserID) userRow {
 	}
 	return r
 }
+
+// valid returns s as a non-NULL column value.
+func valid(s string) sql.NullString { return sql.NullString{String: s, Valid: true} }

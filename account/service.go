@@ -243,19 +243,24 @@ func (s *Service) Login(ctx context.Context, p LoginParams) (token string, sess 
 		return "", Session{}, User{}, err
 	}
 	wrong := &kurir.Error{Code: kurir.EUnauthenticated, Reason: "wrong_credentials", Message: "Wrong username or password."}
-	name, err := ParseUsername(p.Username)
-	if err != nil || len(p.Password) > maxPasswordBytes {
+	// Look the name up by its key without re-validating it, so that an
+	// account whose name a later rule would refuse can still log in.
+	key := ""
+	if utf8.ValidString(p.Username) && len(p.Username) <= 4*maxUsernameLen {
+		key = UsernameKey(p.Username)
+	}
+	if key == "" || len(p.Password) > maxPasswordBytes {
 		s.verify(ctx, s.dummyHash, p.Password) // same cost as a real attempt
 		return "", Session{}, User{}, wrong
 	}
-	failKey := name.Key
+	failKey := key
 	if s.loginFail != nil {
 		if ok, wait := s.loginFail.Peek(failKey); !ok {
 			return "", Session{}, User{}, tooMany("failed logins to this account", wait)
 		}
 	}
 	var hash sql.NullString
-	u, err = s.findUser(ctx, s.db.Read(), `u.username_key = $1`, name.Key)
+	u, err = s.findUser(ctx, s.db.Read(), `u.username_key = $1`, key)
 	if err == nil {
 		err = s.db.Read().QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = $1`, u.ID).Scan(&hash)
 	}
@@ -548,17 +553,16 @@ func (s *Service) UpdateProfile(ctx context.Context, userID kurir.UserID, p Prof
 
 // UserByID returns an account by ID, with ENotFound if there is none or it was deleted.
 func (s *Service) UserByID(ctx context.Context, id kurir.UserID) (User, error) {
-	return s.findUser(ctx, s.db.Read(), `u.id = $1`, id)
+	return s.findUser(ctx, s.db.Read(), `u.id = $1 AND u.deleted_at IS NULL`, id)
 }
 
 // UserByUsername returns an account by username, compared case-insensitively
 // after normalisation, with ENotFound if there is none.
 func (s *Service) UserByUsername(ctx context.Context, username string) (User, error) {
-	name, err := ParseUsername(username)
-	if err != nil {
-		return User{}, kurir.Errorf(kurir.ENotFound, "No user %q.", username)
+	if !utf8.ValidString(username) || len(username) > 4*maxUsernameLen {
+		return User{}, kurir.Errorf(kurir.ENotFound, "No such user.")
 	}
-	return s.findUser(ctx, s.db.Read(), `u.username_key = $1`, name.Key)
+	return s.findUser(ctx, s.db.Read(), `u.username_key = $1`, UsernameKey(username))
 }
 
 // Users lists accounts in ID order, after the ID after, at most limit of them,
@@ -650,7 +654,9 @@ func cleanText(field, what, s string, max int) (string, error) {
 	return s, nil
 }
 
-func cleanDisplayName(s string) (string, error) { return cleanText("display_name", "display name", s, 64) }
+func cleanDisplayName(s string) (string, error) {
+	return cleanText("display_name", "display name", s, 64)
+}
 
 func cleanDeviceName(s string) (string, error) {
 	if strings.TrimSpace(s) == "" {

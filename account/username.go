@@ -1,6 +1,7 @@
 package account
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -60,18 +61,18 @@ type Username struct {
 // signs. Generic marks such as U+0301 COMBINING ACUTE ACCENT are refused:
 // NFKC has already composed every accented letter that exists precomposed.
 func ParseUsername(s string) (Username, error) {
+	if len(s) > maxUsernameInput {
+		return Username{}, errUsernameLength("username_too_long")
+	}
 	if !utf8.ValidString(s) {
 		return Username{}, kurir.Invalid("username", "username_invalid_character",
 			"Usernames must be valid UTF-8 text.")
-	}
-	if len(s) > maxUsernameInput {
-		return Username{}, errUsernameLength("username_too_long")
 	}
 	display := norm.NFKC.String(s)
 	if err := checkUsername(display); err != nil {
 		return Username{}, err
 	}
-	key := usernameKey(display)
+	key := nfkcCasefold(display)
 	skel := skeleton(key)
 	if word, exact, ok := reservedMatch(skel); ok {
 		if exact {
@@ -88,7 +89,7 @@ func ParseUsername(s string) (Username, error) {
 // validating s. Use it to find an account by the name a person typed at
 // login: an account whose name later rules would refuse can still log in.
 func UsernameKey(s string) string {
-	return usernameKey(norm.NFKC.String(s))
+	return nfkcCasefold(s)
 }
 
 // UsernameSkeleton returns the confusable skeleton of s, the form that must
@@ -100,14 +101,33 @@ func UsernameKey(s string) string {
 // and Cyrillic "расе" and "ВОТ" collide with Latin "pace" and "BOT". The
 // skeleton is for comparison only: it mixes scripts and is not for display.
 func UsernameSkeleton(s string) string {
-	return skeleton(usernameKey(norm.NFKC.String(s)))
+	return skeleton(nfkcCasefold(s))
 }
 
-// usernameKey returns NFKC_Casefold of an NFKC string: folding may undo
-// normalisation ("ß" folds to "ss", "İ" to "i" plus a combining dot), so the
-// result is normalised again.
-func usernameKey(nfkc string) string {
-	return norm.NFKC.String(cases.Fold().String(nfkc))
+// nfkcCasefold returns s normalised to NFKC and case-folded, the form in
+// which usernames and passwords are compared. Folding may undo normalisation
+// ("ß" folds to "ss", "İ" to "i" plus a combining dot), so the result is
+// normalised again.
+func nfkcCasefold(s string) string {
+	return norm.NFKC.String(foldCase(cases.Fold(), norm.NFKC.String(s)))
+}
+
+// foldCase applies Unicode full case folding with fold, a Caser from
+// cases.Fold, correcting its one known error: it maps Cherokee capitals to
+// small letters and small letters to capitals, so folding twice undoes it
+// (golang.org/issue/46101). Unicode folds Cherokee to the capitals, which
+// were encoded first; this maps the small letters U+AB70–U+ABBF and
+// U+13F8–U+13FD back to them.
+func foldCase(fold cases.Caser, s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 0xAB70 && r <= 0xABBF:
+			return r - 0xAB70 + 0x13A0
+		case r >= 0x13F8 && r <= 0x13FD:
+			return r - 8
+		}
+		return r
+	}, fold.String(s))
 }
 
 // skeleton maps a Key to its confusable skeleton.
@@ -130,8 +150,8 @@ func usernameKey(nfkc string) string {
 // the underscore is plainly visible.
 func skeleton(key string) string {
 	fold := cases.Fold() // a Caser is stateful: one per call
-	s := fold.String(confusables.Skeleton(strings.ToUpper(key)))
-	return fold.String(confusables.Skeleton(s))
+	s := foldCase(fold, confusables.Skeleton(strings.ToUpper(key)))
+	return foldCase(fold, confusables.Skeleton(s))
 }
 
 // checkUsername applies the character, length and script rules to an NFKC
@@ -144,7 +164,7 @@ func checkUsername(s string) error {
 	if n > maxUsernameLen {
 		return errUsernameLength("username_too_long")
 	}
-	if !unicode.IsLetter(firstRune(s)) {
+	if first, _ := utf8.DecodeRuneInString(s); !unicode.IsLetter(first) {
 		return kurir.Invalid("username", "username_must_start_with_letter", "Usernames must start with a letter.")
 	}
 	if strings.HasSuffix(s, "_") || strings.Contains(s, "__") {
@@ -190,7 +210,7 @@ func checkUsername(s string) error {
 		default:
 			return errUsernameChar(r)
 		}
-		if script != "" && !contains(scripts, script) {
+		if script != "" && !slices.Contains(scripts, script) {
 			scripts = append(scripts, script)
 		}
 		prev = r
@@ -248,7 +268,7 @@ func singleScript(scripts []string) bool {
 	for _, set := range cjkSets {
 		all := true
 		for _, s := range scripts {
-			all = all && contains(set, s)
+			all = all && slices.Contains(set, s)
 		}
 		if all {
 			return true
@@ -341,20 +361,6 @@ func errUsernameLength(reason string) error {
 func errUsernameChar(r rune) error {
 	return kurir.Invalid("username", "username_invalid_character",
 		"Usernames may contain only letters, digits and underscores; %+q is not allowed.", r)
-}
-
-func firstRune(s string) rune {
-	r, _ := utf8.DecodeRuneInString(s)
-	return r
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // joinAnd joins words as a person would: "A", "A and B", "A, B and C".

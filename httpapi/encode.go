@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -61,7 +63,109 @@ func decodeBytes[T any](body []byte) (T, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return v, &kurir.Error{Code: kurir.EInvalid, Reason: "malformed_json", Message: "The request body has data after the JSON value."}
 	}
+	if err := checkMembers(json.NewDecoder(bytes.NewReader(body)), reflect.TypeFor[T](), ""); err != nil {
+		var zero T
+		return zero, err
+	}
 	return v, nil
+}
+
+// checkMembers refuses what encoding/json accepts but the OpenAPI document
+// does not: null for an object or a field (json leaves the value unset, so
+// {"email": null} would quietly change nothing), a member name that matches a
+// field only when letter case is ignored, and a repeated member (json keeps
+// the last one, while a proxy or log that reads the first sees another
+// request). dec reads one well-formed JSON value that decoded into a t; field
+// names the value's member, "" for the body itself.
+func checkMembers(dec *json.Decoder, t reflect.Type, field string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() == reflect.Interface || reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) {
+		var raw json.RawMessage // any JSON value, or one the type checks itself
+		return dec.Decode(&raw)
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return jsonError(err)
+	}
+	switch tok {
+	case nil:
+		if field == "" {
+			return &kurir.Error{Code: kurir.EInvalid, Reason: "wrong_type",
+				Message: fmt.Sprintf("The request body must be a JSON %s, not null.", jsonKind(t.Kind().String()))}
+		}
+		return &kurir.Error{Code: kurir.EInvalid, Reason: "wrong_type", Field: field,
+			Message: fmt.Sprintf("The field %q must be a %s, not null; leave it out instead.", field, jsonKind(t.Kind().String()))}
+	case json.Delim('{'):
+		fields := jsonFields(t)
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return jsonError(err)
+			}
+			name := tok.(string)
+			ft, ok := fields[name]
+			if t.Kind() == reflect.Map {
+				ft, ok = t.Elem(), true
+			}
+			if !ok {
+				msg := fmt.Sprintf("The field %q is not known here.", name)
+				for known := range fields {
+					if strings.EqualFold(known, name) {
+						msg = fmt.Sprintf("The field %q is not known here; field names are case-sensitive: did you mean %q?", name, known)
+					}
+				}
+				return &kurir.Error{Code: kurir.EInvalid, Reason: "unknown_field", Field: name, Message: msg}
+			}
+			if seen[name] {
+				return &kurir.Error{Code: kurir.EInvalid, Reason: "duplicate_field", Field: name,
+					Message: fmt.Sprintf("The field %q appears more than once.", name)}
+			}
+			seen[name] = true
+			if err := checkMembers(dec, ft, name); err != nil {
+				return err
+			}
+		}
+	case json.Delim('['):
+		for dec.More() {
+			if err := checkMembers(dec, t.Elem(), field); err != nil {
+				return err
+			}
+		}
+	default:
+		return nil // a scalar
+	}
+	_, err = dec.Token() // the closing delimiter
+	return err
+}
+
+// jsonFields returns the JSON member names of struct type t and their types;
+// it returns nil for any other type. Embedded structs without a json tag
+// contribute their fields, as in encoding/json.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	fields := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		embedded := f.Type
+		if embedded.Kind() == reflect.Pointer {
+			embedded = embedded.Elem()
+		}
+		switch {
+		case tag == "-" || !f.IsExported() && !f.Anonymous:
+		case f.Anonymous && tag == "" && embedded.Kind() == reflect.Struct:
+			maps.Copy(fields, jsonFields(embedded))
+		case tag == "":
+			fields[f.Name] = f.Type
+		default:
+			fields[tag] = f.Type
+		}
+	}
+	return fields
 }
 
 // jsonError turns a decoding error into a message naming what is wrong and where.

@@ -115,8 +115,9 @@ type entry struct {
 // shard may start evicting while others still have room. When a shard is
 // full, inserting a new key first drops entries that carry no information
 // (allowance already full again); if none can be dropped it evicts, from a
-// random sample of 8 entries, the one with the earliest TAT, which is the key
-// closest to a full allowance (see Allow for what that costs).
+// random sample of 8 entries (or all, if the shard holds no more), the one
+// with the earliest TAT, which is the key closest to a full allowance (see
+// Allow for what that costs).
 //
 // New panics if l.Every or l.Burst is not positive, if l.Every*l.Burst
 // overflows a time.Duration, if maxKeys is not positive, or if clock is nil.
@@ -165,8 +166,9 @@ func New(l Limit, clock kurir.Clock, maxKeys int) *Limiter {
 // the other sampled keys. A key that is being refused has a TAT later than
 // now + Every*(Burst-1), while a key that has acted once has one at most
 // now + Every. So with Burst >= 2 and maxKeys >= 2, a flood of distinct keys
-// that each act once cannot evict a refused key: it is chosen only when every
-// sampled entry is at least as far in debt.
+// that each act once does not evict a refused key: it is chosen only when
+// every sampled entry is at least as far in debt (or the sample drew nothing
+// but that key, a chance below one in four million).
 //
 // The key is copied when first stored, so it may alias a larger buffer. Allow
 // does not allocate for keys already stored.
@@ -195,6 +197,7 @@ func (l *Limiter) AllowN(key string, n int) (ok bool, retryAfter time.Duration) 
 		tat = max(s.entries[i].tat, now)
 	}
 	if wait := tat + cost - l.window - now; wait > 0 {
+		s.mu.Unlock()
 		return false, time.Duration(wait)
 	}
 	if found {
@@ -282,13 +285,24 @@ func (s *shard) makeRoomLocked(now int64) {
 			return
 		}
 	}
-	victim := rand.IntN(len(s.entries))
-	for range sampleSize - 1 {
-		if s.entries[victim].tat <= now {
-			break // an expired entry costs nothing to drop
+	victim := 0
+	if len(s.entries) <= sampleSize {
+		for i := range s.entries {
+			if s.entries[i].tat < s.entries[victim].tat {
+				victim = i
+			}
 		}
-		if i := rand.IntN(len(s.entries)); s.entries[i].tat < s.entries[victim].tat {
-			victim = i
+	} else {
+		// Drawn with replacement: that all draws hit one entry has a chance
+		// below 9^-7, and avoiding it costs more than it saves.
+		victim = rand.IntN(len(s.entries))
+		for range sampleSize - 1 {
+			if s.entries[victim].tat <= now {
+				break // an expired entry costs nothing to drop
+			}
+			if i := rand.IntN(len(s.entries)); s.entries[i].tat < s.entries[victim].tat {
+				victim = i
+			}
 		}
 	}
 	s.removeLocked(victim)

@@ -83,6 +83,9 @@ func TestLimiter(t *testing.T) {
 				{call: "allow", key: "a", wantOK: false, wantRetry: sec},
 				{advance: 300 * time.Millisecond, call: "allow", key: "a", wantOK: false, wantRetry: 700 * time.Millisecond},
 				{advance: 699 * time.Millisecond, call: "allow", key: "a", wantOK: false, wantRetry: time.Millisecond},
+				{advance: time.Millisecond - 1, call: "allow", key: "a", wantOK: false, wantRetry: 1},
+				{advance: 1, call: "allow", key: "a", wantOK: true},
+				{call: "allow", key: "a", wantOK: false, wantRetry: sec},
 			},
 		},
 		{
@@ -370,6 +373,7 @@ func TestFloodDoesNotEvictRefusedKey(t *testing.T) {
 		name    string
 		maxKeys int
 	}{
+		{"two keys", 2},
 		{"one shard", 100},
 		{"32 shards", 32 * 64},
 	}

@@ -42,6 +42,7 @@ type DB struct {
 	engine Engine
 	write  *sql.DB // SQLite: exactly one connection. PostgreSQL: same pool as read.
 	read   *sql.DB
+	group  *groupWriter // SQLite only: runs every write transaction
 	log    *slog.Logger
 }
 
@@ -113,7 +114,7 @@ func openSQLite(path string, log *slog.Logger) (*DB, error) {
 	n := max(4, 2*runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	return &DB{engine: SQLite, write: write, read: read, log: log}, nil
+	return &DB{engine: SQLite, write: write, read: read, group: newGroupWriter(write), log: log}, nil
 }
 
 func openPostgres(rawURL string, log *slog.Logger) (*DB, error) {
@@ -147,8 +148,11 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.read.PingContext(ctx)
 }
 
-// Close closes every connection. Transactions in progress fail.
+// Close closes every connection. Write transactions already queued fail.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -160,22 +164,58 @@ func (db *DB) Close() error {
 // connections are read-only; a write through it fails.
 func (db *DB) Read() Querier { return db.read }
 
-// Tx is a read-write transaction. It is not safe for concurrent use.
+// Tx is a transaction. It is not safe for concurrent use, and is valid only
+// inside the function it was passed to.
 type Tx struct {
-	*sql.Tx
+	tx     *sql.Tx
 	engine Engine
+	// detach makes statements ignore cancellation: on SQLite a cancelled
+	// statement interrupts the connection, which would roll back the other
+	// writes committing in the same group.
+	detach bool
 }
 
 // Engine reports which engine the transaction runs on, for the rare query that
 // must be spelled per engine.
 func (tx *Tx) Engine() Engine { return tx.engine }
 
+func (tx *Tx) context(ctx context.Context) context.Context {
+	if tx.detach {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
+// ExecContext runs a statement that returns no rows.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(tx.context(ctx), query, args...)
+}
+
+// QueryContext runs a query. Close the rows before fn returns.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(tx.context(ctx), query, args...)
+}
+
+// QueryRowContext runs a query that returns at most one row.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(tx.context(ctx), query, args...)
+}
+
 // WriteTx runs fn in a read-write transaction and commits it if fn returns
-// nil; otherwise it rolls back and returns fn's error. On PostgreSQL a
-// serialization failure or deadlock retries fn (up to three attempts), so fn
-// must have no effect outside the transaction. On SQLite transactions run one
-// at a time.
+// nil; otherwise it rolls back and returns fn's error. It returns once the
+// outcome is durable. fn must not call WriteTx (it would wait for itself) and
+// must have no effect outside the transaction, since it may run again: on
+// PostgreSQL a serialization failure or deadlock retries fn (up to three
+// attempts).
+//
+// On SQLite every fn runs on one writer goroutine, one after another, and
+// concurrent calls are committed together (see groupWriter). If ctx ends
+// before fn starts, fn does not run; once it has started, fn runs to the
+// end and WriteTx reports its real outcome.
 func (db *DB) WriteTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.group != nil {
+		return db.group.do(ctx, fn)
+	}
 	const attempts = 3
 	var err error
 	for i := range attempts {
@@ -193,7 +233,7 @@ func (db *DB) writeTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	tx := &Tx{Tx: stx, engine: db.engine}
+	tx := &Tx{tx: stx, engine: db.engine}
 	defer func() {
 		if p := recover(); p != nil {
 			stx.Rollback()
@@ -220,7 +260,7 @@ func (db *DB) ReadTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("begin read transaction: %w", err)
 	}
 	defer stx.Rollback()
-	return fn(&Tx{Tx: stx, engine: db.engine})
+	return fn(&Tx{tx: stx, engine: db.engine})
 }
 
 func retryable(err error) bool {

@@ -2,7 +2,7 @@
 -- hash) lives only here, so deletion and legal holds have one place to act.
 CREATE TABLE users (
 	id                    AUTO_ID,
-	username              TEXT,            -- as typed (NFC); NULL once purged
+	username              TEXT,            -- as typed, NFKC-normalised; NULL once purged
 	username_key          TEXT UNIQUE,     -- NFKC + case fold: lookup key
 	username_skeleton     TEXT UNIQUE,     -- UTS #39 skeleton: confusable names collide here
 	display_name          TEXT NOT NULL,
