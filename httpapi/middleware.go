@@ -185,9 +185,11 @@ func clientIP(r *http.Request) string {
 // withAuth requires a valid bearer token and puts the caller in the context.
 func withAuth(accounts *account.Service, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get("Authorization")
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || token == "" {
+		// The scheme is case-insensitive (RFC 9110, section 11.1): "bearer"
+		// and "BEARER" are the same challenge answered.
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		token = strings.TrimLeft(token, " ")
+		if !strings.EqualFold(scheme, "Bearer") || token == "" {
 			writeError(w, r, &kurir.Error{Code: kurir.EUnauthenticated, Reason: "missing_token",
 				Message: "This endpoint needs an access token: send \"Authorization: Bearer <token>\" from POST /api/v1/sessions."})
 			return
