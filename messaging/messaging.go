@@ -1,0 +1,147 @@
+// Package messaging is the messenger itself: private chats, groups and
+// broadcast channels, their members and roles, messages, and the sequences
+// that let every device sync gap-free.
+//
+// Every chat has its own sequence: each change to it (a message, an edit, a
+// deletion, a pin, a membership change) takes the next seq and is recorded in
+// chat_events. Every user has an update log with its own sequence (pts) that
+// lists the changes to their private chats and small groups. Large chats —
+// channels and groups past Config.LargeChat members — write no per-member
+// rows, so a post costs the same to store for one subscriber or millions;
+// their members sync them by the chat's seq.
+package messaging
+
+import (
+	"embed"
+	"io/fs"
+	"time"
+
+	"kurir"
+	"kurir/sqldb"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations is the messaging schema, for sqldb.DB.Migrate. It refers to
+// account's users table, so it comes after account.Migrations.
+var Migrations = sqldb.Migrations{Component: "messaging", FS: mustSub(migrationFiles, "migrations")}
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// ChatID identifies a chat.
+type ChatID int64
+
+// Kind is what sort of chat it is.
+type Kind string
+
+// The kinds of chat.
+const (
+	Private Kind = "private"
+	Group   Kind = "group"
+	Channel Kind = "channel"
+)
+
+// MemberRole is a member's standing in a group or channel.
+type MemberRole string
+
+// The member roles. The owner is an admin who also appoints admins.
+const (
+	Owner  MemberRole = "owner"
+	Admin  MemberRole = "admin"
+	Member MemberRole = "member"
+)
+
+// Permissions say what ordinary members of a group may do; admins may do all of it.
+type Permissions struct {
+	Post     bool `json:"post"`
+	AddUsers bool `json:"add_users"`
+	Pin      bool `json:"pin"`
+	EditInfo bool `json:"edit_info"`
+}
+
+// Chat is a chat as one of its members (or a visitor of a public one) sees it.
+type Chat struct {
+	ID          ChatID
+	Kind        Kind
+	Title       string
+	About       string
+	Username    string // public @name, empty for private ones
+	MemberCount int64
+	Large       bool
+	Permissions Permissions
+	Seq         int64 // the last change's sequence number
+	PinnedSeq   int64
+	CreatedAt   time.Time
+	// Peer is the other user of a private chat.
+	Peer kurir.UserID
+	// Membership of the viewer; Role is empty when the viewer is not a member.
+	Role    MemberRole
+	ReadSeq int64
+}
+
+// Forward names where a forwarded message first appeared.
+type Forward struct {
+	ChatID   ChatID
+	Seq      int64
+	SenderID kurir.UserID
+	At       time.Time
+}
+
+// Message is one message.
+type Message struct {
+	ChatID    ChatID
+	Seq       int64
+	SenderID  kurir.UserID
+	Text      string
+	ReplyTo   int64 // seq of the message replied to, or 0
+	Forward   *Forward
+	CreatedAt time.Time
+	EditedAt  time.Time // zero unless edited
+	Deleted   bool      // deleted for everyone; Text is empty
+}
+
+// EventKind names a change to a chat.
+type EventKind string
+
+// The kinds of change, each of which takes a seq of its chat.
+const (
+	EventMessage EventKind = "message"
+	EventEdit    EventKind = "edit"
+	EventDelete  EventKind = "delete"
+	EventPin     EventKind = "pin"
+	EventUnpin   EventKind = "unpin"
+	EventJoin    EventKind = "join"
+	EventLeave   EventKind = "leave"
+	EventRemove  EventKind = "remove"
+	EventRole    EventKind = "role"
+	EventInfo    EventKind = "info"
+	EventCreate  EventKind = "create"
+	EventLarge   EventKind = "large" // the group passed the size threshold: sync it by seq from now on
+)
+
+// Event is one change to a chat. For message and edit events Message holds
+// the message as it is now (which may since have been deleted).
+type Event struct {
+	ChatID     ChatID
+	Seq        int64
+	Kind       EventKind
+	ActorID    kurir.UserID
+	MessageSeq int64
+	UserID     kurir.UserID
+	At         time.Time
+	Message    *Message
+}
+
+// Update is an entry of a user's update log: an event of one of their chats
+// numbered with their own pts.
+type Update struct {
+	PTS   int64
+	Event Event
+}

@@ -1,0 +1,335 @@
+package messaging
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"kurir"
+	"kurir/sqldb"
+)
+
+// Direction is which way a history page goes from its anchor.
+type Direction int
+
+// History directions.
+const (
+	Older Direction = iota // messages before the anchor, newest first
+	Newer                  // messages after the anchor, oldest first
+)
+
+// History returns up to limit messages of a chat that user may read, before
+// or after the anchor seq (anchor 0 with Older means the newest). Messages
+// deleted for everyone are left out, as are those user deleted for
+// themselves.
+func (s *Service) History(ctx context.Context, user kurir.UserID, id ChatID, anchor int64, dir Direction, limit int) ([]Message, error) {
+	limit = clampLimit(limit, 100)
+	var out []Message
+	err := s.db.ReadTx(ctx, func(tx *sqldb.Tx) error {
+		c, err := loadChat(ctx, tx, id, user)
+		if err != nil {
+			return err
+		}
+		if !c.canRead() {
+			return noChat(id)
+		}
+		cleared := int64(0)
+		if c.isMember() {
+			cleared = c.cleared
+		}
+		q := `SELECT ` + messageColumns + ` FROM messages m WHERE chat_id = $1 AND deleted_at = 0 AND seq > $2
+			AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $3 AND h.chat_id = m.chat_id AND h.seq = m.seq)`
+		args := []any{id, cleared, user, limit}
+		switch {
+		case dir == Newer:
+			q += ` AND seq > $5 ORDER BY seq ASC LIMIT $4`
+			args = append(args, anchor)
+		case anchor <= 0:
+			q += ` ORDER BY seq DESC LIMIT $4`
+		default:
+			q += ` AND seq < $5 ORDER BY seq DESC LIMIT $4`
+			args = append(args, anchor)
+		}
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("history of chat %d: %w", id, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+func clampLimit(limit, max int) int {
+	if limit <= 0 || limit > max {
+		return max
+	}
+	return limit
+}
+
+// Dialog is an entry of a user's chat list.
+type Dialog struct {
+	Chat        Chat
+	LastMessage *Message // nil if the chat has none
+	// Unread counts messages from others after the read mark, up to MaxUnread.
+	Unread       int
+	LastActivity time.Time
+}
+
+// MaxUnread caps unread counts: a chat list shows "999+", not an exact
+// count that would cost a scan of a busy channel.
+const MaxUnread = 999
+
+// DialogCursor continues a chat list after its last entry.
+type DialogCursor struct {
+	Activity time.Time
+	ChatID   ChatID
+}
+
+// Dialogs returns the user's chats, most recently active first, after the
+// cursor (zero for the first page). Private chats appear once they have a
+// message.
+func (s *Service) Dialogs(ctx context.Context, user kurir.UserID, after DialogCursor, limit int) ([]Dialog, error) {
+	limit = clampLimit(limit, 100)
+	var out []Dialog
+	err := s.db.ReadTx(ctx, func(tx *sqldb.Tx) error {
+		args := []any{user, limit}
+		cond := ""
+		if !after.Activity.IsZero() {
+			args = append(args, sqldb.Micros(after.Activity), after.ChatID)
+			cond = ` AND (c.last_activity_at < $3 OR (c.last_activity_at = $3 AND c.id < $4))`
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+chatColumns+`, c.last_activity_at, c.last_message_seq
+			FROM chat_members m JOIN chats c ON c.id = m.chat_id
+			WHERE m.user_id = $1 AND m.status = 'member' AND (c.kind <> 'private' OR c.last_message_seq > 0)`+cond+`
+			ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $2`, args...)
+		if err != nil {
+			return fmt.Errorf("chat list: %w", err)
+		}
+		type entry struct {
+			c        *chatRow
+			activity int64
+			last     int64
+		}
+		var entries []entry
+		for rows.Next() {
+			var c chatRow
+			var large, post, add, pin, edit int64
+			var kind, role string
+			var e entry
+			if err := rows.Scan(&c.id, &kind, &c.title, &c.about, &c.username, &c.creator, &c.seq, &c.members, &large,
+				&post, &add, &pin, &edit, &c.pinned, &c.createdAt, &c.privateKey, &role, &c.status, &c.readSeq, &c.cleared,
+				&e.activity, &e.last); err != nil {
+				rows.Close()
+				return err
+			}
+			c.kind, c.role, c.large = Kind(kind), MemberRole(role), large != 0
+			c.perms = Permissions{Post: post != 0, AddUsers: add != 0, Pin: pin != 0, EditInfo: edit != 0}
+			e.c = &c
+			entries = append(entries, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, e := range entries {
+			d := Dialog{Chat: e.c.view(user), LastActivity: sqldb.FromMicros(e.activity)}
+			if e.last > 0 && e.last > e.c.cleared {
+				m, err := getMessage(ctx, tx, e.c.id, e.last)
+				if err != nil {
+					return err
+				}
+				d.LastMessage = &m
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM messages
+				WHERE chat_id = $1 AND seq > $2 AND sender_id <> $3 AND deleted_at = 0 LIMIT $4) AS unread`,
+				e.c.id, max(e.c.readSeq, e.c.cleared), user, MaxUnread).Scan(&d.Unread); err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Difference is what changed in a user's update log after a pts.
+type Difference struct {
+	Updates []Update
+	// PTS is where the next call should continue from.
+	PTS int64
+	// TooLong means the gap is larger than the server replays: reload the
+	// chat list and each open chat's history instead, then continue from PTS.
+	TooLong bool
+}
+
+// MaxDifference is the longest gap Difference and ChatDifference replay.
+const MaxDifference = 10_000
+
+// Difference returns the changes in user's private chats and small groups
+// after pts, oldest first, at most limit of them. Events are filled with
+// messages as they are now (so an edited message shows its new text).
+func (s *Service) Difference(ctx context.Context, user kurir.UserID, pts int64, limit int) (Difference, error) {
+	limit = clampLimit(limit, 1000)
+	var d Difference
+	err := s.db.ReadTx(ctx, func(tx *sqldb.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(pts), 0) FROM user_pts WHERE user_id = $1`, user).Scan(&d.PTS); err != nil {
+			return err
+		}
+		if pts < 0 || pts > d.PTS {
+			return kurir.Invalid("pts", "beyond_end", "Your update log is at %d; %d is not a position in it.", d.PTS, pts)
+		}
+		if d.PTS-pts > MaxDifference {
+			d.TooLong = true
+			return nil
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT u.pts, e.chat_id, e.seq, e.kind, e.actor_id, e.message_seq, e.user_id, e.at
+			FROM user_updates u JOIN chat_events e ON e.chat_id = u.chat_id AND e.seq = u.chat_seq
+			WHERE u.user_id = $1 AND u.pts > $2 ORDER BY u.pts LIMIT $3`, user, pts, limit)
+		if err != nil {
+			return fmt.Errorf("difference: %w", err)
+		}
+		for rows.Next() {
+			var u Update
+			if err := scanEvent(rows, &u.PTS, &u.Event); err != nil {
+				rows.Close()
+				return err
+			}
+			d.Updates = append(d.Updates, u)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(d.Updates) == limit {
+			d.PTS = d.Updates[len(d.Updates)-1].PTS
+		}
+		for i := range d.Updates {
+			if err := fillMessage(ctx, tx, &d.Updates[i].Event); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return d, err
+}
+
+// ChatDifference returns a chat's changes after seq, oldest first, at most
+// limit: how members sync large groups and channels (and any chat after a
+// reload). It returns the events, the seq to continue from, and whether the
+// gap is too long to replay.
+func (s *Service) ChatDifference(ctx context.Context, user kurir.UserID, id ChatID, seq int64, limit int) ([]Event, int64, bool, error) {
+	limit = clampLimit(limit, 1000)
+	var out []Event
+	var next int64
+	var tooLong bool
+	err := s.db.ReadTx(ctx, func(tx *sqldb.Tx) error {
+		c, err := loadChat(ctx, tx, id, user)
+		if err != nil {
+			return err
+		}
+		if !c.canRead() {
+			return noChat(id)
+		}
+		next = c.seq
+		if seq < 0 || seq > c.seq {
+			return kurir.Invalid("seq", "beyond_end", "Chat %d is at %d; %d is not a position in it.", id, c.seq, seq)
+		}
+		if c.seq-seq > MaxDifference {
+			tooLong = true
+			return nil
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT 0, chat_id, seq, kind, actor_id, message_seq, user_id, at
+			FROM chat_events WHERE chat_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, id, seq, limit)
+		if err != nil {
+			return fmt.Errorf("chat difference: %w", err)
+		}
+		for rows.Next() {
+			var ev Event
+			var zero int64
+			if err := scanEvent(rows, &zero, &ev); err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, ev)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(out) == limit {
+			next = out[len(out)-1].Seq
+		}
+		for i := range out {
+			if err := fillMessage(ctx, tx, &out[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, next, tooLong, err
+}
+
+func scanEvent(row interface{ Scan(...any) error }, pts *int64, ev *Event) error {
+	var kind string
+	var at int64
+	if err := row.Scan(pts, &ev.ChatID, &ev.Seq, &kind, &ev.ActorID, &ev.MessageSeq, &ev.UserID, &at); err != nil {
+		return err
+	}
+	ev.Kind, ev.At = EventKind(kind), sqldb.FromMicros(at)
+	return nil
+}
+
+// fillMessage attaches the current message to message and edit events.
+func fillMessage(ctx context.Context, q sqldb.Querier, ev *Event) error {
+	if ev.Kind != EventMessage && ev.Kind != EventEdit {
+		return nil
+	}
+	m, err := getMessage(ctx, q, ev.ChatID, ev.MessageSeq)
+	if err != nil {
+		return err
+	}
+	ev.Message = &m
+	return nil
+}
+
+// SyncState is where a user's devices start syncing from.
+type SyncState struct {
+	PTS int64
+	// LargeChats are the user's large groups and channels with their current
+	// seq, which devices sync one by one with ChatDifference.
+	LargeChats map[ChatID]int64
+}
+
+// State returns the user's current update-log position and large chats.
+func (s *Service) State(ctx context.Context, user kurir.UserID) (SyncState, error) {
+	st := SyncState{LargeChats: map[ChatID]int64{}}
+	err := s.db.ReadTx(ctx, func(tx *sqldb.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(pts), 0) FROM user_pts WHERE user_id = $1`, user).Scan(&st.PTS); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT c.id, c.seq FROM chat_members m JOIN chats c ON c.id = m.chat_id
+			WHERE m.user_id = $1 AND m.status = 'member' AND c.large = 1`, user)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id ChatID
+			var seq int64
+			if err := rows.Scan(&id, &seq); err != nil {
+				return err
+			}
+			st.LargeChats[id] = seq
+		}
+		return rows.Err()
+	})
+	return st, err
+}

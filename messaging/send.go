@@ -1,0 +1,378 @@
+package messaging
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"kurir"
+	"kurir/sqldb"
+)
+
+// SendParams is a message to send.
+type SendParams struct {
+	Text    string
+	ReplyTo int64 // seq of a message in the same chat, or 0
+	// ForwardFrom copies an existing message (the sender must be able to read
+	// it) instead of Text, keeping its origin.
+	ForwardFrom *MessageRef
+	// IdempotencyKey makes retries safe: a second send with the same key by
+	// the same user returns the first message and stores nothing. Required.
+	IdempotencyKey string
+}
+
+// MessageRef points at a message.
+type MessageRef struct {
+	ChatID ChatID
+	Seq    int64
+}
+
+const maxIdempotencyKey = 128
+
+// Send posts a message to a chat and returns it once it is committed. It
+// fails with ENotFound for a chat the sender cannot see, EForbidden when
+// they may not post there (with the reason), and EInvalid for bad content.
+func (s *Service) Send(ctx context.Context, sender kurir.UserID, id ChatID, p SendParams) (Message, error) {
+	if p.IdempotencyKey == "" || len(p.IdempotencyKey) > maxIdempotencyKey || !utf8.ValidString(p.IdempotencyKey) {
+		return Message{}, kurir.Invalid("idempotency_key", "invalid_idempotency_key",
+			"Every send needs an idempotency key of 1 to %d bytes (for example a random UUID), so that a retry cannot post twice.", maxIdempotencyKey)
+	}
+	var text string
+	var err error
+	if p.ForwardFrom == nil {
+		if text, err = cleanText("text", "message", p.Text, s.cfg.MaxText, false); err != nil {
+			return Message{}, err
+		}
+	} else if p.Text != "" {
+		return Message{}, kurir.Invalid("text", "forward_with_text", "A forwarded message carries the original's text; send a comment as its own message.")
+	}
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	var msg Message
+	var n *notice
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		n = nil
+		// A retry returns what the first attempt stored.
+		var prevChat ChatID
+		var prevSeq int64
+		err := tx.QueryRowContext(ctx, `SELECT chat_id, seq FROM send_keys WHERE user_id = $1 AND idem_key = $2`, sender, p.IdempotencyKey).Scan(&prevChat, &prevSeq)
+		if err == nil {
+			if prevChat != id {
+				return kurir.Invalid("idempotency_key", "idempotency_key_reused", "This idempotency key was already used for a message in another chat.")
+			}
+			msg, err = getMessage(ctx, tx, id, prevSeq)
+			return err
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		c, err := loadChat(ctx, tx, id, sender)
+		if err != nil {
+			return err
+		}
+		if err := s.mayPost(ctx, tx, c, sender); err != nil {
+			return err
+		}
+		msg = Message{ChatID: id, SenderID: sender, Text: text, CreatedAt: now}
+		if p.ReplyTo != 0 {
+			if err := replyable(ctx, tx, id, p.ReplyTo); err != nil {
+				return err
+			}
+			msg.ReplyTo = p.ReplyTo
+		}
+		if f := p.ForwardFrom; f != nil {
+			orig, err := s.readable(ctx, tx, sender, f.ChatID, f.Seq)
+			if err != nil {
+				return err
+			}
+			msg.Text = orig.Text
+			msg.Forward = &Forward{ChatID: orig.ChatID, Seq: orig.Seq, SenderID: orig.SenderID, At: orig.CreatedAt}
+			if orig.Forward != nil { // forwarding a forward keeps the first origin
+				msg.Forward = orig.Forward
+			}
+		}
+		ev := Event{ChatID: id, Kind: EventMessage, ActorID: sender, At: now}
+		if n, err = appendEvent(ctx, tx, &ev, true); err != nil {
+			return err
+		}
+		msg.Seq = ev.Seq
+		if _, err := tx.ExecContext(ctx, `UPDATE chat_events SET message_seq = $2 WHERE chat_id = $1 AND seq = $2`, id, msg.Seq); err != nil {
+			return err
+		}
+		var fwd Forward
+		if msg.Forward != nil {
+			fwd = *msg.Forward
+		}
+		var fwdAt int64
+		if !fwd.At.IsZero() {
+			fwdAt = sqldb.Micros(fwd.At)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (chat_id, seq, sender_id, text, reply_to, fwd_chat_id, fwd_seq, fwd_sender_id, fwd_at, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			id, msg.Seq, sender, msg.Text, msg.ReplyTo, fwd.ChatID, fwd.Seq, fwd.SenderID, fwdAt, sqldb.Micros(now)); err != nil {
+			return fmt.Errorf("store message: %w", err)
+		}
+		// The sender has read their own message.
+		if _, err := tx.ExecContext(ctx, `UPDATE chat_members SET read_seq = $3 WHERE chat_id = $1 AND user_id = $2`, id, sender, msg.Seq); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO send_keys (user_id, idem_key, chat_id, seq, created_at) VALUES ($1, $2, $3, $4, $5)`,
+			sender, p.IdempotencyKey, id, msg.Seq, sqldb.Micros(now)); err != nil {
+			return err
+		}
+		n.Event.MessageSeq = msg.Seq
+		n.Event.Message = &msg
+		return nil
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	if n != nil {
+		s.publish(ctx, n)
+	}
+	return msg, nil
+}
+
+// mayPost returns nil if user may post in c, and otherwise why not.
+func (s *Service) mayPost(ctx context.Context, q sqldb.Querier, c *chatRow, user kurir.UserID) error {
+	if !c.isMember() {
+		if c.canRead() {
+			return kurir.Errorf(kurir.EForbidden, "Join this chat to post in it.")
+		}
+		return noChat(c.id)
+	}
+	switch c.kind {
+	case Channel:
+		if !c.isAdmin() {
+			return kurir.Errorf(kurir.EForbidden, "Only the channel's admins can post in it.")
+		}
+	case Group:
+		if !c.isAdmin() && !c.perms.Post {
+			return kurir.Errorf(kurir.EForbidden, "Only admins can post in this group.")
+		}
+	case Private:
+		var blocked int
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM blocks b JOIN chat_members m ON m.user_id = b.user_id
+			WHERE m.chat_id = $1 AND b.blocked_id = $2`, c.id, user).Scan(&blocked); err != nil {
+			return err
+		}
+		if blocked > 0 {
+			return kurir.Errorf(kurir.EForbidden, "You cannot message this user.")
+		}
+	}
+	return nil
+}
+
+func replyable(ctx context.Context, q sqldb.Querier, id ChatID, seq int64) error {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages WHERE chat_id = $1 AND seq = $2`, id, seq).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return kurir.Invalid("reply_to", "no_such_message", "There is no message %d in this chat to reply to.", seq)
+	}
+	return nil
+}
+
+// readable returns a message that user may read, or ENotFound.
+func (s *Service) readable(ctx context.Context, q sqldb.Querier, user kurir.UserID, id ChatID, seq int64) (Message, error) {
+	c, err := loadChat(ctx, q, id, user)
+	if err != nil {
+		return Message{}, err
+	}
+	if !c.canRead() {
+		return Message{}, noChat(id)
+	}
+	m, err := getMessage(ctx, q, id, seq)
+	if err != nil {
+		return Message{}, err
+	}
+	if m.Deleted || (c.isMember() && seq <= c.cleared) {
+		return Message{}, kurir.Errorf(kurir.ENotFound, "No message %d in chat %d.", seq, id)
+	}
+	return m, nil
+}
+
+const messageColumns = `chat_id, seq, sender_id, text, reply_to, fwd_chat_id, fwd_seq, fwd_sender_id, fwd_at, created_at, edited_at, deleted_at`
+
+func scanMessage(row interface{ Scan(...any) error }) (Message, error) {
+	var m Message
+	var f Forward
+	var fwdAt, created, edited, deleted int64
+	if err := row.Scan(&m.ChatID, &m.Seq, &m.SenderID, &m.Text, &m.ReplyTo, &f.ChatID, &f.Seq, &f.SenderID, &fwdAt, &created, &edited, &deleted); err != nil {
+		return Message{}, err
+	}
+	if f.ChatID != 0 {
+		f.At = sqldb.FromMicros(fwdAt)
+		m.Forward = &f
+	}
+	m.CreatedAt = sqldb.FromMicros(created)
+	if edited != 0 {
+		m.EditedAt = sqldb.FromMicros(edited)
+	}
+	m.Deleted = deleted != 0
+	return m, nil
+}
+
+func getMessage(ctx context.Context, q sqldb.Querier, id ChatID, seq int64) (Message, error) {
+	m, err := scanMessage(q.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE chat_id = $1 AND seq = $2`, id, seq))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Message{}, kurir.Errorf(kurir.ENotFound, "No message %d in chat %d.", seq, id)
+	}
+	return m, err
+}
+
+// messageChange loads the chat and message for actor in a write
+// transaction, lets fn change them, and records the event fn returns.
+func (s *Service) messageChange(ctx context.Context, actor kurir.UserID, id ChatID, seq int64,
+	fn func(tx *sqldb.Tx, c *chatRow, m *Message, now time.Time) (EventKind, error)) (Message, error) {
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	var n *notice
+	var msg Message
+	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		n = nil
+		c, err := loadChat(ctx, tx, id, actor)
+		if err != nil {
+			return err
+		}
+		if !c.isMember() {
+			return noChat(id)
+		}
+		msg, err = getMessage(ctx, tx, id, seq)
+		if err != nil {
+			return err
+		}
+		if msg.Deleted {
+			return kurir.Errorf(kurir.ENotFound, "Message %d was deleted.", seq)
+		}
+		kind, err := fn(tx, c, &msg, now)
+		if err != nil || kind == "" {
+			return err
+		}
+		ev := Event{ChatID: id, Kind: kind, ActorID: actor, MessageSeq: seq, At: now}
+		if n, err = appendEvent(ctx, tx, &ev, false); err != nil {
+			return err
+		}
+		if kind == EventEdit {
+			n.Event.Message = &msg
+		}
+		return nil
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	if n != nil {
+		s.publish(ctx, n)
+	}
+	return msg, nil
+}
+
+// Edit changes the text of one's own message within the edit window.
+func (s *Service) Edit(ctx context.Context, actor kurir.UserID, id ChatID, seq int64, text string) (Message, error) {
+	text, err := cleanText("text", "message", text, s.cfg.MaxText, false)
+	if err != nil {
+		return Message{}, err
+	}
+	return s.messageChange(ctx, actor, id, seq, func(tx *sqldb.Tx, c *chatRow, m *Message, now time.Time) (EventKind, error) {
+		if m.SenderID != actor {
+			return "", kurir.Errorf(kurir.EForbidden, "You can edit only your own messages.")
+		}
+		if m.Forward != nil {
+			return "", kurir.Errorf(kurir.EForbidden, "A forwarded message cannot be edited.")
+		}
+		if now.Sub(m.CreatedAt) > s.cfg.EditWindow {
+			return "", kurir.Errorf(kurir.EForbidden, "Messages can be edited for %s after sending; this one is older.", s.cfg.EditWindow)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET text = $3, edited_at = $4 WHERE chat_id = $1 AND seq = $2`, id, seq, text, sqldb.Micros(now)); err != nil {
+			return "", err
+		}
+		m.Text, m.EditedAt = text, now
+		return EventEdit, nil
+	})
+}
+
+// Delete deletes a message for everyone: its author may, and a group's or
+// channel's admins may delete anyone's. The text is wiped; the chat keeps a
+// tombstone so every device learns of the deletion when it syncs.
+func (s *Service) Delete(ctx context.Context, actor kurir.UserID, id ChatID, seq int64) error {
+	_, err := s.messageChange(ctx, actor, id, seq, func(tx *sqldb.Tx, c *chatRow, m *Message, now time.Time) (EventKind, error) {
+		if m.SenderID != actor && !(c.isAdmin() && c.kind != Private) {
+			return "", kurir.Errorf(kurir.EForbidden, "You can delete only your own messages here.")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET text = '', deleted_at = $3 WHERE chat_id = $1 AND seq = $2`, id, seq, sqldb.Micros(now)); err != nil {
+			return "", err
+		}
+		if c.pinned == seq {
+			if _, err := tx.ExecContext(ctx, `UPDATE chats SET pinned_seq = 0 WHERE id = $1`, id); err != nil {
+				return "", err
+			}
+		}
+		return EventDelete, nil
+	})
+	return err
+}
+
+// DeleteForMe hides a message from actor's own view of the chat only.
+func (s *Service) DeleteForMe(ctx context.Context, actor kurir.UserID, id ChatID, seq int64) error {
+	if _, err := s.readable(ctx, s.db.Read(), actor, id, seq); err != nil {
+		return err
+	}
+	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO hidden_messages (user_id, chat_id, seq) VALUES ($1, $2, $3) ON CONFLICT (user_id, chat_id, seq) DO NOTHING`, actor, id, seq)
+		return err
+	})
+}
+
+// Pin pins a message (or, with seq 0, unpins). Admins may, members of a
+// group that lets them, and both people in a private chat.
+func (s *Service) Pin(ctx context.Context, actor kurir.UserID, id ChatID, seq int64) error {
+	if seq == 0 {
+		var n *notice
+		err := s.membershipChange(ctx, actor, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*notice) error {
+			if !c.isMember() {
+				return noChat(id)
+			}
+			if !c.isAdmin() && !c.perms.Pin {
+				return kurir.Errorf(kurir.EForbidden, "Only admins can pin messages here.")
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE chats SET pinned_seq = 0 WHERE id = $1`, id); err != nil {
+				return err
+			}
+			var err error
+			n, err = appendEvent(ctx, tx, &Event{ChatID: id, Kind: EventUnpin, ActorID: actor, MessageSeq: c.pinned, At: now}, false)
+			*notices = append(*notices, n)
+			return err
+		})
+		return err
+	}
+	_, err := s.messageChange(ctx, actor, id, seq, func(tx *sqldb.Tx, c *chatRow, m *Message, now time.Time) (EventKind, error) {
+		if !c.isAdmin() && !c.perms.Pin {
+			return "", kurir.Errorf(kurir.EForbidden, "Only admins can pin messages here.")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE chats SET pinned_seq = $2 WHERE id = $1`, id, seq); err != nil {
+			return "", err
+		}
+		return EventPin, nil
+	})
+	return err
+}
+
+// MarkRead records that user has read chat up to seq. Marks only move forward.
+func (s *Service) MarkRead(ctx context.Context, user kurir.UserID, id ChatID, seq int64) error {
+	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		c, err := loadChat(ctx, tx, id, user)
+		if err != nil {
+			return err
+		}
+		if !c.isMember() {
+			return noChat(id)
+		}
+		if seq > c.seq {
+			return kurir.Invalid("seq", "beyond_end", "Chat %d has no change %d yet (it is at %d).", id, seq, c.seq)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE chat_members SET read_seq = $3 WHERE chat_id = $1 AND user_id = $2 AND read_seq < $3`, id, user, seq)
+		return err
+	})
+}

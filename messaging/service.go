@@ -1,0 +1,288 @@
+package messaging
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"kurir"
+	"kurir/sqldb"
+)
+
+// Publisher carries a committed change to the nodes that push it live.
+// bus.Bus implements it.
+type Publisher interface {
+	Publish(ctx context.Context, subject string, data []byte) error
+}
+
+// Config tunes the service; a zero field means its default.
+type Config struct {
+	// MaxText is the longest message text, in characters (default 4096).
+	MaxText int
+	// EditWindow is how long after sending an author may edit (default 48h).
+	EditWindow time.Duration
+	// LargeChat is the member count past which a group stops writing
+	// per-member update rows (default 200).
+	LargeChat int64
+	// MaxGroupMembers bounds a group (default 200,000). Channels are unbounded.
+	MaxGroupMembers int64
+}
+
+// Service is the messenger. It is safe for concurrent use.
+type Service struct {
+	db    *sqldb.DB
+	pub   Publisher
+	clock kurir.Clock
+	log   *slog.Logger
+	cfg   Config
+}
+
+// NewService returns the messaging service. pub may be nil, in which case
+// changes are only stored (devices still get them by syncing).
+func NewService(db *sqldb.DB, pub Publisher, clock kurir.Clock, log *slog.Logger, cfg Config) *Service {
+	if cfg.MaxText == 0 {
+		cfg.MaxText = 4096
+	}
+	if cfg.EditWindow == 0 {
+		cfg.EditWindow = 48 * time.Hour
+	}
+	if cfg.LargeChat == 0 {
+		cfg.LargeChat = 200
+	}
+	if cfg.MaxGroupMembers == 0 {
+		cfg.MaxGroupMembers = 200_000
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, pub: pub, clock: clock, log: log, cfg: cfg}
+}
+
+// noChat is the answer for a chat that does not exist and for one the caller
+// may not see: the two must be indistinguishable.
+func noChat(id ChatID) error {
+	return kurir.Errorf(kurir.ENotFound, "No chat %d.", id)
+}
+
+// chatRow is a chat's stored state with the acting user's membership.
+type chatRow struct {
+	id         ChatID
+	kind       Kind
+	title      string
+	about      string
+	username   string
+	creator    kurir.UserID
+	seq        int64
+	members    int64
+	large      bool
+	perms      Permissions
+	pinned     int64
+	createdAt  int64
+	privateKey string
+	// membership of the user it was loaded for
+	role    MemberRole
+	status  string
+	readSeq int64
+	cleared int64
+}
+
+func (c *chatRow) isMember() bool { return c.status == "member" }
+func (c *chatRow) isAdmin() bool  { return c.isMember() && (c.role == Owner || c.role == Admin) }
+
+// canRead reports whether the user may read the chat: members, and anyone
+// for a public group or channel.
+func (c *chatRow) canRead() bool {
+	return c.isMember() || (c.username != "" && c.kind != Private && c.status != "banned")
+}
+
+const chatColumns = `c.id, c.kind, c.title, c.about, COALESCE(c.username, ''), c.creator_id, c.seq, c.member_count, c.large,
+	c.members_can_post, c.members_can_add, c.members_can_pin, c.members_can_edit_info, c.pinned_seq, c.created_at, COALESCE(c.private_key, ''),
+	COALESCE(m.role, ''), COALESCE(m.status, ''), COALESCE(m.read_seq, 0), COALESCE(m.cleared_seq, 0)`
+
+func scanChat(row interface{ Scan(...any) error }) (*chatRow, error) {
+	var c chatRow
+	var large, post, add, pin, edit int64
+	var kind, role string
+	err := row.Scan(&c.id, &kind, &c.title, &c.about, &c.username, &c.creator, &c.seq, &c.members, &large,
+		&post, &add, &pin, &edit, &c.pinned, &c.createdAt, &c.privateKey, &role, &c.status, &c.readSeq, &c.cleared)
+	if err != nil {
+		return nil, err
+	}
+	c.kind, c.role = Kind(kind), MemberRole(role)
+	c.large = large != 0
+	c.perms = Permissions{Post: post != 0, AddUsers: add != 0, Pin: pin != 0, EditInfo: edit != 0}
+	return &c, nil
+}
+
+// loadChat reads a chat with user's membership, or noChat.
+func loadChat(ctx context.Context, q sqldb.Querier, id ChatID, user kurir.UserID) (*chatRow, error) {
+	c, err := scanChat(q.QueryRowContext(ctx, `SELECT `+chatColumns+`
+		FROM chats c LEFT JOIN chat_members m ON m.chat_id = c.id AND m.user_id = $2
+		WHERE c.id = $1`, id, user))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, noChat(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load chat %d: %w", id, err)
+	}
+	return c, nil
+}
+
+func (c *chatRow) view(viewer kurir.UserID) Chat {
+	ch := Chat{
+		ID: c.id, Kind: c.kind, Title: c.title, About: c.about, Username: c.username, MemberCount: c.members,
+		Large: c.large, Permissions: c.perms, Seq: c.seq, PinnedSeq: c.pinned, CreatedAt: sqldb.FromMicros(c.createdAt),
+		ReadSeq: c.readSeq,
+	}
+	if c.isMember() {
+		ch.Role = c.role
+	}
+	if c.kind == Private {
+		lo, hi, _ := strings.Cut(c.privateKey, ":")
+		a, _ := strconv.ParseInt(lo, 10, 64)
+		b, _ := strconv.ParseInt(hi, 10, 64)
+		if kurir.UserID(a) == viewer {
+			ch.Peer = kurir.UserID(b)
+		} else {
+			ch.Peer = kurir.UserID(a)
+		}
+	}
+	return ch
+}
+
+// notice is what travels on the bus after a change commits: the event, and
+// for small chats the pts each member's log gave it.
+type notice struct {
+	Event Event       `json:"event"`
+	Large bool        `json:"large"`
+	To    []Recipient `json:"to,omitempty"`
+}
+
+// Recipient is a user whose update log received an event, with its pts there.
+type Recipient struct {
+	User kurir.UserID `json:"user"`
+	PTS  int64        `json:"pts"`
+}
+
+// Subject is the bus subject of a chat's changes.
+func Subject(id ChatID) string { return "chat." + strconv.FormatInt(int64(id), 10) }
+
+// publish announces a committed change. A lost announcement costs only
+// latency: devices find the change when they next sync.
+func (s *Service) publish(ctx context.Context, n *notice) {
+	if s.pub == nil {
+		return
+	}
+	data, err := json.Marshal(n)
+	if err == nil {
+		err = s.pub.Publish(context.WithoutCancel(ctx), Subject(n.Event.ChatID), data)
+	}
+	if err != nil {
+		s.log.Warn("publish chat event", "chat", n.Event.ChatID, "seq", n.Event.Seq, "err", err)
+	}
+}
+
+// appendEvent gives ev the chat's next seq, records it, and, for a small
+// chat, appends it to the update log of every member (and of extra users,
+// such as one just removed, who must learn of it). It returns the notice to
+// publish once the transaction commits.
+func appendEvent(ctx context.Context, tx *sqldb.Tx, ev *Event, activity bool, extra ...kurir.UserID) (*notice, error) {
+	now := sqldb.Micros(ev.At)
+	set := `seq = seq + 1`
+	if activity {
+		set += `, last_activity_at = $2`
+	}
+	if ev.Kind == EventMessage {
+		set += `, last_message_seq = seq + 1`
+	}
+	var large int64
+	args := []any{ev.ChatID}
+	if activity {
+		args = append(args, now)
+	}
+	if err := tx.QueryRowContext(ctx, `UPDATE chats SET `+set+` WHERE id = $1 RETURNING seq, large`, args...).Scan(&ev.Seq, &large); err != nil {
+		return nil, fmt.Errorf("next seq of chat %d: %w", ev.ChatID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO chat_events (chat_id, seq, kind, actor_id, message_seq, user_id, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		ev.ChatID, ev.Seq, string(ev.Kind), ev.ActorID, ev.MessageSeq, ev.UserID, now); err != nil {
+		return nil, fmt.Errorf("record event: %w", err)
+	}
+	n := &notice{Event: *ev, Large: large != 0}
+	if n.Large {
+		return n, nil
+	}
+	// One statement bumps every member's pts, one copies them into the log,
+	// whatever the group's size.
+	members := `SELECT user_id FROM chat_members WHERE chat_id = $1 AND status = 'member'`
+	args = []any{ev.ChatID}
+	for _, u := range extra {
+		args = append(args, u)
+		members += fmt.Sprintf(" UNION SELECT CAST($%d AS BIGINT)", len(args))
+	}
+	rows, err := tx.QueryContext(ctx, `UPDATE user_pts SET pts = pts + 1 WHERE user_id IN (`+members+`) RETURNING user_id, pts`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("advance update logs: %w", err)
+	}
+	for rows.Next() {
+		var r Recipient
+		if err := rows.Scan(&r.User, &r.PTS); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		n.To = append(n.To, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	args = append(args, ev.Seq)
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO user_updates (user_id, pts, chat_id, chat_seq)
+		SELECT user_id, pts, CAST($1 AS BIGINT), CAST($%d AS BIGINT) FROM user_pts WHERE user_id IN (`+members+`)`, len(args)), args...); err != nil {
+		return nil, fmt.Errorf("append to update logs: %w", err)
+	}
+	return n, nil
+}
+
+// ensurePTS creates a user's update log counter if it is missing.
+func ensurePTS(ctx context.Context, tx *sqldb.Tx, user kurir.UserID) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO user_pts (user_id, pts) VALUES ($1, 0) ON CONFLICT (user_id) DO NOTHING`, user)
+	return err
+}
+
+// cleanText validates a title, about text or message text.
+func cleanText(field, what, s string, max int, allowEmpty bool) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", kurir.Invalid(field, "invalid_utf8", "The %s is not valid UTF-8 text.", what)
+	}
+	s = strings.TrimSpace(s)
+	n := 0
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			return "", kurir.Invalid(field, "invalid_characters", "The %s contains control characters.", what)
+		}
+		n++
+	}
+	if n == 0 && !allowEmpty {
+		return "", kurir.Invalid(field, "empty", "The %s must not be empty.", what)
+	}
+	if n > max {
+		return "", kurir.Invalid(field, "too_long", "The %s is %d characters long; the limit is %d.", what, n, max)
+	}
+	return s, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
