@@ -422,4 +422,3 @@ func (s *Service) Unblock(ctx context.Context, user, blocked kurir.UserID) error
 		return err
 	})
 }
-
