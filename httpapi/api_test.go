@@ -216,7 +216,7 @@ func TestAccountFlow(t *testing.T) {
 		if me.DeletionScheduledAt != nil {
 			t.Errorf("GET /me after logging in again: deletion_scheduled_at %v, want none", me.DeletionScheduledAt)
 		}
-	}, account.Migrations)
+	}, schema...)
 }
 
 // TestUnknownRoutes checks that a client that gets a path or method wrong is
@@ -255,7 +255,7 @@ func TestUnknownRoutes(t *testing.T) {
 				}
 			})
 		}
-	}, account.Migrations)
+	}, schema...)
 }
 
 // TestRateLimits checks that a client over a limit is told when to retry,
@@ -301,7 +301,7 @@ func TestRateLimits(t *testing.T) {
 				}
 				h.clock.Advance(time.Duration(retry) * time.Second)
 				tt.attempt(t, h, limit.Burst+1).want(t, "attempt after waiting Retry-After", http.StatusCreated, nil)
-			}, account.Migrations)
+			}, schema...)
 		})
 	}
 }
@@ -341,7 +341,7 @@ func TestSuspendedAccount(t *testing.T) {
 		h.clock.Advance(25 * time.Hour)
 		h.do(t, "GET", "/api/v1/me", l.Token, nil).want(t, "the old token once the suspension ended", http.StatusOK, nil)
 		h.login(t, "pavel", password, "Laptop")
-	}, account.Migrations)
+	}, schema...)
 }
 
 // TestProbes checks liveness and readiness, the metrics endpoint and the
@@ -411,7 +411,7 @@ func TestProbes(t *testing.T) {
 		if served, _ := h.srv.Spec().MarshalJSON(); !bytes.Equal(served, resp.body) {
 			t.Errorf("openapi.json differs from the Spec the server validates against")
 		}
-	}, account.Migrations)
+	}, schema...)
 }
 
 // TestReadyzDatabaseDown checks that a node whose database is gone is taken
@@ -422,7 +422,7 @@ func TestReadyzDatabaseDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Migrate(t.Context(), account.Migrations); err != nil {
+	if err := db.Migrate(t.Context(), schema...); err != nil {
 		t.Fatal(err)
 	}
 	h := newHarness(t, db, options{quiet: true})
@@ -469,7 +469,7 @@ func TestRequestID(t *testing.T) {
 				}
 			}
 		}
-	}, account.Migrations)
+	}, schema...)
 }
 
 // TestAuthorizationScheme checks that the token is accepted however the
@@ -484,7 +484,7 @@ func TestAuthorizationScheme(t *testing.T) {
 			h.send(t, call{method: "GET", path: "/api/v1/me", header: http.Header{"Authorization": {header}}}).
 				want(t, fmt.Sprintf("Authorization: %.12s...", header), http.StatusOK, nil)
 		}
-	}, account.Migrations)
+	}, schema...)
 }
 
 // TestDeletedAccount checks that once the grace period is over the account
@@ -510,7 +510,7 @@ func TestDeletedAccount(t *testing.T) {
 			wantProblem(t, "look up the deleted account", problemWant{http.StatusNotFound, "not_found", "", ""})
 		h.do(t, "POST", "/api/v1/sessions", "", map[string]string{"username": "jana", "password": password}).
 			wantProblem(t, "log in to the deleted account", problemWant{http.StatusUnauthorized, "unauthenticated", "wrong_credentials", ""})
-	}, account.Migrations)
+	}, schema...)
 }
 
 // TestConcurrentRegistrations races people for names, some of them
@@ -563,5 +563,5 @@ func TestConcurrentRegistrations(t *testing.T) {
 		if got := countRows(t, db).users; got != len(groups) {
 			t.Errorf("%d users, want %d", got, len(groups))
 		}
-	}, account.Migrations)
+	}, schema...)
 }

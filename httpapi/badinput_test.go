@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"kurir/account"
 	"kurir/sqldb"
 	"kurir/sqldb/sqldbtest"
 )
@@ -122,7 +121,7 @@ func TestBadInput(t *testing.T) {
 				})
 			}
 		}
-	}, account.Migrations)
+	}, schema...)
 }
 
 // TestBadToken checks that requests without a valid token are refused with a
@@ -187,7 +186,7 @@ func TestBadToken(t *testing.T) {
 		// The password is unchanged and the other device still logged in.
 		h.do(t, "GET", "/api/v1/me", other.Token, nil).want(t, "the other device", http.StatusOK, nil)
 		h.login(t, "pavel", password, "Tablet")
-	}, account.Migrations)
+	}, schema...)
 }
 
 // TestBadSessionID checks the session path parameter.
@@ -219,5 +218,5 @@ func TestBadSessionID(t *testing.T) {
 			})
 		}
 		h.do(t, "GET", "/api/v1/me", janas.Token, nil).want(t, "jana's session", http.StatusOK, nil)
-	}, account.Migrations)
+	}, schema...)
 }

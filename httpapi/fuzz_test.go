@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"testing"
 
-	"kurir/account"
 	"kurir/httpapi"
 	"kurir/sqldb/sqldbtest"
 )
@@ -34,7 +33,7 @@ func FuzzRegisterEndpoint(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	db := sqldbtest.SQLite(f, account.Migrations)
+	db := sqldbtest.SQLite(f, schema...)
 	h := newHarness(f, db, options{quiet: true})
 	spec := h.srv.Spec()
 	f.Fuzz(func(t *testing.T, body []byte) {

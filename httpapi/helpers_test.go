@@ -20,6 +20,7 @@ import (
 
 	"kurir/account"
 	"kurir/httpapi"
+	"kurir/messaging"
 	"kurir/openapi"
 	"kurir/sqldb"
 )
@@ -59,7 +60,12 @@ type options struct {
 	// quiet drops the server's log instead of writing errors to the test's
 	// output, for fuzzing, where the harness outlives each input's t.
 	quiet bool
+	// largeChat is messaging's Config.LargeChat; zero means the default.
+	largeChat int64
 }
+
+// schema is every migration the API's services need.
+var schema = []sqldb.Migrations{account.Migrations, messaging.Migrations}
 
 // harness is a real API server on a loopback port, over a real database,
 // with a client that checks all traffic against the server's OpenAPI document.
@@ -82,8 +88,9 @@ func newHarness(t testing.TB, db *sqldb.DB, opt options) *harness {
 		log = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
 	}
 	svc := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &opt.limits})
+	msg := messaging.NewService(db, nil, clock, log, messaging.Config{LargeChat: opt.largeChat})
 	srv := httpapi.NewServer(httpapi.Deps{
-		Accounts: svc, Ready: db, Log: log, Clock: clock, Version: "test",
+		Accounts: svc, Messaging: msg, Ready: db, Log: log, Clock: clock, Version: "test",
 		Metrics: prometheus.NewRegistry(), MaxBodyBytes: opt.maxBody,
 	})
 	ts := serve(t, srv)

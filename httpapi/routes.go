@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"kurir/messaging"
 	"kurir/openapi"
 )
 
@@ -94,6 +95,129 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) *openapi.Spec {
 		Responses: map[int]openapi.Response{200: {Body: publicUser{}}},
 	}, handleGetUser(d.Accounts))
 
+	addMessagingRoutes(rt, d.Messaging, limit)
+
 	// Anything else under /api/ is a problem+json 404 (see withProblemFallback).
 	return spec
+}
+
+// Path parameters shared by the messaging routes.
+var (
+	chatIDParam = openapi.Param{Name: "id", In: "path", Description: "The chat's ID.", Schema: int64(0)}
+	seqParam    = openapi.Param{Name: "seq", In: "path", Description: "The message's sequence number in its chat.", Schema: int64(0)}
+	userIDParam = openapi.Param{Name: "user_id", In: "path", Description: "A user's ID.", Schema: int64(0)}
+	limitParam  = openapi.Param{Name: "limit", In: "query", Description: "At most this many (capped by the server).", Schema: int64(0)}
+)
+
+func addMessagingRoutes(rt *router, msg *messaging.Service, limit int64) {
+	chat := map[int]openapi.Response{200: {Body: chatView{}}}
+	done := map[int]openapi.Response{204: {Description: "Done."}}
+	tags := []string{"chats"}
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/chats/groups", ID: "createGroup", Tags: tags, Auth: true,
+		Summary: "Create a group", Request: newChatRequest{},
+		Responses: map[int]openapi.Response{201: {Description: "The new group.", Body: chatView{}}},
+	}, handleCreateChat(msg, messaging.Group, limit))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/chats/channels", ID: "createChannel", Tags: tags, Auth: true,
+		Summary: "Create a broadcast channel", Request: newChatRequest{},
+		Responses: map[int]openapi.Response{201: {Description: "The new channel.", Body: chatView{}}},
+	}, handleCreateChat(msg, messaging.Channel, limit))
+	rt.handle(openapi.Operation{Method: "PUT", Path: "/api/v1/users/{user_id}/chat", ID: "openPrivateChat", Tags: tags, Auth: true,
+		Summary: "Open the private chat with a user", Description: "Creates it the first time; the other user sees it once it has a message.",
+		Params: []openapi.Param{userIDParam}, Responses: chat,
+	}, handleOpenPrivate(msg))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/public-chats/{username}", ID: "getChatByUsername", Tags: tags, Auth: true,
+		Summary: "Find a public group or channel by its @name",
+		Params:  []openapi.Param{{Name: "username", In: "path", Schema: ""}}, Responses: chat,
+	}, handleChatByUsername(msg))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/chats/{id}", ID: "getChat", Tags: tags, Auth: true,
+		Summary: "A chat you are in, or a public one", Params: []openapi.Param{chatIDParam}, Responses: chat,
+	}, handleGetChat(msg))
+	rt.handle(openapi.Operation{Method: "PATCH", Path: "/api/v1/chats/{id}", ID: "editChat", Tags: tags, Auth: true,
+		Summary: "Change a group's or channel's title, description or member permissions",
+		Params:  []openapi.Param{chatIDParam}, Request: chatInfoRequest{}, Responses: chat,
+	}, handleEditChat(msg, limit))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/chats/{id}/join", ID: "joinChat", Tags: tags, Auth: true,
+		Summary: "Join a public group or subscribe to a public channel", Params: []openapi.Param{chatIDParam}, Responses: chat,
+	}, handleJoin(msg))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/chats/{id}/leave", ID: "leaveChat", Tags: tags, Auth: true,
+		Summary: "Leave a group or unsubscribe from a channel", Params: []openapi.Param{chatIDParam}, Responses: done,
+	}, handleLeave(msg))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/chats/{id}/members", ID: "addMembers", Tags: tags, Auth: true,
+		Summary: "Add people to a group", Params: []openapi.Param{chatIDParam}, Request: addMembersRequest{}, Responses: done,
+	}, handleAddMembers(msg, limit))
+	rt.handle(openapi.Operation{Method: "DELETE", Path: "/api/v1/chats/{id}/members/{user_id}", ID: "removeMember", Tags: tags, Auth: true,
+		Summary: "Remove someone from a group or channel; with ban=true they cannot rejoin",
+		Params:  []openapi.Param{chatIDParam, userIDParam, {Name: "ban", In: "query", Schema: false}}, Responses: done,
+	}, handleRemoveMember(msg))
+	rt.handle(openapi.Operation{Method: "PUT", Path: "/api/v1/chats/{id}/members/{user_id}/role", ID: "setMemberRole", Tags: tags, Auth: true,
+		Summary: "Make a member owner, admin or member (owners only)",
+		Params:  []openapi.Param{chatIDParam, userIDParam}, Request: roleRequest{}, Responses: done,
+	}, handleSetRole(msg, limit))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/chats/{id}/invites", ID: "createInvite", Tags: tags, Auth: true,
+		Summary: "Create an invite link", Params: []openapi.Param{chatIDParam}, Request: inviteRequest{},
+		Responses: map[int]openapi.Response{201: {Body: inviteView{}}},
+	}, handleCreateInvite(msg, limit))
+	rt.handle(openapi.Operation{Method: "DELETE", Path: "/api/v1/invites/{code}", ID: "revokeInvite", Tags: tags, Auth: true,
+		Summary: "Revoke an invite link", Params: []openapi.Param{{Name: "code", In: "path", Schema: ""}}, Responses: done,
+	}, handleRevokeInvite(msg))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/invites/{code}/join", ID: "joinByInvite", Tags: tags, Auth: true,
+		Summary: "Join the chat an invite link points to", Params: []openapi.Param{{Name: "code", In: "path", Schema: ""}}, Responses: chat,
+	}, handleJoinByInvite(msg))
+	rt.handle(openapi.Operation{Method: "PUT", Path: "/api/v1/users/{user_id}/block", ID: "blockUser", Tags: []string{"accounts"}, Auth: true,
+		Summary: "Stop a user from messaging you in private", Params: []openapi.Param{userIDParam}, Responses: done,
+	}, handleBlock(msg, true))
+	rt.handle(openapi.Operation{Method: "DELETE", Path: "/api/v1/users/{user_id}/block", ID: "unblockUser", Tags: []string{"accounts"}, Auth: true,
+		Summary: "Let a blocked user message you again", Params: []openapi.Param{userIDParam}, Responses: done,
+	}, handleBlock(msg, false))
+
+	mtags := []string{"messages"}
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/chats/{id}/messages", ID: "sendMessage", Tags: mtags, Auth: true,
+		Summary:     "Send a message",
+		Description: "Answers once the message is stored. Retrying with the same idempotency_key returns the original message.",
+		Params:      []openapi.Param{chatIDParam}, Request: sendRequest{},
+		Responses: map[int]openapi.Response{201: {Description: "The message as stored.", Body: messageView{}}},
+	}, handleSend(msg, limit))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/chats/{id}/messages", ID: "listMessages", Tags: mtags, Auth: true,
+		Summary: "A page of a chat's history",
+		Description: "Without before or after: the newest messages, newest first. before=SEQ: older ones, newest first. " +
+			"after=SEQ: newer ones, oldest first.",
+		Params:    []openapi.Param{chatIDParam, {Name: "before", In: "query", Schema: int64(0)}, {Name: "after", In: "query", Schema: int64(0)}, limitParam},
+		Responses: map[int]openapi.Response{200: {Body: messageList{}}},
+	}, handleHistory(msg))
+	rt.handle(openapi.Operation{Method: "PATCH", Path: "/api/v1/chats/{id}/messages/{seq}", ID: "editMessage", Tags: mtags, Auth: true,
+		Summary: "Edit your message", Params: []openapi.Param{chatIDParam, seqParam}, Request: editRequest{},
+		Responses: map[int]openapi.Response{200: {Body: messageView{}}},
+	}, handleEdit(msg, limit))
+	rt.handle(openapi.Operation{Method: "DELETE", Path: "/api/v1/chats/{id}/messages/{seq}", ID: "deleteMessage", Tags: mtags, Auth: true,
+		Summary: "Delete a message for everyone (default) or, with for=me, only for yourself",
+		Params:  []openapi.Param{chatIDParam, seqParam, {Name: "for", In: "query", Schema: ""}}, Responses: done,
+	}, handleDeleteMessage(msg))
+	rt.handle(openapi.Operation{Method: "PUT", Path: "/api/v1/chats/{id}/pin", ID: "pinMessage", Tags: mtags, Auth: true,
+		Summary: "Pin a message (seq 0 unpins)", Params: []openapi.Param{chatIDParam}, Request: seqRequest{}, Responses: done,
+	}, handlePin(msg, limit))
+	rt.handle(openapi.Operation{Method: "PUT", Path: "/api/v1/chats/{id}/read", ID: "markRead", Tags: mtags, Auth: true,
+		Summary: "Mark the chat read up to seq", Params: []openapi.Param{chatIDParam}, Request: seqRequest{}, Responses: done,
+	}, handleMarkRead(msg, limit))
+
+	stags := []string{"sync"}
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/dialogs", ID: "listDialogs", Tags: stags, Auth: true,
+		Summary:   "Your chat list, most recently active first",
+		Params:    []openapi.Param{{Name: "cursor", In: "query", Schema: ""}, limitParam},
+		Responses: map[int]openapi.Response{200: {Body: dialogList{}}},
+	}, handleDialogs(msg))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/updates", ID: "getUpdates", Tags: stags, Auth: true,
+		Summary:     "What changed in your private chats and small groups after pts",
+		Description: "A gap-free list of changes numbered by your own pts. Large groups and channels are synced per chat.",
+		Params:      []openapi.Param{{Name: "pts", In: "query", Schema: int64(0)}, limitParam},
+		Responses:   map[int]openapi.Response{200: {Body: updatesView{}}},
+	}, handleUpdates(msg))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/updates/state", ID: "getSyncState", Tags: stags, Auth: true,
+		Summary:   "Where to start syncing: your pts and your large chats' seqs",
+		Responses: map[int]openapi.Response{200: {Body: syncStateView{}}},
+	}, handleSyncState(msg))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/chats/{id}/updates", ID: "getChatUpdates", Tags: stags, Auth: true,
+		Summary:   "What changed in a chat after seq",
+		Params:    []openapi.Param{chatIDParam, {Name: "seq", In: "query", Schema: int64(0)}, limitParam},
+		Responses: map[int]openapi.Response{200: {Body: chatUpdates{}}},
+	}, handleChatUpdates(msg))
 }

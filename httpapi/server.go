@@ -15,6 +15,7 @@ import (
 
 	"kurir"
 	"kurir/account"
+	"kurir/messaging"
 	"kurir/openapi"
 )
 
@@ -25,7 +26,8 @@ type Pinger interface {
 
 // Deps are what the API serves from. Every field is required unless noted.
 type Deps struct {
-	Accounts *account.Service
+	Accounts  *account.Service
+	Messaging *messaging.Service
 	// Ready is checked by /readyz.
 	Ready   Pinger
 	Log     *slog.Logger

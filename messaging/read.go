@@ -2,6 +2,8 @@ package messaging
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -141,12 +143,16 @@ func (s *Service) Dialogs(ctx context.Context, user kurir.UserID, after DialogCu
 		}
 		for _, e := range entries {
 			d := Dialog{Chat: e.c.view(user), LastActivity: sqldb.FromMicros(e.activity)}
-			if e.last > 0 && e.last > e.c.cleared {
-				m, err := getMessage(ctx, tx, e.c.id, e.last)
-				if err != nil {
+			if e.last > e.c.cleared {
+				// The latest message still there: a deleted one is not news.
+				m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages
+					WHERE chat_id = $1 AND seq > $2 AND seq <= $3 AND deleted_at = 0 ORDER BY seq DESC LIMIT 1`, e.c.id, e.c.cleared, e.last))
+				switch {
+				case err == nil:
+					d.LastMessage = &m
+				case !errors.Is(err, sql.ErrNoRows):
 					return err
 				}
-				d.LastMessage = &m
 			}
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM messages
 				WHERE chat_id = $1 AND seq > $2 AND sender_id <> $3 AND deleted_at = 0 LIMIT $4) AS unread`,

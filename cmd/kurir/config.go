@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"kurir/account"
+	"kurir/messaging"
 	"kurir/sqldb"
 )
 
@@ -133,7 +134,7 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 // schema is every capability's migrations, in dependency order.
-var schema = []sqldb.Migrations{account.Migrations}
+var schema = []sqldb.Migrations{account.Migrations, messaging.Migrations}
 
 // openDB opens and migrates the database the settings name, creating the data
 // directory for SQLite.

@@ -16,6 +16,7 @@ import (
 	"kurir"
 	"kurir/account"
 	"kurir/httpapi"
+	"kurir/messaging"
 )
 
 const serveHelp = `Usage: kurir serve [flags]
@@ -77,8 +78,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	accounts := account.NewService(db, clock, log.With("component", "account"), account.Config{Argon2: cfg.argon})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	messages := messaging.NewService(db, nil, clock, log.With("component", "messaging"), messaging.Config{})
 	api := httpapi.NewServer(httpapi.Deps{
-		Accounts: accounts, Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
+		Accounts: accounts, Messaging: messages, Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
 	})
 
 	ln, err := net.Listen("tcp", cfg.addr)
