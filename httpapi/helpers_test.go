@@ -19,9 +19,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kurir/account"
+	"kurir/bus"
 	"kurir/httpapi"
 	"kurir/messaging"
 	"kurir/openapi"
+	"kurir/realtime"
 	"kurir/sqldb"
 )
 
@@ -88,9 +90,16 @@ func newHarness(t testing.TB, db *sqldb.DB, opt options) *harness {
 		log = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
 	}
 	svc := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &opt.limits})
-	msg := messaging.NewService(db, nil, clock, log, messaging.Config{LargeChat: opt.largeChat})
+	events := bus.NewMemory(bus.MemoryOptions{})
+	t.Cleanup(func() { events.Close() })
+	msg := messaging.NewService(db, events, clock, log, messaging.Config{LargeChat: opt.largeChat})
+	hub := realtime.NewHub(log, httpapi.EncodeEvent, nil, realtime.Config{})
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	hubDone := make(chan struct{})
+	go func() { defer close(hubDone); hub.Run(hubCtx, events) }()
+	t.Cleanup(func() { stopHub(); <-hubDone })
 	srv := httpapi.NewServer(httpapi.Deps{
-		Accounts: svc, Messaging: msg, Ready: db, Log: log, Clock: clock, Version: "test",
+		Accounts: svc, Messaging: msg, Live: hub, Ready: db, Log: log, Clock: clock, Version: "test",
 		Metrics: prometheus.NewRegistry(), MaxBodyBytes: opt.maxBody,
 	})
 	ts := serve(t, srv)

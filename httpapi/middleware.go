@@ -183,13 +183,13 @@ func clientIP(r *http.Request) string {
 }
 
 // withAuth requires a valid bearer token and puts the caller in the context.
+// The token comes from the Authorization header or, for a WebSocket upgrade
+// from a browser (which cannot set headers), from a subprotocol
+// "kurir.token.<token>".
 func withAuth(accounts *account.Service, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The scheme is case-insensitive (RFC 9110, section 11.1): "bearer"
-		// and "BEARER" are the same challenge answered.
-		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		token = strings.TrimLeft(token, " ")
-		if !strings.EqualFold(scheme, "Bearer") || token == "" {
+		token, ok := bearerToken(r)
+		if !ok {
 			writeError(w, r, &kurir.Error{Code: kurir.EUnauthenticated, Reason: "missing_token",
 				Message: "This endpoint needs an access token: send \"Authorization: Bearer <token>\" from POST /api/v1/sessions."})
 			return
@@ -201,6 +201,24 @@ func withAuth(accounts *account.Service, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyPrincipal, p)))
 	})
+}
+
+func bearerToken(r *http.Request) (string, bool) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		token = strings.TrimSpace(token)
+		return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
+	}
+	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+			for _, p := range strings.Split(v, ",") {
+				if t, ok := strings.CutPrefix(strings.TrimSpace(p), liveTokenProtocol); ok && t != "" {
+					return t, true
+				}
+			}
+		}
+	}
+	return "", false
 }
 
 // metrics are the API's Prometheus instruments.

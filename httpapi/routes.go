@@ -215,6 +215,17 @@ func addMessagingRoutes(rt *router, msg *messaging.Service, limit int64) {
 		Summary:   "Where to start syncing: your pts and your large chats' seqs",
 		Responses: map[int]openapi.Response{200: {Body: syncStateView{}}},
 	}, handleSyncState(msg))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/live", ID: "live", Tags: stags, Auth: true,
+		Summary: "The live update stream (WebSocket)",
+		Description: "Upgrade to a WebSocket with subprotocol kurir.v1. A browser, which cannot set the Authorization " +
+			"header, offers its token as a second subprotocol, kurir.token.<token>. The server sends JSON text frames: " +
+			"first {\"type\":\"hello\",\"pts\":N,\"large_chats\":[...]}; then {\"type\":\"update\",\"pts\":N,\"event\":{...}} " +
+			"for private chats and small groups, and {\"type\":\"chat_event\",\"event\":{...}} for large groups and channels, " +
+			"with events as in GET /api/v1/updates. A pts or seq that skips a number means a gap: fetch the missing changes. " +
+			"{\"type\":\"resync\",\"reason\":...} (close code 4000) means the server dropped events for this device: " +
+			"sync, then reconnect. The device may send {\"type\":\"ping\"} and gets {\"type\":\"pong\"}.",
+		Responses: map[int]openapi.Response{101: {Description: "Switching to the WebSocket live stream."}},
+	}, handleLive(rt.d.Live, msg))
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/chats/{id}/updates", ID: "getChatUpdates", Tags: stags, Auth: true,
 		Summary:   "What changed in a chat after seq",
 		Params:    []openapi.Param{chatIDParam, {Name: "seq", In: "query", Schema: int64(0)}, limitParam},

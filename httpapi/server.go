@@ -17,6 +17,7 @@ import (
 	"kurir/account"
 	"kurir/messaging"
 	"kurir/openapi"
+	"kurir/realtime"
 )
 
 // Pinger reports whether a dependency (the database) can serve requests.
@@ -28,6 +29,8 @@ type Pinger interface {
 type Deps struct {
 	Accounts  *account.Service
 	Messaging *messaging.Service
+	// Live is this node's hub of live sessions, behind GET /api/v1/live.
+	Live *realtime.Hub
 	// Ready is checked by /readyz.
 	Ready   Pinger
 	Log     *slog.Logger

@@ -63,7 +63,7 @@ func (s *Service) create(ctx context.Context, creator kurir.UserID, kind Kind, n
 	}
 	now := s.clock.Now()
 	var id ChatID
-	var notices []*notice
+	var notices []*Notice
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		notices = notices[:0]
 		err := tx.QueryRowContext(ctx, `INSERT INTO chats (kind, title, about, username, username_key, username_skeleton, creator_id,
@@ -161,7 +161,7 @@ func (s *Service) addMember(ctx context.Context, tx *sqldb.Tx, chat ChatID, user
 
 // maybeGrow turns a group that passed the size threshold into a large one,
 // telling its members (through their logs, one last time) to sync it by seq.
-func (s *Service) maybeGrow(ctx context.Context, tx *sqldb.Tx, chat ChatID, now time.Time, notices *[]*notice) error {
+func (s *Service) maybeGrow(ctx context.Context, tx *sqldb.Tx, chat ChatID, now time.Time, notices *[]*Notice) error {
 	var members, large int64
 	if err := tx.QueryRowContext(ctx, `SELECT member_count, large FROM chats WHERE id = $1`, chat).Scan(&members, &large); err != nil {
 		return err

@@ -14,8 +14,8 @@ import (
 
 // membershipChange runs fn on the chat loaded for actor inside a write
 // transaction, then publishes the notices fn produced.
-func (s *Service) membershipChange(ctx context.Context, actor kurir.UserID, id ChatID, fn func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*notice) error) error {
-	var notices []*notice
+func (s *Service) membershipChange(ctx context.Context, actor kurir.UserID, id ChatID, fn func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*Notice) error) error {
+	var notices []*Notice
 	now := s.clock.Now()
 	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		notices = notices[:0]
@@ -35,7 +35,7 @@ func (s *Service) membershipChange(ctx context.Context, actor kurir.UserID, id C
 }
 
 // join adds user to c (already loaded for user) and records it.
-func (s *Service) join(ctx context.Context, tx *sqldb.Tx, c *chatRow, user, actor kurir.UserID, now time.Time, notices *[]*notice) error {
+func (s *Service) join(ctx context.Context, tx *sqldb.Tx, c *chatRow, user, actor kurir.UserID, now time.Time, notices *[]*Notice) error {
 	switch {
 	case c.isMember():
 		return nil // joining twice is not an error
@@ -60,7 +60,7 @@ func (s *Service) join(ctx context.Context, tx *sqldb.Tx, c *chatRow, user, acto
 // Join makes user a member of a public group or a subscriber of a public
 // channel. Joining a chat one is already in succeeds and changes nothing.
 func (s *Service) Join(ctx context.Context, user kurir.UserID, id ChatID) (Chat, error) {
-	err := s.membershipChange(ctx, user, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*notice) error {
+	err := s.membershipChange(ctx, user, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*Notice) error {
 		if c.username == "" && !c.isMember() {
 			return noChat(id) // private groups and channels are joined by invite
 		}
@@ -88,7 +88,7 @@ func (s *Service) ChatByUsername(ctx context.Context, user kurir.UserID, name st
 // Leave takes user out of a group or channel. The last owner cannot leave a
 // group that still has members; they must appoint another owner first.
 func (s *Service) Leave(ctx context.Context, user kurir.UserID, id ChatID) error {
-	return s.membershipChange(ctx, user, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*notice) error {
+	return s.membershipChange(ctx, user, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*Notice) error {
 		if !c.isMember() || c.kind == Private {
 			return noChat(id)
 		}
@@ -105,7 +105,7 @@ func (s *Service) Leave(ctx context.Context, user kurir.UserID, id ChatID) error
 	})
 }
 
-func (s *Service) removeMember(ctx context.Context, tx *sqldb.Tx, c *chatRow, user, actor kurir.UserID, status string, kind EventKind, now time.Time, notices *[]*notice) error {
+func (s *Service) removeMember(ctx context.Context, tx *sqldb.Tx, c *chatRow, user, actor kurir.UserID, status string, kind EventKind, now time.Time, notices *[]*Notice) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE chat_members SET status = $3, role = 'member' WHERE chat_id = $1 AND user_id = $2`, c.id, user, status); err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *Service) removeMember(ctx context.Context, tx *sqldb.Tx, c *chatRow, us
 // AddMembers adds users to a group. Admins may always; members when the
 // group's permissions let them.
 func (s *Service) AddMembers(ctx context.Context, actor kurir.UserID, id ChatID, users []kurir.UserID) error {
-	return s.membershipChange(ctx, actor, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*notice) error {
+	return s.membershipChange(ctx, actor, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*Notice) error {
 		if !c.isMember() {
 			return noChat(id)
 		}
@@ -163,7 +163,7 @@ func (s *Service) AddMembers(ctx context.Context, actor kurir.UserID, id ChatID,
 // come back until an admin adds them. Admins may remove members; only the
 // owner may remove an admin.
 func (s *Service) RemoveMember(ctx context.Context, actor kurir.UserID, id ChatID, user kurir.UserID, ban bool) error {
-	return s.membershipChange(ctx, actor, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*notice) error {
+	return s.membershipChange(ctx, actor, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*Notice) error {
 		if !c.isMember() {
 			return noChat(id)
 		}
@@ -201,7 +201,7 @@ func (s *Service) SetRole(ctx context.Context, actor kurir.UserID, id ChatID, us
 	if role != Owner && role != Admin && role != Member {
 		return kurir.Invalid("role", "unknown_role", "Unknown role %q; roles are owner, admin and member.", role)
 	}
-	return s.membershipChange(ctx, actor, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*notice) error {
+	return s.membershipChange(ctx, actor, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*Notice) error {
 		if !c.isMember() {
 			return noChat(id)
 		}
@@ -244,7 +244,7 @@ type ChatInfo struct {
 // EditInfo changes a chat's info. Admins may; members of a group when its
 // permissions let them (but only admins change permissions).
 func (s *Service) EditInfo(ctx context.Context, actor kurir.UserID, id ChatID, info ChatInfo) (Chat, error) {
-	err := s.membershipChange(ctx, actor, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*notice) error {
+	err := s.membershipChange(ctx, actor, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*Notice) error {
 		if !c.isMember() {
 			return noChat(id)
 		}
@@ -361,7 +361,7 @@ func (s *Service) RevokeInvite(ctx context.Context, actor kurir.UserID, code str
 // JoinByInvite joins the chat an invite link points to.
 func (s *Service) JoinByInvite(ctx context.Context, user kurir.UserID, code string) (Chat, error) {
 	var id ChatID
-	var notices []*notice
+	var notices []*Notice
 	now := s.clock.Now()
 	gone := kurir.Errorf(kurir.ENotFound, "This invite link is invalid, expired or revoked.")
 	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {

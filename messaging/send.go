@@ -51,7 +51,7 @@ func (s *Service) Send(ctx context.Context, sender kurir.UserID, id ChatID, p Se
 	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	var msg Message
-	var n *notice
+	var n *Notice
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		n = nil
 		// A retry returns what the first attempt stored.
@@ -229,7 +229,7 @@ func getMessage(ctx context.Context, q sqldb.Querier, id ChatID, seq int64) (Mes
 func (s *Service) messageChange(ctx context.Context, actor kurir.UserID, id ChatID, seq int64,
 	fn func(tx *sqldb.Tx, c *chatRow, m *Message, now time.Time) (EventKind, error)) (Message, error) {
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
-	var n *notice
+	var n *Notice
 	var msg Message
 	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		n = nil
@@ -329,8 +329,8 @@ func (s *Service) DeleteForMe(ctx context.Context, actor kurir.UserID, id ChatID
 // group that lets them, and both people in a private chat.
 func (s *Service) Pin(ctx context.Context, actor kurir.UserID, id ChatID, seq int64) error {
 	if seq == 0 {
-		var n *notice
-		err := s.membershipChange(ctx, actor, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*notice) error {
+		var n *Notice
+		err := s.membershipChange(ctx, actor, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*Notice) error {
 			if !c.isMember() {
 				return noChat(id)
 			}

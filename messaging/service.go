@@ -158,9 +158,11 @@ func (c *chatRow) view(viewer kurir.UserID) Chat {
 	return ch
 }
 
-// notice is what travels on the bus after a change commits: the event, and
-// for small chats the pts each member's log gave it.
-type notice struct {
+// Notice is what travels on the bus after a change commits: the event, and
+// for small chats the pts each member's log gave it. Large chats name no
+// recipients: every node pushes their events to its sessions that follow
+// the chat.
+type Notice struct {
 	Event Event       `json:"event"`
 	Large bool        `json:"large"`
 	To    []Recipient `json:"to,omitempty"`
@@ -177,7 +179,7 @@ func Subject(id ChatID) string { return "chat." + strconv.FormatInt(int64(id), 1
 
 // publish announces a committed change. A lost announcement costs only
 // latency: devices find the change when they next sync.
-func (s *Service) publish(ctx context.Context, n *notice) {
+func (s *Service) publish(ctx context.Context, n *Notice) {
 	if s.pub == nil {
 		return
 	}
@@ -192,9 +194,9 @@ func (s *Service) publish(ctx context.Context, n *notice) {
 
 // appendEvent gives ev the chat's next seq, records it, and, for a small
 // chat, appends it to the update log of every member (and of extra users,
-// such as one just removed, who must learn of it). It returns the notice to
+// such as one just removed, who must learn of it). It returns the Notice to
 // publish once the transaction commits.
-func appendEvent(ctx context.Context, tx *sqldb.Tx, ev *Event, activity bool, extra ...kurir.UserID) (*notice, error) {
+func appendEvent(ctx context.Context, tx *sqldb.Tx, ev *Event, activity bool, extra ...kurir.UserID) (*Notice, error) {
 	now := sqldb.Micros(ev.At)
 	set := `seq = seq + 1`
 	if activity {
@@ -216,7 +218,7 @@ func appendEvent(ctx context.Context, tx *sqldb.Tx, ev *Event, activity bool, ex
 		ev.ChatID, ev.Seq, string(ev.Kind), ev.ActorID, ev.MessageSeq, ev.UserID, now); err != nil {
 		return nil, fmt.Errorf("record event: %w", err)
 	}
-	n := &notice{Event: *ev, Large: large != 0}
+	n := &Notice{Event: *ev, Large: large != 0}
 	if n.Large {
 		return n, nil
 	}

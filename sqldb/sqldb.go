@@ -252,10 +252,15 @@ func (db *DB) writeTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error
 	return nil
 }
 
-// ReadTx runs fn in a read-only transaction, so that several queries see one
-// consistent snapshot.
+// ReadTx runs fn in a read-only transaction, so that all its queries see one
+// consistent snapshot of the database (on PostgreSQL at REPEATABLE READ; its
+// default, READ COMMITTED, would give each statement its own).
 func (db *DB) ReadTx(ctx context.Context, fn func(tx *Tx) error) error {
-	stx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.engine == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	stx, err := db.read.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin read transaction: %w", err)
 	}

@@ -194,3 +194,29 @@ func TestOpenRejectsUnknownURL(t *testing.T) {
 		}
 	}
 }
+
+// TestReadTxSeesOneSnapshot: a write committed while a read transaction runs
+// is invisible to it, so a sync answer never mixes two moments.
+func TestReadTxSeesOneSnapshot(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		insertWidget(t, db, "before")
+		err := db.ReadTx(ctx, func(tx *sqldb.Tx) error {
+			var first, second int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM widgets`).Scan(&first); err != nil {
+				return err
+			}
+			insertWidget(t, db, "during")
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM widgets`).Scan(&second); err != nil {
+				return err
+			}
+			if first != 1 || second != first {
+				t.Errorf("counts in one read transaction: %d then %d, want 1 and 1", first, second)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}, widgets)
+}

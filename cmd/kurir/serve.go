@@ -15,8 +15,10 @@ import (
 
 	"kurir"
 	"kurir/account"
+	"kurir/bus"
 	"kurir/httpapi"
 	"kurir/messaging"
+	"kurir/realtime"
 )
 
 const serveHelp = `Usage: kurir serve [flags]
@@ -76,11 +78,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	clock := kurir.SystemClock{}
 	accounts := account.NewService(db, clock, log.With("component", "account"), account.Config{Argon2: cfg.argon})
+	events := bus.NewMemory(bus.MemoryOptions{})
+	defer events.Close()
+	messages := messaging.NewService(db, events, clock, log.With("component", "messaging"), messaging.Config{})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	messages := messaging.NewService(db, nil, clock, log.With("component", "messaging"), messaging.Config{})
+	hub := realtime.NewHub(log.With("component", "realtime"), httpapi.EncodeEvent, reg, realtime.Config{})
 	api := httpapi.NewServer(httpapi.Deps{
-		Accounts: accounts, Messaging: messages, Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
+		Accounts: accounts, Messaging: messages, Live: hub, Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
 	})
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -100,6 +105,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { accounts.RunPurger(jobs, 10*time.Minute) })
+	wg.Go(func() {
+		if err := hub.Run(jobs, events); err != nil {
+			log.Error("live delivery stopped", "err", err)
+		}
+	})
 	defer func() { stopJobs(); wg.Wait() }()
 
 	served := make(chan error, 1)
