@@ -379,20 +379,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
 		return Principal{}, unknown
 	}
-	var sessID int64
-	var lastSeen int64
-	var userID kurir.UserID
-	err := s.db.Read().QueryRowContext(ctx,
-		`SELECT id, user_id, last_seen_at FROM sessions WHERE token_hash = $1`, hashToken(token)).Scan(&sessID, &userID, &lastSeen)
+	// One query finds the session and its account: this runs on every request.
+	var sessID, lastSeen int64
+	row := s.db.Read().QueryRowContext(ctx, `SELECT s.id, s.last_seen_at, `+userColumns+`
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`, hashToken(token))
+	u, err := scanUser(row, &sessID, &lastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Principal{}, unknown
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
-	}
-	u, err := s.findUser(ctx, s.db.Read(), `u.id = $1`, userID)
-	if err != nil {
-		return Principal{}, err
 	}
 	now := s.clock.Now()
 	if err := standing(u, now); err != nil {
@@ -589,13 +585,15 @@ const userColumns = `u.id, COALESCE(u.username, ''), u.display_name, COALESCE(u.
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanUser(row scanner) (User, error) {
+// scanUser reads userColumns, after the columns that extra points to.
+func scanUser(row scanner, extra ...any) (User, error) {
 	var u User
 	var role, state string
 	var suspended, scheduled sql.NullInt64
 	var created int64
-	if err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Phone, &role, &state, &u.StateReason,
-		&suspended, &created, &scheduled); err != nil {
+	dest := append(extra, &u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Phone, &role, &state, &u.StateReason,
+		&suspended, &created, &scheduled)
+	if err := row.Scan(dest...); err != nil {
 		return User{}, err
 	}
 	u.Role, u.State = kurir.Role(role), State(state)
