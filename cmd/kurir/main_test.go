@@ -53,13 +53,13 @@ func (w *lineWatcher) Write(p []byte) (int, error) {
 
 // startServer runs "kurir serve" on 127.0.0.1:0 against dbURL, returns its
 // base URL, and stops it (checking it stopped cleanly) when the test ends.
-func startServer(t *testing.T, dbURL string) string {
+func startServer(t *testing.T, dbURL string, extra ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &lineWatcher{marker: "kurir is serving on ", found: make(chan string, 1)}
 	var logs bytes.Buffer
 	done := make(chan error, 1)
-	args := append([]string{"kurir", "serve", "--addr", "127.0.0.1:0", "--database", dbURL, "--data-dir", t.TempDir(), "--log-level", "warn"}, cheap...)
+	args := append([]string{"kurir", "serve", "--addr", "127.0.0.1:0", "--database", dbURL, "--data-dir", t.TempDir(), "--log-level", "warn"}, append(cheap, extra...)...)
 	go func() { done <- run(ctx, args, noEnv, nil, out, &logs) }()
 	var base string
 	select {

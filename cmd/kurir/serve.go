@@ -16,6 +16,7 @@ import (
 	"kurir"
 	"kurir/account"
 	"kurir/bus"
+	"kurir/bus/natsbus"
 	"kurir/httpapi"
 	"kurir/messaging"
 	"kurir/realtime"
@@ -28,7 +29,8 @@ and /readyz, metrics at /metrics and the API description at
 /api/v1/openapi.json.
 
 With no flags it needs nothing installed: the database is a SQLite file in
-./kurir-data. Point --database at PostgreSQL to run several nodes.
+./kurir-data and live events stay in the process. To run several nodes,
+point --database at PostgreSQL and --nats at NATS.
 
 It stops cleanly on Ctrl-C or SIGTERM: requests in flight finish, then the
 database is closed.
@@ -38,6 +40,7 @@ database is closed.
 type serveConfig struct {
 	common
 	addr            string
+	natsURL         string
 	shutdownTimeout time.Duration
 	argon           account.Argon2Params
 }
@@ -45,6 +48,7 @@ type serveConfig struct {
 func (c *serveConfig) register(e envFlags) {
 	c.common.register(e)
 	e.string(&c.addr, "addr", "KURIR_ADDR", "127.0.0.1:8080", "address to listen on for HTTP")
+	e.string(&c.natsURL, "nats", "KURIR_NATS_URL", "", "NATS server URL(s) that carry live events between nodes, e.g. nats://10.0.0.5:4222 (default: in-process, for one node)")
 	e.duration(&c.shutdownTimeout, "shutdown-timeout", "KURIR_SHUTDOWN_TIMEOUT", 30*time.Second, "how long requests in flight may take to finish when stopping")
 	registerArgon(e, &c.argon)
 }
@@ -78,7 +82,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	clock := kurir.SystemClock{}
 	accounts := account.NewService(db, clock, log.With("component", "account"), account.Config{Argon2: cfg.argon})
-	events := bus.NewMemory(bus.MemoryOptions{})
+	var events bus.Bus = bus.NewMemory(bus.MemoryOptions{})
+	if cfg.natsURL != "" {
+		if events, err = natsbus.Open(ctx, cfg.natsURL, log.With("component", "bus"), natsbus.Options{Prefix: "kurir"}); err != nil {
+			return err
+		}
+	}
 	defer events.Close()
 	messages := messaging.NewService(db, events, clock, log.With("component", "messaging"), messaging.Config{})
 	reg := prometheus.NewRegistry()
