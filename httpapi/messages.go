@@ -363,3 +363,52 @@ func handleDialogs(msg *messaging.Service) http.Handler {
 		encode(w, http.StatusOK, out)
 	})
 }
+
+type chatList struct {
+	Chats []chatView `json:"chats"`
+}
+
+func handleSearchChats(msg *messaging.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit, err := queryInt(r, "limit", 20)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		list, err := msg.SearchChats(r.Context(), principal(r.Context()).User.ID, r.URL.Query().Get("q"), int(limit))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		out := chatList{Chats: make([]chatView, 0, len(list))}
+		for _, c := range list {
+			out.Chats = append(out.Chats, newChatView(c))
+		}
+		encode(w, http.StatusOK, out)
+	})
+}
+
+func handleSearchMessages(msg *messaging.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit, err := queryInt(r, "limit", 20)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		chat, err := queryInt(r, "chat_id", 0)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		list, err := msg.SearchMessages(r.Context(), principal(r.Context()).User.ID, r.URL.Query().Get("q"), messaging.ChatID(chat), int(limit))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		out := messageList{Messages: make([]messageView, 0, len(list))}
+		for _, m := range list {
+			out.Messages = append(out.Messages, newMessageView(m))
+		}
+		encode(w, http.StatusOK, out)
+	})
+}

@@ -237,3 +237,25 @@ func TestSendBadInput(t *testing.T) {
 		}
 	}, schema...)
 }
+
+func TestSearchAPI(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		h := newHarness(t, db, options{})
+		ana := h.person(t, "anabel")
+		var ch chatJSON
+		h.do(t, "POST", "/api/v1/chats/channels", ana.token, map[string]any{"title": "Harbour Weather", "username": "harbourwx"}).want(t, "channel", http.StatusCreated, &ch)
+		h.sendMsg(t, ana, ch.ID, "Storm warning for the harbour tonight", "s1")
+		var chats struct{ Chats []chatJSON }
+		h.do(t, "GET", "/api/v1/search/chats?q=weather", ana.token, nil).want(t, "search chats", http.StatusOK, &chats)
+		if len(chats.Chats) != 1 || chats.Chats[0].ID != ch.ID {
+			t.Errorf("search chats = %+v", chats.Chats)
+		}
+		var msgs struct{ Messages []messageJSON }
+		h.do(t, "GET", fmt.Sprintf("/api/v1/search/messages?q=STORM+harbour&chat_id=%d", ch.ID), ana.token, nil).want(t, "search messages", http.StatusOK, &msgs)
+		if len(msgs.Messages) != 1 {
+			t.Errorf("search messages = %+v", msgs.Messages)
+		}
+		h.send(t, call{method: "GET", path: "/api/v1/search/messages?q=", token: ana.token, mode: checkResponse}).
+			wantProblem(t, "empty query", problemWant{status: 400, code: "invalid", reason: "empty", field: "q"})
+	}, schema...)
+}

@@ -199,6 +199,19 @@ func addMessagingRoutes(rt *router, msg *messaging.Service, limit int64) {
 		Summary: "Mark the chat read up to seq", Params: []openapi.Param{chatIDParam}, Request: seqRequest{}, Responses: done,
 	}, handleMarkRead(msg, limit))
 
+	qParam := openapi.Param{Name: "q", In: "query", Required: true, Description: "What to look for.", Schema: ""}
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/search/chats", ID: "searchChats", Tags: []string{"search"}, Auth: true,
+		Summary: "Find public groups and channels by title or @name",
+		Params:  []openapi.Param{qParam, limitParam}, Responses: map[int]openapi.Response{200: {Body: chatList{}}},
+	}, handleSearchChats(msg))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/search/messages", ID: "searchMessages", Tags: []string{"search"}, Auth: true,
+		Summary: "Find messages containing every word of q, newest first",
+		Description: "In one chat you can read (chat_id), or in all the chats you are a member of. Words match whole, " +
+			"ignoring letter case.",
+		Params:    []openapi.Param{qParam, {Name: "chat_id", In: "query", Schema: int64(0)}, limitParam},
+		Responses: map[int]openapi.Response{200: {Body: messageList{}}},
+	}, handleSearchMessages(msg))
+
 	stags := []string{"sync"}
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/dialogs", ID: "listDialogs", Tags: stags, Auth: true,
 		Summary:   "Your chat list, most recently active first",

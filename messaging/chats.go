@@ -67,11 +67,11 @@ func (s *Service) create(ctx context.Context, creator kurir.UserID, kind Kind, n
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		notices = notices[:0]
 		err := tx.QueryRowContext(ctx, `INSERT INTO chats (kind, title, about, username, username_key, username_skeleton, creator_id,
-			large, members_can_post, members_can_add, members_can_pin, members_can_edit_info, last_activity_at, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id`,
+			large, members_can_post, members_can_add, members_can_pin, members_can_edit_info, last_activity_at, created_at, search_key)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) RETURNING id`,
 			string(kind), title, about, nullIfEmpty(uname.Display), nullIfEmpty(uname.Key), nullIfEmpty(uname.Skeleton), creator,
 			boolInt(kind == Channel), boolInt(perms.Post), boolInt(perms.AddUsers), boolInt(perms.Pin), boolInt(perms.EditInfo),
-			sqldb.Micros(now)).Scan(&id)
+			sqldb.Micros(now), searchKey(title, uname.Display)).Scan(&id)
 		if sqldb.IsUniqueViolation(err) {
 			return &kurir.Error{Code: kurir.EConflict, Field: "username", Reason: "username_taken",
 				Message: fmt.Sprintf("The name @%s is taken, or too similar to one that is.", uname.Display)}

@@ -259,7 +259,7 @@ func (s *Service) EditInfo(ctx context.Context, actor kurir.UserID, id ChatID, i
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE chats SET title = $2 WHERE id = $1`, id, t); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE chats SET title = $2, search_key = $3 WHERE id = $1`, id, t, searchKey(t, c.username)); err != nil {
 				return err
 			}
 		}

@@ -220,3 +220,26 @@ func TestReadTxSeesOneSnapshot(t *testing.T) {
 		}
 	}, widgets)
 }
+
+func TestEngineSpecificMigrations(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		set := sqldb.Migrations{Component: "engines", FS: fstest.MapFS{
+			"0001_base.sql":           {Data: []byte("CREATE TABLE notes (body TEXT)")},
+			"0002_which.sqlite.sql":   {Data: []byte("INSERT INTO notes VALUES ('sqlite')")},
+			"0002_which.postgres.sql": {Data: []byte("INSERT INTO notes VALUES ('postgres')")},
+		}}
+		if err := db.Migrate(ctx, set); err != nil {
+			t.Fatal(err)
+		}
+		var body string
+		db.Read().QueryRowContext(ctx, `SELECT body FROM notes`).Scan(&body)
+		if body != string(db.Engine()) {
+			t.Errorf("engine-specific migration wrote %q on %s", body, db.Engine())
+		}
+		half := sqldb.Migrations{Component: "half", FS: fstest.MapFS{"0001_x.sqlite.sql": {Data: []byte("SELECT 1")}}}
+		if err := db.Migrate(ctx, half); err == nil || !strings.Contains(err.Error(), "needs both") {
+			t.Errorf("one engine-specific file alone: err = %v", err)
+		}
+	})
+}

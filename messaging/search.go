@@ -1,0 +1,140 @@
+package messaging
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"kurir"
+	"kurir/account"
+	"kurir/sqldb"
+)
+
+// searchKey is what public-chat search matches: the folded title and @name.
+func searchKey(title, username string) string {
+	return account.UsernameKey(title) + " " + account.UsernameKey(username)
+}
+
+// cleanQuery validates a search query.
+func cleanQuery(q string) (string, error) {
+	if !utf8.ValidString(q) {
+		return "", kurir.Invalid("q", "invalid_utf8", "The search query is not valid UTF-8.")
+	}
+	q = strings.TrimSpace(q)
+	switch n := utf8.RuneCountInString(q); {
+	case n == 0:
+		return "", kurir.Invalid("q", "empty", "Type something to search for.")
+	case n > 256:
+		return "", kurir.Invalid("q", "too_long", "A search query may be at most 256 characters.")
+	}
+	return q, nil
+}
+
+// SearchChats finds public groups and channels whose title or @name contains
+// the query, biggest first.
+func (s *Service) SearchChats(ctx context.Context, user kurir.UserID, query string, limit int) ([]Chat, error) {
+	q, err := cleanQuery(query)
+	if err != nil {
+		return nil, err
+	}
+	q = strings.TrimPrefix(q, "@")
+	pattern := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(account.UsernameKey(q)) + "%"
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+chatColumns+` FROM chats c
+		LEFT JOIN chat_members m ON m.chat_id = c.id AND m.user_id = $2
+		WHERE c.username_key IS NOT NULL AND c.search_key LIKE $1 ESCAPE '\'
+		ORDER BY c.member_count DESC, c.id LIMIT $3`, pattern, user, clampLimit(limit, 50))
+	if err != nil {
+		return nil, fmt.Errorf("search chats: %w", err)
+	}
+	defer rows.Close()
+	var out []Chat
+	for rows.Next() {
+		c, err := scanChat(rows)
+		if err != nil {
+			return nil, err
+		}
+		if c.canRead() {
+			out = append(out, c.view(user))
+		}
+	}
+	return out, rows.Err()
+}
+
+// messageColumnsM is messageColumns qualified by the alias m, for joins.
+var messageColumnsM = "m." + strings.ReplaceAll(messageColumns, ", ", ", m.")
+
+// SearchMessages finds messages containing every word of the query, newest
+// first: in one chat the user can read, or (chat 0) in all chats they are a
+// member of. Words match whole, ignoring case and accents.
+func (s *Service) SearchMessages(ctx context.Context, user kurir.UserID, query string, chat ChatID, limit int) ([]Message, error) {
+	q, err := cleanQuery(query)
+	if err != nil {
+		return nil, err
+	}
+	limit = clampLimit(limit, 100)
+	var cleared int64
+	if chat != 0 {
+		c, err := loadChat(ctx, s.db.Read(), chat, user)
+		if err != nil {
+			return nil, err
+		}
+		if !c.canRead() {
+			return nil, noChat(chat)
+		}
+		if c.isMember() {
+			cleared = c.cleared
+		}
+	}
+	var match, arg string
+	if s.db.Engine() == sqldb.Postgres {
+		match, arg = `to_tsvector('simple', m.text) @@ plainto_tsquery('simple', $1)`, q
+	} else {
+		match, arg = `m.rowid IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH $1)`, ftsQuery(q)
+		if arg == "" {
+			return nil, nil
+		}
+	}
+	var sqlText string
+	args := []any{arg, user, limit}
+	if chat != 0 {
+		sqlText = `SELECT ` + messageColumnsM + ` FROM messages m WHERE ` + match + ` AND m.chat_id = $4 AND m.seq > $5 AND m.deleted_at = 0
+			AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $2 AND h.chat_id = m.chat_id AND h.seq = m.seq)
+			ORDER BY m.seq DESC LIMIT $3`
+		args = append(args, chat, cleared)
+	} else {
+		sqlText = `SELECT ` + messageColumnsM + ` FROM messages m
+			JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = $2 AND cm.status = 'member'
+			WHERE ` + match + ` AND m.seq > cm.cleared_seq AND m.deleted_at = 0
+			AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $2 AND h.chat_id = m.chat_id AND h.seq = m.seq)
+			ORDER BY m.created_at DESC LIMIT $3`
+	}
+	rows, err := s.db.Read().QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search messages: %w", err)
+	}
+	defer rows.Close()
+	var out []Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// ftsQuery turns what a person typed into an FTS5 query that matches every
+// word, with no FTS5 syntax of theirs interpreted: each word is quoted.
+func ftsQuery(q string) string {
+	var b strings.Builder
+	for _, w := range strings.Fields(q) {
+		w = strings.ReplaceAll(w, `"`, `""`)
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(`"` + w + `"`)
+	}
+	return b.String()
+}
