@@ -54,9 +54,10 @@ type Msg struct {
 
 // Handler receives the messages of one subscription, one at a time and in
 // order, on a goroutine owned by the bus. It must not block for long: while it
-// runs, the subscription's queue fills and then drops messages. A Handler must
-// not call Unsubscribe or Close, which wait for it to return; to stop from a
-// handler, call them from a new goroutine.
+// runs, the subscription's queue fills and then drops messages. It may call
+// Publish and Subscribe. Neither a Handler nor an onDrop function may call
+// Unsubscribe or Close, which wait for running handlers to return; to stop
+// from one, call them from a new goroutine.
 type Handler func(Msg)
 
 // LostUnknown is the n passed to an onDrop function when messages may have

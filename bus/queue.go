@@ -8,8 +8,8 @@ import "sync"
 // losses the same way:
 //
 //   - Push appends a message, or, when the queue is full (see QueueLimits),
-//     drops it and counts it. The newest message is the one dropped, so the
-//     handler always sees a gap-free prefix followed by the report.
+//     drops it and counts it. The arriving message is the one dropped, never
+//     a queued one, so what the handler gets stays in publish order.
 //   - Lost counts messages lost before they reached the queue, such as those
 //     missed while the connection to a backend was down.
 //   - The goroutine calls onDrop with the losses counted since its previous

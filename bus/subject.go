@@ -53,53 +53,48 @@ func validate(s string, wildcards bool) error {
 	case len(s) > MaxSubjectLen:
 		return invalid("is %d bytes long, more than the limit of %d", len(s), MaxSubjectLen)
 	}
-	rest := s
-	for i := 1; ; i++ {
-		token, tail, more := strings.Cut(rest, ".")
-		if token == "" {
-			return invalid("token %d is empty (subjects are non-empty tokens separated by single dots)", i)
-		}
-		if err := validToken(token); err != "" {
-			return invalid("token %d %s", i, err)
-		}
-		if strings.ContainsAny(token, "*>") {
+	// One pass over the bytes; this runs on every Publish.
+	token, start, wild := 1, 0, false
+	for i := 0; ; {
+		if i == len(s) || s[i] == '.' {
+			t := s[start:i]
 			switch {
+			case t == "":
+				return invalid("token %d is empty (subjects are non-empty tokens separated by single dots)", token)
+			case !wild:
 			case !wildcards:
 				return invalid("contains a wildcard ('*' or '>'); messages are published to literal subjects")
-			case token != "*" && token != ">":
-				return invalid("token %d mixes a wildcard with other characters; '*' and '>' must be whole tokens", i)
-			case token == ">" && more:
-				return invalid("has '>' as token %d; '>' may only be the last token", i)
+			case t != "*" && t != ">":
+				return invalid("token %d mixes a wildcard with other characters; '*' and '>' must be whole tokens", token)
+			case t == ">" && i < len(s):
+				return invalid("has '>' as token %d; '>' may only be the last token", token)
 			}
+			if i == len(s) {
+				return nil
+			}
+			i++
+			token, start, wild = token+1, i, false
+			continue
 		}
-		if !more {
-			return nil
-		}
-		rest = tail
-	}
-}
-
-// validToken returns why token's characters are unacceptable, or "".
-func validToken(token string) string {
-	for i := 0; i < len(token); {
-		c := token[i]
-		if c < utf8.RuneSelf {
-			if c <= ' ' || c == 0x7f {
-				return "contains whitespace or a control character"
+		if c := s[i]; c < utf8.RuneSelf {
+			switch {
+			case c <= ' ' || c == 0x7f:
+				return invalid("token %d contains whitespace or a control character", token)
+			case c == '*' || c == '>':
+				wild = true
 			}
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(token[i:])
+		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
-			return "is not valid UTF-8"
+			return invalid("token %d is not valid UTF-8", token)
 		case unicode.IsSpace(r) || unicode.IsControl(r):
-			return "contains whitespace or a control character"
+			return invalid("token %d contains whitespace or a control character", token)
 		}
 		i += size
 	}
-	return ""
 }
 
 // isLiteral reports whether a valid pattern has no wildcards, so that it

@@ -52,7 +52,7 @@ func (s *Service) Send(ctx context.Context, sender kurir.UserID, id ChatID, p Se
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	var msg Message
 	var n *Notice
-	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+	send := func(tx *sqldb.Tx) error {
 		n = nil
 		// A retry returns what the first attempt stored.
 		var prevChat ChatID
@@ -98,9 +98,6 @@ func (s *Service) Send(ctx context.Context, sender kurir.UserID, id ChatID, p Se
 			return err
 		}
 		msg.Seq = ev.Seq
-		if _, err := tx.ExecContext(ctx, `UPDATE chat_events SET message_seq = $2 WHERE chat_id = $1 AND seq = $2`, id, msg.Seq); err != nil {
-			return err
-		}
 		var fwd Forward
 		if msg.Forward != nil {
 			fwd = *msg.Forward
@@ -125,7 +122,13 @@ func (s *Service) Send(ctx context.Context, sender kurir.UserID, id ChatID, p Se
 		n.Event.MessageSeq = msg.Seq
 		n.Event.Message = &msg
 		return nil
-	})
+	}
+	err = s.db.WriteTx(ctx, send)
+	if sqldb.IsUniqueViolation(err) {
+		// A concurrent retry with the same key committed first (PostgreSQL
+		// runs them side by side); running again finds and returns its message.
+		err = s.db.WriteTx(ctx, send)
+	}
 	if err != nil {
 		return Message{}, err
 	}

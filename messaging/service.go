@@ -213,6 +213,9 @@ func appendEvent(ctx context.Context, tx *sqldb.Tx, ev *Event, activity bool, ex
 	if err := tx.QueryRowContext(ctx, `UPDATE chats SET `+set+` WHERE id = $1 RETURNING seq, large`, args...).Scan(&ev.Seq, &large); err != nil {
 		return nil, fmt.Errorf("next seq of chat %d: %w", ev.ChatID, err)
 	}
+	if ev.Kind == EventMessage {
+		ev.MessageSeq = ev.Seq // a message is keyed by the seq of its creation
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO chat_events (chat_id, seq, kind, actor_id, message_seq, user_id, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		ev.ChatID, ev.Seq, string(ev.Kind), ev.ActorID, ev.MessageSeq, ev.UserID, now); err != nil {

@@ -97,6 +97,10 @@ type Session struct {
 	reason string
 	// chats are the large chats this session follows (guarded by Hub.mu).
 	chats map[messaging.ChatID]struct{}
+	// left are the large chats the user left or was removed from since the
+	// session registered (guarded by Hub.mu; nil until the first): a Follow
+	// from sync state read before the leave must not resubscribe them.
+	left map[messaging.ChatID]struct{}
 }
 
 // Frames is the session's queue of encoded frames, in the order to send them.
@@ -160,12 +164,15 @@ func (h *Hub) Register(user kurir.UserID) *Session {
 	return s
 }
 
-// Follow makes the session receive the events of these large chats.
+// Follow makes the session receive the events of these large chats, except
+// those the user has left since Register: the state that listed them is stale.
 func (h *Hub) Follow(s *Session, chats ...messaging.ChatID) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, c := range chats {
-		h.followLocked(s, c)
+		if _, gone := s.left[c]; !gone {
+			h.followLocked(s, c)
+		}
 	}
 }
 
@@ -260,6 +267,7 @@ func (h *Hub) deliver(m bus.Msg) {
 				who = ev.ActorID
 			}
 			for s := range h.users[who] {
+				delete(s.left, ev.ChatID)
 				h.followLocked(s, ev.ChatID)
 			}
 		}
@@ -269,6 +277,10 @@ func (h *Hub) deliver(m bus.Msg) {
 		if ev.Kind == messaging.EventLeave || ev.Kind == messaging.EventRemove {
 			for s := range h.users[ev.UserID] {
 				h.unfollowLocked(s, ev.ChatID)
+				if s.left == nil {
+					s.left = map[messaging.ChatID]struct{}{}
+				}
+				s.left[ev.ChatID] = struct{}{}
 			}
 		}
 		h.mu.Unlock()

@@ -37,13 +37,14 @@ func (p *panicError) Error() string { return fmt.Sprintf("panic in transaction: 
 // write throughput under concurrent load.
 type groupWriter struct {
 	db    *sql.DB
+	stmts *stmtCache
 	jobs  chan writeJob
 	stop  chan struct{}
 	ended chan struct{}
 }
 
-func newGroupWriter(db *sql.DB) *groupWriter {
-	g := &groupWriter{db: db, jobs: make(chan writeJob, maxGroup), stop: make(chan struct{}), ended: make(chan struct{})}
+func newGroupWriter(db *sql.DB, stmts *stmtCache) *groupWriter {
+	g := &groupWriter{db: db, stmts: stmts, jobs: make(chan writeJob, maxGroup), stop: make(chan struct{}), ended: make(chan struct{})}
 	go g.loop()
 	return g
 }
@@ -145,7 +146,7 @@ func (g *groupWriter) run(batch []writeJob, results []error) []error {
 		}
 		return results
 	}
-	tx := &Tx{tx: stx, engine: SQLite, detach: true}
+	tx := &Tx{tx: stx, engine: SQLite, detach: true, stmts: g.stmts}
 	committed := 0
 	for i, job := range batch {
 		if err := job.ctx.Err(); err != nil {

@@ -40,9 +40,11 @@ const (
 // every user has stopped.
 type DB struct {
 	engine Engine
-	write  *sql.DB // SQLite: exactly one connection. PostgreSQL: same pool as read.
+	write  *sql.DB // SQLite: used only by the group writer. PostgreSQL: same pool as read.
 	read   *sql.DB
 	group  *groupWriter // SQLite only: runs every write transaction
+	// SQLite only: prepared statements for the writer and for readers.
+	writeStmts, readStmts *stmtCache
 	log    *slog.Logger
 }
 
@@ -97,8 +99,12 @@ func openSQLite(path string, log *slog.Logger) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	write.SetMaxOpenConns(1)
-	write.SetMaxIdleConns(1)
+	// The group writer is the only user of this pool and runs one transaction
+	// at a time. The second connection lets the statement cache prepare a
+	// statement while the writer's transaction holds the first; a statement
+	// is then prepared again, once, on whichever connection runs it.
+	write.SetMaxOpenConns(2)
+	write.SetMaxIdleConns(2)
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 	// Create the file and switch it to WAL before readers open it read-only.
@@ -114,7 +120,10 @@ func openSQLite(path string, log *slog.Logger) (*DB, error) {
 	n := max(4, 2*runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	return &DB{engine: SQLite, write: write, read: read, group: newGroupWriter(write), log: log}, nil
+	db := &DB{engine: SQLite, write: write, read: read, log: log,
+		writeStmts: newStmtCache(write), readStmts: newStmtCache(read)}
+	db.group = newGroupWriter(write, db.writeStmts)
+	return db, nil
 }
 
 func openPostgres(rawURL string, log *slog.Logger) (*DB, error) {
@@ -152,6 +161,8 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Close() error {
 	if db.group != nil {
 		db.group.close()
+		db.writeStmts.close()
+		db.readStmts.close()
 	}
 	err := db.write.Close()
 	if db.read != db.write {
@@ -162,7 +173,12 @@ func (db *DB) Close() error {
 
 // Read returns a Querier for reads outside a transaction. On SQLite its
 // connections are read-only; a write through it fails.
-func (db *DB) Read() Querier { return db.read }
+func (db *DB) Read() Querier {
+	if db.readStmts != nil {
+		return cachedReader{db: db.read, cache: db.readStmts}
+	}
+	return db.read
+}
 
 // Tx is a transaction. It is not safe for concurrent use, and is valid only
 // inside the function it was passed to.
@@ -173,6 +189,8 @@ type Tx struct {
 	// statement interrupts the connection, which would roll back the other
 	// writes committing in the same group.
 	detach bool
+	// stmts, if set, holds prepared statements for the transaction's connection.
+	stmts *stmtCache
 }
 
 // Engine reports which engine the transaction runs on, for the rare query that
@@ -186,19 +204,43 @@ func (tx *Tx) context(ctx context.Context) context.Context {
 	return ctx
 }
 
+// stmt returns the transaction's handle on a cached prepared statement for
+// query, or nil to run the query unprepared.
+func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if tx.stmts == nil {
+		return nil
+	}
+	if st := tx.stmts.get(ctx, query); st != nil {
+		return tx.tx.StmtContext(ctx, st)
+	}
+	return nil
+}
+
 // ExecContext runs a statement that returns no rows.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(tx.context(ctx), query, args...)
+	ctx = tx.context(ctx)
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.tx.ExecContext(ctx, query, args...)
 }
 
 // QueryContext runs a query. Close the rows before fn returns.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(tx.context(ctx), query, args...)
+	ctx = tx.context(ctx)
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.tx.QueryContext(ctx, query, args...)
 }
 
 // QueryRowContext runs a query that returns at most one row.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(tx.context(ctx), query, args...)
+	ctx = tx.context(ctx)
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.tx.QueryRowContext(ctx, query, args...)
 }
 
 // WriteTx runs fn in a read-write transaction and commits it if fn returns
@@ -265,7 +307,7 @@ func (db *DB) ReadTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("begin read transaction: %w", err)
 	}
 	defer stx.Rollback()
-	return fn(&Tx{tx: stx, engine: db.engine})
+	return fn(&Tx{tx: stx, engine: db.engine, stmts: db.readStmts})
 }
 
 func retryable(err error) bool {

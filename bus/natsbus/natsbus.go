@@ -97,6 +97,9 @@ type subscription struct {
 // It fails if no server can be reached before ctx is done. log receives
 // connection events; nil discards them. Close the Bus when done.
 func Open(ctx context.Context, rawURL string, log *slog.Logger, opts Options) (*Bus, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -3,10 +3,12 @@ package natsbus_test
 import (
 	"context"
 	"crypto/rand"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,8 +60,34 @@ func prefix() string {
 	return "kurirtest." + rand.Text()[:12]
 }
 
+// logger logs to the test's output until the test ends, and then discards,
+// since nats.go may report a connection event from its own goroutine late.
 func logger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w := &untilEnd{w: t.Output()}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		w.w = nil
+		w.mu.Unlock()
+	})
+	level := slog.LevelDebug
+	if _, ok := t.(*testing.B); ok {
+		level = slog.LevelWarn // keep benchmark output readable
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+type untilEnd struct {
+	mu sync.Mutex
+	w  io.Writer // nil once the test has ended
+}
+
+func (u *untilEnd) Write(p []byte) (int, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.w == nil {
+		return len(p), nil
+	}
+	return u.w.Write(p)
 }
 
 func open(t testing.TB, url string, opts natsbus.Options) *natsbus.Bus {
@@ -125,6 +153,12 @@ func TestReconnect(t *testing.T) {
 	s.Shutdown()
 	s.WaitForShutdown()
 	startServer(t, port, dir)
+	// Close the buses before that server stops, rather than have them
+	// reconnect until the end.
+	t.Cleanup(func() {
+		sub.Close()
+		pub.Close()
+	})
 
 	select {
 	case n := <-drops:

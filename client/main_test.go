@@ -1,0 +1,100 @@
+package client_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"kurir"
+	"kurir/account"
+	"kurir/httpapi"
+	"kurir/messaging"
+	"kurir/sqldb"
+)
+
+// serveEnv makes the test binary a kurir server over the database at its
+// value instead of running tests; see startServerProcess.
+const serveEnv = "KURIR_CLIENT_TEST_SERVE"
+
+func TestMain(m *testing.M) {
+	if dbURL := os.Getenv(serveEnv); dbURL != "" {
+		if err := serveProcess(dbURL, os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "client test server:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// serveProcess serves the API over the database at dbURL on 127.0.0.1,
+// writes its base URL as one line to out, and stops when in ends.
+func serveProcess(dbURL string, in io.Reader, out io.Writer) error {
+	ctx := context.Background()
+	db, err := sqldb.Open(ctx, dbURL, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, schema...); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	clock := kurir.SystemClock{}
+	api := httpapi.NewServer(httpapi.Deps{
+		Accounts:  account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}}),
+		Messaging: messaging.NewService(db, nil, clock, log, messaging.Config{}),
+		Ready:     db, Log: log, Clock: clock, Version: "test", Metrics: prometheus.NewRegistry(),
+	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: api}
+	go srv.Serve(l)
+	fmt.Fprintf(out, "http://%s\n", l.Addr())
+	io.Copy(io.Discard, in)
+	return srv.Shutdown(ctx)
+}
+
+// startServerProcess runs the API over the database at dbURL in a child
+// process until b ends, and returns its base URL. A benchmark against it
+// counts only the client's allocations, not the server's.
+func startServerProcess(b *testing.B, dbURL string) string {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), serveEnv+"="+dbURL)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		stdin.Close()
+		if err := cmd.Wait(); err != nil {
+			b.Errorf("server process: %v", err)
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatalf("server process did not say where it listens: %v", err)
+	}
+	return strings.TrimSpace(line)
+}
