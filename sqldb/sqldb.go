@@ -45,7 +45,7 @@ type DB struct {
 	group  *groupWriter // SQLite only: runs every write transaction
 	// SQLite only: prepared statements for the writer and for readers.
 	writeStmts, readStmts *stmtCache
-	log    *slog.Logger
+	log                   *slog.Logger
 }
 
 // Querier runs queries. *sql.DB, *sql.Tx and *Tx satisfy it, so SQL helpers
