@@ -5,7 +5,6 @@ package account
 
 import (
 	"embed"
-	"io/fs"
 	"time"
 
 	"kurir"
@@ -16,15 +15,7 @@ import (
 var migrationFiles embed.FS
 
 // Migrations is the account schema, for sqldb.DB.Migrate.
-var Migrations = sqldb.Migrations{Component: "account", FS: mustSub(migrationFiles, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
+var Migrations = sqldb.Embedded("account", migrationFiles, "migrations")
 
 // State is an account's standing.
 type State string

@@ -18,6 +18,22 @@ func pathInt(r *http.Request, name, what string) (int64, error) {
 	return v, nil
 }
 
+// queryParams reads numeric query parameters, keeping the first error, so a
+// handler checks once after reading them all.
+type queryParams struct {
+	r   *http.Request
+	err error
+}
+
+func (q *queryParams) int(name string, def int64) int64 {
+	if q.err != nil {
+		return 0
+	}
+	v, err := queryInt(q.r, name, def)
+	q.err = err
+	return v
+}
+
 // queryInt reads an optional numeric query parameter (def when absent).
 func queryInt(r *http.Request, name string, def int64) (int64, error) {
 	s := r.URL.Query().Get(name)

@@ -80,19 +80,12 @@ type messageList struct {
 
 func handleHistory(msg *messaging.Service) http.Handler {
 	return chatHandler(func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID) {
-		before, err := queryInt(r, "before", 0)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		after, err := queryInt(r, "after", 0)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		limit, err := queryInt(r, "limit", 50)
-		if err != nil {
-			writeError(w, r, err)
+		q := queryParams{r: r}
+		before := q.int("before", 0)
+		after := q.int("after", 0)
+		limit := q.int("limit", 50)
+		if q.err != nil {
+			writeError(w, r, q.err)
 			return
 		}
 		if before > 0 && r.URL.Query().Has("after") {
@@ -217,14 +210,11 @@ type chatUpdates struct {
 
 func handleChatUpdates(msg *messaging.Service) http.Handler {
 	return chatHandler(func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID) {
-		since, err := queryInt(r, "seq", 0)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		limit, err := queryInt(r, "limit", 100)
-		if err != nil {
-			writeError(w, r, err)
+		q := queryParams{r: r}
+		since := q.int("seq", 0)
+		limit := q.int("limit", 100)
+		if q.err != nil {
+			writeError(w, r, q.err)
 			return
 		}
 		evs, next, tooLong, err := msg.ChatDifference(r.Context(), me, id, since, int(limit))
@@ -253,14 +243,11 @@ type updatesView struct {
 
 func handleUpdates(msg *messaging.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		pts, err := queryInt(r, "pts", 0)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		limit, err := queryInt(r, "limit", 100)
-		if err != nil {
-			writeError(w, r, err)
+		q := queryParams{r: r}
+		pts := q.int("pts", 0)
+		limit := q.int("limit", 100)
+		if q.err != nil {
+			writeError(w, r, q.err)
 			return
 		}
 		d, err := msg.Difference(r.Context(), principal(r.Context()).User.ID, pts, int(limit))
@@ -320,9 +307,10 @@ type dialogCursor struct {
 
 func handleDialogs(msg *messaging.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit, err := queryInt(r, "limit", 50)
-		if err != nil {
-			writeError(w, r, err)
+		q := queryParams{r: r}
+		limit := q.int("limit", 50)
+		if q.err != nil {
+			writeError(w, r, q.err)
 			return
 		}
 		var cur messaging.DialogCursor
@@ -370,9 +358,10 @@ type chatList struct {
 
 func handleSearchChats(msg *messaging.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit, err := queryInt(r, "limit", 20)
-		if err != nil {
-			writeError(w, r, err)
+		q := queryParams{r: r}
+		limit := q.int("limit", 20)
+		if q.err != nil {
+			writeError(w, r, q.err)
 			return
 		}
 		list, err := msg.SearchChats(r.Context(), principal(r.Context()).User.ID, r.URL.Query().Get("q"), int(limit))
@@ -390,14 +379,11 @@ func handleSearchChats(msg *messaging.Service) http.Handler {
 
 func handleSearchMessages(msg *messaging.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit, err := queryInt(r, "limit", 20)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		chat, err := queryInt(r, "chat_id", 0)
-		if err != nil {
-			writeError(w, r, err)
+		q := queryParams{r: r}
+		limit := q.int("limit", 20)
+		chat := q.int("chat_id", 0)
+		if q.err != nil {
+			writeError(w, r, q.err)
 			return
 		}
 		list, err := msg.SearchMessages(r.Context(), principal(r.Context()).User.ID, r.URL.Query().Get("q"), messaging.ChatID(chat), int(limit))

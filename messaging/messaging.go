@@ -13,7 +13,6 @@ package messaging
 
 import (
 	"embed"
-	"io/fs"
 	"time"
 
 	"kurir"
@@ -25,15 +24,7 @@ var migrationFiles embed.FS
 
 // Migrations is the messaging schema, for sqldb.DB.Migrate. It refers to
 // account's users table, so it comes after account.Migrations.
-var Migrations = sqldb.Migrations{Component: "messaging", FS: mustSub(migrationFiles, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
+var Migrations = sqldb.Embedded("messaging", migrationFiles, "migrations")
 
 // ChatID identifies a chat.
 type ChatID int64

@@ -34,6 +34,17 @@ type Migrations struct {
 	FS        fs.FS
 }
 
+// Embedded returns the Migrations of a component whose files sit in dir of
+// an embedded file system (//go:embed dir/*.sql). It panics if dir is not
+// there, which only a build mistake can cause.
+func Embedded(component string, files fs.FS, dir string) Migrations {
+	sub, err := fs.Sub(files, dir)
+	if err != nil {
+		panic(fmt.Sprintf("sqldb: %s migrations: %v", component, err))
+	}
+	return Migrations{Component: component, FS: sub}
+}
+
 type migration struct {
 	version int
 	name    string
