@@ -130,6 +130,7 @@ func (s *Session) cut(reason string) bool {
 }
 
 // push queues a frame without blocking; a full queue cuts the session off.
+// The caller holds Hub.mu, for reading at least.
 func (h *Hub) push(s *Session, frame []byte) {
 	select {
 	case <-s.done:
@@ -258,6 +259,18 @@ func (h *Hub) deliver(m bus.Msg) {
 		frame = append(frame, `{"type":"chat_event","event":`...)
 		frame = append(frame, event...)
 		frame = append(frame, '}')
+		membership := ev.Kind == messaging.EventJoin || ev.Kind == messaging.EventCreate ||
+			ev.Kind == messaging.EventLeave || ev.Kind == messaging.EventRemove
+		if !membership {
+			// The common case, a post: only reads the index, so sessions can
+			// come and go during a large fan-out.
+			h.mu.RLock()
+			for s := range h.chats[ev.ChatID] {
+				h.push(s, frame)
+			}
+			h.mu.RUnlock()
+			return
+		}
 		h.mu.Lock()
 		// A member who just joined follows the chat from now on (the join is
 		// their first event of it); one who left gets their leave, then no more.
@@ -287,8 +300,13 @@ func (h *Hub) deliver(m bus.Msg) {
 		return
 	}
 	prefix := []byte(`{"type":"update","pts":`)
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	if ev.Kind == messaging.EventLarge {
+		h.mu.Lock() // recipients start following the chat
+		defer h.mu.Unlock()
+	} else {
+		h.mu.RLock()
+		defer h.mu.RUnlock()
+	}
 	for _, r := range n.To {
 		sessions := h.users[r.User]
 		if len(sessions) == 0 {

@@ -110,15 +110,15 @@ func (h *harness) publish(n messaging.Notice) {
 	}
 }
 
-// barrierUser and barrierChat are used by nothing but sync.
+// barrierUser and barrierChat are used by nothing but settle.
 const (
 	barrierUser kurir.UserID     = 1 << 40
 	barrierChat messaging.ChatID = 1 << 40
 )
 
-// sync returns once the hub has handled everything published before it was
+// settle returns once the hub has handled everything published before it was
 // called: it sends a notice to a session of its own and waits for it.
-func (h *harness) sync() {
+func (h *harness) settle() {
 	h.tb.Helper()
 	s := h.hub.Register(barrierUser)
 	defer h.hub.Unregister(s)
@@ -270,7 +270,7 @@ func wantChatEvent(tb testing.TB, s *realtime.Session, ev messaging.Event) {
 }
 
 // wantNothing checks that the sessions have no frame queued and are not cut
-// off. Call it after harness.sync.
+// off. Call it after harness.settle.
 func wantNothing(tb testing.TB, sessions ...*realtime.Session) {
 	tb.Helper()
 	for _, s := range sessions {
@@ -297,7 +297,7 @@ func TestSmallChatNoticeReachesEachRecipientWithTheirPTS(t *testing.T) {
 	for _, s := range u2 {
 		wantUpdate(t, s, 9, ev)
 	}
-	h.sync()
+	h.settle()
 	wantNothing(t, append(append(u1, u2...), u3)...)
 	h.wantMetric("kurir_live_frames_total", 4+1) // and the barrier's
 }
@@ -317,7 +317,7 @@ func TestLargeChatEventReachesOnlyFollowers(t *testing.T) {
 	for _, s := range fans {
 		wantChatEvent(t, s, ev)
 	}
-	h.sync()
+	h.settle()
 	wantNothing(t, append(fans, elsewhere, idle)...)
 }
 
@@ -387,7 +387,7 @@ func TestLargeChatMembershipChangesWhoFollows(t *testing.T) {
 			}
 			wantChatEvent(t, adm, ev)
 			wantChatEvent(t, adm, later)
-			h.sync()
+			h.settle()
 			wantNothing(t, append(mine, adm, bystander)...)
 		})
 	}
@@ -423,14 +423,14 @@ func TestFollowAfterStaleStateDoesNotUndoALeave(t *testing.T) {
 					wantChatEvent(t, s, ev)
 				}
 			}
-			h.sync()
+			h.settle()
 			h.hub.Follow(s, chat) // from the state read before the events
 			later := post(chat, seq+1)
 			h.publish(large(later))
 			if tt.wantLater {
 				wantChatEvent(t, s, later)
 			}
-			h.sync()
+			h.settle()
 			wantNothing(t, s)
 		})
 	}
@@ -454,7 +454,7 @@ func TestLargeEventMakesRecipientsFollow(t *testing.T) {
 	}
 	wantUpdate(t, u2, 4, grew)
 	wantChatEvent(t, u2, ev)
-	h.sync()
+	h.settle()
 	wantNothing(t, append(u1, u2, u3)...)
 }
 
@@ -600,7 +600,7 @@ func TestUnregisteredSessionGetsNothingMore(t *testing.T) {
 	h.publish(large(chan1))
 	wantUpdate(t, stays, 1, priv)
 	wantChatEvent(t, stays, chan1)
-	h.sync()
+	h.settle()
 	if n := len(gone.Frames()); n > 0 {
 		t.Errorf("unregistered session got %d frames, the first %s; want none", n, <-gone.Frames())
 	}
@@ -681,7 +681,7 @@ func TestConcurrentSessionsWhileNoticesFlow(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	h.sync()
+	h.settle()
 
 	var got []int64
 	for len(obs.Frames()) > 0 {
