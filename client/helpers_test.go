@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -15,10 +16,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kurir/account"
+	"kurir/bus"
 	"kurir/client"
 	"kurir/httpapi"
 	"kurir/messaging"
 	"kurir/openapi"
+	"kurir/realtime"
 	"kurir/sqldb"
 )
 
@@ -58,6 +61,7 @@ type options struct {
 // mismatch, and records which operations were called.
 type server struct {
 	URL   string
+	ts    *httptest.Server
 	clock *fakeClock
 	spec  *openapi.Spec
 	ops   *http.ServeMux // matches a request to its documented operation
@@ -72,9 +76,16 @@ func newServer(t testing.TB, db *sqldb.DB, opt options) *server {
 	clock := &fakeClock{now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
 	accounts := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &opt.limits})
-	msg := messaging.NewService(db, nil, clock, log, messaging.Config{})
+	events := bus.NewMemory(bus.MemoryOptions{})
+	t.Cleanup(func() { events.Close() })
+	msg := messaging.NewService(db, events, clock, log, messaging.Config{})
+	hub := realtime.NewHub(log, httpapi.EncodeEvent, nil, realtime.Config{})
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	hubDone := make(chan struct{})
+	go func() { defer close(hubDone); hub.Run(hubCtx, events) }()
+	t.Cleanup(func() { stopHub(); <-hubDone })
 	api := httpapi.NewServer(httpapi.Deps{
-		Accounts: accounts, Messaging: msg, Ready: db, Log: log, Clock: clock, Version: "test",
+		Accounts: accounts, Messaging: msg, Live: hub, Ready: db, Log: log, Clock: clock, Version: "test",
 		Metrics: prometheus.NewRegistry(),
 	})
 	s := &server{clock: clock, spec: api.Spec(), ops: http.NewServeMux(), called: map[string]int{}}
@@ -95,13 +106,24 @@ func newServer(t testing.TB, db *sqldb.DB, opt options) *server {
 	ts := &httptest.Server{Listener: l, Config: &http.Server{Handler: h}}
 	ts.Start()
 	t.Cleanup(ts.Close)
-	s.URL = ts.URL
+	s.URL, s.ts = ts.URL, ts
 	return s
 }
+
+// dropConnections cuts every client connection, as a network failure would.
+func (s *server) dropConnections() { s.ts.CloseClientConnections() }
 
 // checking validates each exchange with next against the document.
 func (s *server) checking(t testing.TB, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/live" {
+			// A WebSocket: its frames are not HTTP bodies the document describes.
+			s.mu.Lock()
+			s.called["GET /api/v1/live"]++
+			s.mu.Unlock()
+			next.ServeHTTP(w, r)
+			return
+		}
 		what := r.Method + " " + r.URL.RequestURI()
 		body, err := io.ReadAll(r.Body)
 		if err != nil {

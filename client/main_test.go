@@ -37,10 +37,26 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// canned, given to serveProcess as the database, serves a fixed answer to
+// every request instead of the API: a server that costs next to nothing,
+// to measure the client alone.
+const canned = "canned"
+
+// cannedMessage is the answer of the canned server.
+const cannedMessage = `{"chat_id":1,"seq":42,"sender_id":7,"text":"The quick brown fox jumps over the lazy dog.","created_at":"2025-03-01T09:00:00.123456Z"}`
+
 // serveProcess serves the API over the database at dbURL on 127.0.0.1,
 // writes its base URL as one line to out, and stops when in ends.
 func serveProcess(dbURL string, in io.Reader, out io.Writer) error {
 	ctx := context.Background()
+	if dbURL == canned {
+		return serve(ctx, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, cannedMessage)
+		}), in, out)
+	}
 	db, err := sqldb.Open(ctx, dbURL, nil)
 	if err != nil {
 		return err
@@ -56,11 +72,17 @@ func serveProcess(dbURL string, in io.Reader, out io.Writer) error {
 		Messaging: messaging.NewService(db, nil, clock, log, messaging.Config{}),
 		Ready:     db, Log: log, Clock: clock, Version: "test", Metrics: prometheus.NewRegistry(),
 	})
+	return serve(ctx, api, in, out)
+}
+
+// serve serves h on 127.0.0.1, writes its base URL as one line to out, and
+// stops when in ends.
+func serve(ctx context.Context, h http.Handler, in io.Reader, out io.Writer) error {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api}
+	srv := &http.Server{Handler: h}
 	go srv.Serve(l)
 	fmt.Fprintf(out, "http://%s\n", l.Addr())
 	io.Copy(io.Discard, in)
