@@ -88,8 +88,8 @@ func (e *env) users(prefix string, n int) []kurir.UserID {
 // key returns an idempotency key not used before in this env.
 func (e *env) key() string { return fmt.Sprintf("key-%d", e.keys.Add(1)) }
 
-// send posts text as from, failing the test if it cannot. It is safe to call
-// from several goroutines only through trySend.
+// send posts text as from, failing the test if it cannot, so it belongs on
+// the test's goroutine; other goroutines use trySend.
 func (e *env) send(from kurir.UserID, chat messaging.ChatID, text string) messaging.Message {
 	e.t.Helper()
 	m, err := e.trySend(from, chat, text)
@@ -121,6 +121,20 @@ func (e *env) group(owner kurir.UserID, title string, members ...kurir.UserID) m
 		e.t.Fatalf("CreateGroup %q: %v", title, err)
 	}
 	return c
+}
+
+// edit changes a message's text as user.
+func (e *env) edit(user kurir.UserID, id messaging.ChatID, seq int64, text string) error {
+	_, err := e.svc.Edit(e.ctx, user, id, seq, text)
+	return err
+}
+
+// must fails the test at once if a step it depends on failed.
+func must(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
 }
 
 // chat returns chat id as user sees it.
@@ -281,4 +295,16 @@ func (e *env) dialogs(user kurir.UserID) []messaging.Dialog {
 		e.t.Fatalf("Dialogs of %d: %v", user, err)
 	}
 	return dl
+}
+
+// unread returns user's unread count for chat from their chat list.
+func (e *env) unread(user kurir.UserID, chat messaging.ChatID) int {
+	e.t.Helper()
+	for _, d := range e.dialogs(user) {
+		if d.Chat.ID == chat {
+			return d.Unread
+		}
+	}
+	e.t.Fatalf("chat %d is not in user %d's chat list", chat, user)
+	return 0
 }

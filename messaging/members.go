@@ -170,15 +170,15 @@ func (s *Service) RemoveMember(ctx context.Context, actor kurir.UserID, id ChatI
 		if !c.isAdmin() || c.kind == Private {
 			return kurir.Errorf(kurir.EForbidden, "Only admins may remove members.")
 		}
+		if user == actor {
+			return kurir.Invalid("user_id", "self", "To leave, use leave instead of removing yourself.")
+		}
 		target, err := loadChat(ctx, tx, id, user)
 		if err != nil {
 			return err
 		}
 		if target.isAdmin() && c.role != Owner {
 			return kurir.Errorf(kurir.EForbidden, "Only the owner may remove an admin.")
-		}
-		if user == actor {
-			return kurir.Invalid("user_id", "self", "To leave, use leave instead of removing yourself.")
 		}
 		status := "left"
 		if ban {

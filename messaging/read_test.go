@@ -10,18 +10,6 @@ import (
 	"kurir/messaging"
 )
 
-// unread returns user's unread count for chat from their chat list.
-func (e *env) unread(user kurir.UserID, chat messaging.ChatID) int {
-	e.t.Helper()
-	for _, d := range e.dialogs(user) {
-		if d.Chat.ID == chat {
-			return d.Unread
-		}
-	}
-	e.t.Fatalf("chat %d is not in user %d's chat list", chat, user)
-	return 0
-}
-
 func TestMarkRead(t *testing.T) {
 	run(t, messaging.Config{}, func(t *testing.T, e *env) {
 		anna, boris, chen := e.user("anna"), e.user("boris"), e.user("chen")
@@ -100,7 +88,7 @@ func TestDialogs(t *testing.T) {
 		solo := e.group(anna, "Abandoned")
 		must(t, "leave", e.svc.Leave(e.ctx, anna, solo.ID))
 		tick()
-		e.send(boris, withBoris.ID, "boris again")
+		again := e.send(boris, withBoris.ID, "boris again")
 		tick()
 		// Two chats active at the same instant are ordered by ID, newest first.
 		twin1 := e.group(anna, "Twin one", boris)
@@ -151,8 +139,15 @@ func TestDialogs(t *testing.T) {
 				t.Errorf("paged by %d:\n got %+v\nwant %+v", limit, rows, want)
 			}
 		}
+		// Deleting the latest message brings back the one before it.
+		must(t, "delete", e.svc.Delete(e.ctx, boris, withBoris.ID, again.Seq))
+		for _, d := range e.dialogs(anna) {
+			if d.Chat.ID == withBoris.ID && (d.LastMessage == nil || d.LastMessage.Text != "boris first" || d.Unread != 1) {
+				t.Errorf("after deleting the last message the chat shows %+v with %d unread, want %q and 1", d.LastMessage, d.Unread, "boris first")
+			}
+		}
 		// boris does not see anna's group or channel, and sees his chat with her.
-		if rows := got(e.dialogs(boris)); len(rows) != 3 || rows[2] != (row{withBoris.ID, "boris again", 0}) {
+		if rows := got(e.dialogs(boris)); len(rows) != 3 || rows[2] != (row{withBoris.ID, "boris first", 0}) {
 			t.Errorf("boris's chat list = %+v", rows)
 		}
 	})

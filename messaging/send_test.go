@@ -45,7 +45,7 @@ func TestSendIdempotency(t *testing.T) {
 
 		for _, key := range []string{"", strings.Repeat("k", 129), "\xff\xfe"} {
 			_, err := e.svc.Send(e.ctx, anna, pc.ID, messaging.SendParams{Text: "no key", IdempotencyKey: key})
-			wantCode(t, "key "+strconvQuote(key), err, kurir.EInvalid, "invalid_idempotency_key")
+			wantCode(t, "key "+keyName(key), err, kurir.EInvalid, "invalid_idempotency_key")
 		}
 		if n := e.count(`SELECT COUNT(*) FROM messages`); n != 2 {
 			t.Errorf("%d messages stored, want 2", n)
@@ -53,11 +53,12 @@ func TestSendIdempotency(t *testing.T) {
 	})
 }
 
-func strconvQuote(s string) string {
+// keyName shows an idempotency key in a failure, shortened.
+func keyName(s string) string {
 	if len(s) > 10 {
-		return s[:10] + "..."
+		s = s[:10] + "..."
 	}
-	return "\"" + s + "\""
+	return fmt.Sprintf("%q", s)
 }
 
 // A flaky network makes a client retry a send many times at once; exactly

@@ -48,6 +48,9 @@ func TestEveryChangeTakesTheNextSeq(t *testing.T) {
 			t.Errorf("chat at seq %d, want %d", c.Seq, n)
 		}
 		evs := e.chatEvents(anna, g.ID, 0, 100)
+		if int64(len(evs)) != n {
+			t.Fatalf("%d events, want %d", len(evs), n)
+		}
 		for _, c := range []struct {
 			seq         int64
 			actor, user kurir.UserID
@@ -97,18 +100,6 @@ func TestEveryChangeTakesTheNextSeq(t *testing.T) {
 			t.Errorf("private chat kinds = %v, want %v", got, want)
 		}
 	})
-}
-
-func (e *env) edit(user kurir.UserID, id messaging.ChatID, seq int64, text string) error {
-	_, err := e.svc.Edit(e.ctx, user, id, seq, text)
-	return err
-}
-
-func must(t *testing.T, what string, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
 }
 
 // Three members typing at once in one group still produce one gap-free
@@ -336,8 +327,8 @@ func TestOnlineAndOfflineDevicesAgree(t *testing.T) {
 			}
 		})
 
-		// One message in five goes to the private chat, the rest to the group.
-		const total, workers = 1300, 8
+		// One message in ten goes to the private chat, the rest to the group.
+		const total, workers = 1150, 8
 		var mu sync.Mutex
 		want := map[msgKey]msgState{}
 		var senders sync.WaitGroup
@@ -345,7 +336,7 @@ func TestOnlineAndOfflineDevicesAgree(t *testing.T) {
 			senders.Go(func() {
 				for i := w; i < total; i += workers {
 					chat := g.ID
-					if i%5 == 0 {
+					if i%10 == 0 {
 						chat = pc.ID
 					}
 					text := fmt.Sprintf("message %d", i)
@@ -355,13 +346,13 @@ func TestOnlineAndOfflineDevicesAgree(t *testing.T) {
 						return
 					}
 					k, st := msgKey{chat, m.Seq}, msgState{text: text}
-					if i%20 == 3 || i%40 == 5 {
+					if i%25 == 3 || i%50 == 10 {
 						st.text += " (edited)"
 						if err := e.edit(anna, chat, m.Seq, st.text); err != nil {
 							t.Errorf("edit %d: %v", i, err)
 						}
 					}
-					if i%50 == 10 || i%100 == 23 { // some of them edited first
+					if i%100 == 20 || i%100 == 53 { // 53 was edited first
 						st = msgState{deleted: true}
 						if err := e.svc.Delete(e.ctx, anna, chat, m.Seq); err != nil {
 							t.Errorf("delete %d: %v", i, err)
