@@ -95,7 +95,7 @@ func openSQLite(path string, log *slog.Logger) (*DB, error) {
 	// FULL synchronous: a commit is on disk before the caller is told it happened,
 	// so nothing acknowledged is lost even on power failure.
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
-	write, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	write, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
