@@ -307,7 +307,10 @@ func (db *DB) ReadTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("begin read transaction: %w", err)
 	}
 	defer stx.Rollback()
-	return fn(&Tx{tx: stx, engine: db.engine, stmts: db.readStmts})
+	// No statement cache here: preparing takes a connection from the pool,
+	// and if every connection were held by a read transaction waiting to
+	// prepare, none would ever come back.
+	return fn(&Tx{tx: stx, engine: db.engine})
 }
 
 func retryable(err error) bool {

@@ -1,0 +1,60 @@
+package sqldb
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestReadTxsPrepareWithEveryConnectionBusy: as many read transactions as the
+// SQLite read pool allows run a query that is not prepared yet, at the same
+// moment — as happens when clients reconnect in a crowd to a freshly started
+// server. Preparing it must not wait for a connection that only those
+// transactions could give back.
+func TestReadTxsPrepareWithEveryConnectionBusy(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "k.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n := 4 // the pool size on a 2-core machine; more would queue rather than deadlock
+	var inside atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs <- db.ReadTx(ctx, func(tx *Tx) error {
+				// Hold the connection until every transaction holds one.
+				inside.Add(1)
+				for inside.Load() < int64(n) {
+					time.Sleep(time.Millisecond)
+				}
+				var got int
+				if err := tx.QueryRowContext(ctx, `SELECT $1 + 1`, i).Scan(&got); err != nil {
+					return err
+				}
+				if got != i+1 {
+					t.Errorf("SELECT %d + 1 = %d", i, got)
+				}
+				return nil
+			})
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%d read transactions preparing one query at once did not finish within 10s: deadlocked", n)
+	}
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
