@@ -145,8 +145,10 @@ func (s *Service) Dialogs(ctx context.Context, user kurir.UserID, after DialogCu
 			d := Dialog{Chat: e.c.view(user), LastActivity: sqldb.FromMicros(e.activity)}
 			if e.last > e.c.cleared {
 				// The latest message still there: a deleted one is not news.
-				m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages
-					WHERE chat_id = $1 AND seq > $2 AND seq <= $3 AND deleted_at = 0 ORDER BY seq DESC LIMIT 1`, e.c.id, e.c.cleared, e.last))
+				m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages m
+					WHERE chat_id = $1 AND seq > $2 AND seq <= $3 AND deleted_at = 0
+					AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $4 AND h.chat_id = m.chat_id AND h.seq = m.seq)
+					ORDER BY seq DESC LIMIT 1`, e.c.id, e.c.cleared, e.last, user))
 				switch {
 				case err == nil:
 					d.LastMessage = &m
@@ -154,8 +156,10 @@ func (s *Service) Dialogs(ctx context.Context, user kurir.UserID, after DialogCu
 					return err
 				}
 			}
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM messages
-				WHERE chat_id = $1 AND seq > $2 AND sender_id <> $3 AND deleted_at = 0 LIMIT $4) AS unread`,
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM messages m
+				WHERE chat_id = $1 AND seq > $2 AND sender_id <> $3 AND deleted_at = 0
+				AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $3 AND h.chat_id = m.chat_id AND h.seq = m.seq)
+				LIMIT $4) AS unread`,
 				e.c.id, max(e.c.readSeq, e.c.cleared), user, MaxUnread).Scan(&d.Unread); err != nil {
 				return err
 			}

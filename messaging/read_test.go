@@ -152,3 +152,23 @@ func TestDialogs(t *testing.T) {
 		}
 	})
 }
+
+// TestDeleteForMeLeavesTheChatList: a message deleted for oneself neither
+// counts as unread nor shows as the chat's last message.
+func TestDeleteForMeLeavesTheChatList(t *testing.T) {
+	run(t, messaging.Config{}, func(t *testing.T, e *env) {
+		anna, boris := e.user("anna"), e.user("boris")
+		chat, err := e.svc.OpenPrivate(e.ctx, anna, boris)
+		must(t, "open", err)
+		first, err := e.svc.Send(e.ctx, anna, chat.ID, messaging.SendParams{Text: "first", IdempotencyKey: "a"})
+		must(t, "send first", err)
+		second, err := e.svc.Send(e.ctx, anna, chat.ID, messaging.SendParams{Text: "second", IdempotencyKey: "b"})
+		must(t, "send second", err)
+		must(t, "delete for me", e.svc.DeleteForMe(e.ctx, boris, chat.ID, second.Seq))
+		list, err := e.svc.Dialogs(e.ctx, boris, messaging.DialogCursor{}, 10)
+		must(t, "dialogs", err)
+		if len(list) != 1 || list[0].Unread != 1 || list[0].LastMessage == nil || list[0].LastMessage.Seq != first.Seq {
+			t.Errorf("Boris's chat list = %+v, want 1 unread and %q as the last message", list, "first")
+		}
+	})
+}
