@@ -20,8 +20,8 @@ func TestReadTxsPrepareWithEveryConnectionBusy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	n := 4 // the pool size on a 2-core machine; more would queue rather than deadlock
+	// No deferred Close: after a deadlock it would wait forever too.
+	n := db.read.Stats().MaxOpenConnections // exactly the pool: more would queue rather than deadlock
 	var inside atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -56,5 +56,8 @@ func TestReadTxsPrepareWithEveryConnectionBusy(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
+	}
+	if err := db.Close(); err != nil {
+		t.Error(err)
 	}
 }

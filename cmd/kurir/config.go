@@ -48,6 +48,21 @@ func (e envFlags) duration(p *time.Duration, name, env string, def time.Duration
 	e.bind(name, env)
 }
 
+func (e envFlags) bool(p *bool, name, env string, usage string) {
+	e.fs.BoolVar(p, name, false, usage+" ($"+env+")")
+	e.bind(name, env)
+}
+
+func (e envFlags) int(p *int, name, env string, def int, usage string) {
+	e.fs.IntVar(p, name, def, usage+" ($"+env+")")
+	e.bind(name, env)
+}
+
+func (e envFlags) float64(p *float64, name, env string, def float64, usage string) {
+	e.fs.Float64Var(p, name, def, usage+" ($"+env+")")
+	e.bind(name, env)
+}
+
 func (e envFlags) uint32(p *uint32, name, env string, usage string) {
 	def := *p
 	e.fs.Func(name, fmt.Sprintf("%s (default %d) ($%s)", usage, def, env), func(s string) error {

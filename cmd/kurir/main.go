@@ -46,8 +46,9 @@ Usage:
   kurir <command> [arguments]
 
 Commands:
-  serve      run the server (HTTP API and web client)
+  serve      run the server: the HTTP API and the live update stream
   admin      operator tasks against the server's database (users, roles, bans)
+  bench      load generator for loopback and test servers: kurir bench messaging
   version    print the version
   help       print this help, or "kurir help <command>" for one command
 
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, rest, getenv, stdin, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "kurir", version())
 		return nil

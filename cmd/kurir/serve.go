@@ -34,6 +34,11 @@ point --database at PostgreSQL and --nats at NATS.
 
 It stops cleanly on Ctrl-C or SIGTERM: requests in flight finish, then the
 database is closed.
+
+--dev-no-rate-limits turns off the limits on registrations and logins per
+address and per account. It is for load tests only ("kurir bench", which
+registers thousands of accounts from one address) on a loopback or test
+server: never use it on a server that anyone else can reach.
 `
 
 // serveConfig is everything "kurir serve" is told.
@@ -43,6 +48,7 @@ type serveConfig struct {
 	natsURL         string
 	shutdownTimeout time.Duration
 	argon           account.Argon2Params
+	noRateLimits    bool
 }
 
 func (c *serveConfig) register(e envFlags) {
@@ -51,6 +57,7 @@ func (c *serveConfig) register(e envFlags) {
 	e.string(&c.natsURL, "nats", "KURIR_NATS_URL", "", "NATS server URL(s) that carry live events between nodes, e.g. nats://10.0.0.5:4222 (default: in-process, for one node)")
 	e.duration(&c.shutdownTimeout, "shutdown-timeout", "KURIR_SHUTDOWN_TIMEOUT", 30*time.Second, "how long requests in flight may take to finish when stopping")
 	registerArgon(e, &c.argon)
+	e.bool(&c.noRateLimits, "dev-no-rate-limits", "KURIR_DEV_NO_RATE_LIMITS", "for load tests only: no limits on registrations and logins (never on a server others can reach)")
 }
 
 // registerArgon adds the password-hashing cost flags.
@@ -81,7 +88,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer db.Close()
 
 	clock := kurir.SystemClock{}
-	accounts := account.NewService(db, clock, log.With("component", "account"), account.Config{Argon2: cfg.argon})
+	acfg := account.Config{Argon2: cfg.argon}
+	if cfg.noRateLimits {
+		acfg.Limits = &account.Limits{}
+		log.Warn("RATE LIMITS ARE OFF (--dev-no-rate-limits): anyone who can reach this server may register accounts and guess passwords without limit; this is for load tests on a loopback or test server only")
+	}
+	accounts := account.NewService(db, clock, log.With("component", "account"), acfg)
 	var events bus.Bus = bus.NewMemory(bus.MemoryOptions{})
 	if cfg.natsURL != "" {
 		if events, err = natsbus.Open(ctx, cfg.natsURL, log.With("component", "bus"), natsbus.Options{Prefix: "kurir"}); err != nil {
