@@ -179,26 +179,95 @@ func (l *Live) run(ctx context.Context, conn *websocket.Conn) {
 	}
 }
 
-// read handles frames until the connection fails or the server asks for a resync.
+// gapWait is how long a stream waits for a change that arrived out of order
+// to be followed by the ones before it, before fetching them. Changes
+// committed together can be pushed in a different order than they were
+// numbered; waiting a moment saves a round trip for every such swap.
+const gapWait = 250 * time.Millisecond
+
+// read handles frames until the connection fails or the server asks for a
+// resync. Frames are read on their own goroutine, so that the wait for a
+// missing change can time out without closing the connection.
 func (l *Live) read(ctx context.Context, conn *websocket.Conn) error {
-	var f liveFrame
-	for {
-		if err := readFrame(ctx, conn, &f); err != nil {
-			return err
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	frames := make(chan liveFrame, 64)
+	errc := make(chan error, 1)
+	go func() {
+		for {
+			var f liveFrame
+			if err := readFrame(rctx, conn, &f); err != nil {
+				errc <- err
+				return
+			}
+			select {
+			case frames <- f:
+			case <-rctx.Done():
+				return
+			}
 		}
-		switch f.Type {
-		case "update":
-			if err := l.update(ctx, f.PTS, f.Event); err != nil {
+	}()
+	pendingLog := map[int64]Event{}            // pts → event, ahead of a gap
+	pendingChat := map[int64]map[int64]Event{} // chat → seq → event, ahead of a gap
+	var gap <-chan time.Time
+	for {
+		select {
+		case err := <-errc:
+			return err
+		case <-gap:
+			gap = nil
+			if err := l.fillGaps(ctx, pendingLog, pendingChat); err != nil {
 				return err
 			}
-		case "chat_event":
-			if err := l.chatEvent(ctx, f.Event); err != nil {
+		case f := <-frames:
+			var err error
+			switch f.Type {
+			case "update":
+				err = l.update(ctx, f.PTS, f.Event, pendingLog)
+			case "chat_event":
+				err = l.chatEvent(ctx, f.Event, pendingChat)
+			case "resync":
+				return fmt.Errorf("server asked to resync: %s", f.Reason)
+			}
+			if err != nil {
 				return err
 			}
-		case "resync":
-			return fmt.Errorf("server asked to resync: %s", f.Reason)
+			if len(pendingLog)+len(pendingChat) == 0 {
+				gap = nil
+			} else if gap == nil {
+				gap = time.After(gapWait)
+			}
 		}
 	}
+}
+
+// fillGaps fetches whatever the pending changes are still waiting for.
+func (l *Live) fillGaps(ctx context.Context, pendingLog map[int64]Event, pendingChat map[int64]map[int64]Event) error {
+	if len(pendingLog) > 0 {
+		target := int64(0)
+		for pts := range pendingLog {
+			target = max(target, pts)
+		}
+		clear(pendingLog)
+		if err := l.catchUpLog(ctx, target); err != nil {
+			return err
+		}
+	}
+	for chat, evs := range pendingChat {
+		target := int64(0)
+		for seq := range evs {
+			target = max(target, seq)
+		}
+		delete(pendingChat, chat)
+		last, ok := l.chats[chat]
+		if !ok {
+			continue // left meanwhile
+		}
+		if err := l.catchUpChat(ctx, chat, last, target); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (l *Live) emit(ctx context.Context, e LiveEvent) error {
@@ -210,15 +279,35 @@ func (l *Live) emit(ctx context.Context, e LiveEvent) error {
 	}
 }
 
-// update applies an event of the update log, fetching any gap before it.
-func (l *Live) update(ctx context.Context, pts int64, ev Event) error {
+// update applies an event of the update log. One that comes early waits in
+// pending for those before it; the ones it was waiting behind then follow.
+func (l *Live) update(ctx context.Context, pts int64, ev Event, pending map[int64]Event) error {
 	switch {
 	case pts <= l.pts:
 		return nil // seen already
 	case pts > l.pts+1:
-		return l.catchUpLog(ctx, pts)
+		pending[pts] = ev
+		return nil
 	}
-	return l.apply(ctx, pts, ev)
+	if err := l.apply(ctx, pts, ev); err != nil {
+		return err
+	}
+	for {
+		next, ok := pending[l.pts+1]
+		if !ok {
+			break
+		}
+		delete(pending, l.pts+1)
+		if err := l.apply(ctx, l.pts+1, next); err != nil {
+			return err
+		}
+	}
+	for p := range pending {
+		if p <= l.pts {
+			delete(pending, p)
+		}
+	}
+	return nil
 }
 
 func (l *Live) apply(ctx context.Context, pts int64, ev Event) error {
@@ -261,19 +350,49 @@ func (l *Live) catchUpLog(ctx context.Context, target int64) error {
 	return nil
 }
 
-// chatEvent applies an event of a large chat, fetching any gap before it.
-func (l *Live) chatEvent(ctx context.Context, ev Event) error {
+// chatEvent applies an event of a large chat; like update, an early one
+// waits in pending for those before it.
+func (l *Live) chatEvent(ctx context.Context, ev Event, pending map[int64]map[int64]Event) error {
 	last, ok := l.chats[ev.ChatID]
 	if !ok {
 		// A chat the device just joined or created: its stream starts here.
 		last = ev.Seq - 1
+		l.chats[ev.ChatID] = last
 	}
 	switch {
 	case ev.Seq <= last:
 		return nil
 	case ev.Seq > last+1:
-		return l.catchUpChat(ctx, ev.ChatID, last, ev.Seq)
+		if pending[ev.ChatID] == nil {
+			pending[ev.ChatID] = map[int64]Event{}
+		}
+		pending[ev.ChatID][ev.Seq] = ev
+		return nil
 	}
+	if err := l.applyChat(ctx, ev); err != nil {
+		return err
+	}
+	for p := pending[ev.ChatID]; len(p) > 0; {
+		seq, ok := l.chats[ev.ChatID]
+		if !ok {
+			break // the device left the chat
+		}
+		next, ok := p[seq+1]
+		if !ok {
+			break
+		}
+		delete(p, seq+1)
+		if err := l.applyChat(ctx, next); err != nil {
+			return err
+		}
+	}
+	if len(pending[ev.ChatID]) == 0 {
+		delete(pending, ev.ChatID)
+	}
+	return nil
+}
+
+func (l *Live) applyChat(ctx context.Context, ev Event) error {
 	l.chats[ev.ChatID] = ev.Seq
 	if (ev.Kind == EventLeave || ev.Kind == EventRemove) && ev.UserID == l.selfID(ctx) {
 		delete(l.chats, ev.ChatID)
