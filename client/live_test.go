@@ -64,3 +64,53 @@ func TestLiveHealsGaps(t *testing.T) {
 		}
 	}, schema...)
 }
+
+// TestLiveGroupOf50: in a group of 50 with an admins-only posting rule, every
+// member's device gets each admin post live, once and in order, and a
+// member's attempt to post is refused and reaches nobody.
+func TestLiveGroupOf50(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		srv := newServer(t, db, options{unchecked: true})
+		owner, _ := srv.user(t, "grpowner")
+		var members []*client.Client
+		var ids []int64
+		for i := range 49 {
+			c, u := srv.user(t, fmt.Sprintf("member%02d", i))
+			members = append(members, c)
+			ids = append(ids, u.ID)
+		}
+		g, err := owner.CreateGroup(ctx, client.NewChat{Title: "Fifty", Members: ids, Permissions: &client.Permissions{Post: false}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.MemberCount != 50 {
+			t.Fatalf("member count = %d, want 50", g.MemberCount)
+		}
+		var lives []*client.Live
+		for _, m := range members {
+			l, err := m.Live(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			lives = append(lives, l)
+		}
+		if _, err := members[0].Send(ctx, g.ID, client.SendParams{Text: "I should not be able to"}); !client.IsCode(err, "forbidden") {
+			t.Fatalf("member post: err = %v, want forbidden", err)
+		}
+		for i := range 5 {
+			if _, err := owner.Send(ctx, g.ID, client.SendParams{Text: fmt.Sprint("announcement ", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for n, l := range lives {
+			for i := range 5 {
+				e := next(t, l)
+				if e.Event.Message == nil || e.Event.Message.Text != fmt.Sprint("announcement ", i) {
+					t.Fatalf("member %d event %d = %+v, want announcement %d", n, i, e.Event, i)
+				}
+			}
+		}
+	}, schema...)
+}
