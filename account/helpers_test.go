@@ -3,37 +3,19 @@ package account_test
 import (
 	"database/sql"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"kurir"
 	"kurir/account"
+	"kurir/clocktest"
 	"kurir/sqldb"
 )
 
-// fakeClock is a kurir.Clock that moves only when a test advances it, so
-// suspensions, grace periods and rate limits are deterministic.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// fakeClock is the tests' clock, which moves only when a test moves it.
+type fakeClock = clocktest.Fake
 
-func newClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock() *fakeClock { return clocktest.New(time.Time{}) }
 
 // newService returns an account service on db with a fake clock and cheap
 // password hashing. A nil cfg.Limits means no limits at all, so that only the

@@ -18,6 +18,7 @@ import (
 	"kurir/account"
 	"kurir/bus"
 	"kurir/client"
+	"kurir/clocktest"
 	"kurir/httpapi"
 	"kurir/messaging"
 	"kurir/openapi"
@@ -31,18 +32,8 @@ var schema = []sqldb.Migrations{account.Migrations, messaging.Migrations}
 // password passes the strength check for every username in these tests.
 const password = "wet-otter-lantern-9"
 
-// fakeClock is a kurir.Clock that moves only when a test advances it, so
-// rate limits and timestamps are deterministic.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
+// fakeClock is the tests' clock, which moves only when a test moves it.
+type fakeClock = clocktest.Fake
 
 // options tune a test server; the zero value is what most tests want.
 type options struct {
@@ -73,7 +64,7 @@ type server struct {
 // newServer serves the API over db on 127.0.0.1 until t ends.
 func newServer(t testing.TB, db *sqldb.DB, opt options) *server {
 	t.Helper()
-	clock := &fakeClock{now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Time{})
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
 	accounts := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &opt.limits})
 	events := bus.NewMemory(bus.MemoryOptions{})

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	"kurir/account"
 	"kurir/bus"
+	"kurir/clocktest"
 	"kurir/httpapi"
 	"kurir/messaging"
 	"kurir/openapi"
@@ -27,28 +27,10 @@ import (
 	"kurir/sqldb"
 )
 
-// fakeClock is a kurir.Clock that moves only when a test advances it, so
-// rate limits and suspensions are deterministic.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// fakeClock is the tests' clock, which moves only when a test moves it.
+type fakeClock = clocktest.Fake
 
-func newClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock() *fakeClock { return clocktest.New(time.Time{}) }
 
 // password passes the strength check for every username in these tests.
 const password = "wet-otter-lantern-9"

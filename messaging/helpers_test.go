@@ -4,36 +4,20 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"kurir"
 	"kurir/account"
+	"kurir/clocktest"
 	"kurir/messaging"
 	"kurir/sqldb"
 	"kurir/sqldb/sqldbtest"
 )
 
-// fakeClock is a kurir.Clock that moves only when a test advances it, so the
-// edit window, invite expiry and chat-list order are deterministic.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// fakeClock is the tests' clock, which moves only when a test moves it.
+type fakeClock = clocktest.Fake
 
 // env is one test's world: a migrated database, the account service that
 // registers its users, and the messaging service under test.
@@ -55,7 +39,7 @@ func run(t *testing.T, cfg messaging.Config, fn func(t *testing.T, e *env)) {
 	t.Parallel()
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		t.Parallel()
-		clock := &fakeClock{now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
+		clock := clocktest.New(time.Time{})
 		e := &env{
 			t: t, ctx: t.Context(), db: db, clock: clock,
 			acc: account.NewService(db, clock, nil, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}}),
