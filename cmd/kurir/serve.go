@@ -126,6 +126,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { accounts.RunPurger(jobs, 10*time.Minute) })
+	wg.Go(func() { messages.RunJanitor(jobs, time.Hour) })
 	wg.Go(func() {
 		if err := hub.Run(jobs, events); err != nil {
 			log.Error("live delivery stopped", "err", err)
