@@ -35,6 +35,9 @@ Modes:
   messaging   1:1 delivery: pairs of users send each other messages at a
               target rate; measures the latency from send to arrival on the
               partner's live stream
+  connections the server's memory per idle live session: opens many
+              live streams from worker processes and reads the server's
+              resident memory before and after
 
 Run "kurir bench <mode> --help" for a mode's flags.
 `
@@ -100,6 +103,12 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	case "messaging":
 		return benchMessaging(ctx, args[1:], getenv, stdout, stderr)
+	case "connections":
+		return benchConnections(ctx, args[1:], getenv, stdout, stderr)
+	case "connections-worker":
+		// Not in the help: "bench connections" starts it, and stops it by
+		// closing its standard input, which runBench is not handed.
+		return benchConnectionsWorker(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	default:
 		fmt.Fprint(stderr, benchHelp)
 		return usagef("bench: unknown mode %q", args[0])
