@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -49,6 +50,7 @@ type serveConfig struct {
 	shutdownTimeout time.Duration
 	argon           account.Argon2Params
 	noRateLimits    bool
+	debugAddr       string
 }
 
 func (c *serveConfig) register(e envFlags) {
@@ -57,6 +59,7 @@ func (c *serveConfig) register(e envFlags) {
 	e.string(&c.natsURL, "nats", "KURIR_NATS_URL", "", "NATS server URL(s) that carry live events between nodes, e.g. nats://10.0.0.5:4222 (default: in-process, for one node)")
 	e.duration(&c.shutdownTimeout, "shutdown-timeout", "KURIR_SHUTDOWN_TIMEOUT", 30*time.Second, "how long requests in flight may take to finish when stopping")
 	registerArgon(e, &c.argon)
+	e.string(&c.debugAddr, "debug-addr", "KURIR_DEBUG_ADDR", "", "address for Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060; keep it off public networks (default: off)")
 	e.bool(&c.noRateLimits, "dev-no-rate-limits", "KURIR_DEV_NO_RATE_LIMITS", "for load tests only: no limits on registrations and logins (never on a server others can reach)")
 }
 
@@ -134,6 +137,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	})
 	defer func() { stopJobs(); wg.Wait() }()
 
+	if cfg.debugAddr != "" {
+		dbg, err := startDebug(jobs, cfg.debugAddr)
+		if err != nil {
+			return err
+		}
+		log.Warn("profiler listening; keep this address off public networks", "addr", dbg)
+	}
+
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("kurir serving", "addr", ln.Addr().String(), "database", string(db.Engine()), "version", version())
@@ -155,4 +166,27 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// startDebug serves net/http/pprof on addr until ctx ends and returns the
+// address it listens on. The profiler shows internals (stacks, memory), so it
+// has its own listener, never the public one.
+func startDebug(ctx context.Context, addr string) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("listen on --debug-addr %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	return ln.Addr().String(), nil
 }
