@@ -145,6 +145,20 @@ func chatHandler(fn func(w http.ResponseWriter, r *http.Request, me kurir.UserID
 	})
 }
 
+// chatBody wraps a handler of one chat that takes a JSON body of type T:
+// it parses {id}, then decodes the body (at most limit bytes), answering a
+// bad one with a problem.
+func chatBody[T any](limit int64, fn func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID, req T)) http.Handler {
+	return chatHandler(func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID) {
+		req, err := decode[T](r, limit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		fn(w, r, me, id, req)
+	})
+}
+
 // respondChat writes a chat, or the error that prevented getting it.
 func respondChat(w http.ResponseWriter, r *http.Request, c messaging.Chat, err error) {
 	if err != nil {
@@ -184,12 +198,7 @@ type chatInfoRequest struct {
 }
 
 func handleEditChat(msg *messaging.Service, limit int64) http.Handler {
-	return chatHandler(func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID) {
-		req, err := decode[chatInfoRequest](r, limit)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
+	return chatBody(limit, func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID, req chatInfoRequest) {
 		info := messaging.ChatInfo{Title: req.Title, About: req.About}
 		if req.Permissions != nil {
 			p := messaging.Permissions(*req.Permissions)
@@ -218,12 +227,7 @@ type addMembersRequest struct {
 }
 
 func handleAddMembers(msg *messaging.Service, limit int64) http.Handler {
-	return chatHandler(func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID) {
-		req, err := decode[addMembersRequest](r, limit)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
+	return chatBody(limit, func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID, req addMembersRequest) {
 		if len(req.UserIDs) == 0 || len(req.UserIDs) > 200 {
 			writeError(w, r, kurir.Invalid("user_ids", "count", "Add 1 to 200 users at a time."))
 			return
@@ -290,12 +294,7 @@ type inviteView struct {
 }
 
 func handleCreateInvite(msg *messaging.Service, limit int64) http.Handler {
-	return chatHandler(func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID) {
-		req, err := decode[inviteRequest](r, limit)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
+	return chatBody(limit, func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID, req inviteRequest) {
 		var exp time.Time
 		if req.ExpiresAt != nil {
 			exp = *req.ExpiresAt

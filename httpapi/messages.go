@@ -55,12 +55,7 @@ type sendRequest struct {
 }
 
 func handleSend(msg *messaging.Service, limit int64) http.Handler {
-	return chatHandler(func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID) {
-		req, err := decode[sendRequest](r, limit)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
+	return chatBody(limit, func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID, req sendRequest) {
 		p := messaging.SendParams{Text: req.Text, ReplyTo: req.ReplyTo, IdempotencyKey: req.IdempotencyKey}
 		if f := req.ForwardFrom; f != nil {
 			p.ForwardFrom = &messaging.MessageRef{ChatID: messaging.ChatID(f.ChatID), Seq: f.Seq}
@@ -159,23 +154,13 @@ type seqRequest struct {
 }
 
 func handlePin(msg *messaging.Service, limit int64) http.Handler {
-	return chatHandler(func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID) {
-		req, err := decode[seqRequest](r, limit)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
+	return chatBody(limit, func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID, req seqRequest) {
 		respondDone(w, r, msg.Pin(r.Context(), me, id, req.Seq))
 	})
 }
 
 func handleMarkRead(msg *messaging.Service, limit int64) http.Handler {
-	return chatHandler(func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID) {
-		req, err := decode[seqRequest](r, limit)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
+	return chatBody(limit, func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID, req seqRequest) {
 		respondDone(w, r, msg.MarkRead(r.Context(), me, id, req.Seq))
 	})
 }
