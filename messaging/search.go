@@ -2,8 +2,12 @@ package messaging
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"math"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"kurir"
@@ -86,6 +90,11 @@ func (s *Service) SearchMessages(ctx context.Context, user kurir.UserID, query s
 			cleared = c.cleared
 		}
 	}
+	// A message is findable as soon as its send returns: index what is
+	// still queued first.
+	if _, err := s.IndexPending(ctx); err != nil {
+		return nil, err
+	}
 	var match, arg string
 	if s.db.Engine() == sqldb.Postgres {
 		match, arg = `to_tsvector('simple', m.text) @@ plainto_tsquery('simple', $1)`, q
@@ -137,4 +146,77 @@ func ftsQuery(q string) string {
 		b.WriteString(`"` + w + `"`)
 	}
 	return b.String()
+}
+
+// indexBatch bounds the messages one indexing transaction takes from the
+// queue, so that it holds SQLite's writer only briefly.
+const indexBatch = 1000
+
+// IndexPending moves the messages queued for search into the search index
+// and returns how many it moved. On SQLite a send only queues its message
+// (see migration 0003): the index is updated in batches, by RunSearchIndexer
+// and by every search. On PostgreSQL it does nothing, as the GIN index
+// batches its own updates.
+func (s *Service) IndexPending(ctx context.Context) (int64, error) {
+	if s.db.Engine() != sqldb.SQLite {
+		return 0, nil
+	}
+	var total int64
+	for {
+		var queued bool
+		if err := s.db.Read().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_pending)`).Scan(&queued); err != nil {
+			return total, fmt.Errorf("search queue: %w", err)
+		}
+		if !queued {
+			return total, nil
+		}
+		var n int64
+		err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			var last int64
+			err := tx.QueryRowContext(ctx, `SELECT msg_rowid FROM search_pending ORDER BY msg_rowid LIMIT 1 OFFSET $1`, indexBatch-1).Scan(&last)
+			if errors.Is(err, sql.ErrNoRows) {
+				last = math.MaxInt64
+			} else if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO messages_fts (rowid, text)
+				SELECT m.rowid, m.text FROM search_pending p JOIN messages m ON m.rowid = p.msg_rowid WHERE p.msg_rowid <= $1`, last); err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `DELETE FROM search_pending WHERE msg_rowid <= $1`, last)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("index messages for search: %w", err)
+		}
+		total += n
+		if n < indexBatch {
+			return total, nil
+		}
+	}
+}
+
+// RunSearchIndexer indexes queued messages every interval until ctx ends.
+// It batches: at a few thousand messages a second, a run every 200 ms
+// indexes hundreds at once.
+func (s *Service) RunSearchIndexer(ctx context.Context, interval time.Duration) {
+	if s.db.Engine() != sqldb.SQLite {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := s.IndexPending(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("search indexer", "err", err)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package messaging_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"kurir"
 	"kurir/account"
@@ -80,4 +81,76 @@ func TestSearch(t *testing.T) {
 			t.Errorf("empty query: err = %v", err)
 		}
 	}, account.Migrations, messaging.Migrations)
+}
+
+// TestSearchIndexQueue: on SQLite a send only queues its message for the
+// search index. Whatever happens to a message before or after the indexer
+// reaches it (an edit, a deletion), search finds exactly its current text,
+// and the indexer empties the queue.
+func TestSearchIndexQueue(t *testing.T) {
+	run(t, messaging.Config{}, func(t *testing.T, e *env) {
+		me := e.user("indexer")
+		g := e.group(me, "Index")
+		find := func(q string) []string {
+			t.Helper()
+			got, err := e.svc.SearchMessages(e.ctx, me, q, g.ID, 10)
+			must(t, "search "+q, err)
+			return texts(got)
+		}
+		queued := func() int {
+			if e.db.Engine() != sqldb.SQLite {
+				return 0
+			}
+			return e.count(`SELECT COUNT(*) FROM search_pending`)
+		}
+
+		// Changed while still queued: the indexer reads the text as it is.
+		edited := e.send(me, g.ID, "apples before")
+		deleted := e.send(me, g.ID, "pears gone")
+		if e.db.Engine() == sqldb.SQLite && queued() != 2 {
+			t.Fatalf("%d messages queued for search after two sends, want 2", queued())
+		}
+		must(t, "edit", e.edit(me, g.ID, edited.Seq, "apricots after"))
+		must(t, "delete", e.svc.Delete(e.ctx, me, g.ID, deleted.Seq))
+		if got := find("apricots"); len(got) != 1 {
+			t.Errorf("search for the edited text = %q, want the edited message", got)
+		}
+		if got := find("apples"); len(got) != 0 {
+			t.Errorf("search for the text before the edit = %q, want nothing", got)
+		}
+		if got := find("pears"); len(got) != 0 {
+			t.Errorf("search for a deleted message = %q, want nothing", got)
+		}
+		if queued() != 0 {
+			t.Errorf("%d messages still queued after a search, want 0", queued())
+		}
+
+		// Changed after indexing: the index follows.
+		must(t, "edit again", e.edit(me, g.ID, edited.Seq, "bananas later"))
+		if got := find("apricots"); len(got) != 0 {
+			t.Errorf("search for a replaced text = %q, want nothing", got)
+		}
+		if got := find("bananas"); len(got) != 1 {
+			t.Errorf("search for the new text = %q, want the message", got)
+		}
+
+		// The background indexer empties the queue without any search.
+		e.send(me, g.ID, "cherries queued")
+		ctx, cancel := context.WithCancel(e.ctx)
+		done := make(chan struct{})
+		go func() { e.svc.RunSearchIndexer(ctx, time.Millisecond); close(done) }()
+		for deadline := time.Now().Add(5 * time.Second); queued() != 0 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+		<-done
+		if queued() != 0 {
+			t.Errorf("%d messages still queued with the indexer running, want 0", queued())
+		}
+		if e.db.Engine() == sqldb.SQLite {
+			if n := e.count(`SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'cherries'`); n != 1 {
+				t.Errorf("the indexer indexed 'cherries' %d times, want once", n)
+			}
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"runtime/debug"
+	"sync/atomic"
 )
 
 // maxGroup bounds how many transactions one SQLite commit carries, so one
@@ -41,6 +42,12 @@ type groupWriter struct {
 	jobs  chan writeJob
 	stop  chan struct{}
 	ended chan struct{}
+
+	groups, txs atomic.Int64 // commits attempted, and the calls they carried
+	// optimisticFailures counts groups run again with savepoints because a
+	// call in them failed.
+	optimisticFailures atomic.Int64
+	isolate            bool // the last group had a failure: use savepoints (writer goroutine only)
 }
 
 func newGroupWriter(db *sql.DB, stmts *stmtCache) *groupWriter {
@@ -111,6 +118,8 @@ func (g *groupWriter) loop() {
 				break fill
 			}
 		}
+		g.groups.Add(1)
+		g.txs.Add(int64(len(batch)))
 		results = g.run(batch, results[:0])
 		for i, job := range batch {
 			job.done <- results[i]
@@ -132,46 +141,102 @@ func (g *groupWriter) drain() {
 }
 
 // run executes one group and returns each job's outcome.
+//
+// It first runs the group optimistically, without savepoints: a savepoint
+// per call costs the statements that open and release it, and it makes
+// SQLite's full-text index write its pending terms out at every release
+// instead of once per commit. If any call fails, that attempt is rolled back
+// whole and the group runs again with a savepoint around each call, so that
+// only the failing ones are undone. (Every fn may run more than once; see
+// WriteTx.) After a group with a failure, the next one starts with
+// savepoints, so that a stream of failing calls does not run everything twice.
 func (g *groupWriter) run(batch []writeJob, results []error) []error {
 	for range batch {
 		results = append(results, nil)
 	}
-	// Only the writer's own context governs the transaction: cancelling a
-	// statement interrupts SQLite, which would roll back the whole group.
-	ctx := context.Background()
-	stx, err := g.db.BeginTx(ctx, nil)
-	if err != nil {
-		for i := range results {
-			results[i] = fmt.Errorf("begin transaction: %w", err)
+	if !g.isolate {
+		if g.runOptimistic(batch, results) {
+			return results
 		}
-		return results
+		g.optimisticFailures.Add(1)
+		clear(results)
 	}
-	tx := &Tx{tx: stx, engine: SQLite, detach: true, stmts: g.stmts}
-	committed := 0
+	g.isolate = g.runIsolated(batch, results)
+	return results
+}
+
+// begin starts the group's transaction. Only the writer's own context
+// governs it: cancelling a statement interrupts SQLite, which would roll
+// back the whole group.
+func (g *groupWriter) begin() (*Tx, error) {
+	stx, err := g.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	return &Tx{tx: stx, engine: SQLite, detach: true, stmts: g.stmts}, nil
+}
+
+// runOptimistic runs every job in one transaction without savepoints and
+// commits. It returns false, having rolled back, if any job failed.
+func (g *groupWriter) runOptimistic(batch []writeJob, results []error) bool {
+	tx, err := g.begin()
+	if err != nil {
+		failAll(results, err)
+		return true
+	}
+	ran := 0
 	for i, job := range batch {
 		if err := job.ctx.Err(); err != nil {
 			results[i] = err // gave up before it started: nothing was written
 			continue
 		}
-		if _, err := stx.ExecContext(ctx, "SAVEPOINT job"); err != nil {
+		if err := runJob(tx, job.fn); err != nil {
+			tx.tx.Rollback()
+			return false
+		}
+		ran++
+	}
+	g.commit(tx, ran, results)
+	return true
+}
+
+// runIsolated runs each job in its own savepoint, so that a failing job
+// undoes only its own writes, and commits the rest. It reports whether any
+// job failed.
+func (g *groupWriter) runIsolated(batch []writeJob, results []error) (failed bool) {
+	ctx := context.Background()
+	tx, err := g.begin()
+	if err != nil {
+		failAll(results, err)
+		return true
+	}
+	committed := 0
+	for i, job := range batch {
+		if err := job.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT job"); err != nil {
 			results[i] = fmt.Errorf("savepoint: %w", err)
+			failed = true
 			continue
 		}
 		err := runJob(tx, job.fn)
 		if err != nil {
-			if _, rerr := stx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT job"); rerr != nil {
+			failed = true
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT job"); rerr != nil {
 				// The transaction is unusable; fail the whole group.
-				stx.Rollback()
+				tx.tx.Rollback()
 				for j := range results {
 					if results[j] == nil {
 						results[j] = fmt.Errorf("roll back to savepoint: %w", rerr)
 					}
 				}
 				results[i] = err
-				return results
+				return true
 			}
 		}
-		if _, rerr := stx.ExecContext(ctx, "RELEASE SAVEPOINT job"); rerr != nil && err == nil {
+		if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT job"); rerr != nil && err == nil {
 			err = fmt.Errorf("release savepoint: %w", rerr)
 		}
 		results[i] = err
@@ -179,18 +244,30 @@ func (g *groupWriter) run(batch []writeJob, results []error) []error {
 			committed++
 		}
 	}
-	if committed == 0 {
-		stx.Rollback()
-		return results
+	g.commit(tx, committed, results)
+	return failed
+}
+
+// commit commits tx if any job in it succeeded, and otherwise rolls it back.
+// A failed commit fails every job that had succeeded.
+func (g *groupWriter) commit(tx *Tx, succeeded int, results []error) {
+	if succeeded == 0 {
+		tx.tx.Rollback()
+		return
 	}
-	if err := stx.Commit(); err != nil {
+	if err := tx.tx.Commit(); err != nil {
 		for i := range results {
 			if results[i] == nil {
 				results[i] = fmt.Errorf("commit: %w", err)
 			}
 		}
 	}
-	return results
+}
+
+func failAll(results []error, err error) {
+	for i := range results {
+		results[i] = err
+	}
 }
 
 // runJob calls fn, turning a panic into a *panicError for its caller.

@@ -149,6 +149,16 @@ func redact(rawURL string) string {
 // Engine reports which engine db runs on.
 func (db *DB) Engine() Engine { return db.engine }
 
+// GroupStats reports, on SQLite, how many group commits the writer has made
+// and how many WriteTx calls they carried; their ratio is the batching that
+// makes SQLite's write throughput. Both are zero on PostgreSQL.
+func (db *DB) GroupStats() (commits, txs int64) {
+	if db.group == nil {
+		return 0, 0
+	}
+	return db.group.groups.Load(), db.group.txs.Load()
+}
+
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.write.PingContext(ctx); err != nil {

@@ -130,6 +130,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var wg sync.WaitGroup
 	wg.Go(func() { accounts.RunPurger(jobs, 10*time.Minute) })
 	wg.Go(func() { messages.RunJanitor(jobs, time.Hour) })
+	wg.Go(func() { messages.RunSearchIndexer(jobs, 200*time.Millisecond) })
 	wg.Go(func() {
 		if err := hub.Run(jobs, events); err != nil {
 			log.Error("live delivery stopped", "err", err)
