@@ -107,12 +107,13 @@ const chatColumns = `c.id, c.kind, c.title, c.about, COALESCE(c.username, ''), c
 	c.members_can_post, c.members_can_add, c.members_can_pin, c.members_can_edit_info, c.pinned_seq, c.created_at, COALESCE(c.private_key, ''),
 	COALESCE(m.role, ''), COALESCE(m.status, ''), COALESCE(m.read_seq, 0), COALESCE(m.cleared_seq, 0)`
 
-func scanChat(row interface{ Scan(...any) error }) (*chatRow, error) {
+// scanChat scans chatColumns, and into extra any columns that follow them.
+func scanChat(row interface{ Scan(...any) error }, extra ...any) (*chatRow, error) {
 	var c chatRow
 	var large, post, add, pin, edit int64
 	var kind, role string
-	err := row.Scan(&c.id, &kind, &c.title, &c.about, &c.username, &c.creator, &c.seq, &c.members, &large,
-		&post, &add, &pin, &edit, &c.pinned, &c.createdAt, &c.privateKey, &role, &c.status, &c.readSeq, &c.cleared)
+	err := row.Scan(append([]any{&c.id, &kind, &c.title, &c.about, &c.username, &c.creator, &c.seq, &c.members, &large,
+		&post, &add, &pin, &edit, &c.pinned, &c.createdAt, &c.privateKey, &role, &c.status, &c.readSeq, &c.cleared}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
