@@ -200,8 +200,8 @@ func (s *Service) Difference(ctx context.Context, user kurir.UserID, pts int64, 
 			d.TooLong = true
 			return nil
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT u.pts, e.chat_id, e.seq, e.kind, e.actor_id, e.message_seq, e.user_id, e.at
-			FROM user_updates u JOIN chat_events e ON e.chat_id = u.chat_id AND e.seq = u.chat_seq
+		rows, err := tx.QueryContext(ctx, `SELECT u.pts, `+eventColumns+`, `+eventMessageColumns+`
+			FROM user_updates u JOIN chat_events e ON e.chat_id = u.chat_id AND e.seq = u.chat_seq `+eventMessageJoin+`
 			WHERE u.user_id = $1 AND u.pts > $2 ORDER BY u.pts LIMIT $3`, user, pts, limit)
 		if err != nil {
 			return fmt.Errorf("difference: %w", err)
@@ -220,11 +220,6 @@ func (s *Service) Difference(ctx context.Context, user kurir.UserID, pts int64, 
 		}
 		if len(d.Updates) == limit {
 			d.PTS = d.Updates[len(d.Updates)-1].PTS
-		}
-		for i := range d.Updates {
-			if err := fillMessage(ctx, tx, &d.Updates[i].Event); err != nil {
-				return err
-			}
 		}
 		return nil
 	})
@@ -256,8 +251,9 @@ func (s *Service) ChatDifference(ctx context.Context, user kurir.UserID, id Chat
 			tooLong = true
 			return nil
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT 0, chat_id, seq, kind, actor_id, message_seq, user_id, at
-			FROM chat_events WHERE chat_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, id, seq, limit)
+		rows, err := tx.QueryContext(ctx, `SELECT 0, `+eventColumns+`, `+eventMessageColumns+`
+			FROM chat_events e `+eventMessageJoin+`
+			WHERE e.chat_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3`, id, seq, limit)
 		if err != nil {
 			return fmt.Errorf("chat difference: %w", err)
 		}
@@ -277,36 +273,39 @@ func (s *Service) ChatDifference(ctx context.Context, user kurir.UserID, id Chat
 		if len(out) == limit {
 			next = out[len(out)-1].Seq
 		}
-		for i := range out {
-			if err := fillMessage(ctx, tx, &out[i]); err != nil {
-				return err
-			}
-		}
 		return nil
 	})
 	return out, next, tooLong, err
 }
 
+// eventColumns are an event's columns (alias e), and eventMessageColumns,
+// through eventMessageJoin, the message as it is now of a message or edit
+// event (so an edited message shows its new text), or zeros for the others.
+const (
+	eventColumns        = `e.chat_id, e.seq, e.kind, e.actor_id, e.message_seq, e.user_id, e.at`
+	eventMessageColumns = `COALESCE(m.chat_id, 0), COALESCE(m.seq, 0), COALESCE(m.sender_id, 0), COALESCE(m.text, ''),
+		COALESCE(m.reply_to, 0), COALESCE(m.fwd_chat_id, 0), COALESCE(m.fwd_seq, 0), COALESCE(m.fwd_sender_id, 0),
+		COALESCE(m.fwd_at, 0), COALESCE(m.created_at, 0), COALESCE(m.edited_at, 0), COALESCE(m.deleted_at, 0)`
+	eventMessageJoin = `LEFT JOIN messages m ON e.kind IN ('message', 'edit') AND m.chat_id = e.chat_id AND m.seq = e.message_seq`
+)
+
+// scanEvent scans a row of pts, eventColumns and eventMessageColumns.
 func scanEvent(row interface{ Scan(...any) error }, pts *int64, ev *Event) error {
 	var kind string
 	var at int64
-	if err := row.Scan(pts, &ev.ChatID, &ev.Seq, &kind, &ev.ActorID, &ev.MessageSeq, &ev.UserID, &at); err != nil {
+	var m messageRow
+	if err := row.Scan(append([]any{pts, &ev.ChatID, &ev.Seq, &kind, &ev.ActorID, &ev.MessageSeq, &ev.UserID, &at}, m.dest()...)...); err != nil {
 		return err
 	}
 	ev.Kind, ev.At = EventKind(kind), sqldb.FromMicros(at)
-	return nil
-}
-
-// fillMessage attaches the current message to message and edit events.
-func fillMessage(ctx context.Context, q sqldb.Querier, ev *Event) error {
 	if ev.Kind != EventMessage && ev.Kind != EventEdit {
 		return nil
 	}
-	m, err := getMessage(ctx, q, ev.ChatID, ev.MessageSeq)
-	if err != nil {
-		return err
+	if m.m.Seq == 0 {
+		return kurir.Errorf(kurir.ENotFound, "No message %d in chat %d.", ev.MessageSeq, ev.ChatID)
 	}
-	ev.Message = &m
+	msg := m.message()
+	ev.Message = &msg
 	return nil
 }
 

@@ -285,23 +285,39 @@ func (s *Service) readable(ctx context.Context, q sqldb.Querier, user kurir.User
 
 const messageColumns = `chat_id, seq, sender_id, text, reply_to, fwd_chat_id, fwd_seq, fwd_sender_id, fwd_at, created_at, edited_at, deleted_at`
 
-func scanMessage(row interface{ Scan(...any) error }) (Message, error) {
-	var m Message
-	var f Forward
-	var fwdAt, created, edited, deleted int64
-	if err := row.Scan(&m.ChatID, &m.Seq, &m.SenderID, &m.Text, &m.ReplyTo, &f.ChatID, &f.Seq, &f.SenderID, &fwdAt, &created, &edited, &deleted); err != nil {
-		return Message{}, err
-	}
-	if f.ChatID != 0 {
-		f.At = sqldb.FromMicros(fwdAt)
+// messageRow receives the messageColumns of a row.
+type messageRow struct {
+	m                               Message
+	f                               Forward
+	fwdAt, created, edited, deleted int64
+}
+
+func (r *messageRow) dest() []any {
+	return []any{&r.m.ChatID, &r.m.Seq, &r.m.SenderID, &r.m.Text, &r.m.ReplyTo,
+		&r.f.ChatID, &r.f.Seq, &r.f.SenderID, &r.fwdAt, &r.created, &r.edited, &r.deleted}
+}
+
+func (r *messageRow) message() Message {
+	m := r.m
+	if r.f.ChatID != 0 {
+		f := r.f
+		f.At = sqldb.FromMicros(r.fwdAt)
 		m.Forward = &f
 	}
-	m.CreatedAt = sqldb.FromMicros(created)
-	if edited != 0 {
-		m.EditedAt = sqldb.FromMicros(edited)
+	m.CreatedAt = sqldb.FromMicros(r.created)
+	if r.edited != 0 {
+		m.EditedAt = sqldb.FromMicros(r.edited)
 	}
-	m.Deleted = deleted != 0
-	return m, nil
+	m.Deleted = r.deleted != 0
+	return m
+}
+
+func scanMessage(row interface{ Scan(...any) error }) (Message, error) {
+	var r messageRow
+	if err := row.Scan(r.dest()...); err != nil {
+		return Message{}, err
+	}
+	return r.message(), nil
 }
 
 func getMessage(ctx context.Context, q sqldb.Querier, id ChatID, seq int64) (Message, error) {

@@ -21,6 +21,7 @@ import (
 	"kurir/httpapi"
 	"kurir/messaging"
 	"kurir/realtime"
+	"kurir/sqldb"
 )
 
 const serveHelp = `Usage: kurir serve [flags]
@@ -107,6 +108,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	messages := messaging.NewService(db, events, clock, log.With("component", "messaging"), messaging.Config{})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if db.Engine() == sqldb.SQLite {
+		reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "kurir_sqlite_group_commits_total",
+				Help: "Commits made by the SQLite writer, each carrying one or more write transactions.",
+			}, func() float64 { c, _ := db.GroupStats(); return float64(c) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "kurir_sqlite_group_transactions_total",
+				Help: "Write transactions run by the SQLite writer; divided by kurir_sqlite_group_commits_total, the average group size.",
+			}, func() float64 { _, t := db.GroupStats(); return float64(t) }),
+		)
+	}
 	hub := realtime.NewHub(log.With("component", "realtime"), httpapi.EncodeEvent, reg, realtime.Config{})
 	api := httpapi.NewServer(httpapi.Deps{
 		Accounts: accounts, Messaging: messages, Live: hub, Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
