@@ -29,9 +29,11 @@ func requestID(ctx context.Context) string {
 	return id
 }
 
+// logger returns the server's logger with the request's ID. It is built
+// when asked for, since most requests log nothing but their last line.
 func logger(ctx context.Context) *slog.Logger {
 	if l, ok := ctx.Value(keyLogger).(*slog.Logger); ok {
-		return l
+		return l.With("request_id", requestID(ctx))
 	}
 	return slog.New(slog.DiscardHandler)
 }
@@ -74,8 +76,7 @@ func withRequestContext(log *slog.Logger, next http.Handler) http.Handler {
 		start := time.Now()
 		id := rand.Text()[:16]
 		w.Header().Set("X-Request-ID", id)
-		l := log.With("request_id", id)
-		ctx := context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyLogger, l)
+		ctx := context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyLogger, log)
 		rec := &statusRecorder{ResponseWriter: w}
 		r = r.WithContext(ctx)
 		next.ServeHTTP(rec, r)
@@ -86,7 +87,10 @@ func withRequestContext(log *slog.Logger, next http.Handler) http.Handler {
 		if rec.status >= 500 {
 			level = slog.LevelError
 		}
-		l.LogAttrs(ctx, level, "http request",
+		if !log.Enabled(ctx, level) {
+			return
+		}
+		log.LogAttrs(ctx, level, "http request", slog.String("request_id", id),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", r.Pattern),
 			slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
 			slog.Duration("duration", time.Since(start)), slog.String("remote", clientIP(r)))
