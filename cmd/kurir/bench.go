@@ -38,6 +38,9 @@ Modes:
   connections the server's memory per idle live session: opens many
               live streams from worker processes and reads the server's
               resident memory before and after
+  channel     channel fan-out: S subscribers of one channel, C of them
+              connected from worker processes; measures the time from a
+              post until every connected subscriber has it
 
 Run "kurir bench <mode> --help" for a mode's flags.
 `
@@ -105,10 +108,16 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return benchMessaging(ctx, args[1:], getenv, stdout, stderr)
 	case "connections":
 		return benchConnections(ctx, args[1:], getenv, stdout, stderr)
+	case "channel":
+		return benchChannel(ctx, args[1:], getenv, stdout, stderr)
 	case "connections-worker":
 		// Not in the help: "bench connections" starts it, and stops it by
 		// closing its standard input, which runBench is not handed.
 		return benchConnectionsWorker(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "channel-worker":
+		// Not in the help either: "bench channel" starts it, hands it its
+		// tokens on standard input, and stops it by closing that.
+		return benchChannelWorker(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	default:
 		fmt.Fprint(stderr, benchHelp)
 		return usagef("bench: unknown mode %q", args[0])
@@ -307,12 +316,9 @@ func benchSetup(ctx, liveCtx context.Context, anon *client.Client, runID, passwo
 	}
 	err := forEach(ctx, n, benchSetupParallel, func(ctx context.Context, i int) error {
 		u := users[i]
-		if _, err := anon.Register(ctx, client.RegisterParams{Username: u.name, Password: password}); err != nil {
-			return fmt.Errorf("register %s: %w%s", u.name, err, rateLimitHint(err))
-		}
-		res, err := anon.Login(ctx, client.LoginParams{Username: u.name, Password: password, DeviceName: benchDeviceName})
+		res, err := registerBenchUser(ctx, anon, u.name, password)
 		if err != nil {
-			return fmt.Errorf("log in as %s: %w%s", u.name, err, rateLimitHint(err))
+			return err
 		}
 		u.id, u.c = res.User.ID, anon.WithToken(res.Token)
 		return nil
@@ -350,6 +356,18 @@ func benchSetup(ctx, liveCtx context.Context, anon *client.Client, runID, passwo
 		return nil
 	})
 	return users, err
+}
+
+// registerBenchUser registers the account name and logs it in.
+func registerBenchUser(ctx context.Context, anon *client.Client, name, password string) (client.LoginResult, error) {
+	if _, err := anon.Register(ctx, client.RegisterParams{Username: name, Password: password}); err != nil {
+		return client.LoginResult{}, fmt.Errorf("register %s: %w%s", name, err, rateLimitHint(err))
+	}
+	res, err := anon.Login(ctx, client.LoginParams{Username: name, Password: password, DeviceName: benchDeviceName})
+	if err != nil {
+		return client.LoginResult{}, fmt.Errorf("log in as %s: %w%s", name, err, rateLimitHint(err))
+	}
+	return res, nil
 }
 
 func rateLimitHint(err error) string {

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -189,12 +190,9 @@ func benchConnections(ctx context.Context, args []string, getenv func(string) st
 	defer hc.CloseIdleConnections()
 	anon := client.New(cfg.server, client.WithHTTPClient(hc), client.WithUserAgent(benchUserAgent))
 	name := "bench_" + runID + "_conns"
-	if _, err := anon.Register(ctx, client.RegisterParams{Username: name, Password: password}); err != nil {
-		return fmt.Errorf("register %s: %w%s", name, err, rateLimitHint(err))
-	}
-	res, err := anon.Login(ctx, client.LoginParams{Username: name, Password: password, DeviceName: benchDeviceName})
+	res, err := registerBenchUser(ctx, anon, name, password)
 	if err != nil {
-		return fmt.Errorf("log in as %s: %w%s", name, err, rateLimitHint(err))
+		return err
 	}
 	before, err := readServerMetrics(ctx, hc, cfg.server)
 	if err != nil {
@@ -221,7 +219,7 @@ func benchConnections(ctx context.Context, args []string, getenv func(string) st
 		select {
 		case line := <-w.ready:
 			if line != "ready "+strconv.Itoa(w.count) {
-				return fmt.Errorf("worker %s: %s", w.source, strings.TrimPrefix(line, "error "))
+				return fmt.Errorf("worker %s: %s", w.name, strings.TrimPrefix(line, "error "))
 			}
 		case <-ctx.Done():
 			return fmt.Errorf("the sessions were not all open within --hold %v: %w", cfg.hold, context.Cause(ctx))
@@ -264,12 +262,13 @@ func benchConnections(ctx context.Context, args []string, getenv func(string) st
 	return nil
 }
 
-// connWorker is one running "kurir bench connections-worker" process.
+// connWorker is one running worker process of a bench: "kurir bench
+// connections-worker" or "kurir bench channel-worker".
 type connWorker struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	source string
-	count  int
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	name  string // how messages name it: its source address, or its number
+	count int
 	// ready receives the worker's first line: "ready <n>" or "error <text>"
 	// (or "error ..." made up here if it exits without a line).
 	ready chan string
@@ -280,21 +279,31 @@ type connWorker struct {
 // Its token travels in the environment, not on its command line, where
 // every user of the machine could read it.
 func startConnWorker(exe, server, token string, n, i int, hold time.Duration, stderr io.Writer) (*connWorker, error) {
-	w := &connWorker{source: fmt.Sprintf("127.0.0.%d", connFirstSourceOctet+i), count: n, ready: make(chan string, 1), done: make(chan struct{})}
-	w.cmd = exec.Command(exe, "bench", "connections-worker", "--server", server,
-		"--count", strconv.Itoa(n), "--source", w.source, "--hold", hold.String())
-	w.cmd.Env = append(os.Environ(), "KURIR_BENCH_TOKEN="+token)
+	source := fmt.Sprintf("127.0.0.%d", connFirstSourceOctet+i)
+	args := []string{"bench", "connections-worker", "--server", server,
+		"--count", strconv.Itoa(n), "--source", source, "--hold", hold.String()}
+	return startWorker(exe, args, []string{"KURIR_BENCH_TOKEN=" + token}, source, n, nil, stderr)
+}
+
+// startWorker runs exe with args, and env added to this process's
+// environment, as a worker named name that opens n sessions. Its first line
+// of output goes to the worker's ready channel, and every later line to
+// onLine (when not nil), called from one goroutine until the process exits.
+func startWorker(exe string, args, env []string, name string, n int, onLine func(string), stderr io.Writer) (*connWorker, error) {
+	w := &connWorker{name: name, count: n, ready: make(chan string, 1), done: make(chan struct{})}
+	w.cmd = exec.Command(exe, args...)
+	w.cmd.Env = append(os.Environ(), env...)
 	w.cmd.Stderr = stderr
 	stdin, err := w.cmd.StdinPipe()
 	if err != nil {
-		return nil, fmt.Errorf("start worker %s: %w", w.source, err)
+		return nil, fmt.Errorf("start worker %s: %w", w.name, err)
 	}
 	stdout, err := w.cmd.StdoutPipe()
 	if err != nil {
-		return nil, fmt.Errorf("start worker %s: %w", w.source, err)
+		return nil, fmt.Errorf("start worker %s: %w", w.name, err)
 	}
 	if err := w.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start worker %s: %w", w.source, err)
+		return nil, fmt.Errorf("start worker %s: %w", w.name, err)
 	}
 	w.stdin = stdin
 	// The reader owns stdout until the process exits; Wait then closes it.
@@ -305,6 +314,9 @@ func startConnWorker(exe, server, token string, n, i int, hold time.Duration, st
 			w.ready <- sc.Text()
 		} else {
 			w.ready <- "error exited before opening its sessions"
+		}
+		for onLine != nil && sc.Scan() {
+			onLine(sc.Text())
 		}
 		io.Copy(io.Discard, stdout)
 		w.cmd.Wait()
@@ -323,7 +335,7 @@ func stopConnWorkers(workers []*connWorker, stderr io.Writer) {
 		select {
 		case <-w.done:
 		case <-deadline:
-			fmt.Fprintf(stderr, "bench: worker %s did not exit within %v; killing it\n", w.source, connWorkerStopWait)
+			fmt.Fprintf(stderr, "bench: worker %s did not exit within %v; killing it\n", w.name, connWorkerStopWait)
 			w.cmd.Process.Kill()
 			<-w.done
 		}
@@ -483,7 +495,7 @@ func benchConnectionsWorker(ctx context.Context, args []string, getenv func(stri
 		stop()
 	}()
 
-	conns, err := dialLiveSessions(holdCtx, cfg, src)
+	conns, err := dialLiveSessions(holdCtx, cfg.server, slices.Repeat([]string{cfg.token}, cfg.count), src, nil)
 	if err != nil {
 		fmt.Fprintf(stdout, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 		return err
@@ -508,10 +520,15 @@ func benchConnectionsWorker(ctx context.Context, args []string, getenv func(stri
 	return nil
 }
 
-// dialLiveSessions opens cfg.count live sessions from src and reads each
-// one's hello. On error it closes the ones it opened.
-func dialLiveSessions(ctx context.Context, cfg connWorkerConfig, src netip.Addr) ([]*websocket.Conn, error) {
-	dialer := &net.Dialer{Timeout: connDialTimeout, KeepAlive: 30 * time.Second, LocalAddr: &net.TCPAddr{IP: src.AsSlice()}}
+// dialLiveSessions opens a live session with each of tokens, dialling from
+// src (from any address if src is the zero Addr), and reads each one's
+// hello frame, which checkHello, if not nil, inspects too. On error it
+// closes the ones it opened.
+func dialLiveSessions(ctx context.Context, server string, tokens []string, src netip.Addr, checkHello func(hello []byte) error) ([]*websocket.Conn, error) {
+	dialer := &net.Dialer{Timeout: connDialTimeout, KeepAlive: 30 * time.Second}
+	if src.IsValid() {
+		dialer.LocalAddr = &net.TCPAddr{IP: src.AsSlice()}
+	}
 	// No proxy: only the server is contacted. No client timeout: it would
 	// bound the life of every WebSocket, not just its handshake.
 	hc := &http.Client{
@@ -521,20 +538,21 @@ func dialLiveSessions(ctx context.Context, cfg connWorkerConfig, src netip.Addr)
 		},
 	}
 	defer hc.CloseIdleConnections()
-	u := "ws" + strings.TrimPrefix(strings.TrimSuffix(cfg.server, "/"), "http") + "/api/v1/live"
-	h := http.Header{}
-	h.Set("Authorization", "Bearer "+cfg.token)
-	h.Set("User-Agent", benchUserAgent)
-	conns := make([]*websocket.Conn, cfg.count)
-	err := forEach(ctx, cfg.count, connDialParallel, func(ctx context.Context, i int) error {
+	u := "ws" + strings.TrimPrefix(strings.TrimSuffix(server, "/"), "http") + "/api/v1/live"
+	n := len(tokens)
+	conns := make([]*websocket.Conn, n)
+	err := forEach(ctx, n, connDialParallel, func(ctx context.Context, i int) error {
 		dctx, cancel := context.WithTimeout(ctx, connDialTimeout)
 		defer cancel()
+		h := http.Header{}
+		h.Set("Authorization", "Bearer "+tokens[i])
+		h.Set("User-Agent", benchUserAgent)
 		c, resp, err := websocket.Dial(dctx, u, &websocket.DialOptions{HTTPClient: hc, HTTPHeader: h, Subprotocols: []string{liveProtocolName}})
 		if err != nil {
 			if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-				return fmt.Errorf("session %d of %d: connect: HTTP %d: %w", i+1, cfg.count, resp.StatusCode, err)
+				return fmt.Errorf("session %d of %d: connect: HTTP %d: %w", i+1, n, resp.StatusCode, err)
 			}
-			return fmt.Errorf("session %d of %d: connect: %w", i+1, cfg.count, err)
+			return fmt.Errorf("session %d of %d: connect: %w", i+1, n, err)
 		}
 		c.SetReadLimit(1 << 20)
 		_, data, err := c.Read(dctx)
@@ -546,7 +564,13 @@ func dialLiveSessions(ctx context.Context, cfg connWorkerConfig, src netip.Addr)
 		}
 		if err != nil || hello.Type != "hello" {
 			c.CloseNow()
-			return fmt.Errorf("session %d of %d: no hello from the server (got %.80q): %v", i+1, cfg.count, data, err)
+			return fmt.Errorf("session %d of %d: no hello from the server (got %.80q): %v", i+1, n, data, err)
+		}
+		if checkHello != nil {
+			if err := checkHello(data); err != nil {
+				c.CloseNow()
+				return fmt.Errorf("session %d of %d: %w", i+1, n, err)
+			}
 		}
 		conns[i] = c
 		return nil
