@@ -96,6 +96,23 @@ type Message struct {
 	CreatedAt time.Time
 	EditedAt  time.Time // zero unless edited
 	Deleted   bool      // deleted for everyone; Text is empty
+	// Media is the attached photo, video or file, if any; Text is then its
+	// caption and may be empty.
+	Media *Attachment
+}
+
+// Attachment describes a media object attached to a message, as the media
+// service described it when it was attached. Its content is fetched from
+// the media service, which checks MediaVisible.
+type Attachment struct {
+	MediaID     int64  `json:"media_id"`
+	Kind        string `json:"kind"`
+	ContentType string `json:"content_type"`
+	Name        string `json:"name"`
+	Size        int64  `json:"size"`
+	Width       int    `json:"width,omitempty"`
+	Height      int    `json:"height,omitempty"`
+	Thumbnail   bool   `json:"thumbnail,omitempty"`
 }
 
 // EventKind names a change to a chat.

@@ -285,7 +285,7 @@ const (
 	eventColumns        = `e.chat_id, e.seq, e.kind, e.actor_id, e.message_seq, e.user_id, e.at`
 	eventMessageColumns = `COALESCE(m.chat_id, 0), COALESCE(m.seq, 0), COALESCE(m.sender_id, 0), COALESCE(m.text, ''),
 		COALESCE(m.reply_to, 0), COALESCE(m.fwd_chat_id, 0), COALESCE(m.fwd_seq, 0), COALESCE(m.fwd_sender_id, 0),
-		COALESCE(m.fwd_at, 0), COALESCE(m.created_at, 0), COALESCE(m.edited_at, 0), COALESCE(m.deleted_at, 0)`
+		COALESCE(m.fwd_at, 0), COALESCE(m.created_at, 0), COALESCE(m.edited_at, 0), COALESCE(m.deleted_at, 0), COALESCE(m.media, '')`
 	eventMessageJoin = `LEFT JOIN messages m ON e.kind IN ('message', 'edit') AND m.chat_id = e.chat_id AND m.seq = e.message_seq`
 )
 
@@ -341,4 +341,24 @@ func (s *Service) State(ctx context.Context, user kurir.UserID) (SyncState, erro
 		return rows.Err()
 	})
 	return st, err
+}
+
+// MediaVisible reports whether user may see media object id because it is
+// attached to a message they can read: not deleted, not hidden by them, in
+// a chat they are a member of (after any history they cleared) or in a
+// public group or channel they are not banned from. The media service asks
+// this before serving a file to anyone but its owner.
+func (s *Service) MediaVisible(ctx context.Context, user kurir.UserID, id int64) (bool, error) {
+	var ok bool
+	err := s.db.Read().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM messages m JOIN chats c ON c.id = m.chat_id
+		LEFT JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = $2
+		WHERE m.media_id = $1 AND m.deleted_at = 0
+		AND ((cm.status = 'member' AND m.seq > cm.cleared_seq)
+			OR (COALESCE(c.username, '') <> '' AND c.kind <> 'private' AND COALESCE(cm.status, '') <> 'banned'))
+		AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $2 AND h.chat_id = m.chat_id AND h.seq = m.seq))`,
+		id, user).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("media visibility: %w", err)
+	}
+	return ok, nil
 }

@@ -3,6 +3,7 @@ package messaging
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -22,6 +23,10 @@ type SendParams struct {
 	// IdempotencyKey makes retries safe: a second send with the same key by
 	// the same user returns the first message and stores nothing. Required.
 	IdempotencyKey string
+	// Media attaches a media object, which the caller has checked the
+	// sender may attach (media.Service.Attach); Text is then an optional
+	// caption.
+	Media *Attachment
 }
 
 // MessageRef points at a message.
@@ -43,11 +48,11 @@ func (s *Service) Send(ctx context.Context, sender kurir.UserID, id ChatID, p Se
 	var text string
 	var err error
 	if p.ForwardFrom == nil {
-		if text, err = cleanText("text", "message", p.Text, s.cfg.MaxText, false); err != nil {
+		if text, err = cleanText("text", "message", p.Text, s.cfg.MaxText, p.Media != nil); err != nil {
 			return Message{}, err
 		}
-	} else if p.Text != "" {
-		return Message{}, kurir.Invalid("text", "forward_with_text", "A forwarded message carries the original's text; send a comment as its own message.")
+	} else if p.Text != "" || p.Media != nil {
+		return Message{}, kurir.Invalid("text", "forward_with_text", "A forwarded message carries the original's text and media; send a comment as its own message.")
 	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	var msg Message
@@ -69,7 +74,7 @@ func (s *Service) Send(ctx context.Context, sender kurir.UserID, id ChatID, p Se
 		if err := mayPost(c, blocked); err != nil {
 			return err
 		}
-		msg = Message{ChatID: id, SenderID: sender, Text: text, CreatedAt: now}
+		msg = Message{ChatID: id, SenderID: sender, Text: text, CreatedAt: now, Media: p.Media}
 		if p.ReplyTo != 0 {
 			if err := replyable(ctx, tx, id, p.ReplyTo); err != nil {
 				return err
@@ -81,7 +86,7 @@ func (s *Service) Send(ctx context.Context, sender kurir.UserID, id ChatID, p Se
 			if err != nil {
 				return err
 			}
-			msg.Text = orig.Text
+			msg.Text, msg.Media = orig.Text, orig.Media
 			msg.Forward = &Forward{ChatID: orig.ChatID, Seq: orig.Seq, SenderID: orig.SenderID, At: orig.CreatedAt}
 			if orig.Forward != nil { // forwarding a forward keeps the first origin
 				msg.Forward = orig.Forward
@@ -170,10 +175,14 @@ func storeMessage(ctx context.Context, tx *sqldb.Tx, msg *Message, key string) (
 	}
 	msg.Seq = ev.Seq
 	fwd, fwdAt := forwardColumns(msg)
+	mediaID, media, err := mediaColumns(msg)
+	if err != nil {
+		return nil, err
+	}
 	now := sqldb.Micros(msg.CreatedAt)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO messages (chat_id, seq, sender_id, text, reply_to, fwd_chat_id, fwd_seq, fwd_sender_id, fwd_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		msg.ChatID, msg.Seq, msg.SenderID, msg.Text, msg.ReplyTo, fwd.ChatID, fwd.Seq, fwd.SenderID, fwdAt, now); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO messages (chat_id, seq, sender_id, text, reply_to, fwd_chat_id, fwd_seq, fwd_sender_id, fwd_at, created_at, media_id, media)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		msg.ChatID, msg.Seq, msg.SenderID, msg.Text, msg.ReplyTo, fwd.ChatID, fwd.Seq, fwd.SenderID, fwdAt, now, mediaID, media); err != nil {
 		return nil, fmt.Errorf("store message: %w", err)
 	}
 	// The sender has read their own message.
@@ -193,13 +202,17 @@ func storeMessage(ctx context.Context, tx *sqldb.Tx, msg *Message, key string) (
 // holding the chat's row lock, were what limited the send rate.
 func storeMessagePostgres(ctx context.Context, tx *sqldb.Tx, msg *Message, key string) (*Notice, error) {
 	fwd, fwdAt := forwardColumns(msg)
+	mediaID, media, err := mediaColumns(msg)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := tx.QueryContext(ctx, `WITH c AS (
 			UPDATE chats SET seq = seq + 1, last_activity_at = $2, last_message_seq = seq + 1 WHERE id = $1 RETURNING seq, large
 		), ev AS (
 			INSERT INTO chat_events (chat_id, seq, kind, actor_id, message_seq, user_id, at) SELECT $1, seq, 'message', $3, seq, 0, $2 FROM c
 		), msg AS (
-			INSERT INTO messages (chat_id, seq, sender_id, text, reply_to, fwd_chat_id, fwd_seq, fwd_sender_id, fwd_at, created_at)
-			SELECT $1, seq, $3, $4, $5, $6, $7, $8, $9, $2 FROM c
+			INSERT INTO messages (chat_id, seq, sender_id, text, reply_to, fwd_chat_id, fwd_seq, fwd_sender_id, fwd_at, created_at, media_id, media)
+			SELECT $1, seq, $3, $4, $5, $6, $7, $8, $9, $2, $11, $12 FROM c
 		), rd AS (
 			UPDATE chat_members SET read_seq = c.seq FROM c WHERE chat_id = $1 AND user_id = $3
 		), k AS (
@@ -213,7 +226,7 @@ func storeMessagePostgres(ctx context.Context, tx *sqldb.Tx, msg *Message, key s
 		)
 		SELECT c.seq, c.large, COALESCE(p.user_id, 0), COALESCE(p.pts, 0) FROM c LEFT JOIN p ON true`,
 		msg.ChatID, sqldb.Micros(msg.CreatedAt), msg.SenderID, msg.Text, msg.ReplyTo,
-		fwd.ChatID, fwd.Seq, fwd.SenderID, fwdAt, key)
+		fwd.ChatID, fwd.Seq, fwd.SenderID, fwdAt, key, mediaID, media)
 	if err != nil {
 		return nil, fmt.Errorf("store message: %w", err)
 	}
@@ -238,6 +251,19 @@ func storeMessagePostgres(ctx context.Context, tx *sqldb.Tx, msg *Message, key s
 	}
 	n.Event.Seq, n.Event.MessageSeq = msg.Seq, msg.Seq
 	return n, nil
+}
+
+// mediaColumns is how msg's attachment is stored: its ID, and its
+// description as JSON; zero and empty when it has none.
+func mediaColumns(msg *Message) (int64, string, error) {
+	if msg.Media == nil {
+		return 0, "", nil
+	}
+	b, err := json.Marshal(msg.Media)
+	if err != nil {
+		return 0, "", fmt.Errorf("store attachment: %w", err)
+	}
+	return msg.Media.MediaID, string(b), nil
 }
 
 // forwardColumns is how msg's origin is stored: zeros when it is not a
@@ -283,22 +309,29 @@ func (s *Service) readable(ctx context.Context, q sqldb.Querier, user kurir.User
 	return m, nil
 }
 
-const messageColumns = `chat_id, seq, sender_id, text, reply_to, fwd_chat_id, fwd_seq, fwd_sender_id, fwd_at, created_at, edited_at, deleted_at`
+const messageColumns = `chat_id, seq, sender_id, text, reply_to, fwd_chat_id, fwd_seq, fwd_sender_id, fwd_at, created_at, edited_at, deleted_at, media`
 
 // messageRow receives the messageColumns of a row.
 type messageRow struct {
 	m                               Message
 	f                               Forward
 	fwdAt, created, edited, deleted int64
+	media                           string
 }
 
 func (r *messageRow) dest() []any {
 	return []any{&r.m.ChatID, &r.m.Seq, &r.m.SenderID, &r.m.Text, &r.m.ReplyTo,
-		&r.f.ChatID, &r.f.Seq, &r.f.SenderID, &r.fwdAt, &r.created, &r.edited, &r.deleted}
+		&r.f.ChatID, &r.f.Seq, &r.f.SenderID, &r.fwdAt, &r.created, &r.edited, &r.deleted, &r.media}
 }
 
 func (r *messageRow) message() Message {
 	m := r.m
+	if r.media != "" {
+		var a Attachment
+		if json.Unmarshal([]byte(r.media), &a) == nil {
+			m.Media = &a
+		}
+	}
 	if r.f.ChatID != 0 {
 		f := r.f
 		f.At = sqldb.FromMicros(r.fwdAt)
@@ -375,13 +408,16 @@ func (s *Service) messageChange(ctx context.Context, actor kurir.UserID, id Chat
 
 // Edit changes the text of one's own message within the edit window.
 func (s *Service) Edit(ctx context.Context, actor kurir.UserID, id ChatID, seq int64, text string) (Message, error) {
-	text, err := cleanText("text", "message", text, s.cfg.MaxText, false)
+	text, err := cleanText("text", "message", text, s.cfg.MaxText, true)
 	if err != nil {
 		return Message{}, err
 	}
 	return s.messageChange(ctx, actor, id, seq, func(tx *sqldb.Tx, c *chatRow, m *Message, now time.Time) (EventKind, error) {
 		if m.SenderID != actor {
 			return "", kurir.Errorf(kurir.EForbidden, "You can edit only your own messages.")
+		}
+		if text == "" && m.Media == nil {
+			return "", kurir.Invalid("text", "empty", "The message must not be empty.")
 		}
 		if m.Forward != nil {
 			return "", kurir.Errorf(kurir.EForbidden, "A forwarded message cannot be edited.")
@@ -405,7 +441,7 @@ func (s *Service) Delete(ctx context.Context, actor kurir.UserID, id ChatID, seq
 		if m.SenderID != actor && !(c.isAdmin() && c.kind != Private) {
 			return "", kurir.Errorf(kurir.EForbidden, "You can delete only your own messages here.")
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE messages SET text = '', deleted_at = $3 WHERE chat_id = $1 AND seq = $2`, id, seq, sqldb.Micros(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET text = '', media_id = 0, media = '', deleted_at = $3 WHERE chat_id = $1 AND seq = $2`, id, seq, sqldb.Micros(now)); err != nil {
 			return "", err
 		}
 		if c.pinned == seq {
