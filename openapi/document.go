@@ -92,6 +92,12 @@ func (e *entry) operation() object {
 			"content":  object{jsonType: object{"schema": e.request}},
 		}
 	}
+	if ct := e.op.RawRequest; ct != "" {
+		op["requestBody"] = object{
+			"required": true,
+			"content":  object{ct: object{}},
+		}
+	}
 	responses := object{
 		"4XX": object{"$ref": "#/components/responses/Problem"},
 		"5XX": object{"$ref": "#/components/responses/Problem"},

@@ -66,7 +66,7 @@ type Info struct {
 // Param is a path or query parameter of an operation.
 type Param struct {
 	Name string
-	// In is "path" or "query". Every {name} in an operation's path must be
+	// In is "path", "query" or "header" (documented; not validated). Every {name} in an operation's path must be
 	// declared as a path parameter, and path parameters are always required.
 	In          string
 	Description string
@@ -109,6 +109,10 @@ type Operation struct {
 	// Request is a value of the Go type decoded from the JSON request body,
 	// or nil when the operation takes no body.
 	Request any
+	// RawRequest, instead of Request, documents a request body of raw bytes
+	// (a file upload) of this media type, such as application/octet-stream.
+	// Its content is not validated.
+	RawRequest string
 	// Responses maps each status the handler writes on success (and any
 	// error status that needs its own description or body) to its response.
 	// Every operation also implicitly documents 4XX and 5XX problem bodies.
@@ -382,12 +386,12 @@ func checkParams(params []Param, segs []string) error {
 			if !inPath[p.Name] {
 				return fmt.Errorf("path parameter %q is not in the path", p.Name)
 			}
-		case "query":
+		case "query", "header":
 			if p.Name == "" {
-				return fmt.Errorf("query parameter with no name")
+				return fmt.Errorf("%s parameter with no name", p.In)
 			}
 		default:
-			return fmt.Errorf("parameter %q: In is %q, want path or query", p.Name, p.In)
+			return fmt.Errorf("parameter %q: In is %q, want path, query or header", p.Name, p.In)
 		}
 		if seen[p.In+" "+p.Name] {
 			return fmt.Errorf("%s parameter %q declared twice", p.In, p.Name)

@@ -505,8 +505,8 @@ func TestAddPanics(t *testing.T) {
 			"path parameter {id} is not declared"},
 		{"path parameter not in path", Operation{Method: "GET", Path: "/x", ID: "x",
 			Params: []Param{{Name: "id", In: "path"}}, Responses: ok}, `path parameter "id" is not in the path`},
-		{"header parameter", Operation{Method: "GET", Path: "/x", ID: "x",
-			Params: []Param{{Name: "X-Id", In: "header"}}, Responses: ok}, `In is "header"`},
+		{"cookie parameter", Operation{Method: "GET", Path: "/x", ID: "x",
+			Params: []Param{{Name: "X-Id", In: "cookie"}}, Responses: ok}, `In is "cookie"`},
 		{"non-scalar parameter", Operation{Method: "GET", Path: "/x", ID: "x",
 			Params: []Param{{Name: "ids", In: "query", Schema: []int{}}}, Responses: ok}, "is not a scalar type"},
 		{"no responses", Operation{Method: "GET", Path: "/x", ID: "x"}, "no responses"},
@@ -679,5 +679,23 @@ func TestInvalidSchema(t *testing.T) {
 	}
 	if err := s.ValidateResponse("GET", "/bad", 200, "application/json", []byte(`{"code":"a"}`)); err == nil {
 		t.Error("ValidateResponse succeeded on a spec whose schemas do not compile")
+	}
+}
+
+func TestMediaMatches(t *testing.T) {
+	for _, tt := range []struct {
+		mt, doc string
+		want    bool
+	}{
+		{"image/png", "image/png", true},
+		{"image/png", "*/*", true},
+		{"image/png", "image/*", true},
+		{"video/mp4", "image/*", false},
+		{"imagex/png", "image/*", false},
+		{"application/json", "application/octet-stream", false},
+	} {
+		if got := mediaMatches(tt.mt, tt.doc); got != tt.want {
+			t.Errorf("mediaMatches(%q, %q) = %v, want %v", tt.mt, tt.doc, got, tt.want)
+		}
 	}
 }

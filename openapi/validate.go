@@ -152,7 +152,7 @@ func (s *Spec) ValidateResponse(method, path string, status int, contentType str
 			return nil
 		case !hasBody:
 			return fmt.Errorf("openapi: %s: %s: documented without a body, got %d bytes of %q", op.name, what, len(body), contentType)
-		case mt == mediaType(ct):
+		case mediaMatches(mt, mediaType(ct)):
 			if sch := op.responses[status]; sch != nil {
 				return op.check(what, sch, body)
 			}
@@ -219,6 +219,9 @@ func (s *Spec) ValidateRequest(method, path string, contentType string, body []b
 		return fmt.Errorf("openapi: %s: undocumented query parameter %q", op.name, names[0])
 	}
 
+	if op.op.RawRequest != "" {
+		return nil // raw bytes, such as a file: nothing to check
+	}
 	if op.request == nil {
 		if len(body) != 0 {
 			return fmt.Errorf("openapi: %s: request body: the operation takes none, got %d bytes", op.name, len(body))
@@ -382,4 +385,15 @@ func isJSON(contentType string) bool {
 // statuses lists the declared statuses in order.
 func statuses(responses map[int]Response) []int {
 	return slices.Sorted(maps.Keys(responses))
+}
+
+// mediaMatches reports whether media type mt falls under the documented
+// range doc: equal, or doc is "*/*" or "type/*" (a file download that may
+// be any type).
+func mediaMatches(mt, doc string) bool {
+	if doc == "*/*" || mt == doc {
+		return true
+	}
+	prefix, ok := strings.CutSuffix(doc, "/*")
+	return ok && strings.HasPrefix(mt, prefix+"/")
 }
