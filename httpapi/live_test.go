@@ -1,12 +1,20 @@
 package httpapi_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/coder/websocket"
@@ -120,4 +128,119 @@ func TestLiveRefusesWithoutToken(t *testing.T) {
 			t.Errorf("dial with %v: err %v, status %v; want 401", protos, err, resp)
 		}
 	}
+}
+
+func TestLiveClosesOnTooMuchJunk(t *testing.T) {
+	db := sqldbtest.SQLite(t, schema...)
+	h := newHarness(t, db, options{})
+	ana := h.person(t, "anabel")
+	live := h.dialLive(t, ana.token)
+	if f := readFrame(t, live); f.Type != "hello" {
+		t.Fatalf("first frame = %+v, want hello", f)
+	}
+	ctx := t.Context()
+	// Ten malformed frames are answered; the eleventh closes the stream.
+	for i := range 11 {
+		if err := live.Write(ctx, websocket.MessageBinary, []byte{byte(i)}); err != nil {
+			t.Fatalf("write junk frame %d: %v", i+1, err)
+		}
+	}
+	for i := range 10 {
+		if f := readFrame(t, live); f.Type != "error" || f.Detail == "" {
+			t.Fatalf("answer to junk frame %d = %+v, want an error frame", i+1, f)
+		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, data, err := live.Read(rctx)
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.StatusPolicyViolation || !strings.Contains(ce.Reason, "malformed") {
+		t.Errorf("after the eleventh junk frame: frame %q, err %v; want the stream closed with status %d, saying why", data, err, websocket.StatusPolicyViolation)
+	}
+}
+
+// TestLiveIdleSessionCost pins what an idle live session costs the server:
+// one goroutine, and a few KiB of heap, with nothing kept of the request that
+// opened it (headers, context, logger) nor net/http's 4 KiB buffers. The
+// budget of under 30 KB of server memory per session (docs/BENCHMARKS.md,
+// "Server memory per idle live session") rests on these; the devices here
+// are raw TCP connections, so that the heap measured is the server's.
+func TestLiveIdleSessionCost(t *testing.T) {
+	const (
+		sessions = 200
+		// Measured at 4.5 to 5.2 KiB: the WebSocket connection and its buffers,
+		// the hub's session, the heartbeat timer and the goroutine's record.
+		heapBudget = 8 << 10
+	)
+	db := sqldbtest.SQLite(t, schema...)
+	h := newHarness(t, db, options{})
+	ana := h.person(t, "anabel")
+	dialLiveRaw(t, h.url, ana.token) // the first session pays for pools and caches
+
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	goroutines := runtime.NumGoroutine()
+	conns := make([]net.Conn, sessions)
+	for i := range conns {
+		conns[i] = dialLiveRaw(t, h.url, ana.token)
+	}
+	// Each handler returns just after the hello it sent: wait for that. A
+	// little slack is for the server's own comings and goings.
+	const slack = 2
+	added := func() int { return runtime.NumGoroutine() - goroutines }
+	for deadline := time.Now().Add(5 * time.Second); added() > sessions+slack && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	heap := (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / sessions
+	t.Logf("%d idle live sessions: %d goroutines more, %.0f bytes of heap each", sessions, added(), heap)
+	if g := added(); g > sessions+slack {
+		t.Errorf("%d idle live sessions added %d goroutines, want one each (at most %d)", sessions, g, sessions+slack)
+	}
+	if heap > heapBudget {
+		t.Errorf("heap per idle live session = %.0f bytes, want at most %d", heap, heapBudget)
+	}
+	runtime.KeepAlive(conns)
+}
+
+// dialLiveRaw opens the live stream over a bare TCP connection, reads the
+// handshake's answer and the hello frame, and returns the connection, which
+// holds nothing else. It is closed when the test ends.
+func dialLiveRaw(t *testing.T, base, token string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatalf("dial live: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "GET /api/v1/live HTTP/1.1\r\nHost: kurir\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: kurir.v1\r\n"+
+		"Authorization: Bearer %s\r\n\r\n", token)
+	// One byte at a time, so that nothing past the hello is read.
+	br := bufio.NewReaderSize(iotest.OneByteReader(conn), 16)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("live handshake: %v, %v; want 101 Switching Protocols", resp, err)
+	}
+	// A server's text frame: 0x81, then the length (7 bits, or 126 and 16 bits).
+	var head [4]byte
+	if _, err := io.ReadFull(br, head[:2]); err != nil || head[0] != 0x81 {
+		t.Fatalf("first frame header % x, %v; want a text frame", head[:2], err)
+	}
+	n := int(head[1])
+	if n == 126 {
+		if _, err := io.ReadFull(br, head[2:4]); err != nil {
+			t.Fatalf("first frame length: %v", err)
+		}
+		n = int(binary.BigEndian.Uint16(head[2:4]))
+	}
+	hello := make([]byte, n)
+	if _, err := io.ReadFull(br, hello); err != nil || !bytes.Contains(hello, []byte(`"type":"hello"`)) {
+		t.Fatalf("first frame %q, %v; want hello", hello, err)
+	}
+	conn.SetDeadline(time.Time{})
+	return conn
 }

@@ -22,45 +22,62 @@ import (
 
 // BenchmarkFanOutLargeChat publishes posts to a channel that 15,000 of the
 // node's sessions follow, and times each post from Publish until every
-// session's queue has delivered it to its reader: the hub's share of the
-// target "15,000 connected subscribers all have it within 1 s p99".
-// The readers are either a few goroutines sharing the sessions, or one
-// goroutine per session as the WebSocket endpoint runs them.
+// session's frame has been taken by its owner: the hub's share of the target
+// "15,000 connected subscribers all have it within 1 s p99". The owners are
+// woken as the live endpoint's are, either by handing the session to one of a
+// few goroutines, or by starting a goroutine for it as the endpoint does.
 func BenchmarkFanOutLargeChat(b *testing.B) {
 	const followers = 15000
 	for _, bc := range []struct {
 		name    string
-		readers int
+		readers int // 0: a goroutine for each session woken
 	}{
 		{"readers=4", 4},
-		{"readers=per-session", followers},
+		{"goroutine-per-wake", 0},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			h := start(b, options{})
-			sessions := make([]*realtime.Session, followers)
-			for i := range sessions {
-				sessions[i] = h.hub.Register(kurir.UserID(i + 1))
-				h.hub.Follow(sessions[i], 1)
-			}
-			// Each reader takes one frame from each of its sessions per post,
-			// then reports that its share of the post is delivered.
-			delivered := make(chan struct{}, bc.readers)
+			// Each post's last frame taken signals all.
+			var taken atomic.Int64
 			var cut atomic.Bool
-			var wg sync.WaitGroup
-			defer wg.Wait()
-			for share := range slices.Chunk(sessions, (followers+bc.readers-1)/bc.readers) {
-				wg.Go(func() {
-					for range b.N {
-						for _, s := range share {
-							select {
-							case <-s.Frames():
-							case <-s.Done():
-								cut.Store(true)
-							}
+			all := make(chan struct{}, 1)
+			drain := func(s *realtime.Session) {
+				for {
+					frames, reason := s.Take()
+					if reason != "" {
+						cut.Store(true)
+						select {
+						case all <- struct{}{}:
+						default:
 						}
-						delivered <- struct{}{}
+						return
+					}
+					if len(frames) == 0 {
+						return
+					}
+					if taken.Add(int64(len(frames)))%followers == 0 {
+						all <- struct{}{}
+					}
+				}
+			}
+			ready := make(chan *realtime.Session, followers)
+			var wg sync.WaitGroup
+			for range bc.readers {
+				wg.Go(func() {
+					for s := range ready {
+						drain(s)
 					}
 				})
+			}
+			for i := range followers {
+				var s *realtime.Session
+				wake := func() { go drain(s) }
+				if bc.readers > 0 {
+					wake = func() { ready <- s }
+				}
+				s = h.hub.Register(kurir.UserID(i+1), wake)
+				h.hub.Follow(s, 1)
+				s.Take() // the owner has found nothing: wake it from now on
 			}
 			b.ReportAllocs()
 			latencies := make([]time.Duration, 0, b.N)
@@ -68,12 +85,15 @@ func BenchmarkFanOutLargeChat(b *testing.B) {
 			for i := range b.N {
 				start := time.Now()
 				h.publish(large(post(1, int64(i+1))))
-				for range bc.readers {
-					<-delivered
-				}
+				<-all
 				latencies = append(latencies, time.Since(start))
+				if cut.Load() {
+					break
+				}
 			}
 			b.StopTimer()
+			close(ready)
+			wg.Wait()
 			if cut.Load() {
 				b.Fatal("a follower was cut off; the benchmark measured a resync, not a delivery")
 			}
@@ -93,23 +113,31 @@ func BenchmarkDeliverPrivate(b *testing.B) {
 	const window = 128
 	h := start(b, options{})
 	for u := range kurir.UserID(15000) {
-		h.hub.Register(100 + u)
+		h.register(100 + u)
 	}
-	a, c := h.hub.Register(1), h.hub.Register(2)
 	var cut atomic.Bool
 	var wg sync.WaitGroup
 	var tokens []chan struct{}
-	for _, s := range []*realtime.Session{a, c} {
+	for _, s := range []*session{h.register(1), h.register(2)} {
 		free := make(chan struct{}, window)
 		tokens = append(tokens, free)
 		wg.Go(func() {
-			for range b.N {
-				select {
-				case <-s.Frames():
-				case <-s.Done():
+			for n := 0; n < b.N; {
+				frames, reason := s.Take()
+				if reason != "" {
 					cut.Store(true)
+					for ; n < b.N; n++ {
+						<-free
+					}
+					return
 				}
-				<-free
+				if len(frames) == 0 {
+					<-s.woken
+				}
+				for range frames {
+					<-free
+					n++
+				}
 			}
 		})
 	}
@@ -149,11 +177,12 @@ func BenchmarkIdleSessionMemory(b *testing.B) {
 
 // TestIdleSessionMemory keeps the hub's share of a session's memory small,
 // and checks that Unregister gives it back. The whole session, WebSocket and
-// goroutine included, must stay under 30 KB; of the hub's share, 6 KB is the
-// empty buffer of the default 256-frame queue. (BenchmarkIdleSessionMemory
-// measures the same at 18,000 sessions; fewer keep this test quick under -race.)
+// goroutine included, must stay under 30 KB of server memory, and the hub's
+// share is a few hundred bytes: an idle session has no queue, even after it
+// has had frames. (BenchmarkIdleSessionMemory measures the same at 18,000
+// sessions; fewer keep this test quick under -race.)
 func TestIdleSessionMemory(t *testing.T) {
-	const budget, leak = 8 << 10, 512
+	const budget, leak = 1 << 10, 512
 	held, kept := idleSessionBytes(t, 4000, 5)
 	t.Logf("hub heap per idle session following 5 channels: %.0f bytes; kept after Unregister: %.0f", held, kept)
 	if held > budget {
@@ -165,21 +194,36 @@ func TestIdleSessionMemory(t *testing.T) {
 }
 
 // idleSessionBytes registers n sessions, each following follows of 1,000
-// channels, on a running hub, and returns the heap they added per session,
-// and how much of it the hub still holds once they are unregistered.
+// channels, on a running hub, sends each a frame that its owner takes, and
+// returns the heap they added per session, and how much of it the hub still
+// holds once they are unregistered.
 func idleSessionBytes(tb testing.TB, n, follows int) (held, kept float64) {
 	tb.Helper()
 	h := start(tb, options{})
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	wake := func() {} // the owners take their frames below
 	sessions := make([]*realtime.Session, n)
 	for i := range sessions {
-		s := h.hub.Register(kurir.UserID(i + 1))
+		s := h.hub.Register(kurir.UserID(i+1), wake)
 		for j := range follows {
 			h.hub.Follow(s, messaging.ChatID((i*follows+j)%1000+1))
 		}
 		sessions[i] = s
+	}
+	everyone := make([]messaging.Recipient, n)
+	for i := range everyone {
+		everyone[i] = to(kurir.UserID(i+1), 1)
+	}
+	h.publish(small(post(5, 1), everyone...))
+	clear(everyone)
+	h.settle()
+	for i, s := range sessions {
+		s.Take()
+		if frames, _ := s.Take(); len(frames) > 0 {
+			tb.Fatalf("session %d has %d frames more than the one sent", i, len(frames))
+		}
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)

@@ -8,6 +8,13 @@
 // bound; so is every session when the bus reports lost events. Either way the
 // device reconnects and heals the gap by sequence numbers, so nothing is lost.
 //
+// An idle session costs the hub a few hundred bytes and no goroutine: its
+// queue grows with the frames waiting in it and shrinks back once they are
+// taken, and its owner does not wait on a channel but is woken by a callback
+// when a frame arrives, so it needs a goroutine only while it has something
+// to send. A node holds tens of thousands of idle sessions, so this is what
+// sets its memory.
+//
 // The wire protocol (JSON text frames) is:
 //
 //	{"type":"hello","pts":N,"large_chats":[{"chat_id":C,"seq":S},...]}   first frame
@@ -15,7 +22,8 @@
 //	{"type":"chat_event","event":{...}}       a change in a large group or channel; event.seq is the chat's
 //	{"type":"resync","reason":"..."}          events were lost: sync, then reconnect
 //
-// Lock order: Hub.mu, then nothing. Session.queue is a channel.
+// Lock order: Hub.mu, then Session.mu, then nothing. A session's wake
+// callback runs with Hub.mu held (for reading at least) and must not block.
 package realtime
 
 import (
@@ -54,7 +62,8 @@ type Hub struct {
 // Config tunes a Hub.
 type Config struct {
 	// QueueFrames bounds each session's unsent frames (default 256); past
-	// it the session is cut off with a resync reason.
+	// it the session is cut off with a resync reason. The queue takes
+	// memory only for the frames waiting in it.
 	QueueFrames int
 }
 
@@ -86,16 +95,46 @@ func NewHub(log *slog.Logger, encode EventEncoder, reg prometheus.Registerer, cf
 	return h
 }
 
-// Session is one connected device. Its owner reads frames from Frames until
-// Done is closed, and writes them to the device in order.
+// idleQueue is the most frames' room a session keeps in each of its two
+// queue slices while it is idle: enough that a session receiving a frame
+// now and then allocates nothing for it, little enough that tens of
+// thousands of idle sessions hold next to nothing.
+const idleQueue = 4
+
+// Why sessions are cut off, as Take reports it.
+const (
+	reasonSlow   = "too slow: missed updates; sync and reconnect"
+	reasonLost   = "events were lost: sync and reconnect"
+	reasonClosed = "closed"
+)
+
+// Session is one connected device. The hub queues frames for it; its owner
+// takes them with Take, in order, and writes them to the device.
+//
+// The owner neither polls the session nor waits on it. When Take finds
+// nothing, the session notes that its owner has stopped taking, and the next
+// frame, or the session being cut off, calls the wake function given to
+// Register, once. The owner then takes again until Take finds nothing. So
+// there is at most one taker at a time, and an idle session needs no
+// goroutine.
 type Session struct {
-	User  kurir.UserID
-	queue chan []byte
-	done  chan struct{}
-	once  sync.Once
-	// reason says why the session was cut off; set before done is closed.
+	// User is the user the device is logged in as.
+	User kurir.UserID
+	wake func()
+
+	mu sync.Mutex
+	// queue holds the frames not yet taken, oldest first.
+	queue [][]byte
+	// taken is what Take last returned, for the next frames once the owner
+	// has written them.
+	taken [][]byte
+	// reason says why the session was cut off; "" while it is not.
 	reason string
-	// chats are the large chats this session follows (guarded by Hub.mu).
+	// asleep is set when Take found nothing: the next push or cut calls wake.
+	asleep bool
+
+	// chats are the large chats this session follows (guarded by Hub.mu;
+	// nil until the first).
 	chats map[messaging.ChatID]struct{}
 	// left are the large chats the user left or was removed from since the
 	// session registered (guarded by Hub.mu; nil until the first): a Follow
@@ -103,47 +142,88 @@ type Session struct {
 	left map[messaging.ChatID]struct{}
 }
 
-// Frames is the session's queue of encoded frames, in the order to send them.
-func (s *Session) Frames() <-chan []byte { return s.queue }
-
-// Done is closed when the hub cuts the session off; Reason then says why.
-func (s *Session) Done() <-chan struct{} { return s.done }
-
-// Reason is why the session was cut off, once Done is closed.
-func (s *Session) Reason() string {
-	select {
-	case <-s.done:
-		return s.reason
-	default:
-		return ""
+// Take returns the frames queued since the last call, oldest first, and why
+// the session was cut off, or "" if it was not. The frames queued before a
+// cut-off are still returned, with its reason; none are queued after it.
+//
+// When Take returns no frames and no reason, the session calls its wake
+// function as soon as it has either; until then the owner need not call
+// Take. Otherwise the owner calls Take again once it has written the frames.
+//
+// The slice returned is the session's, valid until the next call of Take.
+// The session queues into one slice while its owner writes from the other,
+// so that a busy session does not allocate; an idle one keeps them only
+// while they are small.
+func (s *Session) Take() (frames [][]byte, reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.taken) // written by now, and not to be kept alive by the session
+	frames = s.queue
+	if len(frames) == 0 {
+		if cap(s.queue) > idleQueue {
+			s.queue = nil
+		}
+		if cap(s.taken) > idleQueue {
+			s.taken = nil
+		}
+		s.taken = s.taken[:0]
+		s.asleep = s.reason == ""
+		return nil, s.reason
 	}
+	s.queue, s.taken = s.taken[:0], frames
+	return frames, s.reason
 }
 
-func (s *Session) cut(reason string) bool {
-	cut := false
-	s.once.Do(func() {
-		s.reason = reason
-		close(s.done)
-		cut = true
-	})
-	return cut
+// Reason is why the session was cut off, or "" if it has not been.
+func (s *Session) Reason() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reason
+}
+
+// cut marks the session cut off for reason, unless it already is, and
+// reports whether it was now. With wake it wakes an owner that is not
+// taking, to pass the reason on.
+func (s *Session) cut(reason string, wake bool) bool {
+	s.mu.Lock()
+	if s.reason != "" {
+		s.mu.Unlock()
+		return false
+	}
+	s.reason = reason
+	wake = wake && s.asleep
+	s.asleep = false
+	s.mu.Unlock()
+	if wake {
+		s.wake()
+	}
+	return true
 }
 
 // push queues a frame without blocking; a full queue cuts the session off.
 // The caller holds Hub.mu, for reading at least.
 func (h *Hub) push(s *Session, frame []byte) {
-	select {
-	case <-s.done:
+	s.mu.Lock()
+	if s.reason != "" {
+		s.mu.Unlock()
 		return
-	default:
 	}
-	select {
-	case s.queue <- frame:
+	slow := len(s.queue) >= h.queue
+	if slow {
+		s.reason = reasonSlow
+	} else {
+		s.queue = append(s.queue, frame)
+	}
+	wake := s.asleep
+	s.asleep = false
+	s.mu.Unlock()
+	if slow {
+		h.cutoffs.WithLabelValues("slow").Inc()
+	} else {
 		h.frames.Inc()
-	default:
-		if s.cut("too slow: missed updates; sync and reconnect") {
-			h.cutoffs.WithLabelValues("slow").Inc()
-		}
+	}
+	if wake {
+		s.wake()
 	}
 }
 
@@ -151,8 +231,14 @@ func (h *Hub) push(s *Session, frame []byte) {
 // after reading their sync state, and Unregister when the connection ends.
 // Frames for user's small chats are queued from the moment Register returns,
 // so nothing committed after the state was read is missed.
-func (h *Hub) Register(user kurir.UserID) *Session {
-	s := &Session{User: user, queue: make(chan []byte, h.queue), done: make(chan struct{}), chats: map[messaging.ChatID]struct{}{}}
+//
+// wake is called when frames arrive for an owner that has stopped taking
+// them (see Session); it is called from the hub's delivery, with the hub's
+// lock held, so it must return at once and not call the Hub. The session
+// starts awake: the owner calls Take when it is ready to send frames, and
+// keeps calling it until it finds nothing.
+func (h *Hub) Register(user kurir.UserID, wake func()) *Session {
+	s := &Session{User: user, wake: wake}
 	h.mu.Lock()
 	set := h.users[user]
 	if set == nil {
@@ -184,6 +270,9 @@ func (h *Hub) followLocked(s *Session, c messaging.ChatID) {
 		h.chats[c] = set
 	}
 	set[s] = struct{}{}
+	if s.chats == nil {
+		s.chats = map[messaging.ChatID]struct{}{}
+	}
 	s.chats[c] = struct{}{}
 }
 
@@ -197,7 +286,8 @@ func (h *Hub) unfollowLocked(s *Session, c messaging.ChatID) {
 	delete(s.chats, c)
 }
 
-// Unregister removes a session; it receives nothing more.
+// Unregister removes a session; it receives nothing more, and its wake
+// function is not called again.
 func (h *Hub) Unregister(s *Session) {
 	h.mu.Lock()
 	if set := h.users[s.User]; set != nil {
@@ -213,7 +303,7 @@ func (h *Hub) Unregister(s *Session) {
 		h.unfollowLocked(s, c)
 	}
 	h.mu.Unlock()
-	s.cut("closed")
+	s.cut(reasonClosed, false)
 }
 
 // Run subscribes to every chat's changes on b and delivers them until ctx
@@ -234,7 +324,7 @@ func (h *Hub) lost(n int) {
 	defer h.mu.RUnlock()
 	for _, set := range h.users {
 		for s := range set {
-			if s.cut("events were lost: sync and reconnect") {
+			if s.cut(reasonLost, true) {
 				h.cutoffs.WithLabelValues("bus").Inc()
 			}
 		}

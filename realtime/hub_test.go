@@ -120,8 +120,8 @@ const (
 // called: it sends a notice to a session of its own and waits for it.
 func (h *harness) settle() {
 	h.tb.Helper()
-	s := h.hub.Register(barrierUser)
-	defer h.hub.Unregister(s)
+	s := h.register(barrierUser)
+	defer h.hub.Unregister(s.Session)
 	seq := h.barrier.Add(1)
 	h.publish(small(post(barrierChat, seq), to(barrierUser, seq)))
 	if f := next(h.tb, s); f.seq != seq {
@@ -223,24 +223,78 @@ func decodeFrame(tb testing.TB, raw []byte) frame {
 	return f
 }
 
-// next is the session's next frame; it fails if none comes within 5s or the
-// session is cut off.
-func next(tb testing.TB, s *realtime.Session) frame {
+// session is a session the test owns, as the live endpoint owns one: its
+// wake function signals woken, and taken holds the frames taken from the hub
+// that the test has not looked at yet.
+type session struct {
+	*realtime.Session
+	woken chan struct{}
+	taken [][]byte
+}
+
+// register registers a session for u, owned by the test.
+func (h *harness) register(u kurir.UserID) *session {
+	woken := make(chan struct{}, 1)
+	s := &session{woken: woken}
+	s.Session = h.hub.Register(u, func() {
+		select {
+		case woken <- struct{}{}:
+		default:
+		}
+	})
+	return s
+}
+
+// take moves the frames queued for s to s.taken, and returns how many it
+// moved and why s was cut off, if it was.
+func (s *session) take() (n int, reason string) {
+	frames, reason := s.Take()
+	s.taken = append(s.taken, frames...)
+	return len(frames), reason
+}
+
+// wait waits up to 5s for the hub to wake s, after a take that found nothing.
+func (s *session) wait(tb testing.TB, want string) {
 	tb.Helper()
 	select {
-	case raw := <-s.Frames():
-		return decodeFrame(tb, raw)
-	default:
-	}
-	select {
-	case raw := <-s.Frames():
-		return decodeFrame(tb, raw)
-	case <-s.Done():
-		tb.Fatalf("session of user %d was cut off (%q), want a frame", s.User, s.Reason())
+	case <-s.woken:
 	case <-time.After(5 * time.Second):
-		tb.Fatalf("session of user %d got no frame within 5s", s.User)
+		tb.Fatalf("session of user %d: no %s within 5s", s.User, want)
 	}
-	panic("unreachable")
+}
+
+// next is the session's next frame; it fails if none comes within 5s or the
+// session is cut off.
+func next(tb testing.TB, s *session) frame {
+	tb.Helper()
+	for len(s.taken) == 0 {
+		n, reason := s.take()
+		switch {
+		case n > 0:
+		case reason != "":
+			tb.Fatalf("session of user %d was cut off (%q), want a frame", s.User, reason)
+		default:
+			s.wait(tb, "frame")
+		}
+	}
+	raw := s.taken[0]
+	s.taken = s.taken[1:]
+	return decodeFrame(tb, raw)
+}
+
+// waitCut returns why s was cut off; it fails if that does not happen
+// within 5s. Frames queued before the cut-off stay in s.taken.
+func waitCut(tb testing.TB, s *session) string {
+	tb.Helper()
+	for {
+		n, reason := s.take()
+		if reason != "" {
+			return reason
+		}
+		if n == 0 {
+			s.wait(tb, "cut-off")
+		}
+	}
 }
 
 // encoded is ev as the API renders it.
@@ -253,7 +307,7 @@ func encoded(tb testing.TB, ev messaging.Event) []byte {
 	return b
 }
 
-func wantUpdate(tb testing.TB, s *realtime.Session, pts int64, ev messaging.Event) {
+func wantUpdate(tb testing.TB, s *session, pts int64, ev messaging.Event) {
 	tb.Helper()
 	f := next(tb, s)
 	if f.typ != "update" || f.pts != pts || !slices.Equal(f.keys, []string{"event", "pts", "type"}) || !bytes.Equal(f.event, encoded(tb, ev)) {
@@ -261,7 +315,7 @@ func wantUpdate(tb testing.TB, s *realtime.Session, pts int64, ev messaging.Even
 	}
 }
 
-func wantChatEvent(tb testing.TB, s *realtime.Session, ev messaging.Event) {
+func wantChatEvent(tb testing.TB, s *session, ev messaging.Event) {
 	tb.Helper()
 	f := next(tb, s)
 	if f.typ != "chat_event" || !slices.Equal(f.keys, []string{"event", "type"}) || !bytes.Equal(f.event, encoded(tb, ev)) {
@@ -271,23 +325,24 @@ func wantChatEvent(tb testing.TB, s *realtime.Session, ev messaging.Event) {
 
 // wantNothing checks that the sessions have no frame queued and are not cut
 // off. Call it after harness.settle.
-func wantNothing(tb testing.TB, sessions ...*realtime.Session) {
+func wantNothing(tb testing.TB, sessions ...*session) {
 	tb.Helper()
 	for _, s := range sessions {
-		if n := len(s.Frames()); n > 0 {
-			tb.Errorf("user %d has %d frames queued, the first %s; want none", s.User, n, <-s.Frames())
+		_, reason := s.take()
+		if n := len(s.taken); n > 0 {
+			tb.Errorf("user %d has %d frames queued, the first %s; want none", s.User, n, s.taken[0])
 		}
-		if r := s.Reason(); r != "" {
-			tb.Errorf("user %d was cut off (%q); want it connected", s.User, r)
+		if reason != "" {
+			tb.Errorf("user %d was cut off (%q); want it connected", s.User, reason)
 		}
 	}
 }
 
 func TestSmallChatNoticeReachesEachRecipientWithTheirPTS(t *testing.T) {
 	h := start(t, options{})
-	u1 := []*realtime.Session{h.hub.Register(1), h.hub.Register(1)} // two devices
-	u2 := []*realtime.Session{h.hub.Register(2), h.hub.Register(2)}
-	u3 := h.hub.Register(3)
+	u1 := []*session{h.register(1), h.register(1)} // two devices
+	u2 := []*session{h.register(2), h.register(2)}
+	u3 := h.register(3)
 
 	ev := post(10, 7)
 	h.publish(small(ev, to(1, 5), to(2, 9)))
@@ -304,13 +359,13 @@ func TestSmallChatNoticeReachesEachRecipientWithTheirPTS(t *testing.T) {
 
 func TestLargeChatEventReachesOnlyFollowers(t *testing.T) {
 	h := start(t, options{})
-	fans := []*realtime.Session{h.hub.Register(1), h.hub.Register(1), h.hub.Register(2)}
+	fans := []*session{h.register(1), h.register(1), h.register(2)}
 	for _, s := range fans {
-		h.hub.Follow(s, 100, 300)
+		h.hub.Follow(s.Session, 100, 300)
 	}
-	elsewhere := h.hub.Register(3)
-	h.hub.Follow(elsewhere, 200)
-	idle := h.hub.Register(4)
+	elsewhere := h.register(3)
+	h.hub.Follow(elsewhere.Session, 200)
+	idle := h.register(4)
 
 	ev := post(100, 41)
 	h.publish(large(ev))
@@ -323,10 +378,10 @@ func TestLargeChatEventReachesOnlyFollowers(t *testing.T) {
 
 func TestLargeChatEventIsEncodedOnce(t *testing.T) {
 	h := start(t, options{})
-	var fans []*realtime.Session
+	var fans []*session
 	for u := range kurir.UserID(500) {
-		s := h.hub.Register(u + 1)
-		h.hub.Follow(s, 100)
+		s := h.register(u + 1)
+		h.hub.Follow(s.Session, 100)
 		fans = append(fans, s)
 	}
 	before := h.encodes.Load()
@@ -358,16 +413,16 @@ func TestLargeChatMembershipChangesWhoFollows(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := start(t, options{})
-			adm := h.hub.Register(admin)
-			h.hub.Follow(adm, chat)
-			mine := []*realtime.Session{h.hub.Register(u3), h.hub.Register(u3)}
+			adm := h.register(admin)
+			h.hub.Follow(adm.Session, chat)
+			mine := []*session{h.register(u3), h.register(u3)}
 			for _, s := range mine {
-				h.hub.Follow(s, other)
+				h.hub.Follow(s.Session, other)
 				if tt.following {
-					h.hub.Follow(s, chat)
+					h.hub.Follow(s.Session, chat)
 				}
 			}
-			bystander := h.hub.Register(u4)
+			bystander := h.register(u4)
 
 			ev := tt.ev
 			ev.ChatID, ev.Seq, ev.At = chat, 5, at()
@@ -412,7 +467,7 @@ func TestFollowAfterStaleStateDoesNotUndoALeave(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := start(t, options{})
-			s := h.hub.Register(u3)
+			s := h.register(u3)
 			seq := int64(10)
 			// The sync state is read here: u3 is a member of chat.
 			for _, kind := range tt.between {
@@ -424,7 +479,7 @@ func TestFollowAfterStaleStateDoesNotUndoALeave(t *testing.T) {
 				}
 			}
 			h.settle()
-			h.hub.Follow(s, chat) // from the state read before the events
+			h.hub.Follow(s.Session, chat) // from the state read before the events
 			later := post(chat, seq+1)
 			h.publish(large(later))
 			if tt.wantLater {
@@ -438,9 +493,9 @@ func TestFollowAfterStaleStateDoesNotUndoALeave(t *testing.T) {
 
 func TestLargeEventMakesRecipientsFollow(t *testing.T) {
 	h := start(t, options{})
-	u1 := []*realtime.Session{h.hub.Register(1), h.hub.Register(1)}
-	u2 := h.hub.Register(2)
-	u3 := h.hub.Register(3)
+	u1 := []*session{h.register(1), h.register(1)}
+	u2 := h.register(2)
+	u3 := h.register(3)
 
 	// The group passed the size threshold: from now on it is synced by seq.
 	grew := messaging.Event{ChatID: 7, Seq: 40, Kind: messaging.EventLarge, At: at()}
@@ -461,8 +516,8 @@ func TestLargeEventMakesRecipientsFollow(t *testing.T) {
 func TestNoticesArriveInPublishedOrder(t *testing.T) {
 	const n = 1000
 	h := start(t, options{cfg: realtime.Config{QueueFrames: n}})
-	s := h.hub.Register(1)
-	h.hub.Follow(s, 2)
+	s := h.register(1)
+	h.hub.Follow(s.Session, 2)
 
 	// Alternate a private chat and a channel: order holds across chats too.
 	var wg sync.WaitGroup
@@ -488,11 +543,59 @@ func TestNoticesArriveInPublishedOrder(t *testing.T) {
 	}
 }
 
+// The live endpoint has a goroutine for a session only while it has frames
+// to send. So the hub wakes a session's owner once when frames come after
+// the owner found the queue empty, never while the owner is still taking,
+// and never after Unregister.
+func TestSessionWakesItsOwnerOnlyWhenItStoppedTaking(t *testing.T) {
+	h := start(t, options{})
+	var wakes atomic.Int64
+	s := h.hub.Register(1, func() { wakes.Add(1) })
+	send := func(pts int64) { h.publish(small(post(5, pts), to(1, pts))) }
+	wantWakes := func(when string, want int64) {
+		t.Helper()
+		if got := wakes.Load(); got != want {
+			t.Errorf("%s: woken %d times, want %d", when, got, want)
+		}
+	}
+	wantTake := func(when string, pts ...int64) {
+		t.Helper()
+		frames, reason := s.Take()
+		var got []int64
+		for _, raw := range frames {
+			got = append(got, decodeFrame(t, raw).pts)
+		}
+		if !slices.Equal(got, pts) || reason != "" {
+			t.Errorf("%s: Take = frames of pts %v, reason %q; want pts %v and no reason", when, got, reason, pts)
+		}
+	}
+
+	send(1)
+	h.settle()
+	wantWakes("a frame before the owner first took", 0)
+	wantTake("first take", 1)
+	send(2)
+	h.settle()
+	wantWakes("a frame while the owner is taking", 0)
+	wantTake("second take", 2)
+	wantTake("take of an empty queue")
+	send(3)
+	send(4)
+	h.settle()
+	wantWakes("two frames after the owner found the queue empty", 1)
+	wantTake("take after the wake", 3, 4)
+	wantTake("take of an empty queue")
+	h.hub.Unregister(s)
+	send(5)
+	h.settle()
+	wantWakes("a frame after Unregister", 1)
+}
+
 func TestSlowSessionIsCutOffAlone(t *testing.T) {
 	const queue = 4
 	h := start(t, options{cfg: realtime.Config{QueueFrames: queue}})
-	slow := h.hub.Register(1) // never reads
-	fast := h.hub.Register(2)
+	slow := h.register(1) // never reads
+	fast := h.register(2)
 
 	for i := range int64(10) {
 		h.publish(small(post(5, i+1), to(1, i+1), to(2, i+1)))
@@ -506,18 +609,17 @@ func TestSlowSessionIsCutOffAlone(t *testing.T) {
 			t.Fatalf("slow session still connected with %d frames due, want it cut off past %d", i+1, queue)
 		}
 	}
-	select {
-	case <-slow.Done():
-	default:
-		t.Fatal("slow session's Done is not closed")
-	}
-	if r := slow.Reason(); !strings.Contains(r, "slow") || !strings.Contains(r, "sync") {
+	// What was queued before the cut is intact, for the device to take
+	// before its resync, and Take says why.
+	frames, r := slow.Take()
+	if !strings.Contains(r, "slow") || !strings.Contains(r, "sync") {
 		t.Errorf("slow session's reason = %q, want it to say it was too slow and must sync", r)
 	}
-	// What was queued before the cut is intact, for the device to take before its resync.
-	for i := range int64(queue) {
-		raw := <-slow.Frames()
-		if f := decodeFrame(t, raw); f.pts != i+1 {
+	if len(frames) != queue {
+		t.Errorf("slow session has %d frames queued, want the %d from before the cut-off", len(frames), queue)
+	}
+	for i, raw := range frames {
+		if f := decodeFrame(t, raw); f.pts != int64(i+1) {
 			t.Errorf("slow session's queued frame %d = %s, want pts %d", i, f, i+1)
 		}
 	}
@@ -547,8 +649,8 @@ func TestBusLossCutsEverySession(t *testing.T) {
 	g := &gatedEncoder{chat: 666, entered: make(chan struct{}), release: make(chan struct{})}
 	// A bus queue of one message: while the hub handles one, the next is lost.
 	h := start(t, options{queue: bus.QueueLimits{Msgs: 1}, encode: g.encode})
-	sessions := []*realtime.Session{h.hub.Register(1), h.hub.Register(1), h.hub.Register(2), h.hub.Register(3)}
-	h.hub.Follow(sessions[2], 100)
+	sessions := []*session{h.register(1), h.register(1), h.register(2), h.register(3)}
+	h.hub.Follow(sessions[2].Session, 100)
 
 	h.publish(small(post(666, 1), to(1, 1)))
 	select {
@@ -560,12 +662,7 @@ func TestBusLossCutsEverySession(t *testing.T) {
 	close(g.release)
 
 	for i, s := range sessions {
-		select {
-		case <-s.Done():
-		case <-time.After(5 * time.Second):
-			t.Fatalf("session %d (user %d) not cut off within 5s of the bus losing an event", i, s.User)
-		}
-		if r := s.Reason(); !strings.Contains(r, "lost") || !strings.Contains(r, "sync") {
+		if r := waitCut(t, s); !strings.Contains(r, "lost") || !strings.Contains(r, "sync") {
 			t.Errorf("session %d's reason = %q, want it to say events were lost and it must sync", i, r)
 		}
 	}
@@ -573,7 +670,7 @@ func TestBusLossCutsEverySession(t *testing.T) {
 	h.wantMetric("kurir_live_cutoffs_total", 0, "slow")
 
 	// The device reconnects, and the hub serves it as before.
-	again := h.hub.Register(2)
+	again := h.register(2)
 	ev := post(5, 2)
 	h.publish(small(ev, to(2, 2)))
 	wantUpdate(t, again, 2, ev)
@@ -581,15 +678,15 @@ func TestBusLossCutsEverySession(t *testing.T) {
 
 func TestUnregisteredSessionGetsNothingMore(t *testing.T) {
 	h := start(t, options{})
-	gone, stays := h.hub.Register(1), h.hub.Register(1)
-	h.hub.Follow(gone, 100)
-	h.hub.Follow(stays, 100)
+	gone, stays := h.register(1), h.register(1)
+	h.hub.Follow(gone.Session, 100)
+	h.hub.Follow(stays.Session, 100)
 	if n := h.hub.Sessions(); n != 2 {
 		t.Fatalf("Sessions() = %d, want 2", n)
 	}
 	h.wantMetric("kurir_live_sessions", 2)
 
-	h.hub.Unregister(gone)
+	h.hub.Unregister(gone.Session)
 	if n := h.hub.Sessions(); n != 1 {
 		t.Errorf("after Unregister, Sessions() = %d, want 1", n)
 	}
@@ -601,16 +698,16 @@ func TestUnregisteredSessionGetsNothingMore(t *testing.T) {
 	wantUpdate(t, stays, 1, priv)
 	wantChatEvent(t, stays, chan1)
 	h.settle()
-	if n := len(gone.Frames()); n > 0 {
-		t.Errorf("unregistered session got %d frames, the first %s; want none", n, <-gone.Frames())
+	if frames, reason := gone.Take(); len(frames) > 0 || reason != "closed" {
+		t.Errorf("unregistered session has %d frames and reason %q, want none and \"closed\"", len(frames), reason)
 	}
 
-	h.hub.Unregister(gone) // twice is harmless
+	h.hub.Unregister(gone.Session) // twice is harmless
 	if n := h.hub.Sessions(); n != 1 {
 		t.Errorf("after a second Unregister, Sessions() = %d, want 1", n)
 	}
 	h.wantMetric("kurir_live_sessions", 1)
-	h.hub.Unregister(stays)
+	h.hub.Unregister(stays.Session)
 	if n := h.hub.Sessions(); n != 0 {
 		t.Errorf("after the last Unregister, Sessions() = %d, want 0", n)
 	}
@@ -628,8 +725,8 @@ func TestConcurrentSessionsWhileNoticesFlow(t *testing.T) {
 		lifetimes              = 100 // sessions each churner opens and closes
 	)
 	h := start(t, options{cfg: realtime.Config{QueueFrames: 2 * notices}})
-	obs := h.hub.Register(observer)
-	h.hub.Follow(obs, watched)
+	obs := h.register(observer)
+	h.hub.Follow(obs.Session, watched)
 
 	var wg sync.WaitGroup
 	var want []int64 // seqs the observer should get, in order
@@ -667,15 +764,12 @@ func TestConcurrentSessionsWhileNoticesFlow(t *testing.T) {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(2, uint64(c)))
 			for range lifetimes {
-				s := h.hub.Register(kurir.UserID(2 + r.IntN(users-1)))
-				h.hub.Follow(s, messaging.ChatID(1+r.IntN(4)), messaging.ChatID(1+r.IntN(4)))
+				s := h.register(kurir.UserID(2 + r.IntN(users-1)))
+				h.hub.Follow(s.Session, messaging.ChatID(1+r.IntN(4)), messaging.ChatID(1+r.IntN(4)))
 				for range r.IntN(3) {
-					select {
-					case <-s.Frames():
-					default:
-					}
+					s.Take()
 				}
-				h.hub.Unregister(s)
+				h.hub.Unregister(s.Session)
 				_ = h.hub.Sessions()
 			}
 		})
@@ -684,9 +778,11 @@ func TestConcurrentSessionsWhileNoticesFlow(t *testing.T) {
 	h.settle()
 
 	var got []int64
-	for len(obs.Frames()) > 0 {
-		got = append(got, decodeFrame(t, <-obs.Frames()).seq)
+	obs.take()
+	for _, raw := range obs.taken {
+		got = append(got, decodeFrame(t, raw).seq)
 	}
+	obs.taken = nil
 	if !slices.Equal(got, want) {
 		t.Errorf("observer got %d frames, want %d; got seqs %v, want %v", len(got), len(want), got, want)
 	}
@@ -727,8 +823,8 @@ func TestBadBusDataIsLoggedAndSkipped(t *testing.T) {
 			return httpapi.EncodeEvent(ev)
 		},
 	})
-	s := h.hub.Register(1)
-	h.hub.Follow(s, unrenderable)
+	s := h.register(1)
+	h.hub.Follow(s.Session, unrenderable)
 	unrenderableNotice, err := json.Marshal(small(post(unrenderable, 1), to(1, 1)))
 	if err != nil {
 		t.Fatal(err)
