@@ -179,8 +179,10 @@ func (s *Service) IndexPending(ctx context.Context) (int64, error) {
 			} else if err != nil {
 				return err
 			}
+			// Written as IN, not as a join: SQLite would carry the bound
+			// over to messages.rowid and scan every older message.
 			if _, err := tx.ExecContext(ctx, `INSERT INTO messages_fts (rowid, text)
-				SELECT m.rowid, m.text FROM search_pending p JOIN messages m ON m.rowid = p.msg_rowid WHERE p.msg_rowid <= $1`, last); err != nil {
+				SELECT rowid, text FROM messages WHERE rowid IN (SELECT msg_rowid FROM search_pending WHERE msg_rowid <= $1)`, last); err != nil {
 				return err
 			}
 			res, err := tx.ExecContext(ctx, `DELETE FROM search_pending WHERE msg_rowid <= $1`, last)
