@@ -1,6 +1,10 @@
 package client_test
 
 import (
+	"bytes"
+	"image"
+	"image/png"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -26,6 +30,7 @@ func TestAPI(t *testing.T) {
 		t.Run("sync", func(t *testing.T) { testSync(t, s) })
 		t.Run("dialogs", func(t *testing.T) { testDialogs(t, s) })
 		t.Run("search", func(t *testing.T) { testSearch(t, s) })
+		t.Run("media", func(t *testing.T) { testMedia(t, s) })
 		if t.Failed() {
 			return
 		}
@@ -429,4 +434,81 @@ func testSearch(t *testing.T, s *server) {
 	if e := apiError(t, "search", err); e.Field != "q" {
 		t.Errorf("search for nothing: field %q, want q", e.Field)
 	}
+}
+
+// testMedia is the media issue's end-to-end check: upload a photo, send it
+// in a group, members download it (whole, by range, its thumbnail), a
+// non-member cannot; a file goes up in resumable parts.
+func testMedia(t *testing.T, s *server) {
+	ctx := t.Context()
+	mia, _ := s.user(t, "mia_media")
+	noa, noaU := s.user(t, "noa_media")
+	oli, _ := s.user(t, "oli_media")
+
+	img := image.NewRGBA(image.Rect(0, 0, 800, 600))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	var pic bytes.Buffer
+	if err := png.Encode(&pic, img); err != nil {
+		t.Fatal(err)
+	}
+	photo := must(mia.UploadMedia(ctx, bytes.NewReader(pic.Bytes()), int64(pic.Len()), client.UploadParams{Name: "view.png", Kind: "photo"}))(t, "upload photo")
+	if photo.Kind != "photo" || photo.ContentType != "image/png" || photo.Width != 800 || photo.Height != 600 || !photo.Thumbnail || photo.Status != "ready" {
+		t.Fatalf("uploaded photo: %+v", photo)
+	}
+	if got := must(mia.GetMedia(ctx, photo.ID))(t, "get media"); got != photo {
+		t.Fatalf("GetMedia = %+v, want %+v", got, photo)
+	}
+
+	g := must(mia.CreateGroup(ctx, client.NewChat{Title: "Views", Members: []int64{noaU.ID}}))(t, "create group")
+	m := must(mia.Send(ctx, g.ID, client.SendParams{Text: "from the top", MediaID: photo.ID}))(t, "send photo")
+	if m.Media == nil || m.Media.MediaID != photo.ID || m.Media.Width != 800 || m.Text != "from the top" {
+		t.Fatalf("sent message: %+v (media %+v)", m, m.Media)
+	}
+	hist := must(noa.History(ctx, g.ID, client.Anchor{}, 10))(t, "history")
+	if len(hist) == 0 || hist[0].Media == nil || hist[0].Media.MediaID != photo.ID {
+		t.Fatalf("member's history: %+v", hist)
+	}
+
+	var got bytes.Buffer
+	if n, err := noa.Download(ctx, photo.ID, &got); err != nil || n != int64(pic.Len()) || !bytes.Equal(got.Bytes(), pic.Bytes()) {
+		t.Fatalf("member download: %d bytes, %v; want the %d uploaded", n, err, pic.Len())
+	}
+	got.Reset()
+	if _, err := noa.DownloadRange(ctx, photo.ID, 100, 50, &got); err != nil || !bytes.Equal(got.Bytes(), pic.Bytes()[100:150]) {
+		t.Fatalf("range download: %q, %v", got.Bytes(), err)
+	}
+	got.Reset()
+	must(noa.Thumbnail(ctx, photo.ID, &got))(t, "thumbnail")
+	if cfg, format, err := image.DecodeConfig(&got); err != nil || format != "jpeg" || cfg.Width != 320 || cfg.Height != 240 {
+		t.Fatalf("thumbnail: %s %dx%d, %v; want a 320x240 JPEG", format, cfg.Width, cfg.Height, err)
+	}
+	_, err := oli.Download(ctx, photo.ID, io.Discard)
+	wantCode(t, "non-member download", err, "not_found")
+	_, err = oli.GetMedia(ctx, photo.ID)
+	wantCode(t, "non-member get", err, "not_found")
+	_, err = oli.Send(ctx, g.ID, client.SendParams{MediaID: photo.ID})
+	wantCode(t, "attach someone else's upload", err, "not_found")
+
+	// A file in resumable parts, with a cancelled upload beside it.
+	doc := bytes.Repeat([]byte("minutes of the meeting\n"), (client.UploadPart*2+1000)/23)
+	var steps []int64
+	file := must(mia.UploadFile(ctx, bytes.NewReader(doc), int64(len(doc)), client.UploadParams{Name: "minutes.txt"},
+		func(done, total int64) { steps = append(steps, done) }))(t, "resumable upload")
+	if file.Kind != "file" || file.Size != int64(len(doc)) || len(steps) != 3 || steps[2] != int64(len(doc)) {
+		t.Fatalf("resumable upload: %+v after progress %v", file, steps)
+	}
+	got.Reset()
+	if _, err := mia.Download(ctx, file.ID, &got); err != nil || !bytes.Equal(got.Bytes(), doc) {
+		t.Fatalf("download of the resumable upload: %d bytes, %v", got.Len(), err)
+	}
+	up := must(mia.StartUpload(ctx, 10, client.UploadParams{Name: "never.bin"}))(t, "start upload")
+	up = must(mia.AppendUpload(ctx, up.ID, 0, strings.NewReader("12345"), 5))(t, "append")
+	if st := must(mia.UploadStatus(ctx, up.ID))(t, "status"); st.Received != 5 || st.Media != nil {
+		t.Fatalf("upload status: %+v", st)
+	}
+	ok(t, "cancel upload", mia.CancelUpload(ctx, up.ID))
+	_, err = mia.UploadStatus(ctx, up.ID)
+	wantCode(t, "status of a cancelled upload", err, "not_found")
 }

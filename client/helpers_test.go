@@ -8,26 +8,32 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"kurir"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kurir/account"
+	"kurir/blob"
 	"kurir/bus"
 	"kurir/client"
 	"kurir/clocktest"
 	"kurir/httpapi"
+	"kurir/media"
 	"kurir/messaging"
 	"kurir/openapi"
+	"kurir/ratelimit"
 	"kurir/realtime"
 	"kurir/sqldb"
 )
 
 // schema is every migration the API's services need.
-var schema = []sqldb.Migrations{account.Migrations, messaging.Migrations}
+var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations}
 
 // password passes the strength check for every username in these tests.
 const password = "wet-otter-lantern-9"
@@ -70,13 +76,14 @@ func newServer(t testing.TB, db *sqldb.DB, opt options) *server {
 	events := bus.NewMemory(bus.MemoryOptions{})
 	t.Cleanup(func() { events.Close() })
 	msg := messaging.NewService(db, events, clock, log, messaging.Config{})
+	files := newMediaService(t, db, msg, clock, log)
 	hub := realtime.NewHub(log, httpapi.EncodeEvent, nil, realtime.Config{})
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); hub.Run(hubCtx, events) }()
 	t.Cleanup(func() { stopHub(); <-hubDone })
 	api := httpapi.NewServer(httpapi.Deps{
-		Accounts: accounts, Messaging: msg, Live: hub, Ready: db, Log: log, Clock: clock, Version: "test",
+		Accounts: accounts, Messaging: msg, Media: files, Live: hub, Ready: db, Log: log, Clock: clock, Version: "test",
 		Metrics: prometheus.NewRegistry(),
 	})
 	s := &server{clock: clock, spec: api.Spec(), ops: http.NewServeMux(), called: map[string]int{}}
@@ -225,4 +232,20 @@ func ok(t testing.TB, what string, err error) {
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
+}
+
+// newMediaService returns a media service with its blobs and staging in a
+// temporary directory, without upload rate limits.
+func newMediaService(t testing.TB, db *sqldb.DB, msg *messaging.Service, clock kurir.Clock, log *slog.Logger) *media.Service {
+	t.Helper()
+	dir := t.TempDir()
+	blobs, err := blob.OpenFS(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := media.NewService(db, blobs, msg, filepath.Join(dir, "uploads"), clock, log, media.Config{UploadsPerUser: &ratelimit.Limit{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }

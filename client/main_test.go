@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,7 +18,9 @@ import (
 
 	"kurir"
 	"kurir/account"
+	"kurir/blob"
 	"kurir/httpapi"
+	"kurir/media"
 	"kurir/messaging"
 	"kurir/sqldb"
 )
@@ -67,10 +70,24 @@ func serveProcess(dbURL string, in io.Reader, out io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	clock := kurir.SystemClock{}
+	msg := messaging.NewService(db, nil, clock, log, messaging.Config{})
+	dir, err := os.MkdirTemp("", "kurir-example-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	blobs, err := blob.OpenFS(filepath.Join(dir, "blobs"))
+	if err != nil {
+		return err
+	}
+	files, err := media.NewService(db, blobs, msg, filepath.Join(dir, "uploads"), clock, log, media.Config{})
+	if err != nil {
+		return err
+	}
 	api := httpapi.NewServer(httpapi.Deps{
 		Accounts:  account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}}),
-		Messaging: messaging.NewService(db, nil, clock, log, messaging.Config{}),
-		Ready:     db, Log: log, Clock: clock, Version: "test", Metrics: prometheus.NewRegistry(),
+		Messaging: msg, Media: files,
+		Ready: db, Log: log, Clock: clock, Version: "test", Metrics: prometheus.NewRegistry(),
 	})
 	return serve(ctx, api, in, out)
 }

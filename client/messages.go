@@ -23,6 +23,9 @@ type Message struct {
 	EditedAt time.Time `json:"edited_at,omitzero"`
 	// Deleted messages were deleted for everyone; their text is gone.
 	Deleted bool `json:"deleted,omitempty"`
+	// Media is the attached photo, video or file, or nil; Text is then its
+	// caption. Fetch it with Download or Thumbnail.
+	Media *Attachment `json:"media,omitempty"`
 }
 
 // Forward is the origin of a forwarded message.
@@ -53,6 +56,9 @@ type SendParams struct {
 	// set it (see NewIdempotencyKey) to retry safely across calls of Send,
 	// for instance after a process restart. At most 128 bytes.
 	IdempotencyKey string `json:"idempotency_key"`
+	// MediaID attaches one of your uploads (UploadMedia, UploadFile); Text
+	// is then an optional caption.
+	MediaID int64 `json:"media_id,omitempty"`
 }
 
 // NewIdempotencyKey returns a random key for SendParams.IdempotencyKey

@@ -10,19 +10,25 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"kurir"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kurir/account"
+	"kurir/blob"
 	"kurir/bus"
 	"kurir/clocktest"
 	"kurir/httpapi"
+	"kurir/media"
 	"kurir/messaging"
 	"kurir/openapi"
+	"kurir/ratelimit"
 	"kurir/realtime"
 	"kurir/sqldb"
 )
@@ -49,7 +55,7 @@ type options struct {
 }
 
 // schema is every migration the API's services need.
-var schema = []sqldb.Migrations{account.Migrations, messaging.Migrations}
+var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations}
 
 // harness is a real API server on a loopback port, over a real database,
 // with a client that checks all traffic against the server's OpenAPI document.
@@ -75,13 +81,14 @@ func newHarness(t testing.TB, db *sqldb.DB, opt options) *harness {
 	events := bus.NewMemory(bus.MemoryOptions{})
 	t.Cleanup(func() { events.Close() })
 	msg := messaging.NewService(db, events, clock, log, messaging.Config{LargeChat: opt.largeChat})
+	files := newMediaService(t, db, msg, clock, log)
 	hub := realtime.NewHub(log, httpapi.EncodeEvent, nil, realtime.Config{})
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); hub.Run(hubCtx, events) }()
 	t.Cleanup(func() { stopHub(); <-hubDone })
 	srv := httpapi.NewServer(httpapi.Deps{
-		Accounts: svc, Messaging: msg, Live: hub, Ready: db, Log: log, Clock: clock, Version: "test",
+		Accounts: svc, Messaging: msg, Media: files, Live: hub, Ready: db, Log: log, Clock: clock, Version: "test",
 		Metrics: prometheus.NewRegistry(), MaxBodyBytes: opt.maxBody,
 	})
 	ts := serve(t, srv)
@@ -429,4 +436,20 @@ func countRows(t testing.TB, db *sqldb.DB) rows {
 		}
 	}
 	return n
+}
+
+// newMediaService returns a media service with its blobs and staging in a
+// temporary directory, without upload rate limits.
+func newMediaService(t testing.TB, db *sqldb.DB, msg *messaging.Service, clock kurir.Clock, log *slog.Logger) *media.Service {
+	t.Helper()
+	dir := t.TempDir()
+	blobs, err := blob.OpenFS(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := media.NewService(db, blobs, msg, filepath.Join(dir, "uploads"), clock, log, media.Config{UploadsPerUser: &ratelimit.Limit{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"kurir"
+	"kurir/media"
 	"kurir/messaging"
 )
 
@@ -18,20 +19,21 @@ type forwardView struct {
 }
 
 type messageView struct {
-	ChatID    int64        `json:"chat_id"`
-	Seq       int64        `json:"seq"`
-	SenderID  int64        `json:"sender_id"`
-	Text      string       `json:"text"`
-	ReplyTo   int64        `json:"reply_to,omitempty"`
-	Forward   *forwardView `json:"forward,omitempty" jsonschema:"description=Where a forwarded message first appeared."`
-	CreatedAt time.Time    `json:"created_at"`
-	EditedAt  *time.Time   `json:"edited_at,omitempty"`
-	Deleted   bool         `json:"deleted,omitempty" jsonschema:"description=Deleted for everyone; the text is gone."`
+	ChatID    int64           `json:"chat_id"`
+	Seq       int64           `json:"seq"`
+	SenderID  int64           `json:"sender_id"`
+	Text      string          `json:"text"`
+	ReplyTo   int64           `json:"reply_to,omitempty"`
+	Forward   *forwardView    `json:"forward,omitempty" jsonschema:"description=Where a forwarded message first appeared."`
+	CreatedAt time.Time       `json:"created_at"`
+	EditedAt  *time.Time      `json:"edited_at,omitempty"`
+	Deleted   bool            `json:"deleted,omitempty" jsonschema:"description=Deleted for everyone; the text is gone."`
+	Media     *attachmentView `json:"media,omitempty" jsonschema:"description=The attached photo\\, video or file; text is then its caption."`
 }
 
 func newMessageView(m messaging.Message) messageView {
 	v := messageView{ChatID: int64(m.ChatID), Seq: m.Seq, SenderID: int64(m.SenderID), Text: m.Text, ReplyTo: m.ReplyTo,
-		CreatedAt: m.CreatedAt, Deleted: m.Deleted}
+		CreatedAt: m.CreatedAt, Deleted: m.Deleted, Media: newAttachmentView(m.Media)}
 	if f := m.Forward; f != nil {
 		v.Forward = &forwardView{ChatID: int64(f.ChatID), Seq: f.Seq, SenderID: int64(f.SenderID), At: f.At}
 	}
@@ -52,11 +54,20 @@ type sendRequest struct {
 	ReplyTo        int64       `json:"reply_to,omitempty" jsonschema:"description=Seq of the message in this chat being replied to."`
 	ForwardFrom    *messageRef `json:"forward_from,omitempty" jsonschema:"description=Forward this message instead of sending text."`
 	IdempotencyKey string      `json:"idempotency_key" jsonschema:"description=A fresh random value per message (e.g. a UUID); a retry with the same key returns the original message instead of posting twice."`
+	MediaID        int64       `json:"media_id,omitempty" jsonschema:"description=Attach one of your uploads (POST /api/v1/media); text is then an optional caption."`
 }
 
-func handleSend(msg *messaging.Service, limit int64) http.Handler {
+func handleSend(msg *messaging.Service, med *media.Service, limit int64) http.Handler {
 	return chatBody(limit, func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID, req sendRequest) {
 		p := messaging.SendParams{Text: req.Text, ReplyTo: req.ReplyTo, IdempotencyKey: req.IdempotencyKey}
+		if req.MediaID != 0 {
+			m, err := med.Attach(r.Context(), me, media.ID(req.MediaID))
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
+			p.Media = attachment(m)
+		}
 		if f := req.ForwardFrom; f != nil {
 			p.ForwardFrom = &messaging.MessageRef{ChatID: messaging.ChatID(f.ChatID), Seq: f.Seq}
 		}

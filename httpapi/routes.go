@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"kurir/media"
 	"kurir/messaging"
 	"kurir/openapi"
 )
@@ -95,7 +96,8 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) *openapi.Spec {
 		Responses: map[int]openapi.Response{200: {Body: publicUser{}}},
 	}, handleGetUser(d.Accounts))
 
-	addMessagingRoutes(rt, d.Messaging, limit)
+	addMessagingRoutes(rt, d.Messaging, d.Media, limit)
+	addMediaRoutes(rt, d.Media, limit)
 
 	// Anything else under /api/ is a problem+json 404 (see withProblemFallback).
 	return spec
@@ -109,7 +111,7 @@ var (
 	limitParam  = openapi.Param{Name: "limit", In: "query", Description: "At most this many (capped by the server).", Schema: int64(0)}
 )
 
-func addMessagingRoutes(rt *router, msg *messaging.Service, limit int64) {
+func addMessagingRoutes(rt *router, msg *messaging.Service, med *media.Service, limit int64) {
 	chat := map[int]openapi.Response{200: {Body: chatView{}}}
 	done := map[int]openapi.Response{204: {Description: "Done."}}
 	tags := []string{"chats"}
@@ -176,7 +178,7 @@ func addMessagingRoutes(rt *router, msg *messaging.Service, limit int64) {
 		Description: "Answers once the message is stored. Retrying with the same idempotency_key returns the original message.",
 		Params:      []openapi.Param{chatIDParam}, Request: sendRequest{},
 		Responses: map[int]openapi.Response{201: {Description: "The message as stored.", Body: messageView{}}},
-	}, handleSend(msg, limit))
+	}, handleSend(msg, med, limit))
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/chats/{id}/messages", ID: "listMessages", Tags: mtags, Auth: true,
 		Summary: "A page of a chat's history",
 		Description: "Without before or after: the newest messages, newest first. before=SEQ: older ones, newest first. " +

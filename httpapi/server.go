@@ -15,6 +15,7 @@ import (
 
 	"kurir"
 	"kurir/account"
+	"kurir/media"
 	"kurir/messaging"
 	"kurir/openapi"
 	"kurir/realtime"
@@ -29,6 +30,8 @@ type Pinger interface {
 type Deps struct {
 	Accounts  *account.Service
 	Messaging *messaging.Service
+	// Media stores uploads and serves downloads.
+	Media *media.Service
 	// Live is this node's hub of live sessions, behind GET /api/v1/live.
 	Live *realtime.Hub
 	// Ready is checked by /readyz.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -14,7 +15,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
 	"kurir/account"
+	"kurir/media"
 	"kurir/messaging"
 	"kurir/sqldb"
 )
@@ -60,6 +64,20 @@ func (e envFlags) int(p *int, name, env string, def int, usage string) {
 
 func (e envFlags) float64(p *float64, name, env string, def float64, usage string) {
 	e.fs.Float64Var(p, name, def, usage+" ($"+env+")")
+	e.bind(name, env)
+}
+
+// bytes registers a size in bytes, written like 2GiB, 500MB or 1048576.
+func (e envFlags) bytes(p *int64, name, env string, def int64, usage string) {
+	*p = def
+	e.fs.Func(name, fmt.Sprintf("%s (default %s) ($%s)", usage, humanize.IBytes(uint64(def)), env), func(s string) error {
+		n, err := humanize.ParseBytes(s)
+		if err != nil || n == 0 || n > math.MaxInt64 {
+			return errors.New("want a size such as 2GiB, 500MB or 1048576")
+		}
+		*p = int64(n)
+		return nil
+	})
 	e.bind(name, env)
 }
 
@@ -149,7 +167,7 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 // schema is every capability's migrations, in dependency order.
-var schema = []sqldb.Migrations{account.Migrations, messaging.Migrations}
+var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations}
 
 // openDB opens and migrates the database the settings name, creating the data
 // directory for SQLite.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"net/http/pprof"
 	"sync"
 	"time"
@@ -16,10 +17,13 @@ import (
 
 	"kurir"
 	"kurir/account"
+	"kurir/blob"
 	"kurir/bus"
 	"kurir/bus/natsbus"
 	"kurir/httpapi"
 	"kurir/messaging"
+	"kurir/media"
+	"kurir/ratelimit"
 	"kurir/realtime"
 	"kurir/sqldb"
 )
@@ -52,6 +56,8 @@ type serveConfig struct {
 	argon           account.Argon2Params
 	noRateLimits    bool
 	debugAddr       string
+	maxUpload       int64
+	uploadQuota     int64
 }
 
 func (c *serveConfig) register(e envFlags) {
@@ -61,6 +67,8 @@ func (c *serveConfig) register(e envFlags) {
 	e.duration(&c.shutdownTimeout, "shutdown-timeout", "KURIR_SHUTDOWN_TIMEOUT", 30*time.Second, "how long requests in flight may take to finish when stopping")
 	registerArgon(e, &c.argon)
 	e.string(&c.debugAddr, "debug-addr", "KURIR_DEBUG_ADDR", "", "address for Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060; keep it off public networks (default: off)")
+	e.bytes(&c.maxUpload, "max-upload", "KURIR_MAX_UPLOAD", 2<<30, "largest file a user may upload")
+	e.bytes(&c.uploadQuota, "upload-quota", "KURIR_UPLOAD_QUOTA", 20<<30, "most bytes of files one user may keep")
 	e.bool(&c.noRateLimits, "dev-no-rate-limits", "KURIR_DEV_NO_RATE_LIMITS", "for load tests only: no limits on registrations and logins (never on a server others can reach)")
 }
 
@@ -106,6 +114,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer events.Close()
 	messages := messaging.NewService(db, events, clock, log.With("component", "messaging"), messaging.Config{})
+	blobs, err := blob.OpenFS(filepath.Join(cfg.dataDir, "blobs"))
+	if err != nil {
+		return err
+	}
+	mcfg := media.Config{MaxSize: cfg.maxUpload, Quota: cfg.uploadQuota}
+	if cfg.noRateLimits {
+		mcfg.UploadsPerUser = &ratelimit.Limit{}
+	}
+	files, err := media.NewService(db, blobs, messages, filepath.Join(cfg.dataDir, "uploads"), clock, log.With("component", "media"), mcfg)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if db.Engine() == sqldb.SQLite {
@@ -122,7 +142,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	hub := realtime.NewHub(log.With("component", "realtime"), httpapi.EncodeEvent, reg, realtime.Config{})
 	api := httpapi.NewServer(httpapi.Deps{
-		Accounts: accounts, Messaging: messages, Live: hub, Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
+		Accounts: accounts, Messaging: messages, Media: files, Live: hub, Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
 	})
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -144,6 +164,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	wg.Go(func() { accounts.RunPurger(jobs, 10*time.Minute) })
 	wg.Go(func() { messages.RunJanitor(jobs, time.Hour) })
 	wg.Go(func() { messages.RunSearchIndexer(jobs, 200*time.Millisecond) })
+	wg.Go(func() { files.RunCollector(jobs, time.Hour) })
 	wg.Go(func() {
 		if err := hub.Run(jobs, events); err != nil {
 			log.Error("live delivery stopped", "err", err)
