@@ -172,12 +172,12 @@ func jpegWithLocation(t *testing.T) []byte {
 	be := binary.BigEndian
 	tiff.Write([]byte("MM\x00\x2a"))
 	binary.Write(&tiff, be, uint32(8))
-	binary.Write(&tiff, be, uint16(1))                                    // IFD0: one entry
-	binary.Write(&tiff, be, []uint16{0x8825, 4})                          // GPSInfo, LONG
-	binary.Write(&tiff, be, []uint32{1, 26})                              // count 1, GPS IFD at 26
-	binary.Write(&tiff, be, uint32(0))                                    // no next IFD
-	binary.Write(&tiff, be, uint16(1))                                    // GPS IFD: one entry
-	binary.Write(&tiff, be, []uint16{0x12, 2})                            // GPSMapDatum, ASCII
+	binary.Write(&tiff, be, uint16(1))                                      // IFD0: one entry
+	binary.Write(&tiff, be, []uint16{0x8825, 4})                            // GPSInfo, LONG
+	binary.Write(&tiff, be, []uint32{1, 26})                                // count 1, GPS IFD at 26
+	binary.Write(&tiff, be, uint32(0))                                      // no next IFD
+	binary.Write(&tiff, be, uint16(1))                                      // GPS IFD: one entry
+	binary.Write(&tiff, be, []uint16{0x12, 2})                              // GPSMapDatum, ASCII
 	binary.Write(&tiff, be, []uint32{uint32(len(marker)), 26 + 2 + 12 + 4}) // count, offset of the text
 	binary.Write(&tiff, be, uint32(0))
 	tiff.Write(marker)
@@ -370,7 +370,9 @@ func TestResumableUpload(t *testing.T) {
 
 type verdict media.Verdict
 
-func (v verdict) Scan(context.Context, media.Candidate) (media.Verdict, error) { return media.Verdict(v), nil }
+func (v verdict) Scan(context.Context, media.Candidate) (media.Verdict, error) {
+	return media.Verdict(v), nil
+}
 
 func TestScannerVerdicts(t *testing.T) {
 	t.Run("block", func(t *testing.T) {
