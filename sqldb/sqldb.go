@@ -43,6 +43,7 @@ type DB struct {
 	write  *sql.DB // SQLite: used only by the group writer. PostgreSQL: same pool as read.
 	read   *sql.DB
 	group  *groupWriter // SQLite only: runs every write transaction
+	ckpt   *checkpointer // SQLite only: copies the log into the database file
 	// SQLite only: prepared statements for the writer and for readers.
 	writeStmts, readStmts *stmtCache
 	log                   *slog.Logger
@@ -95,7 +96,8 @@ func openSQLite(path string, log *slog.Logger) (*DB, error) {
 	// FULL synchronous: a commit is on disk before the caller is told it happened,
 	// so nothing acknowledged is lost even on power failure.
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
-	write, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
+	write, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)&_txlock=immediate"+
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", writerAutoCheckpoint))
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +124,14 @@ func openSQLite(path string, log *slog.Logger) (*DB, error) {
 	read.SetMaxIdleConns(n)
 	db := &DB{engine: SQLite, write: write, read: read, log: log,
 		writeStmts: newStmtCache(write), readStmts: newStmtCache(read)}
+	ckpt, err := sql.Open("sqlite", "file:"+path+"?"+common)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
 	db.group = newGroupWriter(write, db.writeStmts)
+	db.ckpt = newCheckpointer(ckpt, log)
 	return db, nil
 }
 
@@ -169,12 +178,14 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes every connection. Write transactions already queued fail.
 func (db *DB) Close() error {
+	var err error
 	if db.group != nil {
 		db.group.close()
+		err = db.ckpt.close()
 		db.writeStmts.close()
 		db.readStmts.close()
 	}
-	err := db.write.Close()
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
