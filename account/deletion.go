@@ -13,6 +13,7 @@ import (
 // logs out every device. Logging in again before then cancels the deletion.
 // The password is asked again so that a stolen session cannot delete an account.
 func (s *Service) RequestDeletion(ctx context.Context, id kurir.UserID, password string) (time.Time, error) {
+	defer s.auth.clear() // after the change commits: see authCache
 	_, hash, err := s.userWithHash(ctx, id)
 	if err != nil {
 		return time.Time{}, err
@@ -76,6 +77,7 @@ func (s *Service) ReleaseHold(ctx context.Context, holdID int64) error {
 // it. It returns how many accounts it deleted and how many it wiped; it is
 // idempotent and safe to run on several nodes at once.
 func (s *Service) PurgeDue(ctx context.Context) (deleted, wiped int, err error) {
+	defer s.auth.clear() // after the change commits: see authCache
 	now := sqldb.Micros(s.clock.Now())
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		res, err := tx.ExecContext(ctx, `

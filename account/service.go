@@ -66,6 +66,7 @@ type Service struct {
 	registerIP, loginIP, loginFail *ratelimit.Limiter
 
 	dummyHash string // verified against when a username is unknown, so timing does not tell
+	auth      authCache
 }
 
 // NewService returns an account service on db.
@@ -235,6 +236,7 @@ type LoginParams struct {
 // give the same EUnauthenticated error; a suspended or banned account gets
 // EForbidden saying why, but only once the password is proven.
 func (s *Service) Login(ctx context.Context, p LoginParams) (token string, sess Session, u User, err error) {
+	defer s.auth.clear() // after the change commits: see authCache
 	if err := allow(s.loginIP, p.IP, "login attempts from your network"); err != nil {
 		return "", Session{}, User{}, err
 	}
@@ -379,10 +381,19 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
 		return Principal{}, unknown
 	}
+	hash := hashToken(token)
+	now := s.clock.Now()
+	if p, ok := s.auth.get(hash, now); ok {
+		if err := standing(p.User, now); err != nil {
+			return Principal{}, err
+		}
+		return p, nil
+	}
+	gen := s.auth.generation()
 	// One query finds the session and its account: this runs on every request.
 	var sessID, lastSeen int64
 	row := s.db.Read().QueryRowContext(ctx, `SELECT s.id, s.last_seen_at, `+userColumns+`
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`, hashToken(token))
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`, hash)
 	u, err := scanUser(row, &sessID, &lastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Principal{}, unknown
@@ -390,7 +401,6 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
-	now := s.clock.Now()
 	if err := standing(u, now); err != nil {
 		return Principal{}, err
 	}
@@ -403,7 +413,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 			s.log.Warn("refresh session last-seen time", "session", sessID, "err", err)
 		}
 	}
-	return Principal{User: u, SessionID: sessID}, nil
+	p := Principal{User: u, SessionID: sessID}
+	s.auth.put(gen, hash, p, now)
+	return p, nil
 }
 
 // Sessions lists a user's devices, most recently used first.
@@ -431,6 +443,7 @@ func (s *Service) Sessions(ctx context.Context, userID kurir.UserID) ([]Session,
 // RevokeSession logs one of the user's devices out. It fails with ENotFound
 // if the session does not exist or belongs to someone else.
 func (s *Service) RevokeSession(ctx context.Context, userID kurir.UserID, sessionID int64) error {
+	defer s.auth.clear() // after the change commits: see authCache
 	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1 AND user_id = $2`, sessionID, userID)
 		if err != nil {
@@ -446,6 +459,7 @@ func (s *Service) RevokeSession(ctx context.Context, userID kurir.UserID, sessio
 // ChangePassword sets a new password after checking the current one, and logs
 // out every other device, keeping the session keep (the one making the change).
 func (s *Service) ChangePassword(ctx context.Context, userID kurir.UserID, keep int64, current, next string) error {
+	defer s.auth.clear() // after the change commits: see authCache
 	u, hash, err := s.userWithHash(ctx, userID)
 	if err != nil {
 		return err
@@ -492,6 +506,7 @@ func (s *Service) userWithHash(ctx context.Context, userID kurir.UserID) (User, 
 
 // Logout ends one session.
 func (s *Service) Logout(ctx context.Context, p Principal) error {
+	defer s.auth.clear() // after the change commits: see authCache
 	return s.RevokeSession(ctx, p.User.ID, p.SessionID)
 }
 
@@ -505,6 +520,7 @@ type ProfileUpdate struct {
 
 // UpdateProfile changes a user's own profile and returns it.
 func (s *Service) UpdateProfile(ctx context.Context, userID kurir.UserID, p ProfileUpdate) (User, error) {
+	defer s.auth.clear() // after the change commits: see authCache
 	var sets []string
 	var args []any
 	if p.DisplayName != nil {

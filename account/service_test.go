@@ -722,3 +722,52 @@ func TestConcurrentRegisterAndLogin(t *testing.T) {
 		}
 	}, account.Migrations)
 }
+
+// TestAuthenticateCache: a token's answer is kept for a moment. A change
+// made through this service (logout, revoke, suspend, profile) takes effect
+// at once; one made elsewhere, such as another node revoking the session in
+// the shared database, within two seconds.
+func TestAuthenticateCache(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		svc, clock := newService(db, account.Config{})
+		ctx := t.Context()
+		u := register(t, svc, "cached")
+		token, _ := login(t, svc, "cached", password, "phone")
+		other, otherSess := login(t, svc, "cached", password, "laptop")
+		for _, tok := range []string{token, other} {
+			if _, err := svc.Authenticate(ctx, tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := svc.UpdateProfile(ctx, u.ID, account.ProfileUpdate{DisplayName: ptr("Renamed")}); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := svc.Authenticate(ctx, token); err != nil || p.User.DisplayName != "Renamed" {
+			t.Errorf("after a profile change: %q, %v; want the new name at once", p.User.DisplayName, err)
+		}
+		if err := svc.RevokeSession(ctx, u.ID, otherSess.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err := svc.Authenticate(ctx, other)
+		wantError(t, "revoked session", err, kurir.EUnauthenticated, "invalid_token")
+		if _, err := svc.Authenticate(ctx, token); err != nil { // cached again
+			t.Fatal(err)
+		}
+
+		// Another node deletes the session directly in the database.
+		if err := db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Authenticate(ctx, token); err != nil {
+			t.Errorf("within the cache's life a change made elsewhere may not show yet, but got %v", err)
+		}
+		clock.Advance(2 * time.Second)
+		_, err = svc.Authenticate(ctx, token)
+		wantError(t, "session deleted elsewhere, two seconds on", err, kurir.EUnauthenticated, "invalid_token")
+	}, account.Migrations)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -47,6 +47,7 @@ func (s *Service) Reinstate(ctx context.Context, id kurir.UserID) error {
 // update applies set (with $1.. bound to args) to a live account, failing
 // with ENotFound if there is none.
 func (s *Service) update(ctx context.Context, id kurir.UserID, set string, args ...any) error {
+	defer s.auth.clear() // after the change commits: see authCache
 	args = append(args, id)
 	q := fmt.Sprintf(`UPDATE users SET %s WHERE id = $%d AND deleted_at IS NULL`, set, len(args))
 	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
