@@ -59,6 +59,7 @@ func run(t *testing.T, cfg media.Config, fn func(t *testing.T, e *env), scanners
 		e := &env{t: t, ctx: t.Context(), db: db, clock: clock, blobs: blobs, staging: filepath.Join(dir, "uploads"),
 			acc: account.NewService(db, clock, nil, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}})}
 		e.msg = messaging.NewService(db, nil, clock, nil, messaging.Config{})
+		cfg := cfg // each engine runs in parallel with its own copy
 		if cfg.UploadsPerUser == nil {
 			cfg.UploadsPerUser = &ratelimitOff
 		}
