@@ -1,0 +1,231 @@
+package textscan
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/publicsuffix"
+)
+
+// Action is what a rule asks for when it matches, from mildest to
+// strictest: the strictest of all matching rules wins.
+type Action int
+
+// The actions.
+const (
+	Allow Action = iota
+	Flag         // deliver, and open a case for review
+	Hold         // keep invisible until a moderator decides
+	Block        // refuse, telling the sender why
+)
+
+var actionNames = [...]string{"allow", "flag", "hold", "block"}
+
+func (a Action) String() string {
+	if a < 0 || int(a) >= len(actionNames) {
+		return "action(" + strconv.Itoa(int(a)) + ")"
+	}
+	return actionNames[a]
+}
+
+// MarshalText writes the action's name.
+func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// ParseAction parses an action's name.
+func ParseAction(s string) (Action, error) {
+	for i, n := range actionNames {
+		if strings.EqualFold(s, n) {
+			return Action(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown action %q (want allow, flag, hold or block)", s)
+}
+
+// Kind is how a rule's pattern matches.
+type Kind int
+
+// The kinds of pattern.
+const (
+	Term   Kind = iota // whole words, after normalisation
+	Regexp             // a regular expression over the normalised text
+	Domain             // a link to this registrable domain or a subdomain of it
+)
+
+// Rule is one line of a rule file.
+type Rule struct {
+	Category string
+	Action   Action
+	Severity int // 1 (low) to 5 (high); 3 unless given
+	Kind     Kind
+	// Pattern is as written; for a Term, match is its normalised form.
+	Pattern string
+	// Leet also matches with digits and symbols for letters ("b4d");
+	// Spacing, with the letters spaced out ("b a d"). Terms only.
+	Leet, Spacing bool
+	// Source names where the rule came from, as FILE:LINE.
+	Source string
+
+	match string
+	re    *regexp.Regexp
+}
+
+// Limits on rule files, so that a broken or hostile file fails clearly.
+const (
+	maxLine    = 4096
+	maxPattern = 1024
+)
+
+// LineError is a rule file's line that could not be read.
+type LineError struct {
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }
+
+// ParseRules reads a rule file: one rule per line,
+//
+//	CATEGORY<TAB>ACTION<TAB>PATTERN[<TAB>OPTIONS]
+//
+// with '#' comments and blank lines ignored. PATTERN is a term matched as
+// whole words after normalisation; "re:" makes it a regular expression
+// over the normalised text, and "domain:" a domain whose links (and its
+// subdomains') match. OPTIONS are comma-separated: "leet", "spacing",
+// "severity=N". name prefixes each rule's Source.
+//
+// It reads the whole file or nothing: any bad line fails it, and the error
+// (an errors.Join of *LineError, at most 20) names every such line.
+func ParseRules(name string, r io.Reader) ([]Rule, error) {
+	var rules []Rule
+	var errs []error
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine+1)
+	line := 0
+	bad := func(err error) {
+		if len(errs) < 20 {
+			errs = append(errs, &LineError{line, err})
+		}
+	}
+	for sc.Scan() {
+		line++
+		text := strings.TrimRight(sc.Text(), "\r")
+		if len(text) > maxLine {
+			bad(fmt.Errorf("longer than %d bytes", maxLine))
+			continue
+		}
+		if !utf8.ValidString(text) {
+			bad(errors.New("not valid UTF-8"))
+			continue
+		}
+		if t := strings.TrimSpace(text); t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		rule, err := parseRule(text)
+		if err != nil {
+			bad(err)
+			continue
+		}
+		rule.Source = name + ":" + strconv.Itoa(line)
+		rules = append(rules, rule)
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			bad(fmt.Errorf("longer than %d bytes", maxLine))
+		} else {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return rules, nil
+}
+
+func parseRule(text string) (Rule, error) {
+	f := strings.Split(text, "\t")
+	if len(f) < 3 || len(f) > 4 {
+		return Rule{}, fmt.Errorf("want CATEGORY<TAB>ACTION<TAB>PATTERN[<TAB>OPTIONS], got %d field(s)", len(f))
+	}
+	r := Rule{Category: strings.TrimSpace(f[0]), Severity: 3}
+	if r.Category == "" || strings.ContainsAny(r.Category, " \"") {
+		return Rule{}, fmt.Errorf("category %q: want a name without spaces, such as SPAM", f[0])
+	}
+	var err error
+	if r.Action, err = ParseAction(strings.TrimSpace(f[1])); err != nil {
+		return Rule{}, err
+	}
+	r.Pattern = strings.TrimSpace(f[2])
+	if len(f) == 4 {
+		for _, opt := range strings.Split(f[3], ",") {
+			switch opt = strings.TrimSpace(opt); {
+			case opt == "":
+			case opt == "leet":
+				r.Leet = true
+			case opt == "spacing":
+				r.Spacing = true
+			case strings.HasPrefix(opt, "severity="):
+				n, err := strconv.Atoi(strings.TrimPrefix(opt, "severity="))
+				if err != nil || n < 1 || n > 5 {
+					return Rule{}, fmt.Errorf("option %q: severity is 1 to 5", opt)
+				}
+				r.Severity = n
+			default:
+				return Rule{}, fmt.Errorf("unknown option %q (want leet, spacing or severity=N)", opt)
+			}
+		}
+	}
+	switch {
+	case r.Pattern == "":
+		return Rule{}, errors.New("empty pattern")
+	case len(r.Pattern) > maxPattern:
+		return Rule{}, fmt.Errorf("pattern longer than %d bytes", maxPattern)
+	case strings.HasPrefix(r.Pattern, "re:"):
+		r.Kind = Regexp
+		if r.re, err = regexp.Compile(strings.TrimPrefix(r.Pattern, "re:")); err != nil {
+			return Rule{}, fmt.Errorf("regular expression: %w", err)
+		}
+	case strings.HasPrefix(r.Pattern, "domain:"):
+		r.Kind = Domain
+		d := strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(r.Pattern, "domain:"), "."))
+		if !validHost(d) {
+			return Rule{}, fmt.Errorf("domain %q is not a host name", d)
+		}
+		r.match = d
+	default:
+		r.Kind = Term
+		r.match = strings.Join(strings.Fields(Normalize(r.Pattern)), " ")
+		if r.match == "" {
+			return Rule{}, fmt.Errorf("pattern %q is empty once normalised", r.Pattern)
+		}
+	}
+	if (r.Leet || r.Spacing) && r.Kind != Term {
+		return Rule{}, errors.New("leet and spacing apply to terms only")
+	}
+	return r, nil
+}
+
+// validHost reports whether d looks like a host name with a public suffix.
+func validHost(d string) bool {
+	if d == "" || len(d) > 253 || !strings.Contains(d, ".") {
+		return false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for _, c := range label {
+			if !(c == '-' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= utf8.RuneSelf) {
+				return false
+			}
+		}
+	}
+	_, err := publicsuffix.EffectiveTLDPlusOne(d)
+	return err == nil || strings.Count(d, ".") >= 1
+}

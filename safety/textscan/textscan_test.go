@@ -1,0 +1,147 @@
+package textscan_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"kurir/safety/textscan"
+)
+
+// The terms are synthetic: made-up words in each script, so the tests
+// carry no real abusive vocabulary.
+const testRules = `# category	action	pattern	options
+SPAM	flag	zorblax pills
+SPAM	block	glimmerfraud	leet,spacing
+DRUGS	hold	крамбуль
+DRUGS	hold	narkoplik
+TERROR	block	قنبلوز	severity=5
+SCAM	block	re:free\s+qoins?\b
+PHISH	block	domain:evil-login.example
+`
+
+func scanner(t *testing.T) *textscan.Scanner {
+	t.Helper()
+	rules, err := textscan.ParseRules("test.rules", strings.NewReader(testRules))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := textscan.NewScanner(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestScanCatchesDisguises(t *testing.T) {
+	s := scanner(t)
+	for _, tt := range []struct {
+		name, text string
+		want       textscan.Action
+		category   string
+	}{
+		// English: the term as written, and disguised.
+		{"plain", "get your zorblax pills now", textscan.Flag, "SPAM"},
+		{"capitals", "ZORBLAX PILLS", textscan.Flag, "SPAM"},
+		{"fullwidth", "ｚｏｒｂｌａｘ ｐｉｌｌｓ", textscan.Flag, "SPAM"},
+		{"Cyrillic look-alikes", "zоrblах pills", textscan.Flag, "SPAM"}, // о and х are Cyrillic
+		{"Greek look-alikes", "zοrblax pills", textscan.Flag, "SPAM"},    // ο is Greek
+		{"zero-width characters", "zor\u200bblax pi\u200dlls", textscan.Flag, "SPAM"},
+		{"diacritics", "zörblåx píllš", textscan.Flag, "SPAM"},
+		{"spaced words", "zorblax   \n pills", textscan.Flag, "SPAM"},
+		{"leet", "gl1mm3rfr4ud", textscan.Block, "SPAM"},
+		{"spaced letters", "g l i m m e r f r a u d", textscan.Block, "SPAM"},
+		{"dotted letters", "g.l.i.m.m.e.r.f.r.a.u.d", textscan.Block, "SPAM"},
+		// Indonesian sentence around a listed term.
+		{"Indonesian", "Mau beli narkoplik murah? Hubungi kami", textscan.Hold, "DRUGS"},
+		{"Indonesian, look-alikes", "jual nаrkоplik", textscan.Hold, "DRUGS"},
+		// Russian: Cyrillic term, and written with Latin look-alikes.
+		{"Russian", "продам крамбуль недорого", textscan.Hold, "DRUGS"},
+		{"Russian, Latin look-alikes", "продам кpaмбyль", textscan.Hold, "DRUGS"},
+		{"Russian, capitals and zero-width", "КРАМ\u200cБУЛЬ", textscan.Hold, "DRUGS"},
+		// Arabic: with vowel marks and tatweel added.
+		{"Arabic", "لدي قنبلوز للبيع", textscan.Block, "TERROR"},
+		{"Arabic with harakat", "قُنْبُلُوز", textscan.Block, "TERROR"},
+		{"Arabic with tatweel", "قنبـــلوز", textscan.Block, "TERROR"},
+		// Regular expressions and domains.
+		{"regexp", "FREE   qoins for everyone", textscan.Block, "SCAM"},
+		{"link", "log in at https://evil-login.example/verify?u=1", textscan.Block, "PHISH"},
+		{"subdomain", "see secure.evil-login.example.", textscan.Block, "PHISH"},
+		// Not matches: inside longer words, or unrelated.
+		{"inside a longer word", "zorblaxpillsy is a made-up brand", textscan.Allow, ""},
+		{"prefix of a word", "superzorblax pills", textscan.Allow, ""},
+		{"Russian inside a word", "крамбульчик", textscan.Allow, ""},
+		{"Arabic inside a word", "والقنبلوزات", textscan.Allow, ""},
+		{"other domain", "https://evil-login.example.org/", textscan.Allow, ""},
+		{"harmless", "Selamat pagi! Доброе утро. صباح الخير", textscan.Allow, ""},
+		{"empty", "", textscan.Allow, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := s.Scan(tt.text)
+			if got.Action != tt.want || (tt.category != "" && (len(got.Categories) != 1 || got.Categories[0] != tt.category)) {
+				t.Errorf("Scan(%q) = %+v, want %s in %s", tt.text, got, tt.want, tt.category)
+			}
+		})
+	}
+}
+
+func TestScanStrictestWins(t *testing.T) {
+	got := scanner(t).Scan("zorblax pills and glimmerfraud")
+	if got.Action != textscan.Block || len(got.Rules) != 2 || strings.Join(got.Categories, ",") != "SPAM" {
+		t.Errorf("two rules: %+v, want block from both, one category", got)
+	}
+}
+
+func TestParseRulesBadInput(t *testing.T) {
+	for _, tt := range []struct {
+		name, file string
+		lines      []int
+	}{
+		{"too few fields", "SPAM\tblock\n", []int{1}},
+		{"unknown action", "SPAM\tdelete\tword\n", []int{1}},
+		{"bad regexp", "x\n# ok\nSPAM\tblock\tre:(unclosed\n", []int{1, 3}},
+		{"bad domain", "PHISH\tblock\tdomain:not a host\n", []int{1}},
+		{"bad option", "SPAM\tblock\tword\tshout\n", []int{1}},
+		{"leet on a regexp", "SPAM\tblock\tre:x\tleet\n", []int{1}},
+		{"invalid UTF-8", "SPAM\tblock\tw\xffrd\n", []int{1}},
+		{"gigantic line", "SPAM\tblock\t" + strings.Repeat("a", 5000) + "\n", []int{1}},
+		{"binary junk", "\x00\x01\x02\x03\x89PNG\r\n\x1a\n", []int{1, 2}},
+		{"pattern only invisible", "SPAM\tblock\t\u200b\u200b\n", []int{1}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rules, err := textscan.ParseRules("bad.rules", strings.NewReader("SPAM\tflag\tgoodword\n"+tt.file))
+			if err == nil || rules != nil {
+				t.Fatalf("ParseRules = %d rules, %v; want an error and no rules", len(rules), err)
+			}
+			var lines []int
+			for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+				var le *textscan.LineError
+				if !errors.As(e, &le) {
+					t.Fatalf("error %v is not a LineError", e)
+				}
+				lines = append(lines, le.Line-1) // the good first line shifts every number by one
+			}
+			if len(lines) != len(tt.lines) || lines[0] != tt.lines[0] {
+				t.Errorf("errors on lines %v (%v), want %v", lines, err, tt.lines)
+			}
+		})
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	for in, want := range map[string]string{
+		"hello world": "hello world",
+		"Hello World": "hello world",
+		"ＨＥＬＬＯ":       "hello",
+		"he\u200bllo": "hello",
+		"héllö":       "hello",
+		"Straße":      "strasse",
+		"ПРИВЕТ":      textscan.Normalize("привет"),
+		"مَرْحَبًا":   textscan.Normalize("مرحبا"),
+		"paypal":      textscan.Normalize("pаypаl"), // Cyrillic а
+	} {
+		if got := textscan.Normalize(in); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
