@@ -35,6 +35,9 @@ running). Areas:
   user ban USERNAME --reason TEXT
                                  stop an account from acting until reinstated
   user reinstate USERNAME        lift a suspension or ban
+  bank create|list|import|disable|enable
+                                 hash banks of known harmful content; see
+                                 "kurir admin bank --help"
 
 Run "kurir admin user <command> --help" for a command's flags.
 `
@@ -47,6 +50,10 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		fmt.Fprint(stdout, adminHelp)
 		return nil
+	}
+	if args[0] == "bank" {
+		a := &adminCmd{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+		return a.bank(ctx, args[1:])
 	}
 	if args[0] != "user" {
 		fmt.Fprint(stderr, adminHelp)

@@ -1,0 +1,115 @@
+package hashbank
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func randomPDQ(rng *rand.Rand) PDQ {
+	var h PDQ
+	for i := range h {
+		h[i] = byte(rng.Uint32())
+	}
+	return h
+}
+
+// near flips d distinct random bits of h.
+func near(rng *rand.Rand, h PDQ, d int) PDQ {
+	for _, b := range rng.Perm(256)[:d] {
+		h[b/8] ^= 1 << (b % 8)
+	}
+	return h
+}
+
+// TestIndexFindsExactlyWhatAScanFinds checks the multi-index against a
+// plain scan, with neighbours planted at every distance up to 40, across a
+// merge into a new table and with entries removed and put back.
+func TestIndexFindsExactlyWhatAScanFinds(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 9))
+	x := NewIndex()
+	x.mergeAt = 500 // merge several times during the test
+	all := map[int64]PDQ{}
+	var queries []PDQ
+	add := map[int64]Signal{}
+	for id := int64(1); id <= 3000; id++ {
+		h := randomPDQ(rng)
+		if id%10 == 0 { // a near neighbour of an earlier query
+			h = near(rng, queries[rng.IntN(len(queries))], rng.IntN(41))
+		} else if id%7 == 0 {
+			queries = append(queries, h)
+		}
+		all[id] = h
+		add[id] = Signal{Type: SignalPDQ, Value: h[:]}
+		if len(add) == 300 {
+			x.Change(add, nil)
+			add = map[int64]Signal{}
+		}
+	}
+	x.Change(add, nil)
+	removed := map[int64]Signal{}
+	for id := int64(5); id <= 3000; id += 37 {
+		h := all[id]
+		removed[id] = Signal{Type: SignalPDQ, Value: h[:]}
+	}
+	x.Change(nil, removed)
+	back := map[int64]Signal{}
+	for id := int64(5); id <= 3000; id += 74 {
+		back[id] = removed[id]
+		delete(removed, id)
+	}
+	x.Change(back, nil)
+	waitMerged(x)
+
+	for qi, q := range queries {
+		var want []int64
+		for id, h := range all {
+			if _, gone := removed[id]; !gone && Distance(h, q) <= MaxDistance {
+				want = append(want, id)
+			}
+		}
+		var got []int64
+		for _, hit := range x.LookupPDQ(q, MaxDistance) {
+			if hit.Distance != Distance(all[hit.Entry], q) {
+				t.Fatalf("query %d: entry %d at distance %d, reported %d", qi, hit.Entry, Distance(all[hit.Entry], q), hit.Distance)
+			}
+			got = append(got, hit.Entry)
+		}
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("query %d: index found %v, a scan finds %v", qi, got, want)
+		}
+	}
+	if x.Len() != 3000-len(removed) {
+		t.Errorf("Len = %d, want %d", x.Len(), 3000-len(removed))
+	}
+}
+
+func waitMerged(x *Index) {
+	for {
+		x.mu.Lock()
+		m := x.merging
+		x.mu.Unlock()
+		if !m {
+			return
+		}
+	}
+}
+
+func TestIndexExact(t *testing.T) {
+	x := NewIndex()
+	md := [16]byte{1, 2, 3}
+	sh := [32]byte{9, 9}
+	x.Change(map[int64]Signal{1: {SignalMD5, md[:]}, 2: {SignalSHA256, sh[:]}, 3: {SignalMD5, md[:]}}, nil)
+	if got := x.LookupMD5(md); !slices.Equal(got, []int64{1, 3}) && !slices.Equal(got, []int64{3, 1}) {
+		t.Errorf("LookupMD5 = %v, want 1 and 3", got)
+	}
+	x.Change(nil, map[int64]Signal{1: {SignalMD5, md[:]}})
+	if got := x.LookupMD5(md); !slices.Equal(got, []int64{3}) {
+		t.Errorf("after removing 1: %v, want [3]", got)
+	}
+	if got := x.LookupSHA256(sh); !slices.Equal(got, []int64{2}) {
+		t.Errorf("LookupSHA256 = %v", got)
+	}
+}
