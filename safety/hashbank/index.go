@@ -39,7 +39,7 @@ const chunks = 16
 // words, the entries sorted into 65,536 buckets by that word's value, in
 // compressed form (offsets into one array of entry positions).
 type pdqTable struct {
-	ids    []int64    // entry ID by position
+	ids    []int64     // entry ID by position
 	hashes [][4]uint64 // hash by position, for the final distance check
 	start  [chunks][]uint32
 	pos    [chunks][]uint32
