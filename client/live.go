@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -107,6 +108,19 @@ func (l *Live) dial(ctx context.Context) (*websocket.Conn, liveFrame, error) {
 	defer cancel()
 	conn, resp, err := websocket.Dial(dctx, u, &websocket.DialOptions{HTTPClient: l.c.hc, HTTPHeader: h, Subprotocols: []string{"kurir.v1"}})
 	if err != nil {
+		if resp != nil && resp.StatusCode >= 400 {
+			// The server refused: an *Error, so that a logged-out token or a
+			// suspended account ends the stream instead of redialling.
+			req := resp.Request
+			if req == nil {
+				req, _ = http.NewRequest(http.MethodGet, u, nil)
+			}
+			var body []byte
+			if resp.Body != nil {
+				body, _ = io.ReadAll(io.LimitReader(resp.Body, maxProblem))
+			}
+			return nil, liveFrame{}, newError(req, resp, body)
+		}
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			return nil, liveFrame{}, fmt.Errorf("connect live stream: HTTP %d: %w", resp.StatusCode, err)
 		}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"kurir"
+
 	"kurir/client"
 	"kurir/sqldb"
 	"kurir/sqldb/sqldbtest"
@@ -113,4 +115,16 @@ func TestLiveGroupOf50(t *testing.T) {
 			}
 		}
 	}, schema...)
+}
+
+// TestLiveRefusedToken: a live stream on a token the server does not know
+// fails with an unauthenticated *Error, which ends a stream's redialling
+// instead of retrying forever.
+func TestLiveRefusedToken(t *testing.T) {
+	db := sqldbtest.SQLite(t, schema...)
+	s := newServer(t, db, options{})
+	_, err := s.client(t).WithToken("kurir_not_a_real_token").Live(t.Context())
+	if !client.IsCode(err, kurir.EUnauthenticated) {
+		t.Fatalf("Live with an unknown token: err = %v, want unauthenticated", err)
+	}
 }

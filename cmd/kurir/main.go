@@ -48,7 +48,9 @@ Usage:
 Commands:
   serve      run the server: the HTTP API and the live update stream
   admin      operator tasks against the server's database (users, roles, bans)
+  chat       the terminal client: kurir chat login --server URL, then kurir chat
   bench      load generator for loopback and test servers: kurir bench messaging
+  scan       test text rules: kurir scan --rules FILE < messages
   version    print the version
   help       print this help, or "kurir help <command>" for one command
 
@@ -73,8 +75,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, rest, getenv, stdin, stdout, stderr)
+	case "chat":
+		return runChat(ctx, rest, getenv, stdin, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, getenv, stdout, stderr)
+	case "scan":
+		return runScan(ctx, rest, getenv, stdin, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "kurir", version())
 		return nil

@@ -1,0 +1,390 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/dustin/go-humanize"
+	"golang.org/x/term"
+
+	"kurir"
+	"kurir/client"
+)
+
+const chatHelp = `Usage: kurir chat [command] [flags]
+
+The terminal client of a kurir server, built on the Go SDK. Log in once;
+the other commands use the saved session.
+
+Commands:
+  (none)      the full-screen client: chat list, chats, live messages,
+              sending text and files, saving attachments
+  login       log in and save the session: kurir chat login --server URL --username NAME
+  logout      end the saved session on the server and forget it
+  list        the chat list, one chat a line
+  history     a chat's latest messages: kurir chat history --chat ID
+  send        send a message or a file: kurir chat send --chat ID|--to @NAME [--file PATH] [TEXT...]
+  tail        print messages as they arrive, one a line, until interrupted
+  download    save an attachment: kurir chat download --media ID [--out PATH]
+
+Every command takes --server URL ($KURIR_SERVER); without it, the server
+logged in to last. Sessions are saved in the user's configuration
+directory (on Linux ~/.config/kurir/session.json), readable only by the
+user; --config ($KURIR_CHAT_CONFIG) names another file. $KURIR_TOKEN, if
+set, is used instead of the saved session.
+
+Run "kurir chat <command> --help" for a command's flags. More in
+docs/terminal-client.md.
+`
+
+func runChat(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd, rest := "", args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, rest = args[0], args[1:]
+	}
+	c := &chatCmd{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	switch cmd {
+	case "":
+		return c.tui(ctx, rest)
+	case "help":
+		if err := c.tui(ctx, []string{"--help"}); !errors.Is(err, errHelpShown) {
+			return err
+		}
+		return nil
+	case "login":
+		return c.login(ctx, rest)
+	case "logout":
+		return c.logout(ctx, rest)
+	case "list":
+		return c.list(ctx, rest)
+	case "history":
+		return c.history(ctx, rest)
+	case "send":
+		return c.send(ctx, rest)
+	case "tail":
+		return c.tail(ctx, rest)
+	case "download":
+		return c.download(ctx, rest)
+	default:
+		fmt.Fprint(stderr, chatHelp)
+		return usagef("chat: unknown command %q", cmd)
+	}
+}
+
+// chatCmd is one run of a "kurir chat" command.
+type chatCmd struct {
+	getenv         func(string) string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	server     string // --server as given
+	configPath string // --config as given
+}
+
+// flags returns a flag set with the flags every chat command shares; the
+// command adds its own to it.
+func (c *chatCmd) flags(name, help string) envFlags {
+	_, e := newFlagSet(strings.TrimSpace("chat "+name), help, c.getenv, c.stdout, c.stderr)
+	e.string(&c.server, "server", "KURIR_SERVER", "", "base URL of the kurir server, e.g. https://chat.example (default: the server logged in to last)")
+	e.string(&c.configPath, "config", "KURIR_CHAT_CONFIG", "", "file that keeps the saved sessions (default: kurir/session.json in the user's configuration directory)")
+	return e
+}
+
+// parse parses args (flags may follow arguments) and checks that there are
+// at most maxArgs arguments (-1 for any number).
+func (c *chatCmd) parse(e envFlags, args []string, maxArgs int) ([]string, error) {
+	if err := parse(e, interspersed(e.fs, args), c.stdout); err != nil {
+		return nil, err
+	}
+	fs := e.fs
+	if maxArgs >= 0 && fs.NArg() > maxArgs {
+		fs.Usage()
+		if maxArgs == 0 {
+			return nil, usagef("%s takes no arguments, got %q", fs.Name(), fs.Args())
+		}
+		return nil, usagef("%s: want at most %d argument(s), got %d", fs.Name(), maxArgs, fs.NArg())
+	}
+	return fs.Args(), nil
+}
+
+// session is what a chat command acts as: a client holding a token for a
+// server, and the names this device knows.
+type session struct {
+	server string
+	c      *client.Client
+	store  *sessionStore
+	saved  *savedSession // nil when the token came from $KURIR_TOKEN
+	me     client.User
+	names  map[int64]string // users looked up by @name, saved or not
+}
+
+// connect finds the server and the token (from $KURIR_TOKEN or the saved
+// session) and returns a client for them. It makes no request.
+func (c *chatCmd) connect(opts ...client.Option) (*session, error) {
+	store, err := c.openStore()
+	if err != nil {
+		return nil, err
+	}
+	server := normalizeServer(c.server)
+	if server == "" {
+		server = store.Current
+	}
+	if server == "" {
+		return nil, usagef("no server: give --server URL (or $KURIR_SERVER), or log in first with kurir chat login --server URL --username NAME")
+	}
+	s := &session{server: server, store: store, names: map[int64]string{}}
+	token := c.getenv("KURIR_TOKEN")
+	if token == "" {
+		s.saved = store.Servers[server]
+		if s.saved == nil || s.saved.Token == "" {
+			return nil, fmt.Errorf("not logged in to %s: run kurir chat login --server %s --username NAME", server, server)
+		}
+		token = s.saved.Token
+		s.me = client.User{ID: s.saved.UserID, Username: s.saved.Username}
+		maps.Copy(s.names, s.saved.Names)
+	}
+	s.c = client.New(server, append([]client.Option{client.WithToken(token), client.WithUserAgent(chatUserAgent())}, opts...)...)
+	return s, nil
+}
+
+// whoAmI asks the server who the session is. It is each command's first
+// request, so that a server that cannot be reached or a session that has
+// ended is reported before anything else is tried.
+func (s *session) whoAmI(ctx context.Context) error {
+	me, err := s.c.Me(ctx)
+	if err != nil {
+		return s.explain(err)
+	}
+	s.me = me
+	return nil
+}
+
+// people returns who is who, for printing messages.
+func (s *session) people() people {
+	p := people{me: s.me.ID, names: maps.Clone(s.names)}
+	if s.me.ID != 0 && s.me.Username != "" {
+		p.names[s.me.ID] = s.me.Username
+	}
+	return p
+}
+
+// remember records a user's name for showing their messages, and in the
+// saved session for later runs. The file is read afresh first, so that a
+// long-running client does not write back a session that another command
+// has since replaced. Failing to save only costs the name later, so it is
+// not an error.
+func (s *session) remember(u client.PublicUser) {
+	s.names[u.ID] = u.Username
+	if s.saved == nil {
+		return
+	}
+	fresh, err := loadStore(s.store.path)
+	if err != nil {
+		return
+	}
+	saved := fresh.Servers[s.server]
+	if saved == nil || saved.Token != s.saved.Token || saved.Names[u.ID] == u.Username {
+		return
+	}
+	if saved.Names == nil {
+		saved.Names = map[int64]string{}
+	}
+	saved.Names[u.ID] = u.Username
+	_ = fresh.save()
+}
+
+// chatByTarget returns the chat ID that --chat or --to names: --to looks
+// the user up and opens the private chat with them.
+func (s *session) chatByTarget(ctx context.Context, chatID int64, to string) (int64, error) {
+	if to == "" {
+		return chatID, nil
+	}
+	u, err := s.c.User(ctx, strings.TrimPrefix(to, "@"))
+	if err != nil {
+		if client.IsCode(err, kurir.ENotFound) {
+			return 0, fmt.Errorf("no user named %s on %s", to, s.server)
+		}
+		return 0, s.explain(err)
+	}
+	s.remember(u)
+	ch, err := s.c.OpenPrivateChat(ctx, u.ID)
+	if err != nil {
+		return 0, s.explain(err)
+	}
+	return ch.ID, nil
+}
+
+// explain turns an error from the SDK into what a person at the terminal
+// needs to read: the server's own explanation, or that the server cannot be
+// reached, or that the session has ended and how to start another.
+func (s *session) explain(err error) error {
+	return explainErr(s.server, err)
+}
+
+func explainErr(server string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *client.Error
+	switch {
+	case errors.As(err, &ce):
+		msg := ce.Detail
+		if !strings.HasSuffix(msg, ".") {
+			msg += "."
+		}
+		if ce.Code == kurir.EUnauthenticated && ce.Reason != "wrong_credentials" {
+			return fmt.Errorf("%s Run: kurir chat login --server %s --username NAME", msg, server)
+		}
+		if ce.RetryAfter > 0 {
+			msg += fmt.Sprintf(" (try again in %s)", ce.RetryAfter.Round(time.Second))
+		}
+		if ce.Code == kurir.EInternal && ce.RequestID != "" {
+			msg += " (request " + ce.RequestID + ")"
+		}
+		return errors.New(msg)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	var op *net.OpError
+	var ue *url.Error
+	if errors.As(err, &op) || errors.As(err, &ue) {
+		cause := err
+		if op != nil {
+			cause = op
+		}
+		return fmt.Errorf("cannot reach the server at %s (%v); is it running, and is the URL right?", server, cause)
+	}
+	return err
+}
+
+// normalizeServer makes one spelling of a server's URL, the key of its saved
+// session.
+func normalizeServer(s string) string { return strings.TrimRight(strings.TrimSpace(s), "/") }
+
+func chatUserAgent() string { return "kurir-chat/" + version() }
+
+// isTerminal reports whether r is a terminal, and its file descriptor.
+func isTerminal(r any) (int, bool) {
+	f, ok := r.(*os.File)
+	if !ok {
+		return 0, false
+	}
+	fd := int(f.Fd())
+	return fd, term.IsTerminal(fd)
+}
+
+// people names the users whose messages a command prints.
+type people struct {
+	me    int64
+	names map[int64]string
+}
+
+// name is how a user is shown: their username if this device knows it.
+// The API has no way to look a user up by ID, so others are "user 17".
+func (p people) name(id int64) string {
+	if n := p.names[id]; n != "" {
+		return displayText(n, " ")
+	}
+	return fmt.Sprintf("user %d", id)
+}
+
+// sender is who wrote a message, with "you" for the caller.
+func (p people) sender(id int64) string {
+	if id == p.me && id != 0 {
+		return "you"
+	}
+	return p.name(id)
+}
+
+// title is how a chat is named: a group's or channel's title, or the other
+// person of a private chat.
+func (p people) title(ch client.Chat) string {
+	if ch.Kind == client.Private {
+		if ch.PeerID != 0 {
+			return p.name(ch.PeerID)
+		}
+	}
+	if t := displayText(ch.Title, " "); t != "" {
+		return t
+	}
+	return fmt.Sprintf("chat %d", ch.ID)
+}
+
+// displayText makes text from the server safe to print on a terminal. It
+// drops control characters, which could move the cursor or rewrite the
+// screen, and the invisible bidirectional controls that can make text read
+// differently from what it is; each line break becomes newline.
+func displayText(s, newline string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range strings.ReplaceAll(s, "\r\n", "\n") {
+		switch {
+		case r == '\n':
+			b.WriteString(newline)
+		case r == '\t':
+			b.WriteByte(' ')
+		case unicode.IsControl(r), isBidiControl(r):
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isBidiControl(r rune) bool {
+	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0x061C
+}
+
+// describeAttachment shows an attachment as "[photo beach.jpg 800×600,
+// 120 kB]"; withID adds the media ID that "kurir chat download" takes.
+func describeAttachment(a *client.Attachment, withID bool) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	b.WriteString(a.Kind)
+	if n := displayText(a.Name, " "); n != "" {
+		b.WriteByte(' ')
+		b.WriteString(n)
+	}
+	if a.Width > 0 && a.Height > 0 {
+		fmt.Fprintf(&b, " %d×%d", a.Width, a.Height)
+	}
+	b.WriteString(", ")
+	b.WriteString(humanize.Bytes(uint64(max(a.Size, 0))))
+	if withID {
+		fmt.Fprintf(&b, ", media %d", a.MediaID)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// messageBody is a message's content on one line (newline "" keeps line
+// breaks as " ⏎ "): its attachment, its text, and marks for edits and
+// forwards.
+func messageBody(m *client.Message, withID bool, newline string) string {
+	if m.Deleted {
+		return "(deleted)"
+	}
+	var parts []string
+	if m.Forward != nil {
+		parts = append(parts, "(forwarded)")
+	}
+	if m.Media != nil {
+		parts = append(parts, describeAttachment(m.Media, withID))
+	}
+	if t := displayText(m.Text, newline); t != "" {
+		parts = append(parts, t)
+	}
+	if !m.EditedAt.IsZero() {
+		parts = append(parts, "(edited)")
+	}
+	return strings.Join(parts, " ")
+}
