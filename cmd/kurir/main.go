@@ -51,6 +51,7 @@ Commands:
   chat       the terminal client: kurir chat login --server URL, then kurir chat
   bench      load generator for loopback and test servers: kurir bench messaging
   scan       test text rules: kurir scan --rules FILE < messages
+  pdq        print the PDQ perceptual hash of image files
   version    print the version
   help       print this help, or "kurir help <command>" for one command
 
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "scan":
 		return runScan(ctx, rest, getenv, stdin, stdout, stderr)
+	case "pdq":
+		return runPDQ(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "kurir", version())
 		return nil

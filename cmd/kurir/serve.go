@@ -25,6 +25,7 @@ import (
 	"kurir/messaging"
 	"kurir/ratelimit"
 	"kurir/realtime"
+	"kurir/safety/hashbank"
 	"kurir/sqldb"
 )
 
@@ -122,7 +123,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if cfg.noRateLimits {
 		mcfg.UploadsPerUser = &ratelimit.Limit{}
 	}
-	files, err := media.NewService(db, blobs, messages, filepath.Join(cfg.dataDir, "uploads"), clock, log.With("component", "media"), mcfg)
+	// Loading the banks is quick; a stop asked for meanwhile is seen below.
+	banks, err := hashbank.NewService(context.WithoutCancel(ctx), db, clock, log.With("component", "hashbank"))
+	if err != nil {
+		return err
+	}
+	files, err := media.NewService(db, blobs, messages, filepath.Join(cfg.dataDir, "uploads"), clock, log.With("component", "media"), mcfg,
+		hashbank.MediaScanner{Banks: banks, Log: log.With("component", "hashbank")})
 	if err != nil {
 		return err
 	}
@@ -165,6 +172,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	wg.Go(func() { messages.RunJanitor(jobs, time.Hour) })
 	wg.Go(func() { messages.RunSearchIndexer(jobs, 200*time.Millisecond) })
 	wg.Go(func() { files.RunCollector(jobs, time.Hour) })
+	wg.Go(func() { banks.RunSync(jobs, 500*time.Millisecond) })
 	wg.Go(func() {
 		if err := hub.Run(jobs, events); err != nil {
 			log.Error("live delivery stopped", "err", err)

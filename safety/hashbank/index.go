@@ -5,19 +5,12 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"kurir/safety/pdq"
 )
 
-// PDQ is a 256-bit PDQ perceptual hash (see kurir/safety/pdq).
-type PDQ [32]byte
-
-// Distance is the Hamming distance between two PDQ hashes.
-func Distance(a, b PDQ) int {
-	n := 0
-	for i := 0; i < 32; i += 8 {
-		n += bits.OnesCount64(le64(a[i:]) ^ le64(b[i:]))
-	}
-	return n
-}
+// PDQ is a 256-bit PDQ perceptual hash.
+type PDQ = pdq.Hash
 
 func le64(b []byte) uint64 {
 	_ = b[7]
@@ -27,7 +20,7 @@ func le64(b []byte) uint64 {
 
 // MaxDistance is the farthest PDQ match the index finds: 31 bits, the
 // threshold industry hash sharing uses.
-const MaxDistance = 31
+const MaxDistance = pdq.MatchDistance
 
 // chunks is how many 16-bit words the index splits a hash into. With 16 of
 // them, two hashes within 31 bits agree to within one bit on at least one

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"kurir/safety/pdq"
 )
 
 func randomPDQ(rng *rand.Rand) PDQ {
@@ -64,14 +66,14 @@ func TestIndexFindsExactlyWhatAScanFinds(t *testing.T) {
 	for qi, q := range queries {
 		var want []int64
 		for id, h := range all {
-			if _, gone := removed[id]; !gone && Distance(h, q) <= MaxDistance {
+			if _, gone := removed[id]; !gone && pdq.Distance(h, q) <= MaxDistance {
 				want = append(want, id)
 			}
 		}
 		var got []int64
 		for _, hit := range x.LookupPDQ(q, MaxDistance) {
-			if hit.Distance != Distance(all[hit.Entry], q) {
-				t.Fatalf("query %d: entry %d at distance %d, reported %d", qi, hit.Entry, Distance(all[hit.Entry], q), hit.Distance)
+			if hit.Distance != pdq.Distance(all[hit.Entry], q) {
+				t.Fatalf("query %d: entry %d at distance %d, reported %d", qi, hit.Entry, pdq.Distance(all[hit.Entry], q), hit.Distance)
 			}
 			got = append(got, hit.Entry)
 		}
