@@ -51,6 +51,11 @@ func (s *Service) create(ctx context.Context, creator kurir.UserID, kind Kind, n
 			return Chat{}, err
 		}
 	}
+	for _, f := range [...]struct{ field, text string }{{"title", title}, {"about", about}, {"username", nc.Username}} {
+		if err := s.screen(ctx, creator, 0, f.field, f.text); err != nil {
+			return Chat{}, err
+		}
+	}
 	perms := Permissions{Post: true, AddUsers: true}
 	if kind == Channel {
 		perms = Permissions{}

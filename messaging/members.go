@@ -244,6 +244,16 @@ type ChatInfo struct {
 // EditInfo changes a chat's info. Admins may; members of a group when its
 // permissions let them (but only admins change permissions).
 func (s *Service) EditInfo(ctx context.Context, actor kurir.UserID, id ChatID, info ChatInfo) (Chat, error) {
+	if info.Title != nil {
+		if err := s.screen(ctx, actor, id, "title", *info.Title); err != nil {
+			return Chat{}, err
+		}
+	}
+	if info.About != nil {
+		if err := s.screen(ctx, actor, id, "about", *info.About); err != nil {
+			return Chat{}, err
+		}
+	}
 	err := s.membershipChange(ctx, actor, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*Notice) error {
 		if !c.isMember() {
 			return noChat(id)

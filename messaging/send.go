@@ -54,6 +54,9 @@ func (s *Service) Send(ctx context.Context, sender kurir.UserID, id ChatID, p Se
 	} else if p.Text != "" || p.Media != nil {
 		return Message{}, kurir.Invalid("text", "forward_with_text", "A forwarded message carries the original's text and media; send a comment as its own message.")
 	}
+	if err := s.screen(ctx, sender, id, "text", text); err != nil {
+		return Message{}, err
+	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	var msg Message
 	var n *Notice
@@ -410,6 +413,9 @@ func (s *Service) messageChange(ctx context.Context, actor kurir.UserID, id Chat
 func (s *Service) Edit(ctx context.Context, actor kurir.UserID, id ChatID, seq int64, text string) (Message, error) {
 	text, err := cleanText("text", "message", text, s.cfg.MaxText, true)
 	if err != nil {
+		return Message{}, err
+	}
+	if err := s.screen(ctx, actor, id, "text", text); err != nil {
 		return Message{}, err
 	}
 	return s.messageChange(ctx, actor, id, seq, func(tx *sqldb.Tx, c *chatRow, m *Message, now time.Time) (EventKind, error) {

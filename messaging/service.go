@@ -34,6 +34,33 @@ type Config struct {
 	LargeChat int64
 	// MaxGroupMembers bounds a group (default 200,000). Channels are unbounded.
 	MaxGroupMembers int64
+	// Screen, if set, checks text people publish (messages, chat titles,
+	// descriptions and @names) before it is stored.
+	Screen Screener
+}
+
+// Screener checks text before it is stored; kurir/safety implements it. An
+// error refuses the text and is the author's answer. Anything else it
+// wants reviewed (a flag) it records itself. It is called outside any
+// transaction.
+type Screener interface {
+	Screen(ctx context.Context, c Content) error
+}
+
+// Content is text someone is about to publish.
+type Content struct {
+	Author kurir.UserID
+	Chat   ChatID // 0 for a chat being created
+	Field  string // "text", "title", "about" or "username"
+	Text   string
+}
+
+// screen runs the Screener, if any, on text.
+func (s *Service) screen(ctx context.Context, author kurir.UserID, chat ChatID, field, text string) error {
+	if s.cfg.Screen == nil || text == "" {
+		return nil
+	}
+	return s.cfg.Screen.Screen(ctx, Content{Author: author, Chat: chat, Field: field, Text: text})
 }
 
 // Service is the messenger. It is safe for concurrent use.

@@ -20,6 +20,7 @@ import (
 	"kurir/account"
 	"kurir/media"
 	"kurir/messaging"
+	"kurir/safety"
 	"kurir/safety/hashbank"
 	"kurir/sqldb"
 )
@@ -168,7 +169,7 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 // schema is every capability's migrations, in dependency order.
-var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, hashbank.Migrations}
+var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, hashbank.Migrations, safety.Migrations}
 
 // openDB opens and migrates the database the settings name, creating the data
 // directory for SQLite.

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,7 +28,9 @@ import (
 	"kurir/messaging"
 	"kurir/ratelimit"
 	"kurir/realtime"
+	"kurir/safety"
 	"kurir/safety/hashbank"
+	"kurir/safety/textscan"
 	"kurir/sqldb"
 )
 
@@ -59,6 +64,7 @@ type serveConfig struct {
 	debugAddr       string
 	maxUpload       int64
 	uploadQuota     int64
+	textRules       string
 }
 
 func (c *serveConfig) register(e envFlags) {
@@ -68,6 +74,7 @@ func (c *serveConfig) register(e envFlags) {
 	e.duration(&c.shutdownTimeout, "shutdown-timeout", "KURIR_SHUTDOWN_TIMEOUT", 30*time.Second, "how long requests in flight may take to finish when stopping")
 	registerArgon(e, &c.argon)
 	e.string(&c.debugAddr, "debug-addr", "KURIR_DEBUG_ADDR", "", "address for Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060; keep it off public networks (default: off)")
+	e.string(&c.textRules, "text-rules", "KURIR_TEXT_RULES", "", "rule files (comma-separated) that messages, chat titles, descriptions and @names are checked against; see kurir scan --help (default: none)")
 	e.bytes(&c.maxUpload, "max-upload", "KURIR_MAX_UPLOAD", 2<<30, "largest file a user may upload")
 	e.bytes(&c.uploadQuota, "upload-quota", "KURIR_UPLOAD_QUOTA", 20<<30, "most bytes of files one user may keep")
 	e.bool(&c.noRateLimits, "dev-no-rate-limits", "KURIR_DEV_NO_RATE_LIMITS", "for load tests only: no limits on registrations and logins (never on a server others can reach)")
@@ -114,7 +121,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	defer events.Close()
-	messages := messaging.NewService(db, events, clock, log.With("component", "messaging"), messaging.Config{})
+	screen := safety.NewTextScreen(db, clock, log.With("component", "safety"))
+	if err := loadTextRules(screen, cfg.textRules, log); err != nil {
+		return err
+	}
+	messages := messaging.NewService(db, events, clock, log.With("component", "messaging"), messaging.Config{Screen: screen})
 	blobs, err := blob.OpenFS(filepath.Join(cfg.dataDir, "blobs"))
 	if err != nil {
 		return err
@@ -232,4 +243,31 @@ func startDebug(ctx context.Context, addr string) (string, error) {
 		srv.Close()
 	}()
 	return ln.Addr().String(), nil
+}
+
+// loadTextRules reads the comma-separated rule files into screen; a bad
+// file stops the server from starting, naming its bad lines.
+func loadTextRules(screen *safety.TextScreen, files string, log *slog.Logger) error {
+	if strings.TrimSpace(files) == "" {
+		return nil
+	}
+	var rules []textscan.Rule
+	for _, name := range strings.Split(files, ",") {
+		name = strings.TrimSpace(name)
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("--text-rules: %w", err)
+		}
+		rs, err := textscan.ParseRules(name, f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--text-rules: %s is refused:\n%w", name, err)
+		}
+		rules = append(rules, rs...)
+	}
+	if err := screen.SetRules(rules); err != nil {
+		return fmt.Errorf("--text-rules: %w", err)
+	}
+	log.Info("text rules loaded", "rules", len(rules), "files", files)
+	return nil
 }

@@ -1,0 +1,95 @@
+// Package safety runs the inline checks on what people publish: text
+// against the operator's rules (kurir/safety/textscan) before a message,
+// title, description or @name is stored. Blocks are refused with a clear
+// reason; everything that asks for review is recorded as a signal for the
+// moderation queue.
+package safety
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"kurir"
+	"kurir/messaging"
+	"kurir/safety/textscan"
+	"kurir/sqldb"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations is the safety schema, for sqldb.DB.Migrate.
+var Migrations = sqldb.Embedded("safety", migrationFiles, "migrations")
+
+// TextScreen checks text against rules; it implements messaging.Screener.
+// It is safe for concurrent use, and its rules can be replaced at any time.
+type TextScreen struct {
+	db      *sqldb.DB
+	clock   kurir.Clock
+	log     *slog.Logger
+	scanner atomic.Pointer[textscan.Scanner]
+}
+
+// NewTextScreen returns a screen with no rules: it lets everything through
+// until SetRules.
+func NewTextScreen(db *sqldb.DB, clock kurir.Clock, log *slog.Logger) *TextScreen {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &TextScreen{db: db, clock: clock, log: log}
+}
+
+// SetRules replaces the rules.
+func (t *TextScreen) SetRules(rules []textscan.Rule) error {
+	s, err := textscan.NewScanner(rules)
+	if err != nil {
+		return err
+	}
+	t.scanner.Store(s)
+	return nil
+}
+
+// Screen implements messaging.Screener. A block refuses the text, naming
+// the categories it falls under; a flag or a hold lets it through and
+// records a signal for review. (Text held for review is delivered until the
+// moderation queue can keep it back.)
+func (t *TextScreen) Screen(ctx context.Context, c messaging.Content) error {
+	s := t.scanner.Load()
+	if s == nil {
+		return nil
+	}
+	res := s.Scan(c.Text)
+	if res.Action == textscan.Allow {
+		return nil
+	}
+	if err := t.record(ctx, c, res); err != nil {
+		// A refusal must not depend on the record; a flag is logged instead.
+		t.log.Error("record safety signal", "err", err, "author", c.Author, "rules", res.Rules)
+	}
+	if res.Action == textscan.Block {
+		what := map[string]string{"text": "message", "title": "title", "about": "description", "username": "@name"}[c.Field]
+		return &kurir.Error{Code: kurir.EForbidden, Reason: "content_blocked", Field: c.Field,
+			Message: fmt.Sprintf("This %s cannot be posted: it matches this service's rules on %s.", what, strings.ToLower(strings.Join(res.Categories, ", ")))}
+	}
+	return nil
+}
+
+func (t *TextScreen) record(ctx context.Context, c messaging.Content, res textscan.Result) error {
+	excerpt := c.Text
+	for utf8.RuneCountInString(excerpt) > 1024 {
+		_, n := utf8.DecodeLastRuneInString(excerpt)
+		excerpt = excerpt[:len(excerpt)-n]
+	}
+	return t.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO safety_signals (source, action, categories, rules, author_id, chat_id, field, excerpt, created_at)
+			VALUES ('text_rule', $1, $2, $3, $4, $5, $6, $7, $8)`,
+			res.Action.String(), strings.Join(res.Categories, ","), strings.Join(res.Rules, ","),
+			c.Author, c.Chat, c.Field, excerpt, sqldb.Micros(t.clock.Now()))
+		return err
+	})
+}

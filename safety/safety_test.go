@@ -1,0 +1,87 @@
+package safety_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"kurir"
+	"kurir/account"
+	"kurir/clocktest"
+	"kurir/messaging"
+	"kurir/safety"
+	"kurir/safety/textscan"
+	"kurir/sqldb"
+	"kurir/sqldb/sqldbtest"
+)
+
+// TestTextScreen: with rules loaded, a blocked term is refused wherever it
+// is published (message, edit, chat title, description, @name) and nothing
+// is stored; a flagged one is delivered and recorded for review.
+func TestTextScreen(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := t.Context()
+		clock := clocktest.New(time.Time{})
+		screen := safety.NewTextScreen(db, clock, nil)
+		rules, err := textscan.ParseRules("t.rules", strings.NewReader("SCAM\tblock\tglimmerfraud\nSPAM\tflag\tzorblax\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := screen.SetRules(rules); err != nil {
+			t.Fatal(err)
+		}
+		acc := account.NewService(db, clock, nil, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}})
+		u, err := acc.Register(ctx, account.RegisterParams{Username: "poster", Password: "wet-otter-lantern-9"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := messaging.NewService(db, nil, clock, nil, messaging.Config{Screen: screen})
+		g, err := msg.CreateGroup(ctx, u.ID, messaging.NewChat{Title: "Fine"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocked := func(what string, err error) {
+			t.Helper()
+			if kurir.ErrorCode(err) != kurir.EForbidden || kurir.ErrorReason(err) != "content_blocked" || !strings.Contains(kurir.ErrorMessage(err), "scam") {
+				t.Errorf("%s: err = %v, want content_blocked naming the category", what, err)
+			}
+		}
+		_, err = msg.Send(ctx, u.ID, g.ID, messaging.SendParams{Text: "cheap GL1MMERFRAUD here", IdempotencyKey: "1"})
+		if err != nil {
+			t.Fatalf("a leet spelling with no leet option is not the term: %v", err)
+		}
+		_, err = msg.Send(ctx, u.ID, g.ID, messaging.SendParams{Text: "get your glіmmerfraud now", IdempotencyKey: "2"}) // Cyrillic і
+		blocked("message", err)
+		ok, err := msg.Send(ctx, u.ID, g.ID, messaging.SendParams{Text: "fine words", IdempotencyKey: "3"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = msg.Edit(ctx, u.ID, g.ID, ok.Seq, "now glimmerfraud")
+		blocked("edit", err)
+		_, err = msg.CreateChannel(ctx, u.ID, messaging.NewChat{Title: "Glimmerfraud deals"})
+		blocked("channel title", err)
+		_, err = msg.CreateChannel(ctx, u.ID, messaging.NewChat{Title: "Deals", Username: "glimmerfraud"})
+		blocked("channel @name", err)
+		about := "all about glimmerfraud"
+		_, err = msg.EditInfo(ctx, u.ID, g.ID, messaging.ChatInfo{About: &about})
+		blocked("description", err)
+
+		flagged, err := msg.Send(ctx, u.ID, g.ID, messaging.SendParams{Text: "zorblax for sale", IdempotencyKey: "4"})
+		if err != nil {
+			t.Fatalf("a flagged message is delivered: %v", err)
+		}
+		hist, _ := msg.History(ctx, u.ID, g.ID, 0, messaging.Older, 10)
+		for _, m := range hist {
+			if strings.Contains(strings.ToLower(m.Text), "glimmerfraud") && m.Text != "cheap GL1MMERFRAUD here" {
+				t.Errorf("a blocked message was stored: %q", m.Text)
+			}
+		}
+		var n int
+		var action, cats, excerpt string
+		db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM safety_signals`).Scan(&n)
+		db.Read().QueryRowContext(ctx, `SELECT action, categories, excerpt FROM safety_signals WHERE action = 'flag'`).Scan(&action, &cats, &excerpt)
+		if n != 6 || action != "flag" || cats != "SPAM" || excerpt != flagged.Text {
+			t.Errorf("signals: %d recorded, flag %q %q %q; want 5 blocks and the flag with its text", n, action, cats, excerpt)
+		}
+	}, account.Migrations, messaging.Migrations, safety.Migrations)
+}
