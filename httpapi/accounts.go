@@ -7,6 +7,7 @@ import (
 
 	"kurir"
 	"kurir/account"
+	"kurir/realtime"
 )
 
 type registerRequest struct {
@@ -136,27 +137,39 @@ func handleListSessions(accounts *account.Service) http.Handler {
 	})
 }
 
-func handleLogout(accounts *account.Service) http.Handler {
+// cutOffLive ends the live streams of logged-out devices on this node
+// (hub may be nil when the server has no live stream).
+func cutOffLive(hub *realtime.Hub, user kurir.UserID, device, keep int64) {
+	if hub != nil {
+		hub.LogOut(user, device, keep)
+	}
+}
+
+func handleLogout(accounts *account.Service, hub *realtime.Hub) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := accounts.Logout(r.Context(), principal(r.Context())); err != nil {
+		p := principal(r.Context())
+		if err := accounts.Logout(r.Context(), p); err != nil {
 			writeError(w, r, err)
 			return
 		}
+		cutOffLive(hub, p.User.ID, p.SessionID, 0)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
 
-func handleRevokeSession(accounts *account.Service) http.Handler {
+func handleRevokeSession(accounts *account.Service, hub *realtime.Hub) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 		if err != nil {
 			writeError(w, r, kurir.Invalid("id", "invalid_id", "The session ID %q is not a number.", r.PathValue("id")))
 			return
 		}
-		if err := accounts.RevokeSession(r.Context(), principal(r.Context()).User.ID, id); err != nil {
+		me := principal(r.Context()).User.ID
+		if err := accounts.RevokeSession(r.Context(), me, id); err != nil {
 			writeError(w, r, err)
 			return
 		}
+		cutOffLive(hub, me, id, 0)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
@@ -196,7 +209,7 @@ type passwordRequest struct {
 	NewPassword     string `json:"new_password"`
 }
 
-func handleChangePassword(accounts *account.Service, limit int64) http.Handler {
+func handleChangePassword(accounts *account.Service, hub *realtime.Hub, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, err := decode[passwordRequest](r, limit)
 		if err != nil {
@@ -208,6 +221,7 @@ func handleChangePassword(accounts *account.Service, limit int64) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		cutOffLive(hub, p.User.ID, 0, p.SessionID) // the other devices were logged out
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

@@ -85,7 +85,7 @@ func handleLive(hub *realtime.Hub, msg *messaging.Service) http.Handler {
 		l := &liveConn{c: c, hub: hub}
 		// Register before reading the state, so that no change committed in
 		// between is missed: at worst the device sees it twice, and pts tells.
-		l.sess = hub.Register(p.User.ID, l.wake)
+		l.sess = hub.RegisterDevice(p.User.ID, p.SessionID, l.wake)
 		st, err := msg.State(ctx, p.User.ID)
 		if err != nil {
 			hub.Unregister(l.sess)

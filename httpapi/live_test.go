@@ -257,3 +257,30 @@ func dialLiveRaw(t *testing.T, base, token string) net.Conn {
 	conn.SetDeadline(time.Time{})
 	return conn
 }
+
+// TestLiveEndsOnLogout: logging a device out ends its live stream at once
+// (with a resync frame saying why), and the other device's stream stays.
+func TestLiveEndsOnLogout(t *testing.T) {
+	db := sqldbtest.SQLite(t, schema...)
+	h := newHarness(t, db, options{})
+	h.register(t, "leaving")
+	phone := h.login(t, "leaving", password, "phone").Token
+	laptop := h.login(t, "leaving", password, "laptop").Token
+	onPhone, onLaptop := h.dialLive(t, phone), h.dialLive(t, laptop)
+	readFrame(t, onPhone)
+	readFrame(t, onLaptop)
+	h.do(t, "DELETE", "/api/v1/sessions/current", phone, nil).want(t, "log out the phone", http.StatusNoContent, nil)
+	if f := readFrame(t, onPhone); f.Type != "resync" || f.Reason != "logged out" {
+		t.Errorf("phone's stream after its logout: %+v, want a resync frame saying logged out", f)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, _, err := onPhone.Read(ctx); websocket.CloseStatus(err) == -1 {
+		t.Errorf("phone's stream still open after logout: %v", err)
+	}
+	short, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel2()
+	if _, _, err := onLaptop.Read(short); websocket.CloseStatus(err) != -1 {
+		t.Errorf("laptop's stream closed by the phone's logout: %v", err)
+	}
+}

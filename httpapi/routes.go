@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"kurir/media"
 	"kurir/messaging"
@@ -62,12 +63,12 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) *openapi.Spec {
 	rt.handle(openapi.Operation{Method: "DELETE", Path: "/api/v1/sessions/current", ID: "logout", Tags: []string{"sessions"}, Auth: true,
 		Summary:   "Log out this device",
 		Responses: map[int]openapi.Response{204: {Description: "Logged out."}},
-	}, handleLogout(d.Accounts))
+	}, handleLogout(d.Accounts, d.Live))
 	rt.handle(openapi.Operation{Method: "DELETE", Path: "/api/v1/sessions/{id}", ID: "revokeSession", Tags: []string{"sessions"}, Auth: true,
 		Summary:   "Log out another device",
 		Params:    []openapi.Param{{Name: "id", In: "path", Description: "The session's ID.", Schema: int64(0)}},
 		Responses: map[int]openapi.Response{204: {Description: "The device is logged out."}},
-	}, handleRevokeSession(d.Accounts))
+	}, handleRevokeSession(d.Accounts, d.Live))
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/me", ID: "getMe", Tags: []string{"accounts"}, Auth: true,
 		Summary:   "Your own account",
 		Responses: map[int]openapi.Response{200: {Body: selfView{}}},
@@ -82,7 +83,7 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) *openapi.Spec {
 		Summary:   "Change your password; every other device is logged out",
 		Request:   passwordRequest{},
 		Responses: map[int]openapi.Response{204: {Description: "Changed."}},
-	}, handleChangePassword(d.Accounts, limit))
+	}, handleChangePassword(d.Accounts, d.Live, limit))
 	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/me/deletion", ID: "requestDeletion", Tags: []string{"accounts"}, Auth: true,
 		Summary: "Delete your account",
 		Description: "Schedules deletion after a grace period and logs out every device. Logging in " +
@@ -101,6 +102,22 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) *openapi.Spec {
 
 	// Anything else under /api/ is a problem+json 404 (see withProblemFallback).
 	return spec
+}
+
+// withWeb serves the web app on every path that is neither under /api/ nor
+// one of the API's routes (/healthz, /readyz, /metrics): the web handler
+// answers GET and HEAD, and refuses other methods itself. It is a split by
+// path rather than a "GET /" pattern on the mux, which would turn a wrong
+// method on an unknown /api/ path into a 405 instead of the problem+json
+// 404, and a "/" pattern would shadow the API's own 405s.
+func withWeb(api *http.ServeMux, web http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := api.Handler(r); pattern != "" || strings.HasPrefix(r.URL.Path, "/api/") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		web.ServeHTTP(w, r)
+	})
 }
 
 // Path parameters shared by the messaging routes.

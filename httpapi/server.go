@@ -43,6 +43,9 @@ type Deps struct {
 	Metrics *prometheus.Registry
 	// MaxBodyBytes bounds JSON request bodies (default 64 KiB).
 	MaxBodyBytes int64
+	// Web, if set, serves every path the API does not (see withWeb): the
+	// web app. Nil serves nothing there.
+	Web http.Handler
 }
 
 // Server is the API's http.Handler.
@@ -76,8 +79,12 @@ func NewServer(d Deps) *Server {
 	}
 	mux.Handle("GET /api/v1/openapi.json", handleOpenAPI(doc))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{Registry: d.Metrics}))
+	var h http.Handler = mux
+	if d.Web != nil {
+		h = withWeb(mux, d.Web)
+	}
 	return &Server{
-		handler: withRequestContext(d.Log, withRecover(withProblemFallback(withSecurityHeaders(mux)))),
+		handler: withRequestContext(d.Log, withRecover(withProblemFallback(withSecurityHeaders(h)))),
 		spec:    spec,
 	}
 }

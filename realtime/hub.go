@@ -106,6 +106,8 @@ const (
 	reasonSlow   = "too slow: missed updates; sync and reconnect"
 	reasonLost   = "events were lost: sync and reconnect"
 	reasonClosed = "closed"
+	// ReasonLoggedOut cuts off the devices of a session that was logged out.
+	ReasonLoggedOut = "logged out"
 )
 
 // Session is one connected device. The hub queues frames for it; its owner
@@ -118,9 +120,11 @@ const (
 // there is at most one taker at a time, and an idle session needs no
 // goroutine.
 type Session struct {
-	// User is the user the device is logged in as.
-	User kurir.UserID
-	wake func()
+	// User is the user the device is logged in as, and Device its session
+	// (the account session's ID; 0 when not known).
+	User   kurir.UserID
+	Device int64
+	wake   func()
 
 	mu sync.Mutex
 	// queue holds the frames not yet taken, oldest first.
@@ -238,7 +242,13 @@ func (h *Hub) push(s *Session, frame []byte) {
 // starts awake: the owner calls Take when it is ready to send frames, and
 // keeps calling it until it finds nothing.
 func (h *Hub) Register(user kurir.UserID, wake func()) *Session {
-	s := &Session{User: user, wake: wake}
+	return h.RegisterDevice(user, 0, wake)
+}
+
+// RegisterDevice is Register for a device whose account session is known,
+// so that LogOut can cut it off.
+func (h *Hub) RegisterDevice(user kurir.UserID, device int64, wake func()) *Session {
+	s := &Session{User: user, Device: device, wake: wake}
 	h.mu.Lock()
 	set := h.users[user]
 	if set == nil {
@@ -284,6 +294,27 @@ func (h *Hub) unfollowLocked(s *Session, c messaging.ChatID) {
 		}
 	}
 	delete(s.chats, c)
+}
+
+// LogOut cuts off user's live sessions of the device (account session) that
+// was logged out, or of every device but keep when device is 0 (a password
+// change logs out the others). Their owners tell the devices why and close
+// the connections; a device that reconnects is refused. It acts on this
+// node's sessions only.
+func (h *Hub) LogOut(user kurir.UserID, device, keep int64) {
+	h.mu.RLock()
+	var cut []*Session
+	for s := range h.users[user] {
+		if (device != 0 && s.Device == device) || (device == 0 && s.Device != keep) {
+			cut = append(cut, s)
+		}
+	}
+	h.mu.RUnlock()
+	for _, s := range cut {
+		if s.cut(ReasonLoggedOut, true) {
+			h.cutoffs.WithLabelValues("logged_out").Inc()
+		}
+	}
 }
 
 // Unregister removes a session; it receives nothing more, and its wake
