@@ -33,15 +33,16 @@ type TextScreen struct {
 	clock   kurir.Clock
 	log     *slog.Logger
 	scanner atomic.Pointer[textscan.Scanner]
+	limits  *heuristics
 }
 
-// NewTextScreen returns a screen with no rules: it lets everything through
-// until SetRules.
-func NewTextScreen(db *sqldb.DB, clock kurir.Clock, log *slog.Logger) *TextScreen {
+// NewTextScreen returns a screen that applies the spam heuristics in limits
+// (see Limits) and no text rules until SetRules.
+func NewTextScreen(db *sqldb.DB, clock kurir.Clock, log *slog.Logger, limits Limits) *TextScreen {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &TextScreen{db: db, clock: clock, log: log}
+	return &TextScreen{db: db, clock: clock, log: log, limits: newHeuristics(limits, clock)}
 }
 
 // SetRules replaces the rules.
@@ -59,6 +60,9 @@ func (t *TextScreen) SetRules(rules []textscan.Rule) error {
 // records a signal for review. (Text held for review is delivered until the
 // moderation queue can keep it back.)
 func (t *TextScreen) Screen(ctx context.Context, c messaging.Content) error {
+	if err := t.limits.check(ctx, c); err != nil {
+		return err
+	}
 	s := t.scanner.Load()
 	if s == nil {
 		return nil

@@ -1,6 +1,7 @@
 package safety_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"kurir/account"
 	"kurir/clocktest"
 	"kurir/messaging"
+	"kurir/ratelimit"
 	"kurir/safety"
 	"kurir/safety/textscan"
 	"kurir/sqldb"
@@ -22,7 +24,7 @@ func TestTextScreen(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := t.Context()
 		clock := clocktest.New(time.Time{})
-		screen := safety.NewTextScreen(db, clock, nil)
+		screen := safety.NewTextScreen(db, clock, nil, safety.Limits{})
 		rules, err := textscan.ParseRules("t.rules", strings.NewReader("SCAM\tblock\tglimmerfraud\nSPAM\tflag\tzorblax\n"))
 		if err != nil {
 			t.Fatal(err)
@@ -84,4 +86,50 @@ func TestTextScreen(t *testing.T) {
 			t.Errorf("signals: %d recorded, flag %q %q %q; want 5 blocks and the flag with its text", n, action, cats, excerpt)
 		}
 	}, account.Migrations, messaging.Migrations, safety.Migrations)
+}
+
+// TestSpamLimits: an account sending too fast, pasting one text again and
+// again, or mentioning crowds is refused with a clear reason.
+func TestSpamLimits(t *testing.T) {
+	db := sqldbtest.SQLite(t, account.Migrations, messaging.Migrations, safety.Migrations)
+	ctx := t.Context()
+	clock := clocktest.New(time.Time{})
+	screen := safety.NewTextScreen(db, clock, nil, safety.Limits{
+		PerAccount:  ratelimit.Limit{Every: time.Second, Burst: 10},
+		SameText:    ratelimit.Limit{Every: time.Minute, Burst: 3},
+		MaxMentions: 5,
+	})
+	c := func(author kurir.UserID, text string) error {
+		return screen.Screen(ctx, messaging.Content{Author: author, Field: "text", Text: text})
+	}
+	for i := range 3 {
+		if err := c(1, "BUY CHEAP FOLLOWERS NOW at our shop"); err != nil {
+			t.Fatalf("paste %d: %v", i+1, err)
+		}
+	}
+	if err := c(1, "buy cheap followers now at our shop"); kurir.ErrorReason(err) != "repeated_message" {
+		t.Errorf("4th paste (in other capitals): %v, want repeated_message", err)
+	}
+	if err := c(2, "BUY CHEAP FOLLOWERS NOW at our shop"); err != nil {
+		t.Errorf("another account with the same text: %v", err)
+	}
+	if err := c(3, "hey @anna @boris @citra @dewi @eko @farah look"); kurir.ErrorReason(err) != "too_many_mentions" {
+		t.Errorf("6 mentions: %v, want too_many_mentions", err)
+	}
+	if err := c(3, "mail me at a@b.example, @anna"); err != nil {
+		t.Errorf("one mention and an address: %v", err)
+	}
+	var err error
+	for i := range 20 {
+		if err = c(4, fmt.Sprintf("message number %d", i)); err != nil {
+			break
+		}
+	}
+	if kurir.ErrorCode(err) != kurir.ERateLimited || kurir.ErrorReason(err) != "sending_too_fast" {
+		t.Errorf("20 messages at once: %v, want sending_too_fast after 10", err)
+	}
+	clock.Advance(2 * time.Second)
+	if err := c(4, "after a pause"); err != nil {
+		t.Errorf("after a pause: %v", err)
+	}
 }

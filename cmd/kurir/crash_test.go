@@ -30,9 +30,9 @@ func buildKurir(t *testing.T) string {
 }
 
 // startProcess runs "kurir serve" as a child process and returns its base URL.
-func startProcess(t *testing.T, bin, dataDir string) (*exec.Cmd, string) {
+func startProcess(t *testing.T, bin, dataDir string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn"}, cheap...)...)
+	cmd := exec.Command(bin, append(append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn"}, cheap...), extra...)...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -67,7 +67,9 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	}
 	bin := buildKurir(t)
 	dataDir := t.TempDir()
-	cmd, base := startProcess(t, bin, dataDir)
+	// Sustained sending from two accounts is what the per-account send
+	// limit stops, and this test needs it.
+	cmd, base := startProcess(t, bin, dataDir, "--dev-no-rate-limits")
 
 	// Two users and their private chat.
 	for _, name := range []string{"crash_a", "crash_b"} {
@@ -140,7 +142,7 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 
 	ackedBefore := len(acked)
 	// Restart on the same data; every client retries what it never heard back about.
-	cmd2, base2 := startProcess(t, bin, dataDir)
+	cmd2, base2 := startProcess(t, bin, dataDir, "--dev-no-rate-limits")
 	defer func() { cmd2.Process.Signal(syscall.SIGTERM); cmd2.Wait() }()
 	for _, key := range attempted {
 		if _, ok := acked[key]; ok {

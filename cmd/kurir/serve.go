@@ -32,6 +32,7 @@ import (
 	"kurir/safety/hashbank"
 	"kurir/safety/textscan"
 	"kurir/sqldb"
+	"kurir/web"
 )
 
 const serveHelp = `Usage: kurir serve [flags]
@@ -121,7 +122,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	defer events.Close()
-	screen := safety.NewTextScreen(db, clock, log.With("component", "safety"))
+	limits := safety.DefaultLimits
+	if cfg.noRateLimits {
+		limits = safety.Limits{}
+	}
+	screen := safety.NewTextScreen(db, clock, log.With("component", "safety"), limits)
 	if err := loadTextRules(screen, cfg.textRules, log); err != nil {
 		return err
 	}
@@ -160,7 +165,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	hub := realtime.NewHub(log.With("component", "realtime"), httpapi.EncodeEvent, reg, realtime.Config{})
 	api := httpapi.NewServer(httpapi.Deps{
-		Accounts: accounts, Messaging: messages, Media: files, Live: hub, Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
+		Accounts: accounts, Messaging: messages, Media: files, Live: hub, Web: web.Handler(), Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
 	})
 
 	ln, err := net.Listen("tcp", cfg.addr)

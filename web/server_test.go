@@ -1,0 +1,137 @@
+package web_test
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"kurir"
+	"kurir/account"
+	"kurir/blob"
+	"kurir/bus"
+	"kurir/httpapi"
+	"kurir/media"
+	"kurir/messaging"
+	"kurir/ratelimit"
+	"kurir/realtime"
+	"kurir/sqldb/sqldbtest"
+	"kurir/web"
+)
+
+// serverOptions tune a test server; the zero value is what most tests want.
+type serverOptions struct {
+	// maxUpload is media's Config.MaxSize; zero means its default.
+	maxUpload int64
+}
+
+// testServer is the whole of kurir serve — API, live stream, media and the
+// web app — on a loopback port, over a fresh SQLite database. It can be
+// killed (every connection dropped, WebSockets included) and started again
+// on the same address, as a crashed and restarted server would be.
+type testServer struct {
+	URL     string
+	addr    string
+	handler http.Handler
+	api     *httpapi.Server
+
+	mu    sync.Mutex
+	srv   *http.Server
+	conns map[net.Conn]struct{}
+}
+
+func newServer(t testing.TB, opt serverOptions) *testServer {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
+	db := sqldbtest.SQLite(t, account.Migrations, media.Migrations, messaging.Migrations)
+	clock := kurir.SystemClock{}
+	accounts := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}})
+	events := bus.NewMemory(bus.MemoryOptions{})
+	t.Cleanup(func() { events.Close() })
+	msg := messaging.NewService(db, events, clock, log, messaging.Config{})
+	dir := t.TempDir()
+	blobs, err := blob.OpenFS(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := media.NewService(db, blobs, msg, filepath.Join(dir, "uploads"), clock, log,
+		media.Config{MaxSize: opt.maxUpload, UploadsPerUser: &ratelimit.Limit{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := realtime.NewHub(log, httpapi.EncodeEvent, nil, realtime.Config{})
+	ctx, stopHub := context.WithCancel(context.Background())
+	hubDone := make(chan struct{})
+	go func() { defer close(hubDone); hub.Run(ctx, events) }()
+	t.Cleanup(func() { stopHub(); <-hubDone })
+	api := httpapi.NewServer(httpapi.Deps{
+		Accounts: accounts, Messaging: msg, Media: files, Live: hub, Ready: db, Log: log, Clock: clock,
+		Version: "test", Metrics: prometheus.NewRegistry(), Web: web.Handler(),
+	})
+	s := &testServer{handler: api, api: api, conns: map[net.Conn]struct{}{}}
+	s.start(t, "127.0.0.1:0")
+	t.Cleanup(s.kill)
+	return s
+}
+
+// start serves on addr ("host:0" for any port).
+func (s *testServer) start(t testing.TB, addr string) {
+	t.Helper()
+	var ln net.Listener
+	var err error
+	for i := 0; i < 50; i++ { // the old socket may linger a moment
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addr = ln.Addr().String()
+	s.URL = "http://" + s.addr
+	s.srv = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Track every connection, hijacked WebSockets too, so kill can drop them.
+		ConnState: func(c net.Conn, st http.ConnState) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			switch st {
+			case http.StateNew:
+				s.conns[c] = struct{}{}
+			case http.StateClosed:
+				delete(s.conns, c)
+			}
+		},
+	}
+	go s.srv.Serve(ln)
+}
+
+// kill stops serving at once and drops every open connection.
+func (s *testServer) kill() {
+	s.mu.Lock()
+	srv := s.srv
+	s.srv = nil
+	conns := s.conns
+	s.conns = map[net.Conn]struct{}{}
+	s.mu.Unlock()
+	if srv == nil {
+		return
+	}
+	srv.Close()
+	for c := range conns {
+		c.Close()
+	}
+}
+
+// restart starts serving again on the same address after kill.
+func (s *testServer) restart(t testing.TB) { s.start(t, s.addr) }

@@ -1,0 +1,141 @@
+// The kurir HTTP API as the app uses it: bearer-token requests, problem+json
+// errors, uploads with progress and authenticated downloads as blob: URLs.
+import { t } from './i18n.js';
+
+const tokenKey = 'kurir.token';
+let unauthorized = () => {};
+
+// ApiError is a failed request. detail is for people; code, reason and field
+// come from the server's problem details; network is set when the server
+// could not be reached at all.
+export class ApiError extends Error {
+  constructor({ status = 0, code = '', reason = '', field = '', detail = '', requestId = '', network = false }) {
+    super(detail || code || 'request failed');
+    Object.assign(this, { status, code, reason, field, detail, requestId, network });
+  }
+}
+
+// token is kept in localStorage so that every tab of the app shares it.
+export function token() {
+  return localStorage.getItem(tokenKey) || '';
+}
+
+export function setToken(v) {
+  if (v) localStorage.setItem(tokenKey, v);
+  else localStorage.removeItem(tokenKey);
+}
+
+// onUnauthorized registers what to do when the server no longer accepts
+// the token (logged out elsewhere, revoked, expired).
+export function onUnauthorized(fn) {
+  unauthorized = fn;
+}
+
+function headers(extra) {
+  const hs = { ...extra };
+  const tok = token();
+  if (tok) hs.Authorization = `Bearer ${tok}`;
+  return hs;
+}
+
+async function problem(resp) {
+  let p = {};
+  if ((resp.headers.get('Content-Type') || '').includes('json')) {
+    try { p = await resp.json(); } catch { p = {}; }
+  }
+  return problemError(resp.status, p);
+}
+
+function problemError(status, p) {
+  const err = new ApiError({
+    status, code: p.code || '', reason: p.reason || '', field: p.field || '',
+    detail: p.detail || t('error.status', { status }), requestId: p.request_id || '',
+  });
+  if (status === 401 && token()) unauthorized(err);
+  return err;
+}
+
+const networkError = () => new ApiError({ network: true, detail: t('error.network') });
+
+// api makes one JSON request to /api/v1+path and returns the decoded answer
+// (null for 204), or throws an ApiError.
+export async function api(method, path, body, { signal } = {}) {
+  let resp;
+  try {
+    resp = await fetch(`/api/v1${path}`, {
+      method,
+      headers: headers(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+      cache: 'no-store',
+    });
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    throw networkError();
+  }
+  if (!resp.ok) throw await problem(resp);
+  if (resp.status === 204) return null;
+  return resp.json();
+}
+
+// upload sends a file with POST /api/v1/media, reporting progress as a
+// fraction to onProgress, and resolves to the stored media object. Calling
+// the returned abort cancels it.
+export function upload(file, onProgress) {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise((resolve, reject) => {
+    xhr.open('POST', `/api/v1/media?name=${encodeURIComponent(file.name)}`);
+    for (const [k, v] of Object.entries(headers({}))) xhr.setRequestHeader(k, v);
+    if (file.type) xhr.setRequestHeader('Content-Type', file.type);
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+    xhr.onload = () => {
+      let body = {};
+      try { body = JSON.parse(xhr.responseText); } catch { body = {}; }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+      else reject(problemError(xhr.status, body));
+    };
+    xhr.onerror = () => reject(networkError());
+    xhr.onabort = () => reject(new DOMException('aborted', 'AbortError'));
+    xhr.send(file);
+  });
+  return { done, abort: () => xhr.abort() };
+}
+
+// blobs maps a download path to its object URL, so that a photo shown twice
+// is downloaded once. forgetBlobs frees them all (at logout).
+const blobs = new Map();
+
+export function blobURL(path) {
+  if (!blobs.has(path)) {
+    const p = (async () => {
+      let resp;
+      try {
+        resp = await fetch(`/api/v1${path}`, { headers: headers({}) });
+      } catch {
+        throw networkError();
+      }
+      if (!resp.ok) throw await problem(resp);
+      return URL.createObjectURL(await resp.blob());
+    })();
+    blobs.set(path, p);
+    p.catch(() => blobs.delete(path));
+  }
+  return blobs.get(path);
+}
+
+export function forgetBlobs() {
+  for (const p of blobs.values()) p.then((u) => URL.revokeObjectURL(u), () => {});
+  blobs.clear();
+}
+
+// errorText is what to tell a person about err.
+export function errorText(err) {
+  if (!(err instanceof ApiError)) return t('error.unexpected');
+  if (err.status >= 500 && err.requestId) return `${err.detail} ${t('error.request_id', { id: err.requestId })}`;
+  return err.detail;
+}
+
+// newKey is a fresh idempotency key.
+export function newKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,257 @@
+// The kurir web app: start-up, the screens' routes, the connection banner
+// and logging in and out. Screens live in their own modules.
+import { api, setToken, token, onUnauthorized, forgetBlobs, errorText } from './api.js';
+import { detect, setLanguage, t, onLanguageChange } from './i18n.js';
+import { h, replace } from './dom.js';
+import { Live } from './live.js';
+import {
+  store, reset, loadUsers, loadDialogs, applyEvent, reloadDialogs, refreshChat, clearAllDrafts, forgetReads, emit,
+} from './store.js';
+import { authScreen, joinScreen } from './auth.js';
+import { sidebar } from './sidebar.js';
+import { conversation, emptyMain } from './conversation.js';
+import { settingsScreen } from './settings.js';
+import { setRouter } from './nav.js';
+
+const app = document.getElementById('app');
+const banner = document.getElementById('banner');
+let layout = null; // {root, main, sidebar} while logged in
+let current = null; // the screen in main: {path, el, leave()}
+
+// Routing ------------------------------------------------------------------
+
+function navigate(path, { replace: rep = false } = {}) {
+  if (rep) history.replaceState(null, '', path);
+  else if (path !== location.pathname + location.search) history.pushState(null, '', path);
+  route();
+}
+
+document.addEventListener('click', (e) => {
+  const a = e.target.closest('a[href]');
+  if (!a || a.target || a.hasAttribute('download') || e.defaultPrevented || e.button !== 0 ||
+      e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin || url.pathname.startsWith('/api/')) return;
+  e.preventDefault();
+  navigate(url.pathname + url.search);
+});
+window.addEventListener('popstate', () => route());
+setRouter(navigate);
+
+function route() {
+  routeTo(location.pathname);
+  // The first screen is up: the page-load benchmark measures up to here.
+  if (!performance.getEntriesByName('kurir-ready').length && app.querySelector('.auth, .layout')) performance.mark('kurir-ready');
+}
+
+function routeTo(path) {
+  if (!token()) {
+    dropLayout();
+    if (path === '/signup' || path === '/login') {
+      show(app, authScreen(path === '/signup' ? 'signup' : 'login', { onLoggedIn: loggedIn }));
+    } else {
+      const next = path === '/' ? '' : `?next=${encodeURIComponent(path)}`;
+      history.replaceState(null, '', `/login${next}`);
+      show(app, authScreen('login', { onLoggedIn: loggedIn }));
+    }
+    return;
+  }
+  if (!store.me) return; // start() routes when ready
+  if (path === '/login' || path === '/signup') {
+    history.replaceState(null, '', '/');
+    routeTo('/');
+    return;
+  }
+  ensureLayout();
+  leaveCurrent();
+  let m;
+  let screen;
+  if ((m = path.match(/^\/chats\/(\d+)\/?$/))) {
+    screen = conversation(Number(m[1]));
+  } else if (path === '/settings') {
+    screen = settingsScreen({ logout });
+  } else if ((m = path.match(/^\/join\/([^/]+)\/?$/))) {
+    screen = joinScreen(decodeURIComponent(m[1]));
+  } else {
+    screen = emptyMain();
+  }
+  current = { path, ...screen };
+  replace(layout.main, screen.el);
+  layout.root.classList.toggle('show-main', path !== '/');
+  store.openChat = screen.chatId || 0;
+  emit('route', path);
+  if (screen.focus) screen.focus();
+}
+
+function leaveCurrent() {
+  if (current && current.leave) current.leave();
+  current = null;
+}
+
+function show(root, el) {
+  leaveCurrent();
+  replace(root, el);
+  const first = el.querySelector('h1, h2');
+  if (first) { first.tabIndex = -1; first.focus(); }
+}
+
+function dropLayout() {
+  if (layout) layout.side.destroy();
+  layout = null;
+}
+
+function ensureLayout() {
+  if (layout) return;
+  const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
+  const side = sidebar();
+  const root = h('div', { class: 'layout' }, side.el, main);
+  replace(app, root);
+  layout = { root, main, side };
+}
+
+// Start and stop -------------------------------------------------------------
+
+async function start() {
+  try {
+    store.me = await api('GET', '/me');
+  } catch (e) {
+    if (e.status === 401) return; // onUnauthorized has logged out
+    return startFailed(e);
+  }
+  loadUsers();
+  let state;
+  try {
+    // The sync state first, so that a change made while the chat list
+    // loads is caught by the stream rather than missed.
+    state = await api('GET', '/updates/state');
+    await loadDialogs();
+  } catch (e) {
+    if (e.status === 401) return;
+    return startFailed(e);
+  }
+  store.live = new Live({
+    apply: applyEvent,
+    reset: (chatId) => { reloadDialogs(); if (chatId) refreshChat(chatId); emit('resynced', chatId); },
+    status: connectionStatus,
+  });
+  store.live.me = store.me.id;
+  store.live.start(state);
+  route();
+}
+
+// startFailed shows why the app cannot start (the server is unreachable or
+// failing) and tries again.
+function startFailed(err) {
+  store.me = null;
+  dropLayout();
+  const retry = h('button', { type: 'button', class: 'btn primary', onclick: () => { replace(app); start(); } }, t('common.retry'));
+  show(app, h('section', { class: 'card center', 'aria-labelledby': 'start-title' },
+    h('h1', { id: 'start-title' }, t('app.start_failed')),
+    h('p', { role: 'alert' }, errorText(err)),
+    retry));
+  setTimeout(() => { if (!store.me && document.body.contains(retry)) retry.click(); }, 5000);
+}
+
+function loggedIn() {
+  const next = new URLSearchParams(location.search).get('next') || '';
+  const safe = next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  history.replaceState(null, '', safe);
+  start();
+}
+
+// stop forgets everything of the session on this device.
+function stop() {
+  if (store.live) store.live.stop();
+  store.live = null;
+  leaveCurrent();
+  forgetReads();
+  forgetBlobs();
+  reset();
+  dropLayout();
+  connectionStatus('online');
+}
+
+async function logout() {
+  try {
+    await api('DELETE', '/sessions/current');
+  } catch {
+    // Logged out here all the same; the server forgets an unused token.
+  }
+  clearAllDrafts();
+  setToken('');
+  stop();
+  navigate('/login', { replace: true });
+}
+
+onUnauthorized(() => {
+  setToken('');
+  stop();
+  navigate('/login', { replace: true });
+});
+
+// Another tab logged in or out.
+window.addEventListener('storage', (e) => {
+  if (e.key !== 'kurir.token' && e.key !== null) return;
+  if (!token() && store.me) {
+    stop();
+    navigate('/login', { replace: true });
+  } else if (token() && !store.me) {
+    start();
+  }
+});
+
+// The connection banner ---------------------------------------------------------
+
+let offlineSince = 0;
+let countdown = 0;
+
+function connectionStatus(s, retryAt) {
+  clearInterval(countdown);
+  if (s === 'online') {
+    offlineSince = 0;
+    banner.hidden = true;
+    replace(banner);
+    return;
+  }
+  if (s === 'connecting') {
+    if (!offlineSince) return; // the first connection: no news
+    replace(banner, h('span', {}, t('conn.reconnecting')));
+    banner.hidden = false;
+    return;
+  }
+  if (!offlineSince) offlineSince = Date.now();
+  // The countdown changes every second, so it is hidden from screen
+  // readers, which hear only that the connection is lost.
+  const when = h('span', { 'aria-hidden': 'true' });
+  const tick = () => {
+    const secs = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
+    when.textContent = t('conn.retry_in', { seconds: secs });
+  };
+  tick();
+  countdown = setInterval(tick, 1000);
+  replace(banner, h('strong', {}, t('conn.lost')), when,
+    h('button', { type: 'button', class: 'btn small', onclick: () => store.live && store.live.retryNow() }, t('conn.retry')));
+  banner.hidden = false;
+}
+
+onLanguageChange(() => {
+  if (layout) {
+    dropLayout();
+    route();
+  } else if (!store.me) {
+    route();
+  }
+});
+
+async function boot() {
+  try {
+    await setLanguage(detect());
+  } catch {
+    // The catalog did not load: keys are shown, and the app still works.
+  }
+  document.body.classList.remove('booting');
+  if (token()) await start();
+  else route();
+}
+
+boot();

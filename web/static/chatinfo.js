@@ -1,0 +1,171 @@
+// A group's or channel's details, and what its admins and members can do:
+// edit the title, make invite links, add people, change roles, leave.
+import { api, errorText, ApiError } from './api.js';
+import { t } from './i18n.js';
+import { h, field, openDialog, showError, confirmDialog, toast, avatar } from './dom.js';
+import { isAdmin, can, putChat, dropChat, lookupUser } from './store.js';
+import { lookupAll } from './newchat.js';
+import { navigate } from './nav.js';
+
+function roleLabel(role) {
+  if (role === 'owner') return t('role.owner');
+  if (role === 'admin') return t('role.admin');
+  return t('role.member');
+}
+
+// section is one part of the dialog: a heading and a small form.
+function section(title, ...children) {
+  return h('section', { class: 'info-section' }, h('h3', {}, title), ...children);
+}
+
+// smallForm runs act(values) on submit, showing its error or done text.
+function smallForm(fields, buttons) {
+  const box = h('p', { class: 'form-error', role: 'alert', hidden: true });
+  const form = h('form', { class: 'stack', novalidate: true }, ...fields, box, h('div', { class: 'actions' }, ...buttons.map((b) => b.el)));
+  for (const b of buttons) {
+    b.el.addEventListener('click', async (e) => {
+      e.preventDefault();
+      b.el.disabled = true;
+      try {
+        const done = await b.act(Object.fromEntries(new FormData(form)));
+        showError(form, box, null, '');
+        if (done) toast(done);
+      } catch (err) {
+        showError(form, box, err, errorText(err));
+      } finally {
+        b.el.disabled = false;
+      }
+    });
+  }
+  return form;
+}
+
+function button(label, act, cls = 'btn') {
+  return { el: h('button', { type: 'submit', class: cls }, label), act };
+}
+
+export function chatInfoDialog(chat) {
+  const admin = isAdmin(chat);
+  const owner = chat.role === 'owner';
+  openDialog(chat.title, (close) => {
+    const body = h('div', { class: 'modal-body info' });
+    const facts = h('dl', { class: 'facts' },
+      h('dt', {}, t('info.kind')), h('dd', {}, chat.kind === 'channel' ? t('chat.kind_channel') : t('chat.kind_group')),
+      chat.username ? [h('dt', {}, t('info.public_name')), h('dd', {}, h('bdi', {}, `@${chat.username}`))] : null,
+      h('dt', {}, t('info.members')), h('dd', {}, String(chat.member_count)),
+      chat.role ? [h('dt', {}, t('info.your_role')), h('dd', {}, roleLabel(chat.role))] : null);
+    body.append(h('div', { class: 'info-head' }, avatar(chat.title, chat.id),
+      h('div', {}, h('p', { class: 'info-title', dir: 'auto' }, chat.title), chat.about ? h('p', { class: 'muted', dir: 'auto' }, chat.about) : null)), facts);
+
+    if (can(chat, 'edit_info')) {
+      body.append(section(t('info.edit'), smallForm([
+        field(t('new.title'), { name: 'title', value: chat.title, maxlength: '128' }),
+        field(t('new.about'), { name: 'about', tag: 'textarea', rows: '2', maxlength: '255' }),
+      ], [button(t('common.save'), async (v) => {
+        if (!v.title.trim()) throw new ApiError({ field: 'title', detail: t('new.title_required') });
+        const c = await api('PATCH', `/chats/${chat.id}`, { title: v.title.trim(), about: v.about.trim() });
+        putChat(c);
+        return t('info.saved');
+      }, 'btn primary')])));
+      const about = body.querySelector('textarea[name="about"]');
+      if (about) about.value = chat.about || '';
+    }
+
+    if (chat.role && (admin || can(chat, 'add_users'))) {
+      const linkOut = h('div', { class: 'invite-out', 'aria-live': 'polite' });
+      const make = h('button', { type: 'button', class: 'btn' }, t('info.invite_create'));
+      make.addEventListener('click', async () => {
+        make.disabled = true;
+        try {
+          const inv = await api('POST', `/chats/${chat.id}/invites`, {});
+          const url = `${location.origin}/join/${encodeURIComponent(inv.code)}`;
+          const out = h('input', { type: 'text', readonly: true, value: url, class: 'invite-link', 'aria-label': t('info.invite_link') });
+          const copy = h('button', { type: 'button', class: 'btn small' }, t('info.copy'));
+          copy.addEventListener('click', async () => {
+            out.select();
+            try {
+              await navigator.clipboard.writeText(url);
+              toast(t('info.copied'));
+            } catch {
+              document.execCommand('copy');
+              toast(t('info.copied'));
+            }
+          });
+          linkOut.replaceChildren(out, copy);
+          out.focus();
+          out.select();
+        } catch (err) {
+          linkOut.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, errorText(err)));
+        } finally {
+          make.disabled = false;
+        }
+      });
+      body.append(section(t('info.invite'), h('p', { class: 'muted' }, t('info.invite_text')), make, linkOut));
+    }
+
+    if (chat.role && chat.kind === 'group' && (admin || can(chat, 'add_users'))) {
+      body.append(section(t('info.add'), smallForm([
+        field(t('new.members'), { name: 'members', autocomplete: 'off', autocapitalize: 'none', hint: t('new.members_hint') }),
+      ], [button(t('info.add_button'), async (v) => {
+        const ids = await lookupAll(String(v.members || '').split(/[\s,;]+/).map((x) => x.replace(/^@/, '')).filter(Boolean), 'members');
+        if (!ids.length) throw new ApiError({ field: 'members', detail: t('auth.fill_in') });
+        await api('POST', `/chats/${chat.id}/members`, { user_ids: ids });
+        return t('info.added');
+      }, 'btn primary')])));
+    }
+
+    if (admin) {
+      // There is no list of members to pick from: people are named by @username.
+      const roleField = owner ? h('div', { class: 'field' },
+        h('label', { for: `role-${chat.id}` }, t('info.role')),
+        h('select', { id: `role-${chat.id}`, name: 'role' },
+          h('option', { value: 'member' }, t('role.member')),
+          h('option', { value: 'admin' }, t('role.admin')),
+          h('option', { value: 'owner' }, t('role.owner')))) : null;
+      const who = async (v) => {
+        const name = String(v.user || '').trim();
+        if (!name) throw new ApiError({ field: 'user', detail: t('auth.fill_in') });
+        try {
+          return await lookupUser(name);
+        } catch (err) {
+          if (err.status === 404) throw new ApiError({ status: 404, field: 'user', detail: t('new.no_user', { name }) });
+          throw err;
+        }
+      };
+      const buttons = [];
+      if (owner) {
+        buttons.push(button(t('info.set_role'), async (v) => {
+          const u = await who(v);
+          await api('PUT', `/chats/${chat.id}/members/${u.id}/role`, { role: v.role });
+          return t('info.role_set', { name: u.username, role: roleLabel(v.role) });
+        }));
+      }
+      buttons.push(button(t('info.remove'), async (v) => {
+        const u = await who(v);
+        if (!await confirmDialog(t('info.remove'), t('info.remove_confirm', { name: u.username }), t('info.remove'), { danger: true })) return '';
+        await api('DELETE', `/chats/${chat.id}/members/${u.id}`);
+        return t('info.removed', { name: u.username });
+      }, 'btn danger'));
+      body.append(section(t('info.manage'), h('p', { class: 'muted' }, t('info.manage_text')), smallForm([
+        field(t('auth.username'), { name: 'user', autocomplete: 'off', autocapitalize: 'none' }), roleField,
+      ], buttons)));
+    }
+
+    if (chat.role) {
+      const leave = h('button', { type: 'button', class: 'btn danger' }, chat.kind === 'channel' ? t('info.unsubscribe') : t('info.leave'));
+      leave.addEventListener('click', async () => {
+        if (!await confirmDialog(leave.textContent, t('info.leave_confirm', { title: chat.title }), leave.textContent, { danger: true })) return;
+        try {
+          await api('POST', `/chats/${chat.id}/leave`);
+          close();
+          dropChat(chat.id);
+          navigate('/');
+        } catch (err) {
+          toast(errorText(err), { error: true });
+        }
+      });
+      body.append(h('div', { class: 'actions leave' }, leave));
+    }
+    return body;
+  }, { className: 'wide', focusField: false });
+}

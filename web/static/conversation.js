@@ -1,0 +1,692 @@
+// One chat: its history (older messages load as you scroll up), live
+// changes, read marks, and the box to write, reply, edit and attach files.
+import { api, upload, blobURL, errorText, newKey } from './api.js';
+import { t } from './i18n.js';
+import {
+  h, replace, icon, iconButton, avatar, formatTime, formatDateTime, formatSize, menu, confirmDialog, openDialog, toast,
+} from './dom.js';
+import {
+  store, on, chatTitle, userName, canPost, can, isAdmin, putChat, markRead, draft, saveDraft, send, broadcast,
+  sortedDialogs,
+} from './store.js';
+import { chatInfoDialog } from './chatinfo.js';
+
+const pageSize = 50;
+const maxText = 4096;
+const maxFile = 2 * 1024 ** 3; // the server's default limit; it may set a lower one
+
+export function emptyMain() {
+  const el = h('section', { class: 'placeholder', 'aria-labelledby': 'empty-title' },
+    h('h2', { id: 'empty-title' }, t('conv.none_title')),
+    h('p', { class: 'muted' }, t('conv.none_text')));
+  return { el };
+}
+
+function snippet(m) {
+  if (!m) return '';
+  if (m.deleted) return t('msg.deleted');
+  if (m.media && !m.text) return m.media.kind === 'photo' ? t('msg.photo') : m.media.name || t('msg.file');
+  return m.text.split('\n')[0].slice(0, 120);
+}
+
+export function conversation(chatId) {
+  let chat = store.dialogs.get(chatId)?.chat || null;
+  const messages = new Map(); // seq -> message
+  const els = new Map(); // seq -> li
+  let hasMore = true;
+  let loading = false;
+  let replyTo = 0;
+  let editing = 0;
+  let stash = ''; // the draft put aside while editing
+  let attachment = null; // a File chosen to send
+  let uploading = null; // {abort}
+  let sendKey = ''; // the idempotency key of the text being sent
+  let sendKeyText = '';
+  let closed = false;
+
+  // The elements ----------------------------------------------------------
+  const titleEl = h('h2', { id: 'conv-title', dir: 'auto' });
+  const subEl = h('p', { class: 'sub' });
+  const avatarBox = h('span', {});
+  const infoBtn = iconButton('info', t('conv.info'), { onclick: () => chat && chatInfoDialog(chat) });
+  const head = h('header', { class: 'conv-head' },
+    h('a', { href: '/', class: 'icon-btn back', 'aria-label': t('conv.back'), title: t('conv.back') }, icon('back')),
+    avatarBox, h('div', { class: 'conv-titles' }, titleEl, subEl), infoBtn);
+  const pinned = h('div', { class: 'pinned', hidden: true });
+  const top = h('li', { class: 'history-edge' });
+  const list = h('ol', { class: 'messages', role: 'log', 'aria-labelledby': 'conv-title' }, top);
+  const scroller = h('div', { class: 'scroller', tabindex: '0', 'aria-label': t('conv.history') }, list);
+  const jump = iconButton('down', t('conv.jump'), { class: 'icon-btn jump', hidden: true, onclick: () => toBottom(true) });
+  const contextBar = h('div', { class: 'context-bar', hidden: true });
+  const attachBar = h('div', { class: 'attach-bar', hidden: true });
+  const errorBox = h('p', { class: 'composer-error', role: 'alert', id: `cerr-${chatId}`, hidden: true });
+  const counter = h('span', { class: 'counter', hidden: true, 'aria-live': 'polite' });
+  const input = h('textarea', {
+    name: 'text', rows: '1', class: 'composer-input', 'aria-label': t('composer.label'),
+    placeholder: t('composer.placeholder'), 'aria-describedby': `cerr-${chatId}`, dir: 'auto',
+  });
+  const fileInput = h('input', { type: 'file', class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true' });
+  const attachBtn = iconButton('attach', t('composer.attach'), { onclick: () => fileInput.click() });
+  const sendBtn = h('button', { type: 'submit', class: 'icon-btn send', 'aria-label': t('composer.send'), title: t('composer.send') }, icon('send'));
+  const form = h('form', { class: 'composer' }, attachBtn, fileInput, input, counter, sendBtn);
+  const notice = h('div', { class: 'notice', hidden: true });
+  const footer = h('footer', { class: 'conv-foot' }, contextBar, attachBar, errorBox, notice, form);
+  const el = h('section', { class: 'conv', 'aria-labelledby': 'conv-title' }, head, pinned, scroller, jump, footer);
+
+  // Header, pinned bar and what the user may do ---------------------------------
+  function renderHead() {
+    if (!chat) return;
+    const title = chatTitle(chat);
+    titleEl.textContent = title;
+    replace(avatarBox, avatar(title, chat.id));
+    const parts = [];
+    if (chat.kind === 'private') {
+      const u = store.users.get(chat.peer_id);
+      if (u) parts.push(`@${u.username}`);
+    } else {
+      parts.push(chat.kind === 'channel' ? t('chat.kind_channel') : t('chat.kind_group'));
+      parts.push(t('chat.members', { count: chat.member_count }));
+      if (chat.username) parts.push(`@${chat.username}`);
+    }
+    replace(subEl, ...parts.flatMap((p, i) => [i ? ' · ' : '', h('bdi', {}, p)]));
+    document.title = t('app.title_chat', { title });
+    infoBtn.hidden = chat.kind === 'private';
+    renderPinned();
+    renderComposer();
+  }
+
+  function renderComposer() {
+    const member = !!chat.role;
+    const may = canPost(chat);
+    form.hidden = !may;
+    notice.hidden = may;
+    if (!member) {
+      const join = h('button', { type: 'button', class: 'btn primary' }, chat.kind === 'channel' ? t('conv.subscribe') : t('conv.join'));
+      join.addEventListener('click', async () => {
+        join.disabled = true;
+        try {
+          chat = await api('POST', `/chats/${chatId}/join`);
+          putChat(chat);
+          renderHead();
+          input.focus();
+        } catch (err) {
+          toast(errorText(err), { error: true });
+          join.disabled = false;
+        }
+      });
+      replace(notice, h('p', {}, t('conv.not_member')), join);
+    } else if (!may) {
+      replace(notice, h('p', {}, chat.kind === 'channel' ? t('conv.channel_readonly') : t('conv.no_post')));
+    }
+    for (const li of els.values()) li.querySelector('.more').hidden = !member;
+  }
+
+  async function renderPinned() {
+    const seq = chat.pinned_seq || 0;
+    if (!seq) {
+      pinned.hidden = true;
+      replace(pinned);
+      return;
+    }
+    let m = messages.get(seq);
+    if (!m) {
+      try {
+        const r = await api('GET', `/chats/${chatId}/messages?before=${seq + 1}&limit=1`);
+        m = r.messages.find((x) => x.seq === seq);
+      } catch {
+        m = null;
+      }
+      if (closed || chat.pinned_seq !== seq) return;
+    }
+    const show = h('button', { type: 'button', class: 'pinned-text', onclick: () => scrollToMsg(seq) },
+      icon('pin'), h('span', { class: 'pinned-label' }, t('conv.pinned')), h('span', { dir: 'auto' }, m ? snippet(m) : ''));
+    replace(pinned, show, can(chat, 'pin')
+      ? h('button', { type: 'button', class: 'btn small', onclick: () => pin(0) }, t('msg.unpin')) : null);
+    pinned.hidden = false;
+  }
+
+  // Messages ----------------------------------------------------------------
+  function renderMsg(m) {
+    const own = store.me && m.sender_id === store.me.id;
+    const parts = [];
+    if (chat && chat.kind !== 'private' && !own && chat.kind !== 'channel') {
+      parts.push(h('div', { class: `sender hue${m.sender_id % 8}` }, userName(m.sender_id)));
+    }
+    if (m.forward) {
+      // A post forwarded from a channel is the channel's, not its admin's.
+      const from = store.dialogs.get(m.forward.chat_id)?.chat;
+      const name = from && from.kind === 'channel' ? from.title : userName(m.forward.sender_id);
+      parts.push(h('div', { class: 'fwd', dir: 'auto' }, t('msg.forwarded_from', { name })));
+    }
+    if (m.reply_to) {
+      const r = messages.get(m.reply_to);
+      parts.push(h('button', { type: 'button', class: 'reply-quote', onclick: () => scrollToMsg(m.reply_to) },
+        h('span', { class: 'reply-who' }, r ? userName(r.sender_id) : t('msg.reply')),
+        h('span', { class: 'reply-text', dir: 'auto' }, r ? snippet(r) : t('msg.reply_unknown'))));
+    }
+    if (m.media) parts.push(renderMedia(m.media));
+    if (m.text) parts.push(h('div', { class: 'text', dir: 'auto' }, m.text));
+    const meta = h('div', { class: 'meta' },
+      m.edited_at ? h('span', { class: 'edited' }, t('msg.edited')) : null,
+      h('time', { datetime: m.created_at, title: formatDateTime(m.created_at) }, formatTime(m.created_at)));
+    parts.push(meta);
+    const more = iconButton('more', t('msg.actions'), { class: 'icon-btn more', 'aria-haspopup': 'menu' });
+    more.hidden = !chat || !chat.role;
+    more.addEventListener('click', () => actions(m.seq, more));
+    return h('li', { class: `msg${own ? ' own' : ''}`, id: `m-${chatId}-${m.seq}`, dataset: { seq: String(m.seq) } },
+      h('div', { class: 'bubble' }, ...parts), more);
+  }
+
+  function renderMedia(media) {
+    if (media.kind === 'photo') {
+      let w = media.width || 320;
+      let hgt = media.height || 240;
+      const scale = Math.min(1, 280 / w, 280 / hgt);
+      w = Math.max(1, Math.round(w * scale));
+      hgt = Math.max(1, Math.round(hgt * scale));
+      const img = h('img', { alt: media.name || t('msg.photo'), width: String(w), height: String(hgt), class: 'photo' });
+      const path = `/media/${media.media_id}/${media.thumbnail ? 'thumbnail' : 'content'}`;
+      blobURL(path).then((u) => { img.src = u; }, () => { img.alt = t('msg.media_unavailable'); img.classList.add('broken'); });
+      return h('button', { type: 'button', class: 'photo-btn', 'aria-label': t('msg.open_photo', { name: media.name || t('msg.photo') }), onclick: () => viewPhoto(media) }, img);
+    }
+    return h('div', { class: 'file' }, icon('file'),
+      h('div', { class: 'file-info' }, h('span', { class: 'file-name', dir: 'auto' }, media.name || t('msg.file')), h('span', { class: 'muted' }, formatSize(media.size))),
+      h('button', { type: 'button', class: 'btn small', onclick: (e) => download(media, e.currentTarget) }, t('msg.download')));
+  }
+
+  async function download(media, btn) {
+    if (btn) btn.setAttribute('aria-busy', 'true');
+    try {
+      const u = await blobURL(`/media/${media.media_id}/content`);
+      const a = h('a', { href: u, download: media.name || 'file' });
+      document.body.append(a);
+      a.click();
+      a.remove();
+    } catch (err) {
+      toast(errorText(err), { error: true });
+    } finally {
+      if (btn) btn.removeAttribute('aria-busy');
+    }
+  }
+
+  function viewPhoto(media) {
+    openDialog(media.name || t('msg.photo'), () => {
+      const img = h('img', { alt: media.name || t('msg.photo'), class: 'full' });
+      blobURL(`/media/${media.media_id}/content`).then((u) => { img.src = u; }, (err) => toast(errorText(err), { error: true }));
+      return h('div', { class: 'modal-body viewer' }, img,
+        h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: () => download(media) }, t('msg.download'))));
+    }, { className: 'wide' });
+  }
+
+  // put adds or updates a message in place, keeping the list in seq order.
+  function put(m) {
+    if (m.chat_id !== chatId) return;
+    if (m.deleted) {
+      // Deleted for everyone: gone from the history, as a reload would show.
+      removeMsg(m.seq);
+      return;
+    }
+    const old = messages.get(m.seq);
+    if (old && old.edited_at && m.edited_at && old.edited_at > m.edited_at) return;
+    messages.set(m.seq, m);
+    const li = renderMsg(m);
+    const prev = els.get(m.seq);
+    els.set(m.seq, li);
+    if (prev) {
+      const focused = prev.contains(document.activeElement);
+      prev.replaceWith(li);
+      if (focused) li.querySelector('.more').focus();
+      return;
+    }
+    // Find the first shown message with a larger seq.
+    let after = null;
+    for (let node = list.lastElementChild; node && node !== top; node = node.previousElementSibling) {
+      if (Number(node.dataset.seq) > m.seq) after = node;
+      else break;
+    }
+    list.insertBefore(li, after);
+    // Replies to it, loaded before it, can now quote it.
+    const replies = [...messages.values()].filter((o) => o.reply_to === m.seq && o.seq !== m.seq);
+    for (const r of replies) rerender(r.seq);
+  }
+
+  function rerender(seq) {
+    const m = messages.get(seq);
+    const prev = els.get(seq);
+    if (!m || !prev) return;
+    const li = renderMsg(m);
+    els.set(seq, li);
+    prev.replaceWith(li);
+  }
+
+  function removeMsg(seq) {
+    if (!messages.has(seq)) return;
+    messages.delete(seq);
+    const li = els.get(seq);
+    els.delete(seq);
+    if (li) {
+      const focused = li.contains(document.activeElement);
+      li.remove();
+      if (focused) input.focus();
+    }
+    for (const r of [...messages.values()].filter((o) => o.reply_to === seq)) rerender(r.seq);
+    if (replyTo === seq || editing === seq) stopContext();
+  }
+
+  function renderEdge() {
+    replace(top, hasMore ? (loading ? t('conv.loading') : '') : t('conv.beginning'));
+  }
+
+  function nearBottom() {
+    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
+  }
+
+  function toBottom(focus) {
+    scroller.scrollTop = scroller.scrollHeight;
+    jump.hidden = true;
+    if (focus) input.focus();
+    readVisible();
+  }
+
+  function scrollToMsg(seq) {
+    const li = els.get(seq);
+    if (!li) return;
+    li.scrollIntoView({ block: 'center' });
+    li.classList.add('flash');
+    setTimeout(() => li.classList.remove('flash'), 1200);
+    li.querySelector('.more')?.focus({ preventScroll: true });
+  }
+
+  function lastSeq() {
+    let max = 0;
+    for (const s of messages.keys()) if (s > max) max = s;
+    return max;
+  }
+
+  // readVisible marks the chat read when its newest messages are on screen.
+  function readVisible() {
+    if (!chat || !chat.role || document.hidden || !nearBottom()) return;
+    const d = store.dialogs.get(chatId);
+    const seq = Math.max(lastSeq(), d ? d.chat.seq : 0);
+    if (seq) markRead(chatId, seq);
+  }
+
+  async function loadOlder() {
+    if (loading || !hasMore || closed) return;
+    loading = true;
+    renderEdge();
+    let first = Infinity;
+    for (const s of messages.keys()) if (s < first) first = s;
+    const path = first === Infinity ? `/chats/${chatId}/messages?limit=${pageSize}` : `/chats/${chatId}/messages?before=${first}&limit=${pageSize}`;
+    try {
+      const r = await api('GET', path);
+      if (closed) return;
+      const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+      for (const m of r.messages) if (!messages.has(m.seq)) put(m);
+      hasMore = r.messages.length === pageSize;
+      scroller.scrollTop = scroller.scrollHeight - fromBottom; // keep what was on screen in place
+    } catch (err) {
+      if (!closed) toast(errorText(err), { error: true });
+      hasMore = messages.size > 0 && hasMore;
+      if (messages.size === 0) {
+        loading = false;
+        throw err;
+      }
+    }
+    loading = false;
+    renderEdge();
+    // Fill the screen, so that there is something to scroll.
+    if (hasMore && scroller.scrollHeight <= scroller.clientHeight) loadOlder();
+  }
+
+  scroller.addEventListener('scroll', () => {
+    if (scroller.scrollTop < 200) loadOlder();
+    if (nearBottom()) { jump.hidden = true; readVisible(); }
+  }, { passive: true });
+
+  // Live changes --------------------------------------------------------------
+  function onEvent(ev) {
+    if (ev.chat_id !== chatId) return;
+    const wasBottom = nearBottom();
+    switch (ev.kind) {
+      case 'message': {
+        if (messages.has(ev.message.seq)) return;
+        put(ev.message);
+        const own = ev.message.sender_id === store.me.id;
+        if (wasBottom || own) toBottom(false);
+        else jump.hidden = false;
+        break;
+      }
+      case 'edit':
+        if (messages.has(ev.message.seq)) put(ev.message);
+        if (chat && chat.pinned_seq === ev.message.seq) renderPinned();
+        break;
+      case 'delete':
+        removeMsg(ev.message_seq);
+        break;
+      default:
+    }
+  }
+
+  function onChat(c) {
+    if (!c || c.id !== chatId) return;
+    chat = { ...chat, ...c };
+    renderHead();
+  }
+
+  function onGone(id) {
+    if (id !== chatId || !chat) return;
+    chat = { ...chat, role: '' };
+    renderHead();
+  }
+
+  function onHidden(m) {
+    if (m.chat === chatId) removeMsg(m.seq);
+  }
+
+  function onResynced(id) {
+    if (id && id !== chatId) return;
+    // The gap was too long to replay: start the history again.
+    for (const s of [...messages.keys()]) removeMsg(s);
+    hasMore = true;
+    loadOlder().then(() => toBottom(false), () => {});
+  }
+
+  // Actions on a message ----------------------------------------------------
+  function actions(seq, anchor) {
+    const m = messages.get(seq);
+    if (!m || !chat) return;
+    const own = m.sender_id === store.me.id;
+    const items = [];
+    if (canPost(chat)) items.push({ label: t('msg.reply'), action: () => startReply(seq) });
+    if (own && !m.forward && canPost(chat)) items.push({ label: t('msg.edit'), action: () => startEdit(seq) });
+    items.push({ label: t('msg.forward'), action: () => forward(m) });
+    if (can(chat, 'pin')) {
+      if (chat.pinned_seq === seq) items.push({ label: t('msg.unpin'), action: () => pin(0) });
+      else items.push({ label: t('msg.pin'), action: () => pin(seq) });
+    }
+    if (m.media && m.media.kind !== 'photo') items.push({ label: t('msg.download'), action: () => download(m.media) });
+    items.push({ label: t('msg.delete_me'), action: () => deleteMsg(seq, 'me'), danger: true });
+    if (own || isAdmin(chat)) items.push({ label: t('msg.delete_all'), action: () => deleteMsg(seq, 'everyone'), danger: true });
+    menu(anchor, t('msg.actions'), items);
+  }
+
+  function startReply(seq) {
+    if (editing) stopContext();
+    replyTo = seq;
+    const m = messages.get(seq);
+    replace(contextBar,
+      h('div', { class: 'context-text' }, h('strong', {}, t('composer.replying_to', { name: userName(m.sender_id) })), h('span', { dir: 'auto' }, snippet(m))),
+      iconButton('close', t('composer.cancel_reply'), { onclick: () => { stopContext(); input.focus(); } }));
+    contextBar.hidden = false;
+    input.focus();
+  }
+
+  function startEdit(seq) {
+    const m = messages.get(seq);
+    if (!editing) stash = input.value;
+    replyTo = 0;
+    editing = seq;
+    input.value = m.text;
+    replace(contextBar,
+      h('div', { class: 'context-text' }, h('strong', {}, t('composer.editing')), h('span', { dir: 'auto' }, snippet(m))),
+      iconButton('close', t('composer.cancel_edit'), { onclick: () => { stopContext(); input.focus(); } }));
+    contextBar.hidden = false;
+    autosize();
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+  }
+
+  function stopContext() {
+    if (editing) {
+      input.value = stash;
+      stash = '';
+      autosize();
+    }
+    editing = 0;
+    replyTo = 0;
+    contextBar.hidden = true;
+    replace(contextBar);
+    showComposerError('');
+  }
+
+  async function pin(seq) {
+    try {
+      await api('PUT', `/chats/${chatId}/pin`, { seq });
+      chat.pinned_seq = seq;
+      renderPinned();
+      toast(seq ? t('msg.pinned') : t('msg.unpinned'));
+    } catch (err) {
+      toast(errorText(err), { error: true });
+    }
+  }
+
+  async function deleteMsg(seq, who) {
+    if (who === 'everyone') {
+      const ok = await confirmDialog(t('msg.delete_all_title'), t('msg.delete_all_text'), t('msg.delete'), { danger: true });
+      if (!ok) return;
+    }
+    try {
+      await api('DELETE', `/chats/${chatId}/messages/${seq}?for=${who}`);
+      removeMsg(seq);
+      if (who === 'me') broadcast({ type: 'hidden', chat: chatId, seq });
+      input.focus();
+    } catch (err) {
+      toast(errorText(err), { error: true });
+    }
+  }
+
+  function forward(m) {
+    openDialog(t('msg.forward_title'), (close) => {
+      const ul = h('ul', { class: 'pick-list' });
+      for (const d of sortedDialogs()) {
+        if (!canPost(d.chat)) continue;
+        ul.append(h('li', {}, h('button', {
+          type: 'button', class: 'pick',
+          onclick: async () => {
+            close();
+            try {
+              await send(d.chat.id, { forward_from: { chat_id: m.chat_id, seq: m.seq } });
+              toast(t('msg.forwarded_to', { title: chatTitle(d.chat) }));
+            } catch (err) {
+              toast(errorText(err), { error: true });
+            }
+          },
+        }, avatar(chatTitle(d.chat), d.chat.id), h('span', { dir: 'auto' }, chatTitle(d.chat)))));
+      }
+      return h('div', { class: 'modal-body' }, ul.children.length ? ul : h('p', { class: 'muted' }, t('msg.forward_none')));
+    });
+  }
+
+  // Writing -------------------------------------------------------------------
+  function autosize() {
+    input.style.height = 'auto';
+    input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
+    const n = [...input.value].length;
+    counter.hidden = n < maxText - 200;
+    counter.textContent = t('composer.count', { count: n, max: maxText });
+    counter.classList.toggle('over', n > maxText);
+  }
+
+  function showComposerError(text) {
+    errorBox.textContent = text;
+    errorBox.hidden = !text;
+    if (text) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+  }
+
+  input.addEventListener('input', () => {
+    autosize();
+    if (!editing) saveDraft(chatId, input.value);
+    if (errorBox.textContent) showComposerError('');
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      form.requestSubmit();
+    } else if (e.key === 'Escape' && (editing || replyTo)) {
+      e.preventDefault();
+      stopContext();
+    } else if (e.key === 'ArrowUp' && !input.value && !editing) {
+      const mine = [...messages.values()].filter((m) => m.sender_id === store.me.id && !m.forward);
+      if (mine.length) {
+        e.preventDefault();
+        startEdit(mine.reduce((a, b) => (a.seq > b.seq ? a : b)).seq);
+      }
+    }
+  });
+
+  function setAttachment(file) {
+    showComposerError('');
+    if (!file) {
+      attachment = null;
+      attachBar.hidden = true;
+      replace(attachBar);
+      return;
+    }
+    if (file.size > maxFile) {
+      showComposerError(t('upload.too_large', { name: file.name, max: formatSize(maxFile) }));
+      return;
+    }
+    attachment = file;
+    replace(attachBar, icon(file.type.startsWith('image/') ? 'attach' : 'file'),
+      h('span', { class: 'attach-name', dir: 'auto' }, file.name),
+      h('span', { class: 'muted' }, formatSize(file.size)),
+      iconButton('close', t('upload.remove'), { onclick: () => { setAttachment(null); input.focus(); } }));
+    attachBar.hidden = false;
+    input.focus();
+  }
+  fileInput.addEventListener('change', () => {
+    setAttachment(fileInput.files[0] || null);
+    fileInput.value = '';
+  });
+  // Dropping or pasting a file attaches it.
+  el.addEventListener('dragover', (e) => { if (canPost(chat || {}) && e.dataTransfer.types.includes('Files')) e.preventDefault(); });
+  el.addEventListener('drop', (e) => {
+    if (!e.dataTransfer.files.length || !canPost(chat || {})) return;
+    e.preventDefault();
+    setAttachment(e.dataTransfer.files[0]);
+  });
+  input.addEventListener('paste', (e) => {
+    const f = [...(e.clipboardData?.files || [])][0];
+    if (f) { e.preventDefault(); setAttachment(f); }
+  });
+
+  async function uploadAttachment(file) {
+    const progress = h('progress', { max: '1', value: '0', 'aria-label': t('upload.progress', { name: file.name }) });
+    const pct = h('span', { class: 'pct' }, '0%');
+    const cancel = h('button', { type: 'button', class: 'btn small' }, t('common.cancel'));
+    replace(attachBar, h('span', { class: 'attach-name', dir: 'auto' }, file.name), progress, pct, cancel);
+    const fmt = new Intl.NumberFormat(document.documentElement.lang, { style: 'percent' });
+    const job = upload(file, (f) => { progress.value = f; pct.textContent = fmt.format(f); });
+    uploading = job;
+    cancel.addEventListener('click', () => job.abort());
+    try {
+      return await job.done;
+    } finally {
+      uploading = null;
+    }
+  }
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (sendBtn.disabled) return;
+    const text = input.value;
+    if (!text.trim() && !attachment) return;
+    sendBtn.disabled = true;
+    form.setAttribute('aria-busy', 'true');
+    showComposerError('');
+    try {
+      if (editing) {
+        const m = await api('PATCH', `/chats/${chatId}/messages/${editing}`, { text });
+        put(m);
+        const seq = editing;
+        stopContext(); // puts back what was being written before
+        scrollToMsg(seq);
+        input.focus();
+        return;
+      }
+      const body = {};
+      if (text.trim()) body.text = text;
+      if (replyTo) body.reply_to = replyTo;
+      if (attachment) {
+        const file = attachment;
+        const media = await uploadAttachment(file);
+        body.media_id = media.id;
+        setAttachment(null);
+        if (media.status === 'held') {
+          toast(t('upload.held'));
+          return;
+        }
+      }
+      if (sendKeyText !== JSON.stringify(body)) {
+        sendKey = newKey(); // a retry of the same message keeps its key
+        sendKeyText = JSON.stringify(body);
+      }
+      const m = await send(chatId, body, sendKey);
+      sendKey = '';
+      sendKeyText = '';
+      input.value = '';
+      saveDraft(chatId, '');
+      autosize();
+      stopContext();
+      put(m);
+      toBottom(true);
+    } catch (err) {
+      if (err.name === 'AbortError') {
+        setAttachment(attachment);
+        return;
+      }
+      if (attachment) setAttachment(attachment); // keep it to try again
+      showComposerError(errorText(err));
+      input.focus();
+    } finally {
+      sendBtn.disabled = false;
+      form.removeAttribute('aria-busy');
+    }
+  });
+
+  // Start -------------------------------------------------------------------
+  const offs = [on('event', onEvent), on('chat', onChat), on('gone', onGone), on('hidden', onHidden), on('resynced', onResynced)];
+  const onVisible = () => readVisible();
+  document.addEventListener('visibilitychange', onVisible);
+  window.addEventListener('focus', onVisible);
+
+  input.value = draft(chatId);
+  renderEdge();
+
+  (async () => {
+    try {
+      if (!chat) {
+        chat = await api('GET', `/chats/${chatId}`);
+        if (chat.role) putChat(chat);
+      }
+      if (closed) return;
+      renderHead();
+      await loadOlder();
+      if (closed) return;
+      toBottom(false);
+      autosize();
+    } catch (err) {
+      if (closed) return;
+      replace(el, h('section', { class: 'placeholder' },
+        h('h2', { tabindex: '-1' }, t('conv.unavailable')),
+        h('p', { role: 'alert' }, errorText(err)),
+        h('a', { href: '/', class: 'btn' }, t('conv.back'))));
+    }
+  })();
+
+  return {
+    el,
+    chatId,
+    focus: () => input.focus({ preventScroll: true }),
+    leave: () => {
+      closed = true;
+      for (const off of offs) off();
+      document.removeEventListener('visibilitychange', onVisible);
+      window.removeEventListener('focus', onVisible);
+      if (uploading) uploading.abort();
+      document.title = t('app.title');
+    },
+  };
+}

@@ -1,0 +1,179 @@
+// The chat list: every chat with its last message and unread count, kept
+// current by the live stream, with search for public groups and channels.
+import { api, errorText } from './api.js';
+import { t } from './i18n.js';
+import { h, replace, icon, iconButton, avatar, formatTime, menu } from './dom.js';
+import { store, on, sortedDialogs, chatTitle, userName } from './store.js';
+import { newPrivateDialog, newChatDialog, joinLinkDialog } from './newchat.js';
+
+// preview is a one-line summary of a message for the chat list.
+export function preview(m, chat) {
+  if (!m) return '';
+  let text;
+  if (m.deleted) text = t('msg.deleted');
+  else if (m.media) text = `${m.media.kind === 'photo' ? t('msg.photo') : m.media.name || t('msg.file')}${m.text ? `, ${m.text}` : ''}`;
+  else text = m.text;
+  text = text.split('\n')[0];
+  if (chat.kind === 'group' && !m.deleted) {
+    const who = store.me && m.sender_id === store.me.id ? t('msg.you') : userName(m.sender_id);
+    text = t('dialogs.preview', { sender: who, text });
+  } else if (chat.kind === 'private' && store.me && m.sender_id === store.me.id && !m.deleted) {
+    text = t('dialogs.preview', { sender: t('msg.you'), text });
+  }
+  return text;
+}
+
+function kindLabel(chat) {
+  if (chat.kind === 'channel') return t('chat.kind_channel');
+  if (chat.kind === 'group') return t('chat.kind_group');
+  return '';
+}
+
+export function sidebar() {
+  const list = h('ul', { class: 'dialogs', 'aria-labelledby': 'chats-title' });
+  const empty = h('p', { class: 'empty', hidden: true }, t('dialogs.empty'));
+  const items = new Map(); // chat ID -> {li, a}
+  const results = h('div', { class: 'results', hidden: true, 'aria-live': 'polite' });
+  const search = h('input', {
+    type: 'search', name: 'q', class: 'search', placeholder: t('search.placeholder'),
+    'aria-label': t('search.label'), autocomplete: 'off',
+  });
+  const newBtn = iconButton('plus', t('dialogs.new'), { 'aria-haspopup': 'menu' });
+  newBtn.addEventListener('click', () => menu(newBtn, t('dialogs.new'), [
+    { label: t('new.private'), action: newPrivateDialog },
+    { label: t('new.group'), action: () => newChatDialog('group') },
+    { label: t('new.channel'), action: () => newChatDialog('channel') },
+    { label: t('new.join_link'), action: joinLinkDialog },
+  ]));
+  const settings = h('a', { href: '/settings', class: 'icon-btn', 'aria-label': t('settings.title'), title: t('settings.title') }, icon('settings'));
+  const el = h('aside', { class: 'sidebar', 'aria-label': t('dialogs.title') },
+    h('header', { class: 'side-head' },
+      h('h1', { id: 'chats-title' }, t('dialogs.title')),
+      h('div', { class: 'tools' }, newBtn, settings)),
+    h('div', { class: 'search-box', role: 'search' }, icon('search'), search),
+    results,
+    h('nav', { class: 'dialog-nav', 'aria-labelledby': 'chats-title' }, list, empty));
+
+  function render() {
+    const ds = sortedDialogs();
+    const active = location.pathname.match(/^\/chats\/(\d+)/);
+    const activeId = active ? Number(active[1]) : 0;
+    const seen = new Set();
+    let prev = null;
+    for (const d of ds) {
+      const id = d.chat.id;
+      seen.add(id);
+      let it = items.get(id);
+      if (!it) {
+        const a = h('a', { class: 'dialog', href: `/chats/${id}`, dataset: { chat: String(id) } });
+        it = { li: h('li', {}, a), a };
+        items.set(id, it);
+      }
+      fill(it.a, d, id === activeId);
+      // Keep focus and order: move only what is out of place.
+      const want = prev ? prev.nextSibling : list.firstChild;
+      if (want !== it.li) list.insertBefore(it.li, want);
+      prev = it.li;
+    }
+    for (const [id, it] of items) {
+      if (!seen.has(id)) { it.li.remove(); items.delete(id); }
+    }
+    empty.hidden = ds.length > 0;
+  }
+
+  function fill(a, d, active) {
+    const title = chatTitle(d.chat);
+    const last = preview(d.last, d.chat);
+    const when = d.last ? d.last.created_at : d.activity;
+    if (active) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+    a.classList.toggle('unread', d.unread > 0);
+    replace(a,
+      avatar(title, d.chat.id),
+      h('span', { class: 'd-body' },
+        h('span', { class: 'd-top' },
+          h('span', { class: 'd-title', dir: 'auto' }, title),
+          kindLabel(d.chat) ? h('span', { class: 'sr' }, `, ${kindLabel(d.chat)}`) : null,
+          when ? h('time', { datetime: when }, formatTime(when)) : null),
+        h('span', { class: 'd-bottom' },
+          h('span', { class: 'd-last', dir: 'auto' }, last || '\u00a0'),
+          d.unread > 0 ? h('span', { class: 'badge', 'aria-hidden': 'true' }, d.unread > 999 ? '999+' : String(d.unread)) : null,
+          d.unread > 0 ? h('span', { class: 'sr' }, t('dialogs.unread', { count: d.unread })) : null)));
+  }
+
+  // Up and Down move between chats, Home and End to the ends.
+  list.addEventListener('keydown', (e) => {
+    const links = [...list.querySelectorAll('a.dialog')];
+    const i = links.indexOf(document.activeElement);
+    if (i < 0) return;
+    const go = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: links.length - 1 }[e.key];
+    if (go === undefined) return;
+    e.preventDefault();
+    links[Math.max(0, Math.min(links.length - 1, go))].focus();
+  });
+
+  // Searching public groups and channels.
+  let timer = 0;
+  let seq = 0;
+  async function runSearch() {
+    const q = search.value.trim();
+    const mine = ++seq;
+    if (!q) {
+      results.hidden = true;
+      replace(results);
+      return;
+    }
+    results.hidden = false;
+    replace(results, h('p', { class: 'muted' }, t('search.searching')));
+    try {
+      const found = new Map();
+      const byName = q.startsWith('@') && q.length > 1
+        ? api('GET', `/public-chats/${encodeURIComponent(q.slice(1))}`).catch(() => null) : Promise.resolve(null);
+      const [exact, r] = await Promise.all([byName, api('GET', `/search/chats?q=${encodeURIComponent(q)}&limit=20`)]);
+      if (exact) found.set(exact.id, exact);
+      for (const c of r.chats) found.set(c.id, c);
+      if (mine !== seq) return;
+      const ul = h('ul', { class: 'result-list' });
+      for (const c of found.values()) {
+        ul.append(h('li', {}, h('a', { class: 'dialog', href: `/chats/${c.id}` },
+          avatar(c.title, c.id),
+          h('span', { class: 'd-body' },
+            h('span', { class: 'd-top' }, h('span', { class: 'd-title', dir: 'auto' }, c.title)),
+            h('span', { class: 'd-bottom' }, h('span', { class: 'd-last' },
+              `@${c.username} · ${kindLabel(c)} · ${t('chat.members', { count: c.member_count })}`))))));
+      }
+      replace(results,
+        h('h2', { class: 'section-title' }, t('search.results')),
+        found.size ? ul : h('p', { class: 'muted' }, t('search.none')));
+    } catch (err) {
+      if (mine === seq) replace(results, h('p', { class: 'form-error', role: 'alert' }, errorText(err)));
+    }
+  }
+  search.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(runSearch, 250);
+  });
+  search.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && search.value) {
+      search.value = '';
+      runSearch();
+    }
+  });
+  results.addEventListener('click', (e) => {
+    if (e.target.closest('a')) {
+      search.value = '';
+      runSearch();
+    }
+  });
+
+  let frame = 0;
+  const schedule = () => {
+    if (!frame) frame = setTimeout(() => { frame = 0; render(); }, 16);
+  };
+  const offs = [on('dialogs', schedule), on('route', schedule)];
+  render();
+  return {
+    el,
+    destroy: () => { for (const off of offs) off(); clearTimeout(frame); clearTimeout(timer); },
+  };
+}

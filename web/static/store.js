@@ -1,0 +1,267 @@
+// What the app knows: who is logged in, the chat list with unread counts
+// and last messages, and the names of the users it has met. Changes from
+// the live stream go through applyEvent, which keeps the chat list current
+// and tells the screens (on('dialogs'), on('event')).
+import { api, newKey } from './api.js';
+import { t } from './i18n.js';
+
+const listeners = new Map();
+const usersKey = 'kurir.users';
+const draftPrefix = 'kurir.draft.';
+
+export const store = {
+  me: null,
+  dialogs: new Map(), // chat ID -> {chat, last, unread, activity}
+  users: new Map(), // user ID -> {id, username, display_name}
+  openChat: 0, // the chat on screen, whose new messages are read at once
+  live: null,
+};
+
+export function on(topic, fn) {
+  if (!listeners.has(topic)) listeners.set(topic, new Set());
+  listeners.get(topic).add(fn);
+  return () => listeners.get(topic).delete(fn);
+}
+
+export function emit(topic, arg) {
+  for (const fn of listeners.get(topic) || []) fn(arg);
+}
+
+// Tabs of the app share what the server does not send live: read marks and
+// messages deleted only for this user.
+const channel = 'BroadcastChannel' in window ? new BroadcastChannel('kurir') : null;
+if (channel) {
+  channel.onmessage = (e) => {
+    const m = e.data || {};
+    if (!store.me || m.user !== store.me.id) return;
+    if (m.type === 'read') readLocally(m.chat, m.seq);
+    if (m.type === 'hidden') emit('hidden', m);
+  };
+}
+
+export function broadcast(msg) {
+  if (channel && store.me) channel.postMessage({ ...msg, user: store.me.id });
+}
+
+export function reset() {
+  store.me = null;
+  store.dialogs.clear();
+  store.users.clear();
+  store.openChat = 0;
+}
+
+// Users --------------------------------------------------------------------
+
+export function loadUsers() {
+  try {
+    for (const u of JSON.parse(localStorage.getItem(usersKey) || '[]')) store.users.set(u.id, u);
+  } catch {
+    localStorage.removeItem(usersKey);
+  }
+}
+
+export function rememberUser(u) {
+  store.users.set(u.id, { id: u.id, username: u.username, display_name: u.display_name });
+  localStorage.setItem(usersKey, JSON.stringify([...store.users.values()].slice(-500)));
+  emit('dialogs');
+}
+
+export function userName(id) {
+  if (store.me && id === store.me.id) return store.me.display_name || store.me.username;
+  const u = store.users.get(id);
+  if (u) return u.display_name || u.username;
+  return t('user.unknown', { id });
+}
+
+// lookupUser finds a user by @username and remembers the name.
+export async function lookupUser(name) {
+  const u = await api('GET', `/users/${encodeURIComponent(name.trim().replace(/^@/, ''))}`);
+  rememberUser(u);
+  return u;
+}
+
+// Chats --------------------------------------------------------------------
+
+export function chatTitle(chat) {
+  if (chat.kind === 'private') return chat.peer_id ? userName(chat.peer_id) : t('chat.private');
+  return chat.title;
+}
+
+// canPost says whether the user may send messages in chat.
+export function canPost(chat) {
+  if (!chat.role) return false;
+  if (chat.role === 'owner' || chat.role === 'admin') return true;
+  if (chat.kind === 'channel') return false;
+  return chat.kind === 'private' || chat.permissions.post;
+}
+
+export function isAdmin(chat) {
+  return chat.role === 'owner' || chat.role === 'admin';
+}
+
+export function can(chat, what) {
+  if (chat.kind === 'private') return what === 'pin';
+  return isAdmin(chat) || (chat.kind === 'group' && chat.role === 'member' && chat.permissions[what]);
+}
+
+export async function loadDialogs() {
+  const all = new Map();
+  let cursor = '';
+  for (let page = 0; page < 10; page++) {
+    const r = await api('GET', `/dialogs?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    for (const d of r.dialogs) {
+      all.set(d.chat.id, { chat: d.chat, last: d.last_message || null, unread: d.unread, activity: d.last_activity });
+    }
+    if (!r.next_cursor) break;
+    cursor = r.next_cursor;
+  }
+  store.dialogs = all;
+  emit('dialogs');
+}
+
+let reloadTimer = 0;
+// reloadDialogs refreshes the chat list soon, once however often it is asked.
+export function reloadDialogs() {
+  clearTimeout(reloadTimer);
+  reloadTimer = setTimeout(() => loadDialogs().catch(() => {}), 100);
+}
+
+export function sortedDialogs() {
+  return [...store.dialogs.values()].sort((a, b) => (a.activity < b.activity ? 1 : a.activity > b.activity ? -1 : b.chat.id - a.chat.id));
+}
+
+// putChat records a chat the user just created, joined or opened.
+export function putChat(chat) {
+  const d = store.dialogs.get(chat.id);
+  if (d) d.chat = { ...d.chat, ...chat };
+  else store.dialogs.set(chat.id, { chat, last: null, unread: 0, activity: chat.created_at });
+  if (chat.large && store.live) store.live.follow(chat.id, chat.seq);
+  emit('dialogs');
+}
+
+export async function refreshChat(id) {
+  try {
+    const chat = await api('GET', `/chats/${id}`);
+    if (chat.role) putChat(chat);
+    else dropChat(id);
+    emit('chat', chat);
+  } catch (e) {
+    if (e.status === 404) dropChat(id);
+  }
+}
+
+export function dropChat(id) {
+  store.dialogs.delete(id);
+  emit('dialogs');
+  emit('gone', id);
+}
+
+// applyEvent applies one change from the live stream or a sync.
+export function applyEvent(ev) {
+  const d = store.dialogs.get(ev.chat_id);
+  emit('event', ev);
+  if (!d) {
+    reloadDialogs(); // a chat new to this device
+    return;
+  }
+  if (ev.seq <= d.chat.seq) return; // the chat list already shows it
+  d.chat.seq = ev.seq;
+  const me = store.me.id;
+  switch (ev.kind) {
+    case 'message':
+      d.last = ev.message;
+      d.activity = ev.at;
+      if (ev.message.sender_id !== me && (store.openChat !== ev.chat_id || document.hidden)) d.unread++;
+      if (ev.message.sender_id === me) d.unread = 0;
+      break;
+    case 'edit':
+      if (d.last && d.last.seq === ev.message.seq) d.last = ev.message;
+      break;
+    case 'delete':
+      if (d.last && d.last.seq === ev.message_seq) {
+        d.last = { ...d.last, deleted: true, text: '', media: undefined };
+        reloadDialogs(); // for the message before it
+      }
+      break;
+    case 'pin':
+      d.chat.pinned_seq = ev.message_seq;
+      break;
+    case 'unpin':
+      d.chat.pinned_seq = 0;
+      break;
+    case 'join':
+      d.chat.member_count++;
+      break;
+    case 'leave':
+    case 'remove':
+      if (ev.user_id === me) {
+        dropChat(ev.chat_id);
+        return;
+      }
+      d.chat.member_count = Math.max(0, d.chat.member_count - 1);
+      break;
+    case 'role':
+    case 'info':
+      refreshChat(ev.chat_id);
+      break;
+    case 'large':
+      d.chat.large = true;
+      break;
+    default:
+  }
+  emit('dialogs');
+  emit('chat', d.chat);
+}
+
+function readLocally(chatId, seq) {
+  const d = store.dialogs.get(chatId);
+  if (!d) return;
+  if (seq > d.chat.read_seq) d.chat.read_seq = seq;
+  if (!d.last || d.last.seq <= seq) d.unread = 0;
+  emit('dialogs');
+}
+
+let readTimers = new Map();
+// markRead tells the server (soon, once) that the chat is read up to seq.
+export function markRead(chatId, seq) {
+  const d = store.dialogs.get(chatId);
+  if (!d || !d.chat.role || (seq <= d.chat.read_seq && d.unread === 0)) return;
+  readLocally(chatId, seq);
+  clearTimeout(readTimers.get(chatId));
+  readTimers.set(chatId, setTimeout(() => {
+    readTimers.delete(chatId);
+    api('PUT', `/chats/${chatId}/read`, { seq }).then(() => broadcast({ type: 'read', chat: chatId, seq }), () => {});
+  }, 300));
+}
+
+export function forgetReads() {
+  for (const tm of readTimers.values()) clearTimeout(tm);
+  readTimers = new Map();
+}
+
+// Drafts -------------------------------------------------------------------
+// What is typed in a chat's box is kept per user and chat until it is sent,
+// across reloads, tabs and lost connections.
+
+function draftKey(chatId) {
+  return `${draftPrefix}${store.me ? store.me.id : 0}.${chatId}`;
+}
+
+export function draft(chatId) {
+  return localStorage.getItem(draftKey(chatId)) || '';
+}
+
+export function saveDraft(chatId, text) {
+  if (text) localStorage.setItem(draftKey(chatId), text);
+  else localStorage.removeItem(draftKey(chatId));
+}
+
+export function clearAllDrafts() {
+  for (const k of Object.keys(localStorage)) if (k.startsWith(draftPrefix)) localStorage.removeItem(k);
+  localStorage.removeItem(usersKey);
+}
+
+// send posts a message; retried with the same key it is never doubled.
+export function send(chatId, body, key = newKey()) {
+  return api('POST', `/chats/${chatId}/messages`, { ...body, idempotency_key: key });
+}
