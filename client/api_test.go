@@ -131,6 +131,13 @@ func testGroups(t *testing.T, s *server) {
 		!m1.CreatedAt.Equal(s.clock.Now()) || !m1.EditedAt.IsZero() || m1.Deleted || m1.Forward != nil {
 		t.Fatalf("send: got %+v", m1)
 	}
+	members := must(bert.Members(ctx, g.ID, 0, 1))(t, "members")
+	if len(members) != 1 || members[0].UserID != annaU.ID || members[0].Username != "anna" || members[0].Role != client.Owner {
+		t.Fatalf("first page of members: %+v, want anna, the owner", members)
+	}
+	if rest := must(bert.Members(ctx, g.ID, members[0].UserID, 10))(t, "members after"); len(rest) != 1 || rest[0].UserID != bertU.ID {
+		t.Fatalf("second page of members: %+v, want bert", rest)
+	}
 	m2 := must(bert.Send(ctx, g.ID, client.SendParams{Text: "hi", ReplyTo: m1.Seq}))(t, "reply")
 	if m2.ReplyTo != m1.Seq || m2.Seq <= m1.Seq {
 		t.Fatalf("reply: got %+v after %+v", m2, m1)

@@ -201,3 +201,31 @@ func (c *Client) chat(ctx context.Context, method, target string, in any) (Chat,
 	err := c.do(ctx, method, target, in, &ch)
 	return ch, err
 }
+
+// ChatMember is a member of a chat.
+type ChatMember struct {
+	UserID int64 `json:"user_id"`
+	// Username is empty once the account is deleted.
+	Username    string     `json:"username,omitempty"`
+	DisplayName string     `json:"display_name"`
+	Role        MemberRole `json:"role"`
+	JoinedAt    time.Time  `json:"joined_at"`
+}
+
+// Members returns a page of a chat's members, by user ID, after user after
+// (0 for the first page), at most limit (0 for the server's default). A
+// channel's subscribers are listed to its admins; others see its admins.
+func (c *Client) Members(ctx context.Context, chatID, after int64, limit int) ([]ChatMember, error) {
+	var q query
+	if after > 0 {
+		q.addInt("after", after)
+	}
+	if limit > 0 {
+		q.addInt("limit", int64(limit))
+	}
+	var out struct {
+		Members []ChatMember `json:"members"`
+	}
+	err := c.do(ctx, http.MethodGet, c.url("/chats/*/members", chatID)+string(q.b), nil, &out)
+	return out.Members, err
+}

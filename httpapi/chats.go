@@ -341,3 +341,38 @@ func handleBlock(msg *messaging.Service, block bool) http.Handler {
 		respondDone(w, r, err)
 	})
 }
+
+type memberView struct {
+	UserID      int64     `json:"user_id"`
+	Username    string    `json:"username,omitempty" jsonschema:"description=Absent once the account is deleted."`
+	DisplayName string    `json:"display_name"`
+	Role        string    `json:"role" jsonschema:"enum=owner,enum=admin,enum=member"`
+	JoinedAt    time.Time `json:"joined_at"`
+}
+
+type memberList struct {
+	Members []memberView `json:"members"`
+}
+
+func handleListMembers(msg *messaging.Service) http.Handler {
+	return chatHandler(func(w http.ResponseWriter, r *http.Request, me kurir.UserID, id messaging.ChatID) {
+		q := queryParams{r: r}
+		after := q.int("after", 0)
+		limit := q.int("limit", 100)
+		if q.err != nil {
+			writeError(w, r, q.err)
+			return
+		}
+		list, err := msg.Members(r.Context(), me, id, kurir.UserID(after), int(limit))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		out := memberList{Members: make([]memberView, 0, len(list))}
+		for _, m := range list {
+			out.Members = append(out.Members, memberView{UserID: int64(m.UserID), Username: m.Username, DisplayName: m.DisplayName,
+				Role: string(m.Role), JoinedAt: m.JoinedAt})
+		}
+		encode(w, http.StatusOK, out)
+	})
+}

@@ -151,6 +151,13 @@ func addMessagingRoutes(rt *router, msg *messaging.Service, med *media.Service, 
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/chats/{id}", ID: "getChat", Tags: tags, Auth: true,
 		Summary: "A chat you are in, or a public one", Params: []openapi.Param{chatIDParam}, Responses: chat,
 	}, handleGetChat(msg))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/chats/{id}/members", ID: "listMembers", Tags: tags, Auth: true,
+		Summary: "A page of a chat's members, by user ID",
+		Description: "For members of the chat. A channel's subscribers are listed to its admins; anyone else " +
+			"sees its admins. Continue with after= the last user_id.",
+		Params:    []openapi.Param{chatIDParam, {Name: "after", In: "query", Description: "The last user_id of the page before.", Schema: int64(0)}, limitParam},
+		Responses: map[int]openapi.Response{200: {Body: memberList{}}},
+	}, handleListMembers(msg))
 	rt.handle(openapi.Operation{Method: "PATCH", Path: "/api/v1/chats/{id}", ID: "editChat", Tags: tags, Auth: true,
 		Summary: "Change a group's or channel's title, description or member permissions",
 		Params:  []openapi.Param{chatIDParam}, Request: chatInfoRequest{}, Responses: chat,

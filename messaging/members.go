@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"kurir"
@@ -431,4 +432,51 @@ func (s *Service) Unblock(ctx context.Context, user, blocked kurir.UserID) error
 		_, err := tx.ExecContext(ctx, `DELETE FROM blocks WHERE user_id = $1 AND blocked_id = $2`, user, blocked)
 		return err
 	})
+}
+
+// ChatMember is a member of a chat as other members see them.
+type ChatMember struct {
+	UserID      kurir.UserID
+	Username    string // empty once the account is deleted
+	DisplayName string
+	Role        MemberRole
+	JoinedAt    time.Time
+}
+
+// Members lists a chat's members after user after (0 for the first page),
+// by user ID, at most limit. Members of a private chat or group may list
+// it; a channel's subscribers are listed to its admins only, and to others
+// the list holds the admins.
+func (s *Service) Members(ctx context.Context, viewer kurir.UserID, id ChatID, after kurir.UserID, limit int) ([]ChatMember, error) {
+	limit = clampLimit(limit, 200)
+	c, err := loadChat(ctx, s.db.Read(), id, viewer)
+	if err != nil {
+		return nil, err
+	}
+	if !c.isMember() {
+		return nil, noChat(id)
+	}
+	q := `SELECT m.user_id, COALESCE(u.username, ''), u.display_name, m.role, m.joined_at
+		FROM chat_members m JOIN users u ON u.id = m.user_id
+		WHERE m.chat_id = $1 AND m.status = 'member' AND m.user_id > $2`
+	if c.kind == Channel && !c.isAdmin() {
+		q += ` AND m.role IN ('owner', 'admin')`
+	}
+	rows, err := s.db.Read().QueryContext(ctx, q+` ORDER BY m.user_id LIMIT $3`, id, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list members of chat %d: %w", id, err)
+	}
+	defer rows.Close()
+	var out []ChatMember
+	for rows.Next() {
+		var m ChatMember
+		var role string
+		var joined int64
+		if err := rows.Scan(&m.UserID, &m.Username, &m.DisplayName, &role, &joined); err != nil {
+			return nil, err
+		}
+		m.Role, m.JoinedAt = MemberRole(role), sqldb.FromMicros(joined)
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }

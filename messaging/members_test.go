@@ -156,3 +156,33 @@ func TestGroupOfFifty(t *testing.T) {
 		}
 	})
 }
+
+func TestMembersList(t *testing.T) {
+	run(t, messaging.Config{}, func(t *testing.T, e *env) {
+		owner, a, b, outsider := e.user("listowner"), e.user("listmember"), e.user("listother"), e.user("listoutsider")
+		g := e.group(owner, "Listed", a, b)
+		got, err := e.svc.Members(e.ctx, a, g.ID, 0, 2)
+		must(t, "first page", err)
+		if len(got) != 2 || got[0].UserID != owner || got[0].Username != "listowner" || got[0].Role != messaging.Owner {
+			t.Fatalf("first page = %+v", got)
+		}
+		rest, err := e.svc.Members(e.ctx, a, g.ID, got[1].UserID, 2)
+		must(t, "second page", err)
+		if len(rest) != 1 || rest[0].UserID != b {
+			t.Errorf("second page = %+v, want the third member", rest)
+		}
+		if _, err := e.svc.Members(e.ctx, outsider, g.ID, 0, 10); kurir.ErrorCode(err) != kurir.ENotFound {
+			t.Errorf("outsider: err = %v, want not found", err)
+		}
+		ch, err := e.svc.CreateChannel(e.ctx, owner, messaging.NewChat{Title: "Listed channel", Username: "listedch"})
+		must(t, "channel", err)
+		_, err = e.svc.Join(e.ctx, a, ch.ID)
+		must(t, "subscribe", err)
+		if got, _ := e.svc.Members(e.ctx, a, ch.ID, 0, 10); len(got) != 1 || got[0].UserID != owner {
+			t.Errorf("a subscriber sees %+v, want only the admins", got)
+		}
+		if got, _ := e.svc.Members(e.ctx, owner, ch.ID, 0, 10); len(got) != 2 {
+			t.Errorf("the owner sees %+v, want every subscriber", got)
+		}
+	})
+}
