@@ -9,13 +9,19 @@ import (
 )
 
 func FuzzNormalize(f *testing.F) {
-	for _, s := range append(messages, "ｚｏｒ\u200bblax", "КРАМ\u200cБУЛЬ", "قُنْبُلُوز", "\xff\xfe", "g l i m") {
+	for _, s := range append(messages, "ｚｏｒ\u200bblax", "КРАМ\u200cБУЛЬ", "قُنْبُلُوز", "\xff\xfe", "g l i m",
+		"e\u0301\u0323x", "\u00e9\u1ea1", "한국어", "ﬁnal ßtraße", "λόγος", "a\u0316\u0300b") {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		n := textscan.Normalize(s)
 		if utf8.ValidString(s) && !utf8.ValidString(n) {
 			t.Fatalf("Normalize(%q) = %q, not valid UTF-8", s, n)
+		}
+		if utf8.ValidString(s) {
+			if want := textscan.NormalizeSteps(s); n != want {
+				t.Fatalf("Normalize(%q) = %q, but step by step %q", s, n, want)
+			}
 		}
 		if len(n) > 32*len(s)+16 {
 			t.Fatalf("Normalize(%q) grew to %d bytes", s, len(n))

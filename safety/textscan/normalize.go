@@ -8,6 +8,7 @@ package textscan
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -33,7 +34,59 @@ func Normalize(s string) string {
 	if isASCII(s) {
 		return normalizeASCII(s)
 	}
-	return normalize(s)
+	return normalizeRunes(s)
+}
+
+// Normalisation maps each rune on its own: every step (compatibility
+// decomposition, removing invisible characters and marks, case folding,
+// skeletons) maps code points independently, and the only thing NFD does
+// across runes, reordering combining marks, is undone by removing them.
+// So text normalises as the concatenation of its runes' forms, and those
+// are computed once: a table for the scripts most text is written in
+// (everything below U+3000), filled on first use, and a bounded cache for
+// the rest. FuzzNormalize checks this against the step-by-step path.
+const (
+	tableRunes   = 0x3000
+	maxRareForms = 1 << 16
+)
+
+var (
+	formTable     []string
+	formTableOnce sync.Once
+	rareForms     sync.Map // rune → string
+	rareCount     atomic.Int64
+)
+
+func runeForm(r rune) string {
+	if r < tableRunes {
+		formTableOnce.Do(func() {
+			t := make([]string, tableRunes)
+			for c := range t {
+				t[c] = normalize(string(rune(c)))
+			}
+			formTable = t
+		})
+		return formTable[r]
+	}
+	if f, ok := rareForms.Load(r); ok {
+		return f.(string)
+	}
+	f := normalize(string(r))
+	if rareCount.Load() < maxRareForms {
+		if _, loaded := rareForms.LoadOrStore(r, f); !loaded {
+			rareCount.Add(1)
+		}
+	}
+	return f
+}
+
+func normalizeRunes(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/4)
+	for _, r := range s {
+		b.WriteString(runeForm(r))
+	}
+	return b.String()
 }
 
 func normalize(s string) string {
