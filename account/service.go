@@ -33,6 +33,10 @@ type Config struct {
 	DeletionGrace time.Duration
 	// Limits are the brute-force limits (default DefaultLimits).
 	Limits *Limits
+	// Screen, if set, checks the public names people choose (field
+	// "username" or "display_name") before they are stored; an error
+	// refuses the name. kurir/safety provides it.
+	Screen func(ctx context.Context, user kurir.UserID, field, name string) error
 }
 
 // Limits bound registration and login attempts. A zero Limit disables that check.
@@ -67,6 +71,16 @@ type Service struct {
 
 	dummyHash string // verified against when a username is unknown, so timing does not tell
 	auth      authCache
+
+	screenName func(ctx context.Context, user kurir.UserID, field, name string) error
+}
+
+// screen runs the configured name check, if any.
+func (s *Service) screen(ctx context.Context, user kurir.UserID, field, name string) error {
+	if s.screenName == nil || name == "" {
+		return nil
+	}
+	return s.screenName(ctx, user, field, name)
 }
 
 // NewService returns an account service on db.
@@ -90,6 +104,7 @@ func NewService(db *sqldb.DB, clock kurir.Clock, log *slog.Logger, cfg Config) *
 		registerIP: newLimiter(limits.RegisterPerIP, clock),
 		loginIP:    newLimiter(limits.LoginPerIP, clock),
 		loginFail:  newLimiter(limits.LoginFailuresPerAccount, clock),
+		screenName: cfg.Screen,
 	}
 	dummy, err := HashPassword("kurir dummy password for timing", cfg.Argon2)
 	if err != nil {
@@ -177,6 +192,12 @@ func (s *Service) Register(ctx context.Context, p RegisterParams) (User, error) 
 	}
 	display, err := cleanDisplayName(p.DisplayName)
 	if err != nil {
+		return User{}, err
+	}
+	if err := s.screen(ctx, 0, "username", name.Display); err != nil {
+		return User{}, err
+	}
+	if err := s.screen(ctx, 0, "display_name", display); err != nil {
 		return User{}, err
 	}
 	email, err := cleanEmail(p.Email)
@@ -526,6 +547,9 @@ func (s *Service) UpdateProfile(ctx context.Context, userID kurir.UserID, p Prof
 	if p.DisplayName != nil {
 		d, err := cleanDisplayName(*p.DisplayName)
 		if err != nil {
+			return User{}, err
+		}
+		if err := s.screen(ctx, userID, "display_name", d); err != nil {
 			return User{}, err
 		}
 		args = append(args, d)

@@ -76,7 +76,7 @@ func (t *TextScreen) Screen(ctx context.Context, c messaging.Content) error {
 		t.log.Error("record safety signal", "err", err, "author", c.Author, "rules", res.Rules)
 	}
 	if res.Action == textscan.Block {
-		what := map[string]string{"text": "message", "title": "title", "about": "description", "username": "@name"}[c.Field]
+		what := map[string]string{"text": "message", "title": "title", "about": "description", "username": "@name", "display_name": "name"}[c.Field]
 		return &kurir.Error{Code: kurir.EForbidden, Reason: "content_blocked", Field: c.Field,
 			Message: fmt.Sprintf("This %s cannot be posted: it matches this service's rules on %s.", what, strings.ToLower(strings.Join(res.Categories, ", ")))}
 	}
@@ -96,4 +96,10 @@ func (t *TextScreen) record(ctx context.Context, c messaging.Content, res textsc
 			c.Author, c.Chat, c.Field, excerpt, sqldb.Micros(t.clock.Now()))
 		return err
 	})
+}
+
+// ScreenName checks a name a person chooses for their account (field
+// "username" or "display_name"): account.Config.Screen.
+func (t *TextScreen) ScreenName(ctx context.Context, user kurir.UserID, field, name string) error {
+	return t.Screen(ctx, messaging.Content{Author: user, Field: field, Text: name})
 }

@@ -32,10 +32,22 @@ func TestTextScreen(t *testing.T) {
 		if err := screen.SetRules(rules); err != nil {
 			t.Fatal(err)
 		}
-		acc := account.NewService(db, clock, nil, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}})
+		acc := account.NewService(db, clock, nil, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}, Screen: screen.ScreenName})
 		u, err := acc.Register(ctx, account.RegisterParams{Username: "poster", Password: "wet-otter-lantern-9"})
 		if err != nil {
 			t.Fatal(err)
+		}
+		_, err = acc.Register(ctx, account.RegisterParams{Username: "glimmerfraud_shop", Password: "wet-otter-lantern-9"})
+		if kurir.ErrorReason(err) != "content_blocked" {
+			t.Errorf("registering a blocked @name: %v, want content_blocked", err)
+		}
+		_, err = acc.Register(ctx, account.RegisterParams{Username: "honest", DisplayName: "Glimmerfraud Deals", Password: "wet-otter-lantern-9"})
+		if kurir.ErrorReason(err) != "content_blocked" {
+			t.Errorf("registering a blocked display name: %v, want content_blocked", err)
+		}
+		bad := "GLIMMERFRAUD"
+		if _, err := acc.UpdateProfile(ctx, u.ID, account.ProfileUpdate{DisplayName: &bad}); kurir.ErrorReason(err) != "content_blocked" {
+			t.Errorf("renaming to a blocked name: %v, want content_blocked", err)
 		}
 		msg := messaging.NewService(db, nil, clock, nil, messaging.Config{Screen: screen})
 		g, err := msg.CreateGroup(ctx, u.ID, messaging.NewChat{Title: "Fine"})
@@ -82,8 +94,8 @@ func TestTextScreen(t *testing.T) {
 		var action, cats, excerpt string
 		db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM safety_signals`).Scan(&n)
 		db.Read().QueryRowContext(ctx, `SELECT action, categories, excerpt FROM safety_signals WHERE action = 'flag'`).Scan(&action, &cats, &excerpt)
-		if n != 6 || action != "flag" || cats != "SPAM" || excerpt != flagged.Text {
-			t.Errorf("signals: %d recorded, flag %q %q %q; want 5 blocks and the flag with its text", n, action, cats, excerpt)
+		if n != 9 || action != "flag" || cats != "SPAM" || excerpt != flagged.Text {
+			t.Errorf("signals: %d recorded, flag %q %q %q; want 8 blocks and the flag with its text", n, action, cats, excerpt)
 		}
 	}, account.Migrations, messaging.Migrations, safety.Migrations)
 }

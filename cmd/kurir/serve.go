@@ -114,14 +114,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		acfg.Limits = &account.Limits{}
 		log.Warn("RATE LIMITS ARE OFF (--dev-no-rate-limits): anyone who can reach this server may register accounts and guess passwords without limit; this is for load tests on a loopback or test server only")
 	}
-	accounts := account.NewService(db, clock, log.With("component", "account"), acfg)
-	var events bus.Bus = bus.NewMemory(bus.MemoryOptions{})
-	if cfg.natsURL != "" {
-		if events, err = natsbus.Open(ctx, cfg.natsURL, log.With("component", "bus"), natsbus.Options{Prefix: "kurir"}); err != nil {
-			return err
-		}
-	}
-	defer events.Close()
 	limits := safety.DefaultLimits
 	if cfg.noRateLimits {
 		limits = safety.Limits{}
@@ -130,6 +122,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := loadTextRules(screen, cfg.textRules, log); err != nil {
 		return err
 	}
+	acfg.Screen = screen.ScreenName
+	accounts := account.NewService(db, clock, log.With("component", "account"), acfg)
+	var events bus.Bus = bus.NewMemory(bus.MemoryOptions{})
+	if cfg.natsURL != "" {
+		if events, err = natsbus.Open(ctx, cfg.natsURL, log.With("component", "bus"), natsbus.Options{Prefix: "kurir"}); err != nil {
+			return err
+		}
+	}
+	defer events.Close()
 	messages := messaging.NewService(db, events, clock, log.With("component", "messaging"), messaging.Config{Screen: screen})
 	blobs, err := blob.OpenFS(filepath.Join(cfg.dataDir, "blobs"))
 	if err != nil {
