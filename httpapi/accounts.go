@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -137,11 +138,11 @@ func handleListSessions(accounts *account.Service) http.Handler {
 	})
 }
 
-// cutOffLive ends the live streams of logged-out devices on this node
+// cutOffLive ends the live streams of logged-out devices on every node
 // (hub may be nil when the server has no live stream).
-func cutOffLive(hub *realtime.Hub, user kurir.UserID, device, keep int64) {
+func cutOffLive(ctx context.Context, hub *realtime.Hub, user kurir.UserID, device, keep int64) {
 	if hub != nil {
-		hub.LogOut(user, device, keep)
+		hub.EndDevice(ctx, user, device, keep)
 	}
 }
 
@@ -152,7 +153,7 @@ func handleLogout(accounts *account.Service, hub *realtime.Hub) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		cutOffLive(hub, p.User.ID, p.SessionID, 0)
+		cutOffLive(r.Context(), hub, p.User.ID, p.SessionID, 0)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
@@ -169,7 +170,7 @@ func handleRevokeSession(accounts *account.Service, hub *realtime.Hub) http.Hand
 			writeError(w, r, err)
 			return
 		}
-		cutOffLive(hub, me, id, 0)
+		cutOffLive(r.Context(), hub, me, id, 0)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
@@ -221,7 +222,7 @@ func handleChangePassword(accounts *account.Service, hub *realtime.Hub, limit in
 			writeError(w, r, err)
 			return
 		}
-		cutOffLive(hub, p.User.ID, 0, p.SessionID) // the other devices were logged out
+		cutOffLive(r.Context(), hub, p.User.ID, 0, p.SessionID) // the other devices were logged out
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

@@ -29,6 +29,7 @@ package realtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -53,6 +54,7 @@ type Hub struct {
 	mu    sync.RWMutex
 	users map[kurir.UserID]map[*Session]struct{}
 	chats map[messaging.ChatID]map[*Session]struct{}
+	bus   bus.Bus // set by Run, for EndDevice
 
 	sessions prometheus.Gauge
 	cutoffs  *prometheus.CounterVec
@@ -344,8 +346,57 @@ func (h *Hub) Run(ctx context.Context, b bus.Bus) error {
 	if err != nil {
 		return err
 	}
+	logouts, err := b.Subscribe(logoutSubject, h.deviceLoggedOut, func(int) {})
+	if err != nil {
+		sub.Unsubscribe()
+		return err
+	}
+	h.mu.Lock()
+	h.bus = b
+	h.mu.Unlock()
 	<-ctx.Done()
-	return sub.Unsubscribe()
+	h.mu.Lock()
+	h.bus = nil
+	h.mu.Unlock()
+	return errors.Join(sub.Unsubscribe(), logouts.Unsubscribe())
+}
+
+// logoutSubject carries logouts to every node, whose hubs cut off the
+// devices' live streams.
+const logoutSubject = "device.logout"
+
+type logoutMsg struct {
+	User   kurir.UserID `json:"user"`
+	Device int64        `json:"device"`
+	Keep   int64        `json:"keep,omitempty"`
+}
+
+// EndDevice cuts off a logged-out device's live streams on every node (see
+// LogOut for device and keep): it announces the logout on the bus the hub
+// runs on, or acts on this node alone when there is none or the announcement
+// fails.
+func (h *Hub) EndDevice(ctx context.Context, user kurir.UserID, device, keep int64) {
+	h.mu.RLock()
+	b := h.bus
+	h.mu.RUnlock()
+	if b != nil {
+		data, _ := json.Marshal(logoutMsg{User: user, Device: device, Keep: keep})
+		err := b.Publish(context.WithoutCancel(ctx), logoutSubject, data)
+		if err == nil {
+			return
+		}
+		h.log.Warn("announce a logout to other nodes", "user", user, "err", err)
+	}
+	h.LogOut(user, device, keep)
+}
+
+func (h *Hub) deviceLoggedOut(m bus.Msg) {
+	var l logoutMsg
+	if err := json.Unmarshal(m.Data, &l); err != nil {
+		h.log.Error("undecodable logout on the bus", "err", err)
+		return
+	}
+	h.LogOut(l.User, l.Device, l.Keep)
 }
 
 // lost cuts every session off: events they needed are gone.

@@ -88,12 +88,15 @@ func start(tb testing.TB, o options) *harness {
 type readyBus struct {
 	bus.Bus
 	ready chan struct{}
+	once  sync.Once
 }
 
+// Subscribe reports ready once the hub has subscribed to chat events, its
+// first subscription.
 func (b *readyBus) Subscribe(pattern string, h bus.Handler, onDrop func(int)) (bus.Subscription, error) {
 	sub, err := b.Bus.Subscribe(pattern, h, onDrop)
 	if err == nil {
-		close(b.ready)
+		b.once.Do(func() { close(b.ready) })
 	}
 	return sub, err
 }
