@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -27,24 +28,44 @@ type Limits struct {
 	SameText ratelimit.Limit
 	// MaxMentions is the most @mentions one message may carry (default 25).
 	MaxMentions int
+	// NewAccount bounds how fast an account younger than NewAccountAge
+	// sends, on top of PerAccount: throwaway accounts made for spam are
+	// new (default 10 at once, then one every 3 seconds, for a day).
+	NewAccount    ratelimit.Limit
+	NewAccountAge time.Duration
 }
+
+// AccountAge tells how long ago an account was created; the heuristics
+// ask it about the senders of messages when NewAccount is set.
+type AccountAge func(ctx context.Context, user kurir.UserID) (time.Duration, error)
 
 // DefaultLimits are the heuristics a production server applies.
 var DefaultLimits = Limits{
-	PerAccount:  ratelimit.Limit{Every: time.Second, Burst: 20},
-	SameText:    ratelimit.Limit{Every: time.Minute, Burst: 5},
-	MaxMentions: 25,
+	PerAccount:    ratelimit.Limit{Every: time.Second, Burst: 20},
+	SameText:      ratelimit.Limit{Every: time.Minute, Burst: 5},
+	MaxMentions:   25,
+	NewAccount:    ratelimit.Limit{Every: 3 * time.Second, Burst: 10},
+	NewAccountAge: 24 * time.Hour,
 }
 
 type heuristics struct {
-	limits    Limits
-	perAuthor *ratelimit.Limiter
-	sameText  *ratelimit.Limiter
-	seed      maphash.Seed
+	limits     Limits
+	perAuthor  *ratelimit.Limiter
+	sameText   *ratelimit.Limiter
+	newAccount *ratelimit.Limiter
+	age        AccountAge
+	clock      kurir.Clock
+	seed       maphash.Seed
+
+	mu   sync.Mutex
+	seen map[kurir.UserID]time.Time // when each sender was created, as far as they are new
 }
 
-func newHeuristics(l Limits, clock kurir.Clock) *heuristics {
-	h := &heuristics{limits: l, seed: maphash.MakeSeed()}
+func newHeuristics(l Limits, clock kurir.Clock, age AccountAge) *heuristics {
+	h := &heuristics{limits: l, seed: maphash.MakeSeed(), age: age, clock: clock, seen: map[kurir.UserID]time.Time{}}
+	if l.NewAccount.Every > 0 && l.NewAccountAge > 0 && age != nil {
+		h.newAccount = ratelimit.New(l.NewAccount, clock, 1_000_000)
+	}
 	if l.PerAccount.Every > 0 {
 		h.perAuthor = ratelimit.New(l.PerAccount, clock, 1_000_000)
 	}
@@ -64,6 +85,18 @@ func (h *heuristics) check(ctx context.Context, c messaging.Content) error {
 		if ok, retry := h.perAuthor.Allow(author); !ok {
 			return &kurir.Error{Code: kurir.ERateLimited, Reason: "sending_too_fast", RetryAfter: retry,
 				Message: fmt.Sprintf("You are sending messages too fast; wait %s.", roundUp(retry))}
+		}
+	}
+	if h.newAccount != nil {
+		young, err := h.isNew(ctx, c.Author)
+		if err != nil {
+			return err
+		}
+		if young {
+			if ok, retry := h.newAccount.Allow(author); !ok {
+				return &kurir.Error{Code: kurir.ERateLimited, Reason: "new_account_limit", RetryAfter: retry,
+					Message: fmt.Sprintf("New accounts may send only a few messages at a time; wait %s.", roundUp(retry))}
+			}
 		}
 	}
 	if max := h.limits.MaxMentions; max > 0 {
@@ -98,4 +131,30 @@ func roundUp(d time.Duration) time.Duration {
 		return time.Second
 	}
 	return d.Round(time.Second)
+}
+
+// isNew reports whether the account was created less than NewAccountAge
+// ago. Creation times are kept for the accounts still new, so a sender
+// costs one lookup; an old account is remembered as old (the zero time).
+func (h *heuristics) isNew(ctx context.Context, user kurir.UserID) (bool, error) {
+	now := h.clock.Now()
+	h.mu.Lock()
+	created, ok := h.seen[user]
+	h.mu.Unlock()
+	if !ok {
+		age, err := h.age(ctx, user)
+		if err != nil {
+			return false, fmt.Errorf("account age: %w", err)
+		}
+		if age < h.limits.NewAccountAge {
+			created = now.Add(-age)
+		}
+		h.mu.Lock()
+		if len(h.seen) > 1_000_000 {
+			h.seen = map[kurir.UserID]time.Time{}
+		}
+		h.seen[user] = created
+		h.mu.Unlock()
+	}
+	return !created.IsZero() && now.Sub(created) < h.limits.NewAccountAge, nil
 }

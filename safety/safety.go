@@ -37,12 +37,13 @@ type TextScreen struct {
 }
 
 // NewTextScreen returns a screen that applies the spam heuristics in limits
-// (see Limits) and no text rules until SetRules.
-func NewTextScreen(db *sqldb.DB, clock kurir.Clock, log *slog.Logger, limits Limits) *TextScreen {
+// (see Limits) and no text rules until SetRules. age tells how old a
+// sender's account is, for the limits on new accounts; nil turns them off.
+func NewTextScreen(db *sqldb.DB, clock kurir.Clock, log *slog.Logger, limits Limits, age AccountAge) *TextScreen {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &TextScreen{db: db, clock: clock, log: log, limits: newHeuristics(limits, clock)}
+	return &TextScreen{db: db, clock: clock, log: log, limits: newHeuristics(limits, clock, age)}
 }
 
 // SetRules replaces the rules.

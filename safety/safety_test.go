@@ -1,6 +1,7 @@
 package safety_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -24,7 +25,7 @@ func TestTextScreen(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := t.Context()
 		clock := clocktest.New(time.Time{})
-		screen := safety.NewTextScreen(db, clock, nil, safety.Limits{})
+		screen := safety.NewTextScreen(db, clock, nil, safety.Limits{}, nil)
 		rules, err := textscan.ParseRules("t.rules", strings.NewReader("SCAM\tblock\tglimmerfraud\nSPAM\tflag\tzorblax\n"))
 		if err != nil {
 			t.Fatal(err)
@@ -110,7 +111,7 @@ func TestSpamLimits(t *testing.T) {
 		PerAccount:  ratelimit.Limit{Every: time.Second, Burst: 10},
 		SameText:    ratelimit.Limit{Every: time.Minute, Burst: 3},
 		MaxMentions: 5,
-	})
+	}, nil)
 	c := func(author kurir.UserID, text string) error {
 		return screen.Screen(ctx, messaging.Content{Author: author, Field: "text", Text: text})
 	}
@@ -143,5 +144,39 @@ func TestSpamLimits(t *testing.T) {
 	clock.Advance(2 * time.Second)
 	if err := c(4, "after a pause"); err != nil {
 		t.Errorf("after a pause: %v", err)
+	}
+}
+
+// TestNewAccountLimit: an account less than a day old may send only a few
+// messages at a time; an older one is not held to it.
+func TestNewAccountLimit(t *testing.T) {
+	db := sqldbtest.SQLite(t, account.Migrations, messaging.Migrations, safety.Migrations)
+	clock := clocktest.New(time.Time{})
+	ages := map[kurir.UserID]time.Duration{5: time.Hour, 6: 48 * time.Hour}
+	screen := safety.NewTextScreen(db, clock, nil, safety.Limits{
+		NewAccount: ratelimit.Limit{Every: 10 * time.Second, Burst: 3}, NewAccountAge: 24 * time.Hour,
+	}, func(_ context.Context, u kurir.UserID) (time.Duration, error) { return ages[u], nil })
+	send := func(u kurir.UserID, i int) error {
+		return screen.Screen(t.Context(), messaging.Content{Author: u, Field: "text", Text: fmt.Sprintf("hello number %d", i)})
+	}
+	var err error
+	for i := range 5 {
+		if err = send(5, i); err != nil {
+			break
+		}
+	}
+	if kurir.ErrorReason(err) != "new_account_limit" {
+		t.Errorf("a new account's 5 messages at once: %v, want new_account_limit after 3", err)
+	}
+	for i := range 5 {
+		if err := send(6, i); err != nil {
+			t.Fatalf("an old account's message %d: %v", i, err)
+		}
+	}
+	clock.Advance(24 * time.Hour) // the new account comes of age
+	for i := range 5 {
+		if err := send(5, 10+i); err != nil {
+			t.Fatalf("a day later, message %d: %v", i, err)
+		}
 	}
 }

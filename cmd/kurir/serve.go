@@ -118,12 +118,20 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if cfg.noRateLimits {
 		limits = safety.Limits{}
 	}
-	screen := safety.NewTextScreen(db, clock, log.With("component", "safety"), limits)
+	var accounts *account.Service // set below; the screen asks it only once serving
+	age := func(ctx context.Context, user kurir.UserID) (time.Duration, error) {
+		u, err := accounts.UserByID(ctx, user)
+		if err != nil {
+			return 0, err
+		}
+		return clock.Now().Sub(u.CreatedAt), nil
+	}
+	screen := safety.NewTextScreen(db, clock, log.With("component", "safety"), limits, age)
 	if err := loadTextRules(screen, cfg.textRules, log); err != nil {
 		return err
 	}
 	acfg.Screen = screen.ScreenName
-	accounts := account.NewService(db, clock, log.With("component", "account"), acfg)
+	accounts = account.NewService(db, clock, log.With("component", "account"), acfg)
 	var events bus.Bus = bus.NewMemory(bus.MemoryOptions{})
 	if cfg.natsURL != "" {
 		if events, err = natsbus.Open(ctx, cfg.natsURL, log.With("component", "bus"), natsbus.Options{Prefix: "kurir"}); err != nil {
