@@ -217,6 +217,10 @@ func (s *Service) ingest(ctx context.Context, owner kurir.UserID, p UploadParams
 	if m.Status == Held {
 		s.log.Info("media held for review", "media", m.ID, "owner", owner, "reason", verdict.Reason)
 	}
+	if s.cfg.Stored != nil {
+		sha := m.SHA256
+		s.cfg.Stored(m, func(ctx context.Context) (blob.Object, error) { return s.blobs.Open(ctx, sha) })
+	}
 	return m, nil
 }
 

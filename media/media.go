@@ -152,6 +152,11 @@ type Config struct {
 	// UploadsPerUser limits how often one user may start an upload (default
 	// 120 a minute, bursts of 60). A zero Every disables it.
 	UploadsPerUser *ratelimit.Limit
+	// Stored, if set, is told of every object stored, with a way to read
+	// its content: for checks too slow to run before the upload is answered
+	// (an external classifier), which can still take it down with Remove.
+	// It must not block.
+	Stored func(m Media, open func(ctx context.Context) (blob.Object, error))
 }
 
 func (c *Config) fill() {

@@ -66,6 +66,7 @@ type serveConfig struct {
 	maxUpload       int64
 	uploadQuota     int64
 	textRules       string
+	classifierURL   string
 }
 
 func (c *serveConfig) register(e envFlags) {
@@ -76,6 +77,7 @@ func (c *serveConfig) register(e envFlags) {
 	registerArgon(e, &c.argon)
 	e.string(&c.debugAddr, "debug-addr", "KURIR_DEBUG_ADDR", "", "address for Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060; keep it off public networks (default: off)")
 	e.string(&c.textRules, "text-rules", "KURIR_TEXT_RULES", "", "rule files (comma-separated) that messages, chat titles, descriptions and @names are checked against; see kurir scan --help (default: none)")
+	e.string(&c.classifierURL, "classifier-url", "KURIR_CLASSIFIER_URL", "", "URL of an external classification service that every stored upload is sent to, after it is answered; a block verdict takes it down (default: none)")
 	e.bytes(&c.maxUpload, "max-upload", "KURIR_MAX_UPLOAD", 2<<30, "largest file a user may upload")
 	e.bytes(&c.uploadQuota, "upload-quota", "KURIR_UPLOAD_QUOTA", 20<<30, "most bytes of files one user may keep")
 	e.bool(&c.noRateLimits, "dev-no-rate-limits", "KURIR_DEV_NO_RATE_LIMITS", "for load tests only: no limits on registrations and logins (never on a server others can reach)")
@@ -145,6 +147,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	mcfg := media.Config{MaxSize: cfg.maxUpload, Quota: cfg.uploadQuota}
+	var files *media.Service // set below; the classifier calls it only once serving
+	var classifier *safety.Classifier
+	if cfg.classifierURL != "" {
+		classifier = safety.NewClassifier(safety.ClassifierConfig{URL: cfg.classifierURL},
+			func(ctx context.Context, h blob.Hash, reason string) (int64, error) {
+				return files.Remove(ctx, h, reason)
+			},
+			db, clock, log.With("component", "classifier"))
+		mcfg.Stored = classifier.Stored
+	}
 	if cfg.noRateLimits {
 		mcfg.UploadsPerUser = &ratelimit.Limit{}
 	}
@@ -153,7 +165,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	files, err := media.NewService(db, blobs, messages, filepath.Join(cfg.dataDir, "uploads"), clock, log.With("component", "media"), mcfg,
+	files, err = media.NewService(db, blobs, messages, filepath.Join(cfg.dataDir, "uploads"), clock, log.With("component", "media"), mcfg,
 		hashbank.MediaScanner{Banks: banks, Log: log.With("component", "hashbank")})
 	if err != nil {
 		return err
@@ -198,6 +210,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	wg.Go(func() { messages.RunSearchIndexer(jobs, 200*time.Millisecond) })
 	wg.Go(func() { files.RunCollector(jobs, time.Hour) })
 	wg.Go(func() { banks.RunSync(jobs, 500*time.Millisecond) })
+	if classifier != nil {
+		wg.Go(func() { classifier.Run(jobs, 2) })
+	}
 	wg.Go(func() {
 		if err := hub.Run(jobs, events); err != nil {
 			log.Error("live delivery stopped", "err", err)
