@@ -44,6 +44,10 @@ func openChat(title string) chromedp.Action[chromedp.Void] {
 	}
 }
 
+// unknownNames is a script for what the page shows of people it could not
+// name ("User 2"), in senders, reply quotes, titles and the chat list.
+const unknownNames = `[...document.querySelectorAll('.sender, .reply-who, .d-title, .d-last, #conv-title')].map((e) => e.textContent).filter((s) => /User \d/.test(s)).join(' | ')`
+
 // writePhoto makes a PNG photo to upload.
 func writePhoto(t *testing.T) string {
 	t.Helper()
@@ -68,7 +72,10 @@ func writePhoto(t *testing.T) string {
 // browsers, one creates a group with the other, and they exchange messages
 // and a photo that each sees appear live; reply, edit, delete and pin show
 // up on the other side, a reload shows the same state, and a second tab of
-// the same person follows along.
+// the same person follows along. People are shown by their display names,
+// learnt from the chats' member lists, never as "User 2": senders, reply
+// quotes, the chat list's previews and private chats' titles, and the chat
+// info lists the members with their roles.
 func TestBrowserChat(t *testing.T) {
 	b := newBrowser(t)
 	s := newServer(t, serverOptions{})
@@ -76,6 +83,26 @@ func TestBrowserChat(t *testing.T) {
 	bob := b.page(t, 1100, 720)
 	signUp(t, bob, s.URL, "bobby", "Bob Builder")
 	signUp(t, alice, s.URL, "alice", "Alice Liddell")
+
+	// Carol, whom Bob has never looked up, writes to him privately.
+	carol, _ := register(t, s.URL, "carol")
+	carol.call("PATCH", "/me", map[string]string{"display_name": "Carol Danvers"}, nil)
+	var bobUser struct {
+		ID int64 `json:"id"`
+	}
+	carol.call("GET", "/users/bobby", nil, &bobUser)
+	var private struct {
+		ID int64 `json:"id"`
+	}
+	carol.call("PUT", "/users/"+itoa(bobUser.ID)+"/chat", nil, &private)
+	carol.call("POST", "/chats/"+itoa(private.ID)+"/messages", map[string]string{"text": "Hi Bob, it's Carol", "idempotency_key": "c1"}, nil)
+	do(t, bob, "see Carol's private chat titled with her name, and read it",
+		waitText(".dialogs .d-last", "Hi Bob, it's Carol"),
+		openChat("Carol Danvers"),
+		waitText("#conv-title + .sub", "@carol"),
+		waitText(".messages .text", "Hi Bob, it's Carol"),
+		waitJS(`!document.querySelector('.dialogs .badge')`),
+	)
 
 	// Alice creates a group with Bob in it.
 	do(t, alice, "create a group",
@@ -90,11 +117,12 @@ func TestBrowserChat(t *testing.T) {
 		waitText(".messages .text", "Hello Bob!"),
 	)
 
-	// Bob sees the group appear with an unread message, without reloading.
+	// Bob sees the group appear with an unread message, without reloading,
+	// and who wrote it.
 	do(t, bob, "see the new group and its unread message live",
 		waitText(".dialogs .d-title", "Weekend trip"),
 		waitText(".dialogs .badge", "1"),
-		waitText(".dialogs .d-last", "Hello Bob!"),
+		waitText(".dialogs .d-last", "Alice Liddell: Hello Bob!"),
 	)
 	b.shot(t, bob, "chat-1-bob-list-unread")
 	do(t, bob, "open the group and reply",
@@ -104,6 +132,25 @@ func TestBrowserChat(t *testing.T) {
 		waitText(".context-bar", "Reply to"),
 		chromedp.SendKeys(chromedp.CSS(`.composer-input`), "Yes! I will bring the tent.\n"),
 		waitText(".messages .text", "I will bring the tent"),
+		waitText(".messages .sender", "Alice Liddell"),
+		waitText(".messages .reply-who", "Alice Liddell"),
+	)
+	if got := eval[string](t, bob, unknownNames); got != "" {
+		t.Errorf("Bob's chat shows %q, want display names", got)
+	}
+	do(t, bob, "see the members in the chat info",
+		chromedp.Click(chromedp.CSS(`.conv-head button[aria-label="Chat info"]`)),
+		waitText("dialog.modal .device-name", "Alice Liddell"),
+		waitText("dialog.modal .device-name", "Bob Builder"),
+	)
+	if got, want := eval[string](t, bob, `[...document.querySelectorAll('dialog.modal .member')].map((li) => li.innerText.replace(/\s+/g, ' ').trim()).join(' | ')`),
+		"AL Alice Liddell @alice Owner | BB Bob Builder @bobby Member"; got != want {
+		t.Errorf("the chat info lists the members as\n%s\nwant\n%s", got, want)
+	}
+	b.shot(t, bob, "chat-6-bob-members")
+	do(t, bob, "close the chat info",
+		chromedp.KeyEvent(kb.Escape),
+		waitJS(`!document.querySelector('dialog.modal')`),
 	)
 	do(t, alice, "see Bob's reply live, quoting her message",
 		waitText(".messages .text", "I will bring the tent"),
@@ -170,6 +217,10 @@ func TestBrowserChat(t *testing.T) {
 	after := eval[string](t, bob, `[...document.querySelectorAll('.messages .msg')].map((m) => m.querySelector('.text')?.textContent || (m.querySelector('img') ? 'photo' : '')).join('|')`)
 	if before != after {
 		t.Errorf("after a reload Bob sees\n%s\nwant what he saw before\n%s", after, before)
+	}
+	do(t, bob, "see the senders' names after the reload", waitText(".messages .sender", "Alice Liddell"))
+	if got := eval[string](t, bob, unknownNames); got != "" {
+		t.Errorf("after a reload Bob's chat shows %q, want display names", got)
 	}
 	if n := eval[int](t, bob, `document.querySelectorAll('.dialogs .badge').length`); n != 0 {
 		t.Errorf("after a reload Bob has %d unread badges, want none", n)

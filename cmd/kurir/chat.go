@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -124,7 +126,9 @@ type session struct {
 	store  *sessionStore
 	saved  *savedSession // nil when the token came from $KURIR_TOKEN
 	me     client.User
-	names  map[int64]string // users looked up by @name, saved or not
+	// names are how users are shown (see shownName): those looked up by
+	// @name, saved or not, and those learnt from chats' member lists.
+	names map[int64]string
 }
 
 // connect finds the server and the token (from $KURIR_TOKEN or the saved
@@ -171,19 +175,23 @@ func (s *session) whoAmI(ctx context.Context) error {
 // people returns who is who, for printing messages.
 func (s *session) people() people {
 	p := people{me: s.me.ID, names: maps.Clone(s.names)}
-	if s.me.ID != 0 && s.me.Username != "" {
-		p.names[s.me.ID] = s.me.Username
+	if n := shownName(s.me.DisplayName, s.me.Username); s.me.ID != 0 && n != "" {
+		p.names[s.me.ID] = n
 	}
 	return p
 }
 
-// remember records a user's name for showing their messages, and in the
-// saved session for later runs. The file is read afresh first, so that a
-// long-running client does not write back a session that another command
-// has since replaced. Failing to save only costs the name later, so it is
-// not an error.
+// remember records how a user looked up by @name is shown, for showing
+// their messages, and in the saved session for later runs. The file is
+// read afresh first, so that a long-running client does not write back a
+// session that another command has since replaced. Failing to save only
+// costs the name later, so it is not an error.
 func (s *session) remember(u client.PublicUser) {
-	s.names[u.ID] = u.Username
+	name := shownName(u.DisplayName, u.Username)
+	if name == "" {
+		return
+	}
+	s.names[u.ID] = name
 	if s.saved == nil {
 		return
 	}
@@ -192,14 +200,26 @@ func (s *session) remember(u client.PublicUser) {
 		return
 	}
 	saved := fresh.Servers[s.server]
-	if saved == nil || saved.Token != s.saved.Token || saved.Names[u.ID] == u.Username {
+	if saved == nil || saved.Token != s.saved.Token || saved.Names[u.ID] == name {
 		return
 	}
 	if saved.Names == nil {
 		saved.Names = map[int64]string{}
 	}
-	saved.Names[u.ID] = u.Username
+	saved.Names[u.ID] = name
 	_ = fresh.save()
+}
+
+// learnNames looks up the users refs name whom the session cannot name
+// yet. The names only make the output friendlier, so one that cannot be
+// found leaves its person shown as "user 17" rather than failing the
+// command; it returns the refs whose lookup failed, to try again later.
+func (s *session) learnNames(ctx context.Context, refs ...nameRef) (failed []nameRef) {
+	p := s.people()
+	refs = slices.DeleteFunc(refs, func(r nameRef) bool { return !p.unknown(r.user) })
+	names, failed := lookupNames(ctx, s.c, refs)
+	maps.Copy(s.names, names)
+	return failed
 }
 
 // chatByTarget returns the chat ID that --chat or --to names: --to looks
@@ -288,13 +308,19 @@ type people struct {
 	names map[int64]string
 }
 
-// name is how a user is shown: their username if this device knows it.
-// The API has no way to look a user up by ID, so others are "user 17".
+// name is how a user is shown: their display name (or @username) if this
+// device has learnt it, else "user 17".
 func (p people) name(id int64) string {
 	if n := p.names[id]; n != "" {
 		return displayText(n, " ")
 	}
 	return fmt.Sprintf("user %d", id)
+}
+
+// unknown reports whether id is someone to look up: not the caller, and
+// not named yet.
+func (p people) unknown(id int64) bool {
+	return id != 0 && id != p.me && p.names[id] == ""
 }
 
 // sender is who wrote a message, with "you" for the caller.
@@ -317,6 +343,99 @@ func (p people) title(ch client.Chat) string {
 		return t
 	}
 	return fmt.Sprintf("chat %d", ch.ID)
+}
+
+// shownName is how a person is shown: their display name, else their
+// @username, else "" (an account deleted without a name).
+func shownName(displayName, username string) string {
+	if d := strings.TrimSpace(displayText(displayName, " ")); d != "" {
+		return d
+	}
+	if u := displayText(username, ""); u != "" {
+		return "@" + u
+	}
+	return ""
+}
+
+// Names. Messages and chats name people by user ID only; a chat's member
+// list tells their names. A chat's first maxMembers members are fetched in
+// pages; someone past them, or who joined since, is looked up alone: the
+// chat's first member after their ID minus one.
+const (
+	memberPage = 200 // the server's cap on a page of members
+	maxMembers = 1000
+	// nameLookups is how many single lookups run at once.
+	nameLookups = 4
+)
+
+// nameRef is a user to name, and a chat whose members they are among.
+type nameRef struct{ chat, user int64 }
+
+// chatMembers returns a chat's members by user ID, the first maxMembers of
+// them, with those it got before an error.
+func chatMembers(ctx context.Context, c *client.Client, chatID int64) ([]client.ChatMember, error) {
+	var all []client.ChatMember
+	var after int64
+	for len(all) < maxMembers {
+		page, err := c.Members(ctx, chatID, after, memberPage)
+		if err != nil {
+			return all, err
+		}
+		all = append(all, page...)
+		if len(page) < memberPage {
+			break
+		}
+		after = page[len(page)-1].UserID
+	}
+	return all, nil
+}
+
+// lookupNames looks each user of refs up in their chat's member list (in
+// the next of their chats if they are not in the first), nameLookups at a
+// time, and returns how the ones found are shown, by user ID, and the refs
+// whose lookup failed (not those of people who are no longer members). It
+// is safe to call from any goroutine.
+func lookupNames(ctx context.Context, c *client.Client, refs []nameRef) (names map[int64]string, failed []nameRef) {
+	names = map[int64]string{}
+	chats := map[int64][]int64{} // user -> the chats to look in
+	var users []int64
+	for _, r := range refs {
+		if r.user <= 0 || slices.Contains(chats[r.user], r.chat) {
+			continue
+		}
+		if len(chats[r.user]) == 0 {
+			users = append(users, r.user)
+		}
+		chats[r.user] = append(chats[r.user], r.chat)
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, nameLookups)
+	for _, user := range users {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			for _, chat := range chats[user] {
+				page, err := c.Members(ctx, chat, user-1, 1)
+				if err != nil {
+					mu.Lock()
+					failed = append(failed, nameRef{chat, user})
+					mu.Unlock()
+					continue
+				}
+				if len(page) == 1 && page[0].UserID == user {
+					if n := shownName(page[0].DisplayName, page[0].Username); n != "" {
+						mu.Lock()
+						names[user] = n
+						mu.Unlock()
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return names, failed
 }
 
 // displayText makes text from the server safe to print on a terminal. It

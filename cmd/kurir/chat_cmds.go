@@ -166,12 +166,8 @@ func (c *chatCmd) list(ctx context.Context, args []string) error {
 	if err := s.whoAmI(ctx); err != nil {
 		return err
 	}
-	p := s.people()
 	enc := json.NewEncoder(c.stdout)
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	if !asJSON {
-		fmt.Fprintln(tw, "CHAT\tKIND\tUNREAD\tNAME\tLAST MESSAGE")
-	}
+	var dialogs []client.Dialog
 	for d, err := range s.c.AllDialogs(ctx, 100) {
 		if err != nil {
 			return s.explain(err)
@@ -182,16 +178,38 @@ func (c *chatCmd) list(ctx context.Context, args []string) error {
 			}
 			continue
 		}
+		dialogs = append(dialogs, d)
+	}
+	if asJSON {
+		return nil
+	}
+	s.learnNames(ctx, dialogNames(dialogs)...)
+	p := s.people()
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHAT\tKIND\tUNREAD\tNAME\tLAST MESSAGE")
+	for _, d := range dialogs {
 		last := "-"
 		if m := d.LastMessage; m != nil {
 			last = truncate(p.sender(m.SenderID)+": "+messageBody(m, false, " ⏎ "), 60)
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", d.Chat.ID, d.Chat.Kind, d.Unread, truncate(p.title(d.Chat), 30), last)
 	}
-	if asJSON {
-		return nil
-	}
 	return tw.Flush()
+}
+
+// dialogNames are the people a chat list names: the other person of each
+// private chat, and the sender of each chat's last message.
+func dialogNames(ds []client.Dialog) []nameRef {
+	var refs []nameRef
+	for _, d := range ds {
+		if d.Chat.Kind == client.Private && d.Chat.PeerID != 0 {
+			refs = append(refs, nameRef{d.Chat.ID, d.Chat.PeerID})
+		}
+		if m := d.LastMessage; m != nil {
+			refs = append(refs, nameRef{d.Chat.ID, m.SenderID})
+		}
+	}
+	return refs
 }
 
 const chatHistoryHelp = `Usage: kurir chat history --chat ID|--to @NAME [flags]
@@ -238,6 +256,9 @@ func (c *chatCmd) history(ctx context.Context, args []string) error {
 		return s.explain(err)
 	}
 	slices.Reverse(msgs)
+	if !asJSON {
+		s.learnNames(ctx, messageNames(ch, msgs)...)
+	}
 	p := s.people()
 	enc := json.NewEncoder(c.stdout)
 	for i := range msgs {
@@ -363,9 +384,23 @@ func (c *chatCmd) send(ctx context.Context, args []string) error {
 	if err != nil {
 		return s.explain(err)
 	}
+	s.learnNames(ctx, messageNames(ch, nil)...)
 	p := s.people()
 	fmt.Fprintln(c.stdout, p.line(p.title(ch), &msg))
 	return nil
+}
+
+// messageNames are the people that printing a chat's messages names: the
+// senders, and the other person of a private chat, whose name is its title.
+func messageNames(ch client.Chat, msgs []client.Message) []nameRef {
+	var refs []nameRef
+	if ch.Kind == client.Private && ch.PeerID != 0 {
+		refs = append(refs, nameRef{ch.ID, ch.PeerID})
+	}
+	for _, m := range msgs {
+		refs = append(refs, nameRef{ch.ID, m.SenderID})
+	}
+	return refs
 }
 
 const chatTailHelp = `Usage: kurir chat tail [--chat ID|--to @NAME] [flags]
@@ -401,7 +436,7 @@ func (c *chatCmd) tail(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	tl := &tailer{s: s, only: only, people: s.people(), chats: map[int64]client.Chat{}, last: map[int64]int64{}, out: c.stdout}
+	tl := &tailer{s: s, only: only, people: s.people(), chats: map[int64]client.Chat{}, last: map[int64]int64{}, asked: map[nameRef]bool{}, out: c.stdout}
 	if asJSON {
 		tl.enc = json.NewEncoder(c.stdout)
 	}
@@ -429,7 +464,8 @@ func (c *chatCmd) tail(ctx context.Context, args []string) error {
 		return err
 	}
 	if only != 0 {
-		fmt.Fprintf(c.stderr, "waiting for messages in %s on %s (Ctrl-C to stop)\n", s.people().title(tl.chats[only]), s.server)
+		tl.learn(ctx, messageNames(tl.chats[only], nil)...)
+		fmt.Fprintf(c.stderr, "waiting for messages in %s on %s (Ctrl-C to stop)\n", tl.people.title(tl.chats[only]), s.server)
 	} else {
 		fmt.Fprintf(c.stderr, "waiting for messages on %s (Ctrl-C to stop)\n", s.server)
 	}
@@ -458,9 +494,29 @@ type tailer struct {
 	chats  map[int64]client.Chat
 	// last is the seq up to which each chat's messages are printed (or
 	// were there before the tail started).
-	last map[int64]int64
-	out  io.Writer
-	enc  *json.Encoder // for --json
+	last  map[int64]int64
+	asked map[nameRef]bool // names looked up, found or not
+	out   io.Writer
+	enc   *json.Encoder // for --json
+}
+
+// learn looks up the people refs name whom the tail cannot name yet, once
+// each, so that a line names its sender.
+func (tl *tailer) learn(ctx context.Context, refs ...nameRef) {
+	var todo []nameRef
+	for _, r := range refs {
+		if tl.people.unknown(r.user) && !tl.asked[r] {
+			tl.asked[r] = true
+			todo = append(todo, r)
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	for _, r := range tl.s.learnNames(ctx, todo...) {
+		delete(tl.asked, r) // the server could not be asked: another time
+	}
+	tl.people = tl.s.people()
 }
 
 func (tl *tailer) loadChats(ctx context.Context) error {
@@ -532,6 +588,13 @@ func (tl *tailer) event(ctx context.Context, ev client.Event) error {
 		}
 		tl.chats[ev.ChatID], ch = c, c
 	}
+	refs := messageNames(ch, nil)
+	if ev.Kind == client.EventDelete {
+		refs = append(refs, nameRef{ev.ChatID, ev.ActorID})
+	} else if ev.Message != nil {
+		refs = append(refs, nameRef{ev.ChatID, ev.Message.SenderID})
+	}
+	tl.learn(ctx, refs...)
 	title := tl.people.title(ch)
 	var err error
 	switch {

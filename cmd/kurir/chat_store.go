@@ -30,9 +30,9 @@ type savedSession struct {
 	Username  string    `json:"username"`
 	SessionID int64     `json:"session_id"`
 	SavedAt   time.Time `json:"saved_at"`
-	// Names are users this device has looked up by @name. The API tells
-	// only the IDs of senders and of the other person of a private chat,
-	// so these are the names the client can show for them.
+	// Names are how users this device has looked up by @name are shown:
+	// their display name, else @username (an older file has usernames).
+	// Others are named afresh in each run from the chats' member lists.
 	Names map[int64]string `json:"names,omitempty"`
 }
 

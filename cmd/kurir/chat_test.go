@@ -155,6 +155,10 @@ func TestChatCommands(t *testing.T) {
 	base := startServer(t, sqldbtest.SQLiteURL(t))
 	sdk := registerUsers(t, base, "alice", "bobby")
 	bobSDK := sdk[1]
+	display := "Alice Liddell"
+	if _, err := sdk[0].UpdateMe(t.Context(), client.ProfileUpdate{DisplayName: &display}); err != nil {
+		t.Fatal(err)
+	}
 	alice, bobby := newChatUser(t), newChatUser(t)
 
 	out := alice.must(chatPassword+"\n", "login", "--server", base, "--username", "alice")
@@ -176,9 +180,11 @@ func TestChatCommands(t *testing.T) {
 	if !strings.Contains(out, "[bobby] you: hello bobby") {
 		t.Errorf("send printed %q, want the stored message", out)
 	}
+	// bobby never looked alice up: his client learns her name from the
+	// chat's members.
 	out = bobby.must("", "list")
-	if !strings.Contains(out, "private") || !strings.Contains(out, "hello bobby") || !strings.Contains(out, "  1  ") {
-		t.Errorf("bobby's list = %q, want the private chat with 1 unread and the last message", out)
+	if !strings.Contains(out, "private") || !strings.Contains(out, "Alice Liddell: hello bobby") || !strings.Contains(out, "  1  ") {
+		t.Errorf("bobby's list = %q, want the private chat with 1 unread and the last message, from Alice Liddell", out)
 	}
 	var dialog client.Dialog
 	if err := json.Unmarshal([]byte(strings.SplitN(bobby.must("", "list", "--json"), "\n", 2)[0]), &dialog); err != nil {
@@ -232,7 +238,7 @@ func TestChatCommands(t *testing.T) {
 		t.Fatalf("sent %+v, want notes.bin with its caption", sent)
 	}
 	out = bobby.must("", "history", "--chat", fmt.Sprint(chatID))
-	if want := fmt.Sprintf("[file notes.bin, 300 kB, media %d] the notes", sent.Media.MediaID); !strings.Contains(out, want) {
+	if want := fmt.Sprintf("[Alice Liddell] Alice Liddell: [file notes.bin, 300 kB, media %d] the notes", sent.Media.MediaID); !strings.Contains(out, want) {
 		t.Errorf("history = %q, want a line with %q", out, want)
 	}
 	got := filepath.Join(t.TempDir(), "got.bin")

@@ -187,6 +187,14 @@ type (
 		user client.PublicUser // the other person, for a new private chat
 		err  error
 	}
+	// namesMsg brings names learnt from a chat's member list (chatID) or
+	// looked up one by one (chatID 0).
+	namesMsg struct {
+		chatID int64
+		names  map[int64]string
+		failed []nameRef // single lookups that could not be made
+		err    error     // the member list's
+	}
 	errMsg struct{ err error }
 )
 
@@ -209,6 +217,15 @@ const (
 // historyPage is how many messages one History call fetches.
 const historyPage = 50
 
+// listState is how far a chat's member list has been fetched.
+type listState int
+
+const (
+	listNone listState = iota
+	listFetching
+	listDone
+)
+
 // tui is the full-screen client's model. Bubble Tea calls Update and View
 // on one goroutine; commands run on others and report back with messages,
 // touching none of its fields.
@@ -229,6 +246,12 @@ type tui struct {
 	reloadPending bool            // and needs fetching again after
 
 	chat *chatView // the open chat, if any
+
+	// Names are learnt from each chat's member list, fetched once per run
+	// when the chat is first opened (lists), and the people not in it are
+	// looked up one by one, once each (asked).
+	lists map[int64]listState
+	asked map[nameRef]bool
 
 	input  textinput.Model
 	prompt promptKind
@@ -263,7 +286,8 @@ func newTUI(ctx context.Context, s *session, live *client.Live, downloadDir stri
 	in.CharLimit = 4096 * 2 // the server counts characters and explains its limit
 	in.SetVirtualCursor(false)
 	in.Focus()
-	return &tui{ctx: ctx, s: s, people: s.people(), live: live, downloadDir: downloadDir, input: in, loading: true, width: 80, height: 24}
+	return &tui{ctx: ctx, s: s, people: s.people(), live: live, downloadDir: downloadDir, input: in, loading: true, width: 80, height: 24,
+		lists: map[int64]listState{}, asked: map[nameRef]bool{}}
 }
 
 func (m *tui) Init() tea.Cmd {
@@ -311,6 +335,72 @@ func (m *tui) loadHistory(chatID int64, from client.Anchor, older bool) tea.Cmd 
 		msgs, err := c.History(ctx, chatID, from, historyPage)
 		return historyMsg{chatID: chatID, older: older, msgs: msgs, err: err}
 	}
+}
+
+// loadMembers fetches the member list of a chat the user is in, the first
+// time it is opened, to name its people.
+func (m *tui) loadMembers(ch client.Chat) tea.Cmd {
+	if ch.Role == "" || m.lists[ch.ID] != listNone {
+		return nil
+	}
+	m.lists[ch.ID] = listFetching
+	ctx, c := m.ctx, m.s.c
+	return func() tea.Msg {
+		members, err := chatMembers(ctx, c, ch.ID)
+		names := map[int64]string{}
+		for _, mb := range members {
+			if n := shownName(mb.DisplayName, mb.Username); n != "" {
+				names[mb.UserID] = n
+			}
+		}
+		return namesMsg{chatID: ch.ID, names: names, err: err}
+	}
+}
+
+// learnNames looks up the people refs name whom the client cannot name,
+// once each; people of a chat whose member list is on its way are left to
+// the list.
+func (m *tui) learnNames(refs ...nameRef) tea.Cmd {
+	var todo []nameRef
+	for _, r := range refs {
+		if !m.people.unknown(r.user) || m.asked[r] || m.lists[r.chat] == listFetching {
+			continue
+		}
+		m.asked[r] = true
+		todo = append(todo, r)
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	ctx, c := m.ctx, m.s.c
+	return func() tea.Msg {
+		names, failed := lookupNames(ctx, c, todo)
+		return namesMsg{names: names, failed: failed}
+	}
+}
+
+// names records names learnt, and looks up the senders of the open chat
+// whom its member list did not name.
+func (m *tui) names(msg namesMsg) tea.Cmd {
+	for id, n := range msg.names {
+		m.s.names[id] = n
+		m.people.names[id] = n
+	}
+	for _, r := range msg.failed {
+		delete(m.asked, r) // to try again when they next appear
+	}
+	if msg.chatID == 0 {
+		return nil
+	}
+	if msg.err != nil {
+		delete(m.lists, msg.chatID) // to try again when the chat is next opened
+		return nil
+	}
+	m.lists[msg.chatID] = listDone
+	if cv := m.chat; cv != nil && cv.chat.ID == msg.chatID {
+		return m.learnNames(messageNames(cv.chat, cv.msgs)...)
+	}
+	return nil
 }
 
 func (m *tui) markRead(chatID, seq int64) tea.Cmd {
@@ -365,10 +455,12 @@ func (m *tui) update(msg tea.Msg) tea.Cmd {
 			m.dialogs = msg.dialogs
 			m.sortDialogs()
 		}
+		learn := m.learnNames(dialogNames(m.dialogs)...)
 		if m.reloadPending {
 			m.reloadPending = false
-			return m.reloadDialogs()
+			return tea.Batch(learn, m.reloadDialogs())
 		}
+		return learn
 	case liveMsg:
 		if !msg.ok {
 			if err := m.live.Err(); err != nil {
@@ -434,6 +526,8 @@ func (m *tui) update(msg tea.Msg) tea.Cmd {
 		}
 		m.setStatus("")
 		return m.openChat(msg.chat)
+	case namesMsg:
+		return m.names(msg)
 	case errMsg:
 		m.setError(msg.err)
 	}
@@ -647,7 +741,7 @@ func (m *tui) openChat(ch client.Chat) tea.Cmd {
 	m.chat = &chatView{chat: ch, sel: -1}
 	m.resetComposer()
 	m.setStatus("")
-	return m.loadHistory(ch.ID, client.Before(0), false)
+	return tea.Batch(m.loadHistory(ch.ID, client.Before(0), false), m.loadMembers(ch))
 }
 
 func (m *tui) closeChat() tea.Cmd {
@@ -689,13 +783,13 @@ func (m *tui) history(msg historyMsg) tea.Cmd {
 				cv.sel-- // carry on up into what just arrived
 			}
 		}
-		return nil
+		return m.learnNames(messageNames(cv.chat, older)...)
 	}
 	cv.loaded = true
 	for _, p := range page {
 		cv.merge(p)
 	}
-	return m.readUpTo(cv)
+	return tea.Batch(m.readUpTo(cv), m.learnNames(messageNames(cv.chat, page)...))
 }
 
 // readUpTo marks the open chat read up to its newest message.
@@ -744,6 +838,7 @@ func (m *tui) addMessage(chatID int64, msg client.Message) tea.Cmd {
 			cmd = m.readUpTo(cv)
 		}
 	}
+	cmd = tea.Batch(cmd, m.learnNames(nameRef{chatID, msg.SenderID}))
 	i := m.dialogIndex(chatID)
 	if i < 0 {
 		return tea.Batch(cmd, m.reloadDialogs())

@@ -164,7 +164,8 @@ func serveProcessAt(t *testing.T, bin, dataDir, addr string) (string, func()) {
 // saved session. It opens a chat, sees another person's message arrive
 // live, sends one that the other person receives, sends a file and saves
 // one, and after the server restarts says it is reconnecting and then
-// shows what was sent meanwhile.
+// shows what was sent meanwhile. The other person, never looked up by
+// @name, is shown by their display name, learnt from the chat's members.
 func TestChatFullScreen(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and drives it in a pseudo-terminal")
@@ -174,6 +175,10 @@ func TestChatFullScreen(t *testing.T) {
 	base, stopServer := serveProcessAt(t, bin, dataDir, "127.0.0.1:0")
 	sdk := registerUsers(t, base, "alice", "bobby")
 	bobby := sdk[1]
+	display := "Bobby Tables"
+	if _, err := bobby.UpdateMe(t.Context(), client.ProfileUpdate{DisplayName: &display}); err != nil {
+		t.Fatal(err)
+	}
 	alice := newChatUser(t)
 	alice.must(chatPassword+"\n", "login", "--server", base, "--username", "alice")
 	me, err := sdk[0].Me(t.Context())
@@ -197,15 +202,19 @@ func TestChatFullScreen(t *testing.T) {
 	cmd.Env = append(os.Environ(), "KURIR_CHAT_CONFIG="+alice.config, "KURIR_DOWNLOAD_DIR="+downloads, "TERM=xterm-256color", "COLORTERM=truecolor")
 	scr := startScreen(t, 100, 30, cmd)
 
-	// The chat list shows the chat and its last message; enter opens it.
-	scr.waitFor("hello alice")
+	// The chat list shows the chat, named for bobby, and its last message;
+	// enter opens it.
+	scr.waitFor("Bobby Tables: hello alice")
 	scr.waitFor("● online")
 	scr.typeKeys("\r")
-	scr.waitFor("private chat")
+	scr.waitFor("Bobby Tables · private chat")
 
-	// A message arrives live.
+	// A message arrives live, with its sender's name.
 	send(client.SendParams{Text: "live from bobby"})
-	scr.waitFor("live from bobby")
+	scr.waitFor("Bobby Tables: live from bobby")
+	if text := scr.text(); strings.Contains(text, "user 2") {
+		t.Errorf("the screen names bobby by his ID:\n%s", text)
+	}
 
 	// A message typed here arrives there.
 	scr.typeKeys("hi bobby from the terminal\r")

@@ -1,9 +1,10 @@
-// A group's or channel's details, and what its admins and members can do:
-// edit the title, make invite links, add people, change roles, leave.
+// A group's or channel's details and members, and what its admins and
+// members can do: edit the title, make invite links, add people, change
+// roles, leave.
 import { api, errorText, ApiError } from './api.js';
 import { t } from './i18n.js';
-import { h, field, openDialog, showError, confirmDialog, toast, avatar } from './dom.js';
-import { isAdmin, can, putChat, dropChat, lookupUser } from './store.js';
+import { h, replace, field, openDialog, showError, confirmDialog, toast, avatar } from './dom.js';
+import { on, isAdmin, can, putChat, dropChat, lookupUser, chatMembers } from './store.js';
 import { lookupAll } from './newchat.js';
 import { navigate } from './nav.js';
 
@@ -44,10 +45,55 @@ function button(label, act, cls = 'btn') {
   return { el: h('button', { type: 'submit', class: cls }, label), act };
 }
 
+const roleOrder = { owner: 0, admin: 1, member: 2 };
+
+// membersSection lists the chat's members, owner and admins first, as the
+// server shows them to the user: a channel's subscribers only to its
+// admins, and to others its admins. load fetches the list again.
+function membersSection(chat) {
+  const onlyAdmins = chat.kind === 'channel' && !isAdmin(chat);
+  const titleId = `members-${chat.id}`;
+  const status = h('p', { class: 'muted', 'aria-live': 'polite' }, t('info.members_loading'));
+  const ul = h('ul', { class: 'devices', 'aria-labelledby': titleId });
+  const el = h('section', { class: 'info-section' },
+    h('h3', { id: titleId }, onlyAdmins ? t('info.admins') : t('info.members')), status, ul);
+  let seq = 0;
+  async function load() {
+    const mine = ++seq;
+    try {
+      const { members, complete } = await chatMembers(chat.id);
+      if (mine !== seq) return;
+      const sorted = [...members].sort((a, b) => (roleOrder[a.role] ?? 3) - (roleOrder[b.role] ?? 3) || a.user_id - b.user_id);
+      replace(ul, ...sorted.map(memberRow));
+      status.classList.remove('form-error');
+      status.textContent = complete ? '' : t('info.members_shown', { shown: members.length, count: chat.member_count });
+      status.hidden = complete;
+    } catch (err) {
+      if (mine !== seq) return;
+      status.classList.add('form-error');
+      status.textContent = errorText(err);
+      status.hidden = false;
+    }
+  }
+  load();
+  return { el, load };
+}
+
+function memberRow(m) {
+  const name = m.display_name || (m.username ? `@${m.username}` : t('user.unknown', { id: m.user_id }));
+  return h('li', { class: 'device member' },
+    avatar(name, m.user_id),
+    h('div', {},
+      h('p', { class: 'device-name', dir: 'auto' }, name),
+      m.username ? h('p', { class: 'muted' }, h('bdi', {}, `@${m.username}`)) : null),
+    h('span', { class: m.role === 'member' ? 'muted' : 'tag' }, roleLabel(m.role)));
+}
+
 export function chatInfoDialog(chat) {
   const admin = isAdmin(chat);
   const owner = chat.role === 'owner';
-  openDialog(chat.title, (close) => {
+  let stopFollowing = () => {};
+  const dlg = openDialog(chat.title, (close) => {
     const body = h('div', { class: 'modal-body info' });
     const facts = h('dl', { class: 'facts' },
       h('dt', {}, t('info.kind')), h('dd', {}, chat.kind === 'channel' ? t('chat.kind_channel') : t('chat.kind_group')),
@@ -115,7 +161,7 @@ export function chatInfoDialog(chat) {
     }
 
     if (admin) {
-      // There is no list of members to pick from: people are named by @username.
+      // People are named by @username, as the list of members shows them.
       const roleField = owner ? h('div', { class: 'field' },
         h('label', { for: `role-${chat.id}` }, t('info.role')),
         h('select', { id: `role-${chat.id}`, name: 'role' },
@@ -152,6 +198,18 @@ export function chatInfoDialog(chat) {
     }
 
     if (chat.role) {
+      // Someone joining, leaving or changing role while the dialog is open
+      // shows in the list, fetched again once a busy chat is quiet for a
+      // moment.
+      const members = membersSection(chat);
+      let timer = 0;
+      const off = on('members', (id) => {
+        if (id !== chat.id) return;
+        clearTimeout(timer);
+        timer = setTimeout(members.load, 500);
+      });
+      stopFollowing = () => { off(); clearTimeout(timer); };
+      body.append(members.el);
       const leave = h('button', { type: 'button', class: 'btn danger' }, chat.kind === 'channel' ? t('info.unsubscribe') : t('info.leave'));
       leave.addEventListener('click', async () => {
         if (!await confirmDialog(leave.textContent, t('info.leave_confirm', { title: chat.title }), leave.textContent, { danger: true })) return;
@@ -168,4 +226,5 @@ export function chatInfoDialog(chat) {
     }
     return body;
   }, { className: 'wide', focusField: false });
+  dlg.addEventListener('close', () => stopFollowing());
 }

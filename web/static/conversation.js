@@ -7,7 +7,7 @@ import {
 } from './dom.js';
 import {
   store, on, chatTitle, userName, canPost, can, isAdmin, putChat, markRead, draft, saveDraft, send, broadcast,
-  sortedDialogs,
+  sortedDialogs, chatMembers, learnName,
 } from './store.js';
 import { chatInfoDialog } from './chatinfo.js';
 
@@ -76,13 +76,20 @@ export function conversation(chatId) {
   // Header, pinned bar and what the user may do ---------------------------------
   function renderHead() {
     if (!chat) return;
+    renderTitle();
+    infoBtn.hidden = chat.kind === 'private';
+    renderPinned();
+    renderComposer();
+  }
+
+  function renderTitle() {
     const title = chatTitle(chat);
     titleEl.textContent = title;
     replace(avatarBox, avatar(title, chat.id));
     const parts = [];
     if (chat.kind === 'private') {
       const u = store.users.get(chat.peer_id);
-      if (u) parts.push(`@${u.username}`);
+      if (u && u.username && title !== `@${u.username}`) parts.push(`@${u.username}`);
     } else {
       parts.push(chat.kind === 'channel' ? t('chat.kind_channel') : t('chat.kind_group'));
       parts.push(t('chat.members', { count: chat.member_count }));
@@ -90,9 +97,6 @@ export function conversation(chatId) {
     }
     replace(subEl, ...parts.flatMap((p, i) => [i ? ' · ' : '', h('bdi', {}, p)]));
     document.title = t('app.title_chat', { title });
-    infoBtn.hidden = chat.kind === 'private';
-    renderPinned();
-    renderComposer();
   }
 
   function renderComposer() {
@@ -108,6 +112,7 @@ export function conversation(chatId) {
           chat = await api('POST', `/chats/${chatId}/join`);
           putChat(chat);
           renderHead();
+          loadMembers();
           input.focus();
         } catch (err) {
           toast(errorText(err), { error: true });
@@ -150,7 +155,7 @@ export function conversation(chatId) {
     const own = store.me && m.sender_id === store.me.id;
     const parts = [];
     if (chat && chat.kind !== 'private' && !own && chat.kind !== 'channel') {
-      parts.push(h('div', { class: `sender hue${m.sender_id % 8}` }, userName(m.sender_id)));
+      parts.push(h('div', { class: `sender hue${m.sender_id % 8}`, dataset: { user: String(m.sender_id) } }, userName(m.sender_id)));
     }
     if (m.forward) {
       // A post forwarded from a channel is the channel's, not its admin's.
@@ -161,7 +166,7 @@ export function conversation(chatId) {
     if (m.reply_to) {
       const r = messages.get(m.reply_to);
       parts.push(h('button', { type: 'button', class: 'reply-quote', onclick: () => scrollToMsg(m.reply_to) },
-        h('span', { class: 'reply-who' }, r ? userName(r.sender_id) : t('msg.reply')),
+        r ? h('span', { class: 'reply-who', dataset: { user: String(r.sender_id) } }, userName(r.sender_id)) : h('span', { class: 'reply-who' }, t('msg.reply')),
         h('span', { class: 'reply-text', dir: 'auto' }, r ? snippet(r) : t('msg.reply_unknown'))));
     }
     if (m.media) parts.push(renderMedia(m.media));
@@ -323,6 +328,7 @@ export function conversation(chatId) {
       if (closed) return;
       const fromBottom = scroller.scrollHeight - scroller.scrollTop;
       for (const m of r.messages) if (!messages.has(m.seq)) put(m);
+      learnSenders(r.messages);
       hasMore = r.messages.length === pageSize;
       scroller.scrollTop = scroller.scrollHeight - fromBottom; // keep what was on screen in place
     } catch (err) {
@@ -343,6 +349,31 @@ export function conversation(chatId) {
     if (scroller.scrollTop < 200) loadOlder();
     if (nearBottom()) { jump.hidden = true; readVisible(); }
   }, { passive: true });
+
+  // Names -------------------------------------------------------------------
+  // The chat's member list names its senders; one who is not in it (past
+  // the first 1,000 of a big group, or who joined since) is looked up alone.
+  let members = null; // the promise of the member list, once asked for
+
+  function loadMembers() {
+    if (!chat || !chat.role || members) return;
+    members = chatMembers(chatId);
+    members.then(() => learnSenders([...messages.values()]), () => { members = null; });
+  }
+
+  function learnSenders(msgs) {
+    if (!chat || chat.kind === 'channel' || !members) return;
+    members.then(() => {
+      if (closed) return;
+      for (const m of msgs) learnName(chatId, m.sender_id);
+    }, () => {});
+  }
+
+  function onUsers() {
+    if (!chat) return;
+    renderTitle();
+    for (const e of list.querySelectorAll('[data-user]')) e.textContent = userName(Number(e.dataset.user));
+  }
 
   // Live changes --------------------------------------------------------------
   function onEvent(ev) {
@@ -647,7 +678,10 @@ export function conversation(chatId) {
   });
 
   // Start -------------------------------------------------------------------
-  const offs = [on('event', onEvent), on('chat', onChat), on('gone', onGone), on('hidden', onHidden), on('resynced', onResynced)];
+  const offs = [
+    on('event', onEvent), on('chat', onChat), on('gone', onGone), on('hidden', onHidden), on('resynced', onResynced),
+    on('users', onUsers),
+  ];
   const onVisible = () => readVisible();
   document.addEventListener('visibilitychange', onVisible);
   window.addEventListener('focus', onVisible);
@@ -663,6 +697,7 @@ export function conversation(chatId) {
       }
       if (closed) return;
       renderHead();
+      loadMembers();
       await loadOlder();
       if (closed) return;
       toBottom(false);

@@ -1,7 +1,8 @@
 // What the app knows: who is logged in, the chat list with unread counts
 // and last messages, and the names of the users it has met. Changes from
 // the live stream go through applyEvent, which keeps the chat list current
-// and tells the screens (on('dialogs'), on('event')).
+// and tells the screens (on('dialogs'), on('event')). Names come from the
+// chats' member lists: on('users') says that some are new.
 import { api, newKey } from './api.js';
 import { t } from './i18n.js';
 
@@ -48,6 +49,7 @@ export function reset() {
   store.dialogs.clear();
   store.users.clear();
   store.openChat = 0;
+  forgetNames();
 }
 
 // Users --------------------------------------------------------------------
@@ -61,15 +63,34 @@ export function loadUsers() {
 }
 
 export function rememberUser(u) {
-  store.users.set(u.id, { id: u.id, username: u.username, display_name: u.display_name });
-  localStorage.setItem(usersKey, JSON.stringify([...store.users.values()].slice(-500)));
-  emit('dialogs');
+  rememberUsers([u]);
 }
 
+// rememberUsers records names ({id, username, display_name}); the most
+// recently seen 500 are kept for the next visit.
+export function rememberUsers(list) {
+  let changed = false;
+  for (const u of list) {
+    const old = store.users.get(u.id);
+    if (!old || old.username !== u.username || old.display_name !== u.display_name) changed = true;
+    store.users.delete(u.id); // to the end: the most recently seen
+    store.users.set(u.id, { id: u.id, username: u.username, display_name: u.display_name });
+  }
+  if (!list.length) return;
+  localStorage.setItem(usersKey, JSON.stringify([...store.users.values()].slice(-500)));
+  if (changed) {
+    emit('users');
+    emit('dialogs');
+  }
+}
+
+// userName is how a person is shown: their display name, else @username,
+// else "User 17" for one the app has not met.
 export function userName(id) {
   if (store.me && id === store.me.id) return store.me.display_name || store.me.username;
   const u = store.users.get(id);
-  if (u) return u.display_name || u.username;
+  if (u && u.display_name) return u.display_name;
+  if (u && u.username) return `@${u.username}`;
   return t('user.unknown', { id });
 }
 
@@ -78,6 +99,102 @@ export async function lookupUser(name) {
   const u = await api('GET', `/users/${encodeURIComponent(name.trim().replace(/^@/, ''))}`);
   rememberUser(u);
   return u;
+}
+
+// Members ------------------------------------------------------------------
+// Messages and chats name people by user ID only; a chat's member list
+// (GET /chats/{id}/members, to its members) tells their names. A chat's list
+// is fetched once (the first 1,000, by user ID) and kept until someone joins
+// or leaves; someone not in it, such as a late joiner of a big group, is
+// looked up alone: the one member after their ID minus one.
+
+const memberPage = 200; // the server's cap on a page
+const maxMembers = 1000;
+let memberLists = new Map(); // chat ID -> Promise of {members, complete}
+let asked = new Set(); // "chat:user" looked up alone already
+let generation = 0; // bumped at logout, so that late answers are dropped
+let lookups = []; // waiting single lookups
+let running = 0;
+
+function forgetNames() {
+  generation++;
+  memberLists = new Map();
+  asked = new Set();
+  lookups = [];
+}
+
+function asUser(m) {
+  return { id: m.user_id, username: m.username || '', display_name: m.display_name || '' };
+}
+
+// chatMembers resolves to a chat's members ({members, complete}; complete is
+// false when there were more than shown), remembering their names.
+export function chatMembers(chatId) {
+  let p = memberLists.get(chatId);
+  if (!p) {
+    const gen = generation;
+    p = (async () => {
+      const members = [];
+      let after = 0;
+      while (members.length < maxMembers) {
+        const r = await api('GET', `/chats/${chatId}/members?limit=${memberPage}${after ? `&after=${after}` : ''}`);
+        if (gen !== generation) throw new Error('logged out');
+        members.push(...r.members);
+        rememberUsers(r.members.map(asUser));
+        if (r.members.length < memberPage) return { members, complete: true };
+        after = r.members[r.members.length - 1].user_id;
+      }
+      return { members, complete: false };
+    })();
+    memberLists.set(chatId, p);
+    p.catch(() => { if (memberLists.get(chatId) === p) memberLists.delete(chatId); });
+  }
+  return p;
+}
+
+// membersChanged drops a chat's member list, to be fetched afresh.
+function membersChanged(chatId) {
+  memberLists.delete(chatId);
+  emit('members', chatId);
+}
+
+// learnName looks up the name of a member of a chat that the app does not
+// know yet, a few lookups at a time.
+export function learnName(chatId, userId) {
+  if (!userId || store.users.has(userId) || (store.me && userId === store.me.id)) return;
+  const key = `${chatId}:${userId}`;
+  if (asked.has(key)) return;
+  asked.add(key);
+  const gen = generation;
+  lookups.push(async () => {
+    if (gen !== generation || store.users.has(userId)) return;
+    try {
+      const r = await api('GET', `/chats/${chatId}/members?after=${userId - 1}&limit=1`);
+      const m = r.members.find((x) => x.user_id === userId);
+      if (m && gen === generation) rememberUsers([asUser(m)]);
+    } catch {
+      if (gen === generation) asked.delete(key); // to try again another time
+    }
+  });
+  pump();
+}
+
+function pump() {
+  while (running < 4 && lookups.length) {
+    running++;
+    lookups.shift()().finally(() => {
+      running--;
+      pump();
+    });
+  }
+}
+
+// learnDialogNames looks up who the chat list names: the other person of a
+// private chat and the sender of a group's last message.
+function learnDialogNames(d) {
+  if (!d.chat.role) return;
+  if (d.chat.kind === 'private' && d.chat.peer_id) learnName(d.chat.id, d.chat.peer_id);
+  if (d.chat.kind === 'group' && d.last) learnName(d.chat.id, d.last.sender_id);
 }
 
 // Chats --------------------------------------------------------------------
@@ -110,13 +227,21 @@ export async function loadDialogs() {
   for (let page = 0; page < 10; page++) {
     const r = await api('GET', `/dialogs?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
     for (const d of r.dialogs) {
-      all.set(d.chat.id, { chat: d.chat, last: d.last_message || null, unread: d.unread, activity: d.last_activity });
+      const entry = { chat: d.chat, last: d.last_message || null, unread: d.unread, activity: d.last_activity };
+      // A read mark still on its way to the server is newer than the list.
+      const old = store.dialogs.get(d.chat.id);
+      if (old && old.chat.read_seq > entry.chat.read_seq) {
+        entry.chat.read_seq = old.chat.read_seq;
+        if (!entry.last || entry.last.seq <= entry.chat.read_seq) entry.unread = 0;
+      }
+      all.set(d.chat.id, entry);
     }
     if (!r.next_cursor) break;
     cursor = r.next_cursor;
   }
   store.dialogs = all;
   emit('dialogs');
+  for (const d of all.values()) learnDialogNames(d);
 }
 
 let reloadTimer = 0;
@@ -137,6 +262,7 @@ export function putChat(chat) {
   else store.dialogs.set(chat.id, { chat, last: null, unread: 0, activity: chat.created_at });
   if (chat.large && store.live) store.live.follow(chat.id, chat.seq);
   emit('dialogs');
+  learnDialogNames(store.dialogs.get(chat.id));
 }
 
 export async function refreshChat(id) {
@@ -171,6 +297,7 @@ export function applyEvent(ev) {
     case 'message':
       d.last = ev.message;
       d.activity = ev.at;
+      if (d.chat.kind !== 'channel') learnName(ev.chat_id, ev.message.sender_id);
       if (ev.message.sender_id !== me && (store.openChat !== ev.chat_id || document.hidden)) d.unread++;
       if (ev.message.sender_id === me) d.unread = 0;
       break;
@@ -191,6 +318,7 @@ export function applyEvent(ev) {
       break;
     case 'join':
       d.chat.member_count++;
+      membersChanged(ev.chat_id);
       break;
     case 'leave':
     case 'remove':
@@ -199,8 +327,12 @@ export function applyEvent(ev) {
         return;
       }
       d.chat.member_count = Math.max(0, d.chat.member_count - 1);
+      membersChanged(ev.chat_id);
       break;
     case 'role':
+      membersChanged(ev.chat_id);
+      refreshChat(ev.chat_id);
+      break;
     case 'info':
       refreshChat(ev.chat_id);
       break;
