@@ -30,12 +30,21 @@ const chunks = 16
 
 // pdqTable is an immutable multi-index over PDQ hashes: for each of the 16
 // words, the entries sorted into 65,536 buckets by that word's value, in
-// compressed form (offsets into one array of entry positions).
+// compressed form (offsets into one array of entries).
+//
+// The hashes themselves are stored in the bucket order of word 0, so word
+// 0's buckets are ranges of positions and need no entry array. For the
+// other words an entry is one uint32: the position in its high bits and, in
+// the bits a position does not need (8 at 10M hashes, 12 at 1M), the low
+// bits of the next word as a tag. The tag rejects most candidates without
+// touching their hashes, which at 10M are each a cache miss (see search).
 type pdqTable struct {
-	ids    []int64     // entry ID by position
-	hashes [][4]uint64 // hash by position, for the final distance check
-	start  [chunks][]uint32
-	pos    [chunks][]uint32
+	ids32   []uint32    // entry ID by position, when every ID fits in 32 bits
+	ids64   []int64     // entry ID by position otherwise
+	hashes  [][4]uint64 // hash by position, sorted by word 0
+	tagBits uint        // low bits of an entry that hold the tag
+	start   [chunks][]uint32
+	entries [chunks][]uint32 // entries[0] is unused
 }
 
 func word(h [4]uint64, c int) uint16 { return uint16(h[c/4] >> (16 * (c % 4))) }
@@ -44,9 +53,25 @@ func toWords(h PDQ) [4]uint64 {
 	return [4]uint64{le64(h[0:]), le64(h[8:]), le64(h[16:]), le64(h[24:])}
 }
 
+// buildTable indexes hashes, whose entry IDs are ids. It keeps neither
+// slice. At most 1<<32 - 1 hashes fit.
 func buildTable(ids []int64, hashes [][4]uint64) *pdqTable {
-	t := &pdqTable{ids: ids, hashes: hashes}
-	n := len(ids)
+	n := len(hashes)
+	t := &pdqTable{hashes: make([][4]uint64, n)}
+	small := true
+	for _, id := range ids {
+		if uint64(id) > 1<<32-1 {
+			small = false
+			break
+		}
+	}
+	if small {
+		t.ids32 = make([]uint32, n)
+	} else {
+		t.ids64 = make([]int64, n)
+	}
+	t.tagBits = uint(min(16, 32-bits.Len(uint(n))))
+	mask := uint32(1)<<t.tagBits - 1
 	for c := range chunks {
 		start := make([]uint32, 1<<16+1)
 		for _, h := range hashes {
@@ -55,37 +80,115 @@ func buildTable(ids []int64, hashes [][4]uint64) *pdqTable {
 		for i := 1; i < len(start); i++ {
 			start[i] += start[i-1]
 		}
-		pos := make([]uint32, n)
+		t.start[c] = start
 		fill := slices.Clone(start[:1<<16])
-		for p, h := range hashes {
+		if c == 0 {
+			for i, h := range hashes {
+				p := fill[word(h, 0)]
+				fill[word(h, 0)]++
+				t.hashes[p] = h
+				if small {
+					t.ids32[p] = uint32(ids[i])
+				} else {
+					t.ids64[p] = ids[i]
+				}
+			}
+			continue
+		}
+		next := (c + 1) % chunks
+		entries := make([]uint32, n)
+		for p, h := range t.hashes {
 			w := word(h, c)
-			pos[fill[w]] = uint32(p)
+			entries[fill[w]] = uint32(p)<<t.tagBits | uint32(word(h, next))&mask
 			fill[w]++
 		}
-		t.start[c], t.pos[c] = start, pos
+		t.entries[c] = entries
 	}
 	return t
 }
 
-// search calls fn for every position within max bits of q, possibly more
-// than once.
+// len returns how many hashes t holds.
+func (t *pdqTable) len() int {
+	if t == nil {
+		return 0
+	}
+	return len(t.hashes)
+}
+
+// id returns the entry ID at position p.
+func (t *pdqTable) id(p uint32) int64 {
+	if t.ids32 != nil {
+		return int64(t.ids32[p])
+	}
+	return t.ids64[p]
+}
+
+// position returns where entry id is in t, or -1.
+func (t *pdqTable) position(id int64) int {
+	if t.ids32 != nil {
+		if uint64(id) > 1<<32-1 {
+			return -1
+		}
+		return slices.Index(t.ids32, uint32(id))
+	}
+	return slices.Index(t.ids64, id)
+}
+
+// bytes returns the memory t's slices hold.
+func (t *pdqTable) bytes() int {
+	n := 4*cap(t.ids32) + 8*cap(t.ids64) + 32*cap(t.hashes)
+	for c := range chunks {
+		n += 4*cap(t.start[c]) + 4*cap(t.entries[c])
+	}
+	return n
+}
+
+// search calls fn for every position within max (at most 31) bits of q,
+// possibly more than once.
+//
+// The tags are exact filters because of the pigeonring principle (Qin et
+// al.): if the 16 word distances d₀…d₁₅ add up to at most 31, less than 2
+// per word, then some word c starts a run around the ring in which every
+// prefix stays below 2 per word: d_c ≤ 1 and d_c + d_{c+1} ≤ 3. So a
+// candidate in word c's bucket at distance d_c need only be checked when
+// its tag, a lower bound on d_{c+1}, is at most 3 - d_c; some other word
+// finds it otherwise.
 func (t *pdqTable) search(q [4]uint64, max int, fn func(p uint32, d int)) {
-	if t == nil || len(t.ids) == 0 {
+	if t.len() == 0 {
 		return
 	}
-	for c := range chunks {
+	check := func(p uint32) {
+		h := &t.hashes[p]
+		d := bits.OnesCount64(h[0]^q[0]) + bits.OnesCount64(h[1]^q[1]) + bits.OnesCount64(h[2]^q[2]) + bits.OnesCount64(h[3]^q[3])
+		if d <= max {
+			fn(p, d)
+		}
+	}
+	start := t.start[0]
+	w := word(q, 0)
+	for flip := -1; flip < 16; flip++ {
+		v := w
+		if flip >= 0 {
+			v ^= 1 << flip
+		}
+		for p := start[v]; p < start[int(v)+1]; p++ {
+			check(p)
+		}
+	}
+	shift := t.tagBits
+	mask := uint32(1)<<shift - 1
+	for c := 1; c < chunks; c++ {
 		w := word(q, c)
-		start, pos := t.start[c], t.pos[c]
+		qt := uint32(word(q, (c+1)%chunks)) & mask
+		start, entries := t.start[c], t.entries[c]
 		for flip := -1; flip < 16; flip++ {
-			v := w
+			v, slack := w, 3
 			if flip >= 0 {
-				v ^= 1 << flip
+				v, slack = v^1<<flip, 2
 			}
-			for _, p := range pos[start[v]:start[int(v)+1]] {
-				h := &t.hashes[p]
-				d := bits.OnesCount64(h[0]^q[0]) + bits.OnesCount64(h[1]^q[1]) + bits.OnesCount64(h[2]^q[2]) + bits.OnesCount64(h[3]^q[3])
-				if d <= max {
-					fn(p, d)
+			for _, e := range entries[start[v]:start[int(v)+1]] {
+				if bits.OnesCount32((e^qt)&mask) <= slack {
+					check(e >> shift)
 				}
 			}
 		}
@@ -232,8 +335,8 @@ func (x *Index) merge() {
 	var ids []int64
 	var hashes [][4]uint64
 	if t := snap.table; t != nil {
-		for p, id := range t.ids {
-			if !snap.removed[id] {
+		for p := range t.len() {
+			if id := t.id(uint32(p)); !snap.removed[id] {
 				ids = append(ids, id)
 				hashes = append(hashes, t.hashes[p])
 			}
@@ -269,7 +372,7 @@ func (x *Index) merge() {
 		if !cur.removed[id] && snap.table != nil {
 			// Taken out, left out of the new table, then put back while it
 			// was building: it comes from the old table.
-			if p := slices.Index(snap.table.ids, id); p >= 0 {
+			if p := snap.table.position(id); p >= 0 {
 				s.added[id] = snap.table.hashes[p]
 			}
 		}
@@ -293,7 +396,7 @@ func (x *Index) LookupPDQ(h PDQ, max int) []Hit {
 	q := toWords(h)
 	var hits []Hit
 	s.table.search(q, max, func(p uint32, d int) {
-		id := s.table.ids[p]
+		id := s.table.id(p)
 		if s.removed[id] {
 			return
 		}
@@ -323,11 +426,7 @@ func (x *Index) LookupSHA256(h [32]byte) []int64 { return x.state.Load().sha256[
 // Len returns how many PDQ entries the index holds.
 func (x *Index) Len() int {
 	s := x.state.Load()
-	n := len(s.added) - len(s.removed)
-	if s.table != nil {
-		n += len(s.table.ids)
-	}
-	return n
+	return s.table.len() + len(s.added) - len(s.removed)
 }
 
 // linearScan is the baseline the benchmarks compare the index with.

@@ -115,3 +115,70 @@ func TestIndexExact(t *testing.T) {
 		t.Errorf("LookupSHA256 = %v", got)
 	}
 }
+
+// TestIndexFindsTightNeighbours plants neighbours whose distance is spread
+// over the 16 words as evenly as 31 bits allow (every word 1 to 3 bits
+// off), so that few words, sometimes one, can find them: the cases where
+// the index's filters are tight. IDs above 32 bits take the other layout.
+func TestIndexFindsTightNeighbours(t *testing.T) {
+	for _, base := range []int64{1, 1 << 40} {
+		rng := rand.New(rand.NewPCG(11, uint64(base)))
+		x := NewIndex()
+		x.mergeAt = 1000
+		all := map[int64]PDQ{}
+		var queries []PDQ
+		add := map[int64]Signal{}
+		put := func(h PDQ) {
+			id := base + int64(len(all))
+			all[id] = h
+			add[id] = Signal{Type: SignalPDQ, Value: h[:]}
+		}
+		for range 100 {
+			q := randomPDQ(rng)
+			queries = append(queries, q)
+			for range 30 {
+				var per [chunks]int
+				for c := range per {
+					per[c] = 2
+				}
+				per[rng.IntN(chunks)] = 1 - rng.IntN(2) // 31 or 30 bits in all
+				for range rng.IntN(4) {                 // move bits between words
+					from, to := rng.IntN(chunks), rng.IntN(chunks)
+					if per[from] > 0 {
+						per[from]--
+						per[to]++
+					}
+				}
+				if rng.IntN(4) == 0 {
+					per[rng.IntN(chunks)]++ // 32 or 31: at or past the edge
+				}
+				h := q
+				for c, d := range per {
+					for _, b := range rng.Perm(16)[:d] {
+						bit := 16*c + b
+						h[bit/8] ^= 1 << (bit % 8)
+					}
+				}
+				put(h)
+			}
+		}
+		x.Change(add, nil)
+		waitMerged(x)
+		for qi, q := range queries {
+			var want, got []int64
+			for id, h := range all {
+				if pdq.Distance(h, q) <= MaxDistance {
+					want = append(want, id)
+				}
+			}
+			for _, hit := range x.LookupPDQ(q, MaxDistance) {
+				got = append(got, hit.Entry)
+			}
+			slices.Sort(want)
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Fatalf("base %d, query %d: index found %d entries, a scan finds %d", base, qi, len(got), len(want))
+			}
+		}
+	}
+}
