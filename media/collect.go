@@ -21,14 +21,27 @@ import (
 // Restore; reason is shown to people who ask for it. It returns how many
 // media objects it made unavailable.
 func (s *Service) Remove(ctx context.Context, h blob.Hash, reason string) (int64, error) {
+	n, err := Remove(ctx, s.db, s.clock.Now(), h, reason)
+	if err == nil {
+		s.log.Info("content removed", "sha256", h, "media", n, "reason", reason)
+	}
+	return n, err
+}
+
+// Restore reverses Remove for hash h.
+func (s *Service) Restore(ctx context.Context, h blob.Hash) error { return Restore(ctx, s.db, h) }
+
+// Remove is Service.Remove for callers without a Service, such as "kurir
+// admin media remove" beside a running server: it changes only the
+// database, so every node sees it at once.
+func Remove(ctx context.Context, db *sqldb.DB, now time.Time, h blob.Hash, reason string) (int64, error) {
 	if strings.TrimSpace(reason) == "" {
 		return 0, kurir.Invalid("reason", "reason_required", "Say why the content is removed; the people who shared it are told.")
 	}
 	var n int64
-	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
-		now := sqldb.Micros(s.clock.Now())
+	err := db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE blobs SET removed_at = $2, removed_reason = $3
-			WHERE sha256 = $1 OR sha256 IN (SELECT blob FROM media WHERE upload_sha256 = $1)`, h.String(), now, reason)
+			WHERE sha256 = $1 OR sha256 IN (SELECT blob FROM media WHERE upload_sha256 = $1)`, h.String(), sqldb.Micros(now), reason)
 		if err != nil {
 			return err
 		}
@@ -41,13 +54,12 @@ func (s *Service) Remove(ctx context.Context, h blob.Hash, reason string) (int64
 	if err != nil {
 		return 0, fmt.Errorf("remove content %s: %w", h, err)
 	}
-	s.log.Info("content removed", "sha256", h, "media", n, "reason", reason)
 	return n, nil
 }
 
-// Restore reverses Remove for hash h.
-func (s *Service) Restore(ctx context.Context, h blob.Hash) error {
-	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+// Restore is Service.Restore for callers without a Service.
+func Restore(ctx context.Context, db *sqldb.DB, h blob.Hash) error {
+	return db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE blobs SET removed_at = 0, removed_reason = ''
 			WHERE removed_at <> 0 AND (sha256 = $1 OR sha256 IN (SELECT blob FROM media WHERE upload_sha256 = $1))`, h.String())
 		if err != nil {

@@ -38,6 +38,8 @@ running). Areas:
   bank create|list|import|disable|enable
                                  hash banks of known harmful content; see
                                  "kurir admin bank --help"
+  media remove SHA256 --reason TEXT | media restore SHA256
+                                 take a file down by hash everywhere at once
 
 Run "kurir admin user <command> --help" for a command's flags.
 `
@@ -51,8 +53,11 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprint(stdout, adminHelp)
 		return nil
 	}
-	if args[0] == "bank" {
+	if args[0] == "bank" || args[0] == "media" {
 		a := &adminCmd{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+		if args[0] == "media" {
+			return a.media(ctx, args[1:])
+		}
 		return a.bank(ctx, args[1:])
 	}
 	if args[0] != "user" {

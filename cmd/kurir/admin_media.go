@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"kurir/blob"
+	"kurir/media"
+)
+
+const adminMediaHelp = `Usage: kurir admin media <command> [flags] [arguments]
+
+Takes content down by hash, everywhere at once, beside a running server.
+
+  media remove SHA256 --reason TEXT
+                                 every photo, video or file whose content (or
+                                 whose bytes as uploaded) has this SHA-256
+                                 becomes unavailable in every chat, and the
+                                 same bytes are refused at upload; the reason
+                                 is shown to people who ask for the file
+  media restore SHA256           reverse a removal
+`
+
+func (a *adminCmd) media(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(a.stdout, adminMediaHelp)
+		if len(args) == 0 {
+			return usagef("admin media: name a command, e.g. kurir admin media remove")
+		}
+		return nil
+	}
+	cmd, rest := args[0], args[1:]
+	if cmd != "remove" && cmd != "restore" {
+		fmt.Fprint(a.stderr, adminMediaHelp)
+		return usagef("admin media: unknown command %q", cmd)
+	}
+	fs, e := newFlagSet("admin media "+cmd, adminMediaHelp, a.getenv, a.stdout, a.stderr)
+	a.common.register(e)
+	var reason string
+	if cmd == "remove" {
+		fs.StringVar(&reason, "reason", "", "why it is removed, shown to people who ask for the file")
+	}
+	if err := parse(e, interspersed(fs, rest), a.stdout); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return usagef("admin media %s: give one SHA-256", cmd)
+	}
+	h, err := blob.ParseHash(fs.Arg(0))
+	if err != nil {
+		return usagef("admin media %s: %v", cmd, err)
+	}
+	log, err := a.logger(a.stderr)
+	if err != nil {
+		return err
+	}
+	db, err := a.openDB(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if cmd == "restore" {
+		if err := media.Restore(ctx, db, h); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "content %s restored\n", h)
+		return nil
+	}
+	n, err := media.Remove(ctx, db, time.Now(), h, reason)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "content %s removed: %d file(s) unavailable everywhere\n", h, n)
+	return nil
+}
