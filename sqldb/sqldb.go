@@ -42,7 +42,7 @@ type DB struct {
 	engine Engine
 	write  *sql.DB // SQLite: used only by the group writer. PostgreSQL: same pool as read.
 	read   *sql.DB
-	group  *groupWriter // SQLite only: runs every write transaction
+	group  *groupWriter  // SQLite only: runs every write transaction
 	ckpt   *checkpointer // SQLite only: copies the log into the database file
 	// SQLite only: prepared statements for the writer and for readers.
 	writeStmts, readStmts *stmtCache
