@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -17,6 +18,7 @@ import (
 
 	"kurir"
 	"kurir/account"
+	"kurir/sqldb"
 )
 
 const adminHelp = `Usage: kurir admin <area> <command> [flags] [arguments]
@@ -105,9 +107,25 @@ type adminCmd struct {
 // setup parses flags (after the caller added its own), checks the number of
 // positional arguments and opens the account service.
 func (a *adminCmd) setup(ctx context.Context, name, help string, args []string, nargs int, extra func(envFlags)) (*account.Service, func(), []string, error) {
-	fs, e := newFlagSet("admin user "+name, help, a.getenv, a.stdout, a.stderr)
+	db, log, rest, err := a.open(ctx, "admin user "+name, help, args, nargs, func(e envFlags) {
+		registerArgon(e, &a.argon)
+		if extra != nil {
+			extra(e)
+		}
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	svc := account.NewService(db, kurir.SystemClock{}, log, account.Config{Argon2: a.argon})
+	return svc, func() { db.Close() }, rest, nil
+}
+
+// open parses an admin command's flags (the common ones, and the caller's
+// through extra), checks that it was given nargs positional arguments, and
+// opens the database. The caller closes it.
+func (a *adminCmd) open(ctx context.Context, command, help string, args []string, nargs int, extra func(envFlags)) (*sqldb.DB, *slog.Logger, []string, error) {
+	fs, e := newFlagSet(command, help, a.getenv, a.stdout, a.stderr)
 	a.common.register(e)
-	registerArgon(e, &a.argon)
 	if extra != nil {
 		extra(e)
 	}
@@ -116,7 +134,7 @@ func (a *adminCmd) setup(ctx context.Context, name, help string, args []string, 
 	}
 	if fs.NArg() != nargs {
 		fs.Usage()
-		return nil, nil, nil, usagef("admin user %s: want %d argument(s), got %d", name, nargs, fs.NArg())
+		return nil, nil, nil, usagef("%s: want %d argument(s), got %d", command, nargs, fs.NArg())
 	}
 	log, err := a.logger(a.stderr)
 	if err != nil {
@@ -126,8 +144,7 @@ func (a *adminCmd) setup(ctx context.Context, name, help string, args []string, 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	svc := account.NewService(db, kurir.SystemClock{}, log, account.Config{Argon2: a.argon})
-	return svc, func() { db.Close() }, fs.Args(), nil
+	return db, log, fs.Args(), nil
 }
 
 // interspersed moves positional arguments after the flags, so that

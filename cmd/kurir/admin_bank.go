@@ -59,23 +59,7 @@ func (a *adminCmd) bank(ctx context.Context, args []string) error {
 
 // bankSetup parses flags and opens the hash bank service.
 func (a *adminCmd) bankSetup(ctx context.Context, name, help string, args []string, nargs int, extra func(envFlags)) (*hashbank.Service, func(), []string, error) {
-	fs, e := newFlagSet("admin bank "+name, help, a.getenv, a.stdout, a.stderr)
-	a.common.register(e)
-	if extra != nil {
-		extra(e)
-	}
-	if err := parse(e, interspersed(fs, args), a.stdout); err != nil {
-		return nil, nil, nil, err
-	}
-	if fs.NArg() != nargs {
-		fs.Usage()
-		return nil, nil, nil, usagef("admin bank %s: want %d argument(s), got %d", name, nargs, fs.NArg())
-	}
-	log, err := a.logger(a.stderr)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	db, err := a.openDB(ctx, log)
+	db, log, rest, err := a.open(ctx, "admin bank "+name, help, args, nargs, extra)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -84,7 +68,7 @@ func (a *adminCmd) bankSetup(ctx context.Context, name, help string, args []stri
 		db.Close()
 		return nil, nil, nil, err
 	}
-	return svc, func() { db.Close() }, fs.Args(), nil
+	return svc, func() { db.Close() }, rest, nil
 }
 
 func (a *adminCmd) bankCreate(ctx context.Context, args []string) error {

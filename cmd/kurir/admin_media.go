@@ -35,32 +35,20 @@ func (a *adminCmd) media(ctx context.Context, args []string) error {
 		fmt.Fprint(a.stderr, adminMediaHelp)
 		return usagef("admin media: unknown command %q", cmd)
 	}
-	fs, e := newFlagSet("admin media "+cmd, adminMediaHelp, a.getenv, a.stdout, a.stderr)
-	a.common.register(e)
 	var reason string
-	if cmd == "remove" {
-		fs.StringVar(&reason, "reason", "", "why it is removed, shown to people who ask for the file")
-	}
-	if err := parse(e, interspersed(fs, rest), a.stdout); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return usagef("admin media %s: give one SHA-256", cmd)
-	}
-	h, err := blob.ParseHash(fs.Arg(0))
-	if err != nil {
-		return usagef("admin media %s: %v", cmd, err)
-	}
-	log, err := a.logger(a.stderr)
-	if err != nil {
-		return err
-	}
-	db, err := a.openDB(ctx, log)
+	db, _, rest, err := a.open(ctx, "admin media "+cmd, adminMediaHelp, rest, 1, func(e envFlags) {
+		if cmd == "remove" {
+			e.fs.StringVar(&reason, "reason", "", "why it is removed, shown to people who ask for the file")
+		}
+	})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	h, err := blob.ParseHash(rest[0])
+	if err != nil {
+		return usagef("admin media %s: %v", cmd, err)
+	}
 	if cmd == "restore" {
 		if err := media.Restore(ctx, db, h); err != nil {
 			return err
