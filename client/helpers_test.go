@@ -8,26 +8,22 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"kurir"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kurir/account"
-	"kurir/blob"
 	"kurir/bus"
 	"kurir/client"
 	"kurir/clocktest"
 	"kurir/httpapi"
 	"kurir/media"
+	"kurir/media/mediatest"
 	"kurir/messaging"
 	"kurir/openapi"
-	"kurir/ratelimit"
 	"kurir/realtime"
 	"kurir/sqldb"
 )
@@ -76,7 +72,7 @@ func newServer(t testing.TB, db *sqldb.DB, opt options) *server {
 	events := bus.NewMemory(bus.MemoryOptions{})
 	t.Cleanup(func() { events.Close() })
 	msg := messaging.NewService(db, events, clock, log, messaging.Config{})
-	files := newMediaService(t, db, msg, clock, log)
+	files := mediatest.New(t, db, msg, clock, log, media.Config{})
 	hub := realtime.NewHub(log, httpapi.EncodeEvent, nil, realtime.Config{})
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan struct{})
@@ -232,20 +228,4 @@ func ok(t testing.TB, what string, err error) {
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
-}
-
-// newMediaService returns a media service with its blobs and staging in a
-// temporary directory, without upload rate limits.
-func newMediaService(t testing.TB, db *sqldb.DB, msg *messaging.Service, clock kurir.Clock, log *slog.Logger) *media.Service {
-	t.Helper()
-	dir := t.TempDir()
-	blobs, err := blob.OpenFS(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := media.NewService(db, blobs, msg, filepath.Join(dir, "uploads"), clock, log, media.Config{UploadsPerUser: &ratelimit.Limit{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
 }

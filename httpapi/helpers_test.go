@@ -10,25 +10,21 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"kurir"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kurir/account"
-	"kurir/blob"
 	"kurir/bus"
 	"kurir/clocktest"
 	"kurir/httpapi"
 	"kurir/media"
+	"kurir/media/mediatest"
 	"kurir/messaging"
 	"kurir/openapi"
-	"kurir/ratelimit"
 	"kurir/realtime"
 	"kurir/sqldb"
 )
@@ -81,7 +77,7 @@ func newHarness(t testing.TB, db *sqldb.DB, opt options) *harness {
 	events := bus.NewMemory(bus.MemoryOptions{})
 	t.Cleanup(func() { events.Close() })
 	msg := messaging.NewService(db, events, clock, log, messaging.Config{LargeChat: opt.largeChat})
-	files := newMediaService(t, db, msg, clock, log)
+	files := mediatest.New(t, db, msg, clock, log, media.Config{})
 	hub := realtime.NewHub(log, httpapi.EncodeEvent, nil, realtime.Config{})
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan struct{})
@@ -436,20 +432,4 @@ func countRows(t testing.TB, db *sqldb.DB) rows {
 		}
 	}
 	return n
-}
-
-// newMediaService returns a media service with its blobs and staging in a
-// temporary directory, without upload rate limits.
-func newMediaService(t testing.TB, db *sqldb.DB, msg *messaging.Service, clock kurir.Clock, log *slog.Logger) *media.Service {
-	t.Helper()
-	dir := t.TempDir()
-	blobs, err := blob.OpenFS(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := media.NewService(db, blobs, msg, filepath.Join(dir, "uploads"), clock, log, media.Config{UploadsPerUser: &ratelimit.Limit{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,8 +18,8 @@ import (
 	"kurir/blob"
 	"kurir/clocktest"
 	"kurir/media"
+	"kurir/media/mediatest"
 	"kurir/messaging"
-	"kurir/ratelimit"
 	"kurir/safety"
 	"kurir/sqldb"
 	"kurir/sqldb/sqldbtest"
@@ -63,14 +62,9 @@ func newClassifierEnv(t *testing.T) *classifierEnv {
 		t.Fatal(err)
 	}
 	e.user = u.ID
-	dir := t.TempDir()
-	store, _ := blob.OpenFS(filepath.Join(dir, "blobs"))
 	var c *safety.Classifier
-	cfg := media.Config{UploadsPerUser: &ratelimit.Limit{}, Stored: func(m media.Media, open func(context.Context) (blob.Object, error)) { c.Stored(m, open) }}
-	e.files, err = media.NewService(db, store, messaging.NewService(db, nil, e.clock, nil, messaging.Config{}), filepath.Join(dir, "up"), e.clock, nil, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := media.Config{Stored: func(m media.Media, open func(context.Context) (blob.Object, error)) { c.Stored(m, open) }}
+	e.files = mediatest.New(t, db, messaging.NewService(db, nil, e.clock, nil, messaging.Config{}), e.clock, nil, cfg)
 	c = safety.NewClassifier(safety.ClassifierConfig{URL: srv.URL, Timeout: 5 * time.Second}, e.files.Remove, db, e.clock, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

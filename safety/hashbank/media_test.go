@@ -8,18 +8,16 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"kurir"
 	"kurir/account"
-	"kurir/blob"
 	"kurir/clocktest"
 	"kurir/media"
+	"kurir/media/mediatest"
 	"kurir/messaging"
-	"kurir/ratelimit"
 	"kurir/safety/hashbank"
 	"kurir/safety/pdq"
 	"kurir/sqldb"
@@ -93,14 +91,8 @@ func TestMediaScanner(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dir := t.TempDir()
-		store, _ := blob.OpenFS(filepath.Join(dir, "blobs"))
 		msg := messaging.NewService(db, nil, clock, nil, messaging.Config{})
-		files, err := media.NewService(db, store, msg, filepath.Join(dir, "uploads"), clock, nil,
-			media.Config{UploadsPerUser: &ratelimit.Limit{}}, hashbank.MediaScanner{Banks: banks})
-		if err != nil {
-			t.Fatal(err)
-		}
+		files := mediatest.New(t, db, msg, clock, nil, media.Config{}, hashbank.MediaScanner{Banks: banks})
 		upload := func(name string, data []byte) (media.Media, error) {
 			return files.Upload(ctx, u.ID, media.UploadParams{Name: name, Size: int64(len(data))}, bytes.NewReader(data))
 		}
