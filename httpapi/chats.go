@@ -69,13 +69,14 @@ type chatView struct {
 	Role        string          `json:"role,omitempty" jsonschema:"enum=owner,enum=admin,enum=member,description=Your role; absent if you are not a member."`
 	ReadSeq     int64           `json:"read_seq"`
 	CreatedAt   time.Time       `json:"created_at"`
+	Unavailable string          `json:"unavailable,omitempty" jsonschema:"description=Present when moderation took the chat down: why. Its messages can no longer be read."`
 }
 
 func newChatView(c messaging.Chat) chatView {
 	p := c.Permissions
 	return chatView{ID: int64(c.ID), Kind: string(c.Kind), Title: c.Title, About: c.About, Username: c.Username,
 		MemberCount: c.MemberCount, Large: c.Large, Permissions: permissionsView(p), Seq: c.Seq, PinnedSeq: c.PinnedSeq,
-		PeerID: int64(c.Peer), Role: string(c.Role), ReadSeq: c.ReadSeq, CreatedAt: c.CreatedAt}
+		PeerID: int64(c.Peer), Role: string(c.Role), ReadSeq: c.ReadSeq, CreatedAt: c.CreatedAt, Unavailable: c.Unavailable}
 }
 
 type newChatRequest struct {

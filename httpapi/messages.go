@@ -179,7 +179,7 @@ func handleMarkRead(msg *messaging.Service, limit int64) http.Handler {
 type eventView struct {
 	ChatID     int64        `json:"chat_id"`
 	Seq        int64        `json:"seq"`
-	Kind       string       `json:"kind" jsonschema:"enum=message,enum=edit,enum=delete,enum=pin,enum=unpin,enum=join,enum=leave,enum=remove,enum=role,enum=info,enum=create,enum=large"`
+	Kind       string       `json:"kind" jsonschema:"enum=message,enum=edit,enum=delete,enum=pin,enum=unpin,enum=join,enum=leave,enum=remove,enum=role,enum=info,enum=create,enum=large,enum=removed,enum=restored,enum=takedown,enum=reinstated,description=removed and restored: moderation took a message down or put it back (a restored event carries it); takedown and reinstated: the whole chat."`
 	ActorID    int64        `json:"actor_id,omitempty"`
 	MessageSeq int64        `json:"message_seq,omitempty"`
 	UserID     int64        `json:"user_id,omitempty"`

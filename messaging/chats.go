@@ -234,7 +234,7 @@ func (s *Service) Chat(ctx context.Context, user kurir.UserID, id ChatID) (Chat,
 	if err != nil {
 		return Chat{}, err
 	}
-	if !c.canRead() {
+	if !c.canSee() {
 		return Chat{}, noChat(id)
 	}
 	return c.view(user), nil

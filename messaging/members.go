@@ -42,6 +42,8 @@ func (s *Service) join(ctx context.Context, tx *sqldb.Tx, c *chatRow, user, acto
 		return nil // joining twice is not an error
 	case c.status == "banned":
 		return kurir.Errorf(kurir.EForbidden, "You are banned from this chat.")
+	case c.takenDown != 0:
+		return c.readErr()
 	case c.kind == Private:
 		return noChat(c.id)
 	case c.kind == Group && c.members >= s.cfg.MaxGroupMembers:
@@ -128,6 +130,9 @@ func (s *Service) AddMembers(ctx context.Context, actor kurir.UserID, id ChatID,
 	return s.membershipChange(ctx, actor, id, func(tx *sqldb.Tx, c *chatRow, now time.Time, notices *[]*Notice) error {
 		if !c.isMember() {
 			return noChat(id)
+		}
+		if c.takenDown != 0 {
+			return c.readErr()
 		}
 		if c.kind != Group {
 			return kurir.Errorf(kurir.EForbidden, "Members can be added only to groups; channel subscribers join themselves.")
@@ -259,6 +264,9 @@ func (s *Service) EditInfo(ctx context.Context, actor kurir.UserID, id ChatID, i
 		if !c.isMember() {
 			return noChat(id)
 		}
+		if c.takenDown != 0 {
+			return c.readErr()
+		}
 		if c.kind == Private {
 			return kurir.Errorf(kurir.EForbidden, "Private chats have no title or description.")
 		}
@@ -330,6 +338,9 @@ func (s *Service) CreateInvite(ctx context.Context, actor kurir.UserID, id ChatI
 		}
 		if !c.isMember() || c.kind == Private {
 			return noChat(id)
+		}
+		if c.takenDown != 0 {
+			return c.readErr()
 		}
 		if !c.isAdmin() && !(c.kind == Group && c.perms.AddUsers) {
 			return kurir.Errorf(kurir.EForbidden, "Only admins may create invite links for this chat.")

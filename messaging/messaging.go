@@ -75,6 +75,9 @@ type Chat struct {
 	// Membership of the viewer; Role is empty when the viewer is not a member.
 	Role    MemberRole
 	ReadSeq int64
+	// Unavailable, if not empty, says why moderation took the chat down:
+	// its members still see it in their list, but nothing in it.
+	Unavailable string
 }
 
 // Forward names where a forwarded message first appeared.
@@ -132,6 +135,12 @@ const (
 	EventInfo    EventKind = "info"
 	EventCreate  EventKind = "create"
 	EventLarge   EventKind = "large" // the group passed the size threshold: sync it by seq from now on
+	// Moderation: a message removed (it reads as deleted) or put back, and
+	// the whole chat taken down or reinstated.
+	EventRemoved    EventKind = "removed"
+	EventRestored   EventKind = "restored"
+	EventTakedown   EventKind = "takedown"
+	EventReinstated EventKind = "reinstated"
 )
 
 // Event is one change to a chat. For message and edit events Message holds

@@ -33,7 +33,7 @@ func (s *Service) History(ctx context.Context, user kurir.UserID, id ChatID, anc
 			return err
 		}
 		if !c.canRead() {
-			return noChat(id)
+			return c.readErr()
 		}
 		cleared := int64(0)
 		if c.isMember() {
@@ -122,19 +122,13 @@ func (s *Service) Dialogs(ctx context.Context, user kurir.UserID, after DialogCu
 		}
 		var entries []entry
 		for rows.Next() {
-			var c chatRow
-			var large, post, add, pin, edit int64
-			var kind, role string
 			var e entry
-			if err := rows.Scan(&c.id, &kind, &c.title, &c.about, &c.username, &c.creator, &c.seq, &c.members, &large,
-				&post, &add, &pin, &edit, &c.pinned, &c.createdAt, &c.privateKey, &role, &c.status, &c.readSeq, &c.cleared,
-				&e.activity, &e.last); err != nil {
+			c, err := scanChat(rows, &e.activity, &e.last)
+			if err != nil {
 				rows.Close()
 				return err
 			}
-			c.kind, c.role, c.large = Kind(kind), MemberRole(role), large != 0
-			c.perms = Permissions{Post: post != 0, AddUsers: add != 0, Pin: pin != 0, EditInfo: edit != 0}
-			e.c = &c
+			e.c = c
 			entries = append(entries, e)
 		}
 		rows.Close()
@@ -143,6 +137,10 @@ func (s *Service) Dialogs(ctx context.Context, user kurir.UserID, after DialogCu
 		}
 		for _, e := range entries {
 			d := Dialog{Chat: e.c.view(user), LastActivity: sqldb.FromMicros(e.activity)}
+			if e.c.takenDown != 0 {
+				out = append(out, d) // listed, with why, but nothing in it shows
+				continue
+			}
 			if e.last > e.c.cleared {
 				// The latest message still there: a deleted one is not news.
 				m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages m
@@ -202,7 +200,8 @@ func (s *Service) Difference(ctx context.Context, user kurir.UserID, pts int64, 
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT u.pts, `+eventColumns+`, `+eventMessageColumns+`
 			FROM user_updates u JOIN chat_events e ON e.chat_id = u.chat_id AND e.seq = u.chat_seq `+eventMessageJoin+`
-			WHERE u.user_id = $1 AND u.pts > $2 ORDER BY u.pts LIMIT $3`, user, pts, limit)
+			JOIN chats c ON c.id = u.chat_id
+			WHERE u.user_id = $1 AND u.pts > $2 AND (c.taken_down_at = 0 OR e.kind = 'takedown') ORDER BY u.pts LIMIT $3`, user, pts, limit)
 		if err != nil {
 			return fmt.Errorf("difference: %w", err)
 		}
@@ -241,7 +240,7 @@ func (s *Service) ChatDifference(ctx context.Context, user kurir.UserID, id Chat
 			return err
 		}
 		if !c.canRead() {
-			return noChat(id)
+			return c.readErr()
 		}
 		next = c.seq
 		if seq < 0 || seq > c.seq {
@@ -286,7 +285,7 @@ const (
 	eventMessageColumns = `COALESCE(m.chat_id, 0), COALESCE(m.seq, 0), COALESCE(m.sender_id, 0), COALESCE(m.text, ''),
 		COALESCE(m.reply_to, 0), COALESCE(m.fwd_chat_id, 0), COALESCE(m.fwd_seq, 0), COALESCE(m.fwd_sender_id, 0),
 		COALESCE(m.fwd_at, 0), COALESCE(m.created_at, 0), COALESCE(m.edited_at, 0), COALESCE(m.deleted_at, 0), COALESCE(m.media, '')`
-	eventMessageJoin = `LEFT JOIN messages m ON e.kind IN ('message', 'edit') AND m.chat_id = e.chat_id AND m.seq = e.message_seq`
+	eventMessageJoin = `LEFT JOIN messages m ON e.kind IN ('message', 'edit', 'restored') AND m.chat_id = e.chat_id AND m.seq = e.message_seq`
 )
 
 // scanEvent scans a row of pts, eventColumns and eventMessageColumns.
@@ -298,7 +297,7 @@ func scanEvent(row interface{ Scan(...any) error }, pts *int64, ev *Event) error
 		return err
 	}
 	ev.Kind, ev.At = EventKind(kind), sqldb.FromMicros(at)
-	if ev.Kind != EventMessage && ev.Kind != EventEdit {
+	if ev.Kind != EventMessage && ev.Kind != EventEdit && ev.Kind != EventRestored {
 		return nil
 	}
 	if m.m.Seq == 0 {
@@ -352,7 +351,7 @@ func (s *Service) MediaVisible(ctx context.Context, user kurir.UserID, id int64)
 	var ok bool
 	err := s.db.Read().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM messages m JOIN chats c ON c.id = m.chat_id
 		LEFT JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = $2
-		WHERE m.media_id = $1 AND m.deleted_at = 0
+		WHERE m.media_id = $1 AND m.deleted_at = 0 AND c.taken_down_at = 0
 		AND ((cm.status = 'member' AND m.seq > cm.cleared_seq)
 			OR (COALESCE(c.username, '') <> '' AND c.kind <> 'private' AND COALESCE(cm.status, '') <> 'banned'))
 		AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $2 AND h.chat_id = m.chat_id AND h.seq = m.seq))`,

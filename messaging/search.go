@@ -84,7 +84,7 @@ func (s *Service) SearchMessages(ctx context.Context, user kurir.UserID, query s
 			return nil, err
 		}
 		if !c.canRead() {
-			return nil, noChat(chat)
+			return nil, c.readErr()
 		}
 		if c.isMember() {
 			cleared = c.cleared
@@ -114,6 +114,7 @@ func (s *Service) SearchMessages(ctx context.Context, user kurir.UserID, query s
 	} else {
 		sqlText = `SELECT ` + messageColumnsM + ` FROM messages m
 			JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = $2 AND cm.status = 'member'
+			JOIN chats c ON c.id = m.chat_id AND c.taken_down_at = 0
 			WHERE ` + match + ` AND m.seq > cm.cleared_seq AND m.deleted_at = 0
 			AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $2 AND h.chat_id = m.chat_id AND h.seq = m.seq)
 			ORDER BY m.created_at DESC LIMIT $3`

@@ -144,6 +144,9 @@ func loadSendState(ctx context.Context, q sqldb.Querier, id ChatID, sender kurir
 // otherwise why not. blocked says whether the other member of a private
 // chat blocks them.
 func mayPost(c *chatRow, blocked bool) error {
+	if !c.canRead() {
+		return c.readErr()
+	}
 	if !c.isMember() {
 		if c.canRead() {
 			return kurir.Errorf(kurir.EForbidden, "Join this chat to post in it.")
@@ -300,7 +303,7 @@ func (s *Service) readable(ctx context.Context, q sqldb.Querier, user kurir.User
 		return Message{}, err
 	}
 	if !c.canRead() {
-		return Message{}, noChat(id)
+		return Message{}, c.readErr()
 	}
 	m, err := getMessage(ctx, q, id, seq)
 	if err != nil {
@@ -329,12 +332,7 @@ func (r *messageRow) dest() []any {
 
 func (r *messageRow) message() Message {
 	m := r.m
-	if r.media != "" {
-		var a Attachment
-		if json.Unmarshal([]byte(r.media), &a) == nil {
-			m.Media = &a
-		}
-	}
+	m.Media = parseAttachment(r.media)
 	if r.f.ChatID != 0 {
 		f := r.f
 		f.At = sqldb.FromMicros(r.fwdAt)
@@ -348,9 +346,22 @@ func (r *messageRow) message() Message {
 	return m
 }
 
-func scanMessage(row interface{ Scan(...any) error }) (Message, error) {
+// parseAttachment decodes a message's stored media description, if any.
+func parseAttachment(media string) *Attachment {
+	if media == "" {
+		return nil
+	}
+	var a Attachment
+	if json.Unmarshal([]byte(media), &a) != nil {
+		return nil
+	}
+	return &a
+}
+
+// scanMessage scans messageColumns, and into extra any columns that follow them.
+func scanMessage(row interface{ Scan(...any) error }, extra ...any) (Message, error) {
 	var r messageRow
-	if err := row.Scan(r.dest()...); err != nil {
+	if err := row.Scan(append(r.dest(), extra...)...); err != nil {
 		return Message{}, err
 	}
 	return r.message(), nil
@@ -379,6 +390,9 @@ func (s *Service) messageChange(ctx context.Context, actor kurir.UserID, id Chat
 		}
 		if !c.isMember() {
 			return noChat(id)
+		}
+		if c.takenDown != 0 {
+			return c.readErr()
 		}
 		msg, err = getMessage(ctx, tx, id, seq)
 		if err != nil {

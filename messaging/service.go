@@ -114,6 +114,8 @@ type chatRow struct {
 	pinned     int64
 	createdAt  int64
 	privateKey string
+	takenDown  int64  // when moderation took it down, or 0
+	takedown   string // why, as shown to its members
 	// membership of the user it was loaded for
 	role    MemberRole
 	status  string
@@ -124,14 +126,34 @@ type chatRow struct {
 func (c *chatRow) isMember() bool { return c.status == "member" }
 func (c *chatRow) isAdmin() bool  { return c.isMember() && (c.role == Owner || c.role == Admin) }
 
-// canRead reports whether the user may read the chat: members, and anyone
-// for a public group or channel.
-func (c *chatRow) canRead() bool {
+// canSee reports whether the user may see the chat exists: members, and
+// anyone for a public group or channel.
+func (c *chatRow) canSee() bool {
 	return c.isMember() || (c.username != "" && c.kind != Private && c.status != "banned")
 }
 
+// canRead reports whether the user may read the chat's messages: they can
+// see it and moderation has not taken it down.
+func (c *chatRow) canRead() bool { return c.takenDown == 0 && c.canSee() }
+
+// readErr is why the user may not read the chat: that it was taken down, for
+// those who could otherwise read it, and for everyone else that there is no
+// such chat.
+func (c *chatRow) readErr() error {
+	if c.takenDown != 0 && c.canSee() {
+		return unavailable(c.id, c.kind, c.takedown)
+	}
+	return noChat(c.id)
+}
+
+// unavailable is the answer for a chat that moderation took down.
+func unavailable(id ChatID, kind Kind, reason string) error {
+	return &kurir.Error{Code: kurir.EForbidden, Reason: "chat_unavailable",
+		Message: fmt.Sprintf("This %s is unavailable: it was taken down for violating the terms of service (%s).", kind, reason)}
+}
+
 const chatColumns = `c.id, c.kind, c.title, c.about, COALESCE(c.username, ''), c.creator_id, c.seq, c.member_count, c.large,
-	c.members_can_post, c.members_can_add, c.members_can_pin, c.members_can_edit_info, c.pinned_seq, c.created_at, COALESCE(c.private_key, ''),
+	c.members_can_post, c.members_can_add, c.members_can_pin, c.members_can_edit_info, c.pinned_seq, c.created_at, COALESCE(c.private_key, ''), c.taken_down_at, c.takedown_reason,
 	COALESCE(m.role, ''), COALESCE(m.status, ''), COALESCE(m.read_seq, 0), COALESCE(m.cleared_seq, 0)`
 
 // scanChat scans chatColumns, and into extra any columns that follow them.
@@ -140,7 +162,7 @@ func scanChat(row interface{ Scan(...any) error }, extra ...any) (*chatRow, erro
 	var large, post, add, pin, edit int64
 	var kind, role string
 	err := row.Scan(append([]any{&c.id, &kind, &c.title, &c.about, &c.username, &c.creator, &c.seq, &c.members, &large,
-		&post, &add, &pin, &edit, &c.pinned, &c.createdAt, &c.privateKey, &role, &c.status, &c.readSeq, &c.cleared}, extra...)...)
+		&post, &add, &pin, &edit, &c.pinned, &c.createdAt, &c.privateKey, &c.takenDown, &c.takedown, &role, &c.status, &c.readSeq, &c.cleared}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -169,6 +191,9 @@ func (c *chatRow) view(viewer kurir.UserID) Chat {
 		ID: c.id, Kind: c.kind, Title: c.title, About: c.about, Username: c.username, MemberCount: c.members,
 		Large: c.large, Permissions: c.perms, Seq: c.seq, PinnedSeq: c.pinned, CreatedAt: sqldb.FromMicros(c.createdAt),
 		ReadSeq: c.readSeq,
+	}
+	if c.takenDown != 0 {
+		ch.Unavailable = c.takedown
 	}
 	if c.isMember() {
 		ch.Role = c.role

@@ -1,0 +1,264 @@
+package messaging
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"kurir"
+	"kurir/sqldb"
+)
+
+// This file holds what moderation does to chats and messages. The calls
+// here act for the platform, not for a member: they check no membership,
+// and the moderation package decides who may make them.
+//
+// Both kinds of takedown are tombstones. Taking down a chat changes one row
+// and appends one event, whatever the chat's size: every read path checks
+// the row, so the chat goes dark for every reader on every node at once.
+// Removing a message moves what it said aside and leaves it reading as
+// deleted. Either can be reversed.
+
+// TakeDown makes a group or channel unavailable to everyone, with reason
+// shown to its members, and pushes the change to those connected.
+func (s *Service) TakeDown(ctx context.Context, id ChatID, reason string) error {
+	reason, err := cleanText("reason", "reason", reason, 500, false)
+	if err != nil {
+		return err
+	}
+	return s.setTakenDown(ctx, id, true, reason)
+}
+
+// Reinstate reverses TakeDown: the chat and all it held are back.
+func (s *Service) Reinstate(ctx context.Context, id ChatID) error {
+	return s.setTakenDown(ctx, id, false, "")
+}
+
+func (s *Service) setTakenDown(ctx context.Context, id ChatID, down bool, reason string) error {
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	var n *Notice
+	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		var kind Kind
+		var at int64
+		err := tx.QueryRowContext(ctx, `SELECT kind, taken_down_at FROM chats WHERE id = $1`, id).Scan(&kind, &at)
+		if errors.Is(err, sql.ErrNoRows) {
+			return noChat(id)
+		}
+		if err != nil {
+			return fmt.Errorf("load chat %d: %w", id, err)
+		}
+		switch {
+		case kind == Private:
+			return kurir.Errorf(kurir.EInvalid, "Private chats cannot be taken down; act on the message or the account instead.")
+		case down && at != 0:
+			return kurir.Errorf(kurir.EConflict, "Chat %d is already taken down.", id)
+		case !down && at == 0:
+			return kurir.Errorf(kurir.EConflict, "Chat %d is not taken down.", id)
+		}
+		ev := Event{ChatID: id, Kind: EventReinstated, At: now}
+		at = 0
+		if down {
+			ev.Kind, at = EventTakedown, sqldb.Micros(now)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE chats SET taken_down_at = $2, takedown_reason = $3 WHERE id = $1`, id, at, reason); err != nil {
+			return fmt.Errorf("take down chat %d: %w", id, err)
+		}
+		n, err = appendEvent(ctx, tx, &ev, false)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.publish(ctx, n)
+	return nil
+}
+
+// RemoveMessage takes a message down: it reads as deleted for everyone and
+// leaves search, and its media can no longer be fetched through it. It
+// returns the message as it was, for the record of the decision.
+func (s *Service) RemoveMessage(ctx context.Context, id ChatID, seq int64, reason string) (Message, error) {
+	reason, err := cleanText("reason", "reason", reason, 500, false)
+	if err != nil {
+		return Message{}, err
+	}
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	var n *Notice
+	var msg Message
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		var err error
+		msg, err = getMessage(ctx, tx, id, seq)
+		if err != nil {
+			return err
+		}
+		if msg.Deleted {
+			var removed int64
+			tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM removed_messages WHERE chat_id = $1 AND seq = $2`, id, seq).Scan(&removed)
+			if removed != 0 {
+				return kurir.Errorf(kurir.EConflict, "Message %d of chat %d is already removed.", seq, id)
+			}
+			return kurir.Errorf(kurir.EConflict, "Message %d of chat %d was deleted by its author or the chat's admins.", seq, id)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO removed_messages (chat_id, seq, text, media_id, media, reason, removed_at)
+			SELECT chat_id, seq, text, media_id, media, $3, $4 FROM messages WHERE chat_id = $1 AND seq = $2`,
+			id, seq, reason, sqldb.Micros(now)); err != nil {
+			return fmt.Errorf("keep removed message: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET text = '', media_id = 0, media = '', deleted_at = $3 WHERE chat_id = $1 AND seq = $2`,
+			id, seq, sqldb.Micros(now)); err != nil {
+			return fmt.Errorf("remove message: %w", err)
+		}
+		n, err = appendEvent(ctx, tx, &Event{ChatID: id, Kind: EventRemoved, MessageSeq: seq, At: now}, false)
+		return err
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	s.publish(ctx, n)
+	return msg, nil
+}
+
+// RestoreMessage reverses RemoveMessage.
+func (s *Service) RestoreMessage(ctx context.Context, id ChatID, seq int64) error {
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	var n *Notice
+	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE messages SET deleted_at = 0,
+			text = (SELECT r.text FROM removed_messages r WHERE r.chat_id = messages.chat_id AND r.seq = messages.seq),
+			media_id = (SELECT r.media_id FROM removed_messages r WHERE r.chat_id = messages.chat_id AND r.seq = messages.seq),
+			media = (SELECT r.media FROM removed_messages r WHERE r.chat_id = messages.chat_id AND r.seq = messages.seq)
+			WHERE chat_id = $1 AND seq = $2 AND EXISTS (SELECT 1 FROM removed_messages r WHERE r.chat_id = $1 AND r.seq = $2)`, id, seq)
+		if err != nil {
+			return fmt.Errorf("restore message: %w", err)
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return kurir.Errorf(kurir.ENotFound, "Message %d of chat %d is not removed.", seq, id)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM removed_messages WHERE chat_id = $1 AND seq = $2`, id, seq); err != nil {
+			return err
+		}
+		ev := Event{ChatID: id, Kind: EventRestored, MessageSeq: seq, At: now}
+		if n, err = appendEvent(ctx, tx, &ev, false); err != nil {
+			return err
+		}
+		m, err := getMessage(ctx, tx, id, seq)
+		n.Event.Message = &m
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.publish(ctx, n)
+	return nil
+}
+
+// Review is what a moderator sees of a chat: its state whatever moderation
+// did to it, and who answers for it.
+type Review struct {
+	Chat
+	Owner     kurir.UserID // its creator, for a private chat the first user
+	TakenDown time.Time    // zero unless taken down
+}
+
+// ReviewChat returns a chat as a moderator sees it.
+func (s *Service) ReviewChat(ctx context.Context, id ChatID) (Review, error) {
+	c, err := loadChat(ctx, s.db.Read(), id, 0)
+	if err != nil {
+		return Review{}, err
+	}
+	r := Review{Chat: c.view(0), Owner: c.creator}
+	if c.takenDown != 0 {
+		r.TakenDown = sqldb.FromMicros(c.takenDown)
+	}
+	return r, nil
+}
+
+// ReviewedMessage is a message as a moderator sees it: removed ones with
+// what they said.
+type ReviewedMessage struct {
+	Message
+	MediaID int64     // the media object attached, if any
+	Removed time.Time // zero unless moderation removed it
+	Reason  string    // why it was removed
+}
+
+// ReviewMessages returns the message seq of a chat with up to around
+// messages before and after it, oldest first, as a moderator sees them:
+// the context of a report. The message itself is reviewed[i] where
+// reviewed[i].Seq == seq; ENotFound if it does not exist.
+func (s *Service) ReviewMessages(ctx context.Context, id ChatID, seq int64, around int) ([]ReviewedMessage, error) {
+	around = clampLimit(around, 50)
+	var out []ReviewedMessage
+	err := s.db.ReadTx(ctx, func(tx *sqldb.Tx) error {
+		q := `SELECT ` + messageColumnsM + `, COALESCE(r.media_id, m.media_id), COALESCE(r.removed_at, 0), COALESCE(r.reason, ''),
+			COALESCE(r.text, ''), COALESCE(r.media, '')
+			FROM messages m LEFT JOIN removed_messages r ON r.chat_id = m.chat_id AND r.seq = m.seq
+			WHERE m.chat_id = $1 AND m.seq %s $2 ORDER BY m.seq %s LIMIT $3`
+		found := false
+		for _, part := range []struct {
+			op, order string
+			limit     int
+		}{{"<", "DESC", around}, {"=", "ASC", 1}, {">", "ASC", around}} {
+			rows, err := tx.QueryContext(ctx, fmt.Sprintf(q, part.op, part.order), id, seq, part.limit)
+			if err != nil {
+				return fmt.Errorf("review messages: %w", err)
+			}
+			var page []ReviewedMessage
+			for rows.Next() {
+				var rm ReviewedMessage
+				var removed int64
+				var text, media string
+				var err error
+				if rm.Message, err = scanMessage(rows, &rm.MediaID, &removed, &rm.Reason, &text, &media); err != nil {
+					rows.Close()
+					return err
+				}
+				if removed != 0 {
+					rm.Removed = sqldb.FromMicros(removed)
+					rm.Deleted = false
+					rm.Text = text
+					rm.Media = parseAttachment(media)
+				}
+				page = append(page, rm)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if part.op == "<" {
+				for i, j := 0, len(page)-1; i < j; i, j = i+1, j-1 {
+					page[i], page[j] = page[j], page[i]
+				}
+			}
+			if part.op == "=" {
+				found = len(page) == 1
+			}
+			out = append(out, page...)
+		}
+		if !found {
+			return kurir.Errorf(kurir.ENotFound, "No message %d in chat %d.", seq, id)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ChatVisible returns nil if user can see chat id (so may report it), and
+// otherwise the error they would get opening it.
+func (s *Service) ChatVisible(ctx context.Context, user kurir.UserID, id ChatID) error {
+	c, err := loadChat(ctx, s.db.Read(), id, user)
+	if err != nil {
+		return err
+	}
+	if !c.canRead() {
+		return c.readErr()
+	}
+	return nil
+}
+
+// MessageVisible returns the message seq of chat id if user can read it (so
+// may report it), and otherwise ENotFound.
+func (s *Service) MessageVisible(ctx context.Context, user kurir.UserID, id ChatID, seq int64) (Message, error) {
+	return s.readable(ctx, s.db.Read(), user, id, seq)
+}
