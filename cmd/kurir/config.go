@@ -18,6 +18,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"kurir/account"
+	"kurir/audit"
 	"kurir/media"
 	"kurir/messaging"
 	"kurir/safety"
@@ -169,7 +170,7 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 // schema is every capability's migrations, in dependency order.
-var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, hashbank.Migrations, safety.Migrations}
+var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, hashbank.Migrations, safety.Migrations, audit.Migrations}
 
 // openDB opens and migrates the database the settings name, creating the data
 // directory for SQLite.

@@ -48,6 +48,7 @@ Usage:
 Commands:
   serve      run the server: the HTTP API and the live update stream
   admin      operator tasks against the server's database (users, roles, bans)
+  audit      the log of privileged reads and writes: kurir audit verify
   chat       the terminal client: kurir chat login --server URL, then kurir chat
   bench      load generator for loopback and test servers: kurir bench messaging
   scan       test text rules: kurir scan --rules FILE < messages
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, rest, getenv, stdin, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, rest, getenv, stdout, stderr)
 	case "chat":
 		return runChat(ctx, rest, getenv, stdin, stdout, stderr)
 	case "bench":
