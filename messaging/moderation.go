@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"kurir"
@@ -186,7 +187,8 @@ type ReviewedMessage struct {
 // ReviewMessages returns the message seq of a chat with up to around
 // messages before and after it, oldest first, as a moderator sees them:
 // the context of a report. The message itself is reviewed[i] where
-// reviewed[i].Seq == seq; ENotFound if it does not exist.
+// reviewed[i].Seq == seq; ENotFound if it does not exist. With seq 0 it
+// returns the chat's latest messages.
 func (s *Service) ReviewMessages(ctx context.Context, id ChatID, seq int64, around int) ([]ReviewedMessage, error) {
 	around = clampLimit(around, 50)
 	var out []ReviewedMessage
@@ -195,7 +197,10 @@ func (s *Service) ReviewMessages(ctx context.Context, id ChatID, seq int64, arou
 			COALESCE(r.text, ''), COALESCE(r.media, '')
 			FROM messages m LEFT JOIN removed_messages r ON r.chat_id = m.chat_id AND r.seq = m.seq
 			WHERE m.chat_id = $1 AND m.seq %s $2 ORDER BY m.seq %s LIMIT $3`
-		found := false
+		found := seq <= 0
+		if found {
+			seq = math.MaxInt64
+		}
 		for _, part := range []struct {
 			op, order string
 			limit     int
@@ -231,8 +236,8 @@ func (s *Service) ReviewMessages(ctx context.Context, id ChatID, seq int64, arou
 					page[i], page[j] = page[j], page[i]
 				}
 			}
-			if part.op == "=" {
-				found = len(page) == 1
+			if part.op == "=" && len(page) == 1 {
+				found = true
 			}
 			out = append(out, page...)
 		}

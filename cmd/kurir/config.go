@@ -21,6 +21,7 @@ import (
 	"kurir/audit"
 	"kurir/media"
 	"kurir/messaging"
+	"kurir/moderation"
 	"kurir/safety"
 	"kurir/safety/hashbank"
 	"kurir/sqldb"
@@ -170,7 +171,7 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 // schema is every capability's migrations, in dependency order.
-var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, hashbank.Migrations, safety.Migrations, audit.Migrations}
+var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, hashbank.Migrations, safety.Migrations, audit.Migrations, moderation.Migrations}
 
 // openDB opens and migrates the database the settings name, creating the data
 // directory for SQLite.

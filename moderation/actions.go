@@ -1,0 +1,391 @@
+package moderation
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"kurir"
+	"kurir/messaging"
+	"kurir/sqldb"
+)
+
+// ActionKind is what an action does.
+type ActionKind string
+
+// The kinds of action.
+const (
+	RemoveMessage ActionKind = "remove_message" // the message reads as deleted for everyone
+	TakeDown      ActionKind = "takedown"       // a group or channel with all it holds
+	Suspend       ActionKind = "suspend"        // an account, until a time
+	Ban           ActionKind = "ban"            // an account, until reversed
+)
+
+// Ground is what an action rests on.
+type Ground string
+
+// The grounds (DSA Art. 17(3)(d)–(e)).
+const (
+	GroundTerms   Ground = "terms"   // incompatible with the terms of service
+	GroundIllegal Ground = "illegal" // illegal content; LegalReference names the law
+)
+
+// ActParams is a moderator's decision on a case.
+type ActParams struct {
+	Kind ActionKind
+	// Category defaults to the case's.
+	Category Category
+	Ground   Ground
+	// LegalReference names the law for GroundIllegal, such as
+	// "Directive 2011/93/EU Art. 5".
+	LegalReference string
+	// Facts are the facts and circumstances the decision rests on; the
+	// affected user reads them in their statement of reasons.
+	Facts string
+	// Until ends a suspension.
+	Until time.Time
+}
+
+// Action is a decision taken, which is also its statement of reasons.
+type Action struct {
+	ID                 int64
+	CaseID             int64
+	Kind               ActionKind
+	Subject            Subject
+	Affected           kurir.UserID // whose content or account it restricts
+	Category           Category
+	Ground             Ground
+	LegalReference     string
+	Facts              string
+	ContentType        string // text, image, video, audio or other
+	Excerpt            string // what was restricted, as it was
+	Source             Source
+	AutomatedDetection bool
+	AutomatedDecision  bool
+	Until              time.Time // zero: indefinite
+	Moderator          kurir.UserID
+	At                 time.Time
+	Reversed           time.Time // zero unless reversed
+	ReversedBy         kurir.UserID
+	ReversalReason     string
+}
+
+const actionColumns = `id, case_id, kind, subject, affected_id, category, ground, legal_reference, facts, content_type, excerpt, source,
+	automated_detection, automated_decision, ends_at, moderator_id, created_at, reversed_at, reversed_by, reversal_reason`
+
+func scanAction(row interface{ Scan(...any) error }) (Action, error) {
+	var r actionRow
+	if err := row.Scan(r.dest()...); err != nil {
+		return Action{}, err
+	}
+	return r.action(), nil
+}
+
+// prefixed qualifies each of a list of columns with an alias such as "a.".
+func prefixed(alias, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = alias + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// actions returns the actions matching where (with args), oldest first.
+func actions(ctx context.Context, q sqldb.Querier, where string, args ...any) ([]Action, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+actionColumns+` FROM mod_actions WHERE `+where+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("actions: %w", err)
+	}
+	defer rows.Close()
+	var out []Action
+	for rows.Next() {
+		a, err := scanAction(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// target is what an action will act on, found before it acts.
+type target struct {
+	subject     Subject
+	affected    kurir.UserID
+	excerpt     string
+	contentType string
+}
+
+// Act decides a case by acting on its subject. The effect is immediate for
+// every reader on every node; the case is resolved as actioned, and the
+// affected user is owed the statement of reasons the action records.
+func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) (Action, error) {
+	if err := by.require(permAct); err != nil {
+		return Action{}, err
+	}
+	facts, err := cleanText("facts", "facts", p.Facts, 5000, true)
+	if err != nil {
+		return Action{}, err
+	}
+	ref, err := cleanText("legal_reference", "legal reference", p.LegalReference, 500, p.Ground == GroundIllegal)
+	if err != nil {
+		return Action{}, err
+	}
+	switch p.Ground {
+	case GroundTerms, GroundIllegal:
+	case "":
+		p.Ground = GroundTerms
+	default:
+		return Action{}, kurir.Invalid("ground", "unknown_ground", "The ground is terms or illegal.")
+	}
+	now := s.now()
+	switch p.Kind {
+	case RemoveMessage, TakeDown, Ban:
+		if !p.Until.IsZero() {
+			return Action{}, kurir.Invalid("until", "not_temporary", "Only a suspension has an end; reverse the action to end it.")
+		}
+	case Suspend:
+		if !p.Until.After(now) {
+			return Action{}, kurir.Invalid("until", "in_past", "A suspension must end in the future.")
+		}
+	default:
+		return Action{}, kurir.Invalid("kind", "unknown_action", "An action is remove_message, takedown, suspend or ban.")
+	}
+	if p.Category != "" && !p.Category.Valid() {
+		return Action{}, kurir.Invalid("category", "unknown_category", "Unknown category %q.", p.Category)
+	}
+	c, err := scanCase(s.db.Read().QueryRowContext(ctx, `SELECT `+caseColumns+` FROM mod_cases WHERE id = $1`, caseID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Action{}, kurir.Errorf(kurir.ENotFound, "No case %d.", caseID)
+	}
+	if err != nil {
+		return Action{}, err
+	}
+	if c.State == StateResolved {
+		return Action{}, kurir.Errorf(kurir.EConflict, "Case %d is already resolved (%s).", caseID, c.Outcome)
+	}
+	if p.Category == "" {
+		p.Category = c.Category
+	}
+	t, err := s.target(ctx, c.Subject, p.Kind)
+	if err != nil {
+		return Action{}, err
+	}
+	// Act first, then record: the effect is what must not wait. If the
+	// record cannot be written the effect is undone.
+	reason := p.Category.Label("en")
+	switch p.Kind {
+	case RemoveMessage:
+		_, err = s.msg.RemoveMessage(ctx, t.subject.Chat, t.subject.Seq, reason)
+	case TakeDown:
+		err = s.msg.TakeDown(ctx, t.subject.Chat, reason)
+	case Suspend:
+		err = s.acc.Suspend(ctx, t.subject.User, p.Until, reason)
+	case Ban:
+		err = s.acc.Ban(ctx, t.subject.User, reason)
+	}
+	if err != nil {
+		return Action{}, err
+	}
+	a := Action{CaseID: caseID, Kind: p.Kind, Subject: t.subject, Affected: t.affected, Category: p.Category, Ground: p.Ground,
+		LegalReference: ref, Facts: facts, ContentType: t.contentType, Excerpt: t.excerpt, Until: p.Until, Moderator: by.ID, At: now}
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		var first string
+		var automated int64
+		if err := tx.QueryRowContext(ctx, `SELECT
+			COALESCE((SELECT source FROM mod_signals WHERE case_id = $1 ORDER BY CASE source
+				WHEN 'legal_order' THEN 0 WHEN 'trusted_flagger' THEN 1 WHEN 'notice' THEN 2 WHEN 'user_report' THEN 3 ELSE 4 END, id LIMIT 1), ''),
+			(SELECT COUNT(*) FROM mod_signals WHERE case_id = $1 AND source IN ('hash_bank', 'text_rule', 'classifier'))`, caseID).
+			Scan(&first, &automated); err != nil {
+			return err
+		}
+		a.Source = Source(first)
+		if a.Source == "" || a.Source.Automated() {
+			a.Source = SourceOwn // the platform's own detection
+		}
+		a.AutomatedDetection = automated > 0
+		err := tx.QueryRowContext(ctx, `INSERT INTO mod_actions (case_id, kind, subject, chat_id, seq, user_id, affected_id, category, ground,
+			legal_reference, facts, content_type, excerpt, source, automated_detection, automated_decision, ends_at, moderator_id, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0, $16, $17, $18) RETURNING id`,
+			caseID, string(a.Kind), t.subject.Key(), t.subject.Chat, t.subject.Seq, t.subject.User, a.Affected, string(a.Category),
+			string(a.Ground), a.LegalReference, a.Facts, a.ContentType, a.Excerpt, string(a.Source), boolInt(a.AutomatedDetection),
+			optMicros(a.Until), by.ID, sqldb.Micros(now)).Scan(&a.ID)
+		if err != nil {
+			return fmt.Errorf("record action: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE mod_cases SET state = 'resolved', outcome = 'actioned', resolved_at = $2, updated_at = $2 WHERE id = $1`,
+			caseID, sqldb.Micros(now)); err != nil {
+			return err
+		}
+		note := fmt.Sprintf("%s %s (%s)", a.Kind, t.subject.Key(), a.Category)
+		if err := addEvent(ctx, tx, caseID, by.ID, "action", note, now); err != nil {
+			return err
+		}
+		return record(ctx, tx, by, "action."+string(a.Kind), t.subject.Key(), fmt.Sprintf("action %d, case %d: %s", a.ID, caseID, facts))
+	})
+	if err != nil {
+		if uerr := s.undo(ctx, a.Kind, t.subject); uerr != nil {
+			s.log.Error("action took effect but could not be recorded or undone", "case", caseID, "kind", a.Kind, "subject", t.subject.Key(), "err", err, "undo", uerr)
+		}
+		return Action{}, err
+	}
+	return a, nil
+}
+
+// target resolves what an action of kind on subj acts on: removing a
+// message needs a message; a takedown acts on a message's chat; an account
+// action acts on a message's sender or a chat's owner.
+func (s *Service) target(ctx context.Context, subj Subject, kind ActionKind) (target, error) {
+	t := target{subject: subj, contentType: "text"}
+	switch kind {
+	case RemoveMessage:
+		if subj.Kind != SubjectMessage {
+			return t, kurir.Invalid("kind", "wrong_subject", "Only a message can be removed; take a chat down or act on an account instead.")
+		}
+		ms, err := s.msg.ReviewMessages(ctx, subj.Chat, subj.Seq, 1)
+		if err != nil {
+			return t, err
+		}
+		for _, m := range ms {
+			if m.Seq == subj.Seq {
+				t.affected, t.excerpt, t.contentType = m.SenderID, evidence(m.Message), contentType(m.Message)
+			}
+		}
+	case TakeDown:
+		if subj.Kind != SubjectMessage && subj.Kind != SubjectChat {
+			return t, kurir.Invalid("kind", "wrong_subject", "Only a group or channel can be taken down.")
+		}
+		c, err := s.msg.ReviewChat(ctx, subj.Chat)
+		if err != nil {
+			return t, err
+		}
+		t.subject = Subject{Kind: SubjectChat, Chat: subj.Chat}
+		t.affected = c.Owner
+		t.excerpt = excerpt(fmt.Sprintf("%s %q", c.Kind, c.Title))
+	case Suspend, Ban:
+		switch subj.Kind {
+		case SubjectUser:
+		case SubjectMessage:
+			ms, err := s.msg.ReviewMessages(ctx, subj.Chat, subj.Seq, 1)
+			if err != nil {
+				return t, err
+			}
+			for _, m := range ms {
+				if m.Seq == subj.Seq {
+					subj = Subject{Kind: SubjectUser, User: m.SenderID}
+				}
+			}
+		case SubjectChat:
+			c, err := s.msg.ReviewChat(ctx, subj.Chat)
+			if err != nil {
+				return t, err
+			}
+			subj = Subject{Kind: SubjectUser, User: c.Owner}
+		default:
+			return t, kurir.Invalid("kind", "wrong_subject", "This case names no account to act on.")
+		}
+		u, err := s.acc.UserByID(ctx, subj.User)
+		if err != nil {
+			return t, err
+		}
+		t.subject, t.affected = subj, subj.User
+		t.excerpt = excerpt(fmt.Sprintf("@%s %q", u.Username, u.DisplayName))
+	}
+	return t, nil
+}
+
+// contentType is the DSA content type of a message.
+func contentType(m messaging.Message) string {
+	if m.Media == nil {
+		return "text"
+	}
+	switch m.Media.Kind {
+	case "photo", "image":
+		return "image"
+	case "video", "audio":
+		return m.Media.Kind
+	}
+	return "other"
+}
+
+// undo reverses the effect of an action of kind on subj.
+func (s *Service) undo(ctx context.Context, kind ActionKind, subj Subject) error {
+	switch kind {
+	case RemoveMessage:
+		return s.msg.RestoreMessage(ctx, subj.Chat, subj.Seq)
+	case TakeDown:
+		return s.msg.Reinstate(ctx, subj.Chat)
+	case Suspend, Ban:
+		return s.acc.Reinstate(ctx, subj.User)
+	}
+	return nil
+}
+
+// Reverse undoes an action: the content or account is back at once, and
+// the statement of reasons says it was reversed.
+func (s *Service) Reverse(ctx context.Context, by Staff, actionID int64, reason string) error {
+	if err := by.require(permAct); err != nil {
+		return err
+	}
+	reason, err := cleanText("reason", "reason", reason, 2000, true)
+	if err != nil {
+		return err
+	}
+	return s.reverse(ctx, by, actionID, reason, "action.reverse", nil)
+}
+
+// reverse undoes an action and records it, running also (in the same
+// transaction) any further step, such as deciding the appeal that led here.
+func (s *Service) reverse(ctx context.Context, by Staff, actionID int64, reason, auditAction string, also func(tx *sqldb.Tx) error) error {
+	as, err := actions(ctx, s.db.Read(), `id = $1`, actionID)
+	if err != nil {
+		return err
+	}
+	if len(as) == 0 {
+		return kurir.Errorf(kurir.ENotFound, "No action %d.", actionID)
+	}
+	a := as[0]
+	if !a.Reversed.IsZero() {
+		return kurir.Errorf(kurir.EConflict, "Action %d was already reversed.", actionID)
+	}
+	if err := s.undo(ctx, a.Kind, a.Subject); err != nil && kurir.ErrorCode(err) != kurir.EConflict && kurir.ErrorCode(err) != kurir.ENotFound {
+		return err
+	}
+	now := s.now()
+	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE mod_actions SET reversed_at = $2, reversed_by = $3, reversal_reason = $4 WHERE id = $1 AND reversed_at = 0`,
+			actionID, sqldb.Micros(now), by.ID, reason)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return kurir.Errorf(kurir.EConflict, "Action %d was already reversed.", actionID)
+		}
+		if err := addEvent(ctx, tx, a.CaseID, by.ID, "reversed", fmt.Sprintf("action %d: %s", actionID, reason), now); err != nil {
+			return err
+		}
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
+		}
+		return record(ctx, tx, by, auditAction, a.Subject.Key(), fmt.Sprintf("action %d: %s", actionID, reason))
+	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func optMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return sqldb.Micros(t)
+}

@@ -1,0 +1,115 @@
+package moderation
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"kurir"
+	"kurir/messaging"
+	"kurir/sqldb"
+)
+
+// IntakeDetection files the flags and holds automated detection recorded
+// since it last ran (kurir/safety writes them to safety_signals) into
+// cases, at most batch of them, and returns how many it filed. Blocks are
+// not filed: what was blocked was never published. Each signal is about
+// the chat whose title, description or @name it concerns, or else the
+// account that wrote the text or uploaded the file. It is safe to run on
+// several nodes at once: the cursor moves in the transaction that files.
+func (s *Service) IntakeDetection(ctx context.Context, batch int) (int, error) {
+	n := 0
+	now := s.now()
+	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		n = 0
+		var last int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(last_id), 0) FROM mod_intake WHERE source = 'safety_signals'`).Scan(&last); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, source, action, categories, rules, author_id, chat_id, field, excerpt
+			FROM safety_signals WHERE id > $1 ORDER BY id LIMIT $2`, last, batch)
+		if err != nil {
+			return fmt.Errorf("read detection signals: %w", err)
+		}
+		type row struct {
+			id                                          int64
+			source, action, cats, rules, field, excerpt string
+			author                                      kurir.UserID
+			chat                                        messaging.ChatID
+		}
+		var todo []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.source, &r.action, &r.cats, &r.rules, &r.author, &r.chat, &r.field, &r.excerpt); err != nil {
+				rows.Close()
+				return err
+			}
+			todo = append(todo, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(todo) == 0 {
+			return err
+		}
+		for _, r := range todo {
+			last = r.id
+			if r.action != "flag" && r.action != "hold" {
+				continue
+			}
+			sig := signal{source: Source(r.source), weight: 1, category: OtherCategory,
+				detail: excerpt(fmt.Sprintf("%s %s (%s): %s", r.action, r.field, r.rules, r.excerpt))}
+			for _, c := range strings.Split(r.cats, ",") {
+				sig.category = moreSevere(sig.category, FromDetection(c))
+			}
+			switch sig.source {
+			case SourceHashBank, SourceTextRule, SourceClassifier:
+			default:
+				sig.source = SourceClassifier
+			}
+			if r.chat != 0 && (r.field == "title" || r.field == "about" || r.field == "username") {
+				sig.subject = Subject{Kind: SubjectChat, Chat: r.chat}
+				var members int64
+				if err := tx.QueryRowContext(ctx, `SELECT member_count FROM chats WHERE id = $1`, r.chat).Scan(&members); err == nil {
+					sig.reach = members
+				}
+			} else if r.author != 0 {
+				sig.subject = Subject{Kind: SubjectUser, User: r.author}
+			} else {
+				continue
+			}
+			if _, err := file(ctx, tx, sig, now); err != nil {
+				return err
+			}
+			n++
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO mod_intake (source, last_id) VALUES ('safety_signals', $1)
+			ON CONFLICT (source) DO UPDATE SET last_id = excluded.last_id`, last)
+		return err
+	})
+	return n, err
+}
+
+// RunIntake files detection signals every interval until ctx is done.
+func (s *Service) RunIntake(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		for {
+			n, err := s.IntakeDetection(ctx, 500)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("moderation intake", "err", err)
+				}
+				break
+			}
+			if n < 500 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,249 @@
+package moderation
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"kurir"
+	"kurir/messaging"
+	"kurir/sqldb"
+)
+
+// ReportParams is a user's report.
+type ReportParams struct {
+	Subject  Subject
+	Category Category
+	Comment  string
+}
+
+// Report is a report as its reporter follows it.
+type Report struct {
+	ID       int64
+	CaseID   int64
+	Subject  Subject
+	Category Category
+	Comment  string
+	At       time.Time
+	// State is the case's: open, escalated or resolved; Outcome, once it is
+	// resolved, is actioned or dismissed.
+	State   string
+	Outcome string
+}
+
+// Report files a user's report about something they can see: a message, a
+// group or channel, or another user. Reports from trusted flaggers go
+// ahead of the queue; a reporter counts once per subject (a second report
+// is EConflict), and their weight comes from how their past reports were
+// decided.
+func (s *Service) Report(ctx context.Context, reporter kurir.UserID, p ReportParams) (Report, error) {
+	if !p.Category.Valid() {
+		return Report{}, kurir.Invalid("reason", "unknown_reason", "Choose a reason from the list (GET /api/v1/report-reasons).")
+	}
+	comment, err := cleanText("comment", "comment", p.Comment, s.cfg.MaxComment, false)
+	if err != nil {
+		return Report{}, err
+	}
+	sig := signal{subject: p.Subject, source: SourceUser, category: p.Category, reporter: reporter, comment: comment}
+	if err := s.describe(ctx, reporter, &sig); err != nil {
+		return Report{}, err
+	}
+	now := s.now()
+	var rep Report
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		var org string
+		err := tx.QueryRowContext(ctx, `SELECT organisation FROM mod_flaggers WHERE user_id = $1`, reporter).Scan(&org)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if org != "" {
+			sig.source = SourceFlagger
+		}
+		if sig.weight, err = reporterWeight(ctx, tx, reporter, org != ""); err != nil {
+			return err
+		}
+		caseID, err := file(ctx, tx, sig, now)
+		if err != nil {
+			return err
+		}
+		rep = Report{CaseID: caseID, Subject: p.Subject, Category: p.Category, Comment: comment, At: now, State: "open"}
+		return tx.QueryRowContext(ctx, `SELECT id FROM mod_signals WHERE subject = $1 AND reporter_id = $2`, p.Subject.Key(), reporter).Scan(&rep.ID)
+	})
+	if err != nil {
+		return Report{}, err
+	}
+	return rep, nil
+}
+
+// describe checks that the reporter can see the subject of sig (nobody
+// learns from a report whether something they cannot see exists) and fills
+// in its reach and the evidence as it is now, so a later deletion by its
+// author does not hide from the moderator what was reported.
+func (s *Service) describe(ctx context.Context, reporter kurir.UserID, sig *signal) error {
+	subj := sig.subject
+	switch subj.Kind {
+	case SubjectMessage:
+		m, err := s.msg.MessageVisible(ctx, reporter, subj.Chat, subj.Seq)
+		if err != nil {
+			return err
+		}
+		if m.SenderID == reporter {
+			return kurir.Invalid("subject", "own_content", "You cannot report your own message; delete it instead.")
+		}
+		sig.detail = evidence(m)
+		c, err := s.msg.ReviewChat(ctx, subj.Chat)
+		if err != nil {
+			return err
+		}
+		sig.reach = c.MemberCount
+	case SubjectChat:
+		if err := s.msg.ChatVisible(ctx, reporter, subj.Chat); err != nil {
+			return err
+		}
+		c, err := s.msg.ReviewChat(ctx, subj.Chat)
+		if err != nil {
+			return err
+		}
+		if c.Kind == messaging.Private {
+			return kurir.Invalid("subject", "private_chat", "Report the person or their message rather than a private chat.")
+		}
+		sig.detail = excerpt(fmt.Sprintf("%s %q (@%s): %s", c.Kind, c.Title, c.Username, c.About))
+		sig.reach = c.MemberCount
+	case SubjectUser:
+		if subj.User == reporter {
+			return kurir.Invalid("subject", "own_content", "You cannot report yourself.")
+		}
+		u, err := s.acc.UserByID(ctx, subj.User)
+		if err != nil {
+			return err
+		}
+		sig.detail = excerpt(fmt.Sprintf("@%s %q", u.Username, u.DisplayName))
+	default:
+		return kurir.Invalid("subject", "bad_subject", "Reports are about a message, a group or channel, or a user.")
+	}
+	return nil
+}
+
+// evidence is what a moderator needs of a message if it is gone later.
+func evidence(m messaging.Message) string {
+	s := m.Text
+	if m.Media != nil {
+		s = fmt.Sprintf("[%s %q, %d bytes, media %d] %s", m.Media.Kind, m.Media.Name, m.Media.Size, m.Media.MediaID, s)
+	}
+	return excerpt(s)
+}
+
+// excerpt shortens s to at most 1,024 characters.
+func excerpt(s string) string {
+	for utf8.RuneCountInString(s) > 1024 {
+		_, n := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-n]
+	}
+	return s
+}
+
+// Reports returns the reporter's reports, newest first, with how each was
+// decided: notifiers learn the outcome of their notice.
+func (s *Service) Reports(ctx context.Context, reporter kurir.UserID, limit int) ([]Report, error) {
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT g.id, g.case_id, g.subject, g.category, g.comment, g.created_at, c.state, c.outcome
+		FROM mod_signals g JOIN mod_cases c ON c.id = g.case_id WHERE g.reporter_id = $1 ORDER BY g.id DESC LIMIT $2`,
+		reporter, clamp(limit, 100))
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	defer rows.Close()
+	var out []Report
+	for rows.Next() {
+		var r Report
+		var subject, cat string
+		var at int64
+		if err := rows.Scan(&r.ID, &r.CaseID, &subject, &cat, &r.Comment, &at, &r.State, &r.Outcome); err != nil {
+			return nil, err
+		}
+		r.Subject, _ = ParseSubject(subject)
+		r.Category, r.At = Category(cat), sqldb.FromMicros(at)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func clamp(limit, max int) int {
+	if limit <= 0 || limit > max {
+		return max
+	}
+	return limit
+}
+
+// Flagger is a trusted flagger: an account of a registered organisation.
+type Flagger struct {
+	User         kurir.UserID
+	Organisation string
+	AddedAt      time.Time
+}
+
+// AddFlagger makes an account a trusted flagger for organisation.
+func (s *Service) AddFlagger(ctx context.Context, by Staff, user kurir.UserID, organisation string) error {
+	if err := by.require(permConfigure); err != nil {
+		return err
+	}
+	org, err := cleanText("organisation", "organisation", organisation, 200, true)
+	if err != nil {
+		return err
+	}
+	if _, err := s.acc.UserByID(ctx, user); err != nil {
+		return err
+	}
+	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO mod_flaggers (user_id, organisation, added_at) VALUES ($1, $2, $3)
+			ON CONFLICT (user_id) DO UPDATE SET organisation = excluded.organisation`, user, org, sqldb.Micros(s.now())); err != nil {
+			return err
+		}
+		return record(ctx, tx, by, "flagger.add", SubjectUserKey(user), org)
+	})
+}
+
+// RemoveFlagger ends an account's standing as a trusted flagger.
+func (s *Service) RemoveFlagger(ctx context.Context, by Staff, user kurir.UserID) error {
+	if err := by.require(permConfigure); err != nil {
+		return err
+	}
+	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM mod_flaggers WHERE user_id = $1`, user)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return kurir.Errorf(kurir.ENotFound, "User %d is not a trusted flagger.", user)
+		}
+		return record(ctx, tx, by, "flagger.remove", SubjectUserKey(user), "")
+	})
+}
+
+// Flaggers lists the trusted flaggers.
+func (s *Service) Flaggers(ctx context.Context, by Staff) ([]Flagger, error) {
+	if err := by.require(permView); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT user_id, organisation, added_at FROM mod_flaggers ORDER BY user_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Flagger
+	for rows.Next() {
+		var f Flagger
+		var at int64
+		if err := rows.Scan(&f.User, &f.Organisation, &at); err != nil {
+			return nil, err
+		}
+		f.AddedAt = sqldb.FromMicros(at)
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// SubjectUserKey is the subject key of an account.
+func SubjectUserKey(u kurir.UserID) string { return Subject{Kind: SubjectUser, User: u}.Key() }
