@@ -18,12 +18,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kurir/account"
+	"kurir/audit"
 	"kurir/bus"
 	"kurir/clocktest"
 	"kurir/httpapi"
 	"kurir/media"
 	"kurir/media/mediatest"
 	"kurir/messaging"
+	"kurir/moderation"
 	"kurir/openapi"
 	"kurir/realtime"
 	"kurir/sqldb"
@@ -51,7 +53,7 @@ type options struct {
 }
 
 // schema is every migration the API's services need.
-var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations}
+var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations}
 
 // harness is a real API server on a loopback port, over a real database,
 // with a client that checks all traffic against the server's OpenAPI document.
@@ -83,8 +85,9 @@ func newHarness(t testing.TB, db *sqldb.DB, opt options) *harness {
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); hub.Run(hubCtx, events) }()
 	t.Cleanup(func() { stopHub(); <-hubDone })
+	mod := moderation.NewService(db, msg, svc, clock, log, moderation.Config{})
 	srv := httpapi.NewServer(httpapi.Deps{
-		Accounts: svc, Messaging: msg, Media: files, Live: hub, Ready: db, Log: log, Clock: clock, Version: "test",
+		Accounts: svc, Messaging: msg, Media: files, Moderation: mod, Live: hub, Ready: db, Log: log, Clock: clock, Version: "test",
 		Metrics: prometheus.NewRegistry(), MaxBodyBytes: opt.maxBody,
 	})
 	ts := serve(t, srv)

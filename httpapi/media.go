@@ -220,29 +220,35 @@ func handleDownloadMedia(svc *media.Service, thumb bool) http.Handler {
 			return
 		}
 		defer obj.Close()
-		h := w.Header()
-		etag := `"` + m.SHA256.String() + `"`
-		ct := m.ContentType
-		if thumb {
-			etag, ct = `"`+m.SHA256.String()+`-thumb"`, "image/jpeg"
-		}
-		h.Set("ETag", etag)
-		// Revalidate every time (cheaply, by ETag), so that a takedown
-		// takes effect at once even for a file a browser already has.
-		h.Set("Cache-Control", "private, no-cache")
-		h.Set("Content-Type", ct)
-		// User content never runs as a page of this site.
-		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-		switch {
-		case thumb:
-		case m.Kind == media.Photo || m.Kind == media.Video || m.Kind == media.Audio:
-			h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": m.Name}))
-		default:
-			h.Set("Content-Type", "application/octet-stream")
-			h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": m.Name}))
-		}
-		http.ServeContent(w, r, "", m.CreatedAt, obj)
+		serveMedia(w, r, m, obj, thumb)
 	})
+}
+
+// serveMedia answers with a media object's content (or thumbnail), safely:
+// never cached without revalidation, never run as a page of this site.
+func serveMedia(w http.ResponseWriter, r *http.Request, m media.Media, obj io.ReadSeeker, thumb bool) {
+	h := w.Header()
+	etag := `"` + m.SHA256.String() + `"`
+	ct := m.ContentType
+	if thumb {
+		etag, ct = `"`+m.SHA256.String()+`-thumb"`, "image/jpeg"
+	}
+	h.Set("ETag", etag)
+	// Revalidate every time (cheaply, by ETag), so that a takedown
+	// takes effect at once even for a file a browser already has.
+	h.Set("Cache-Control", "private, no-cache")
+	h.Set("Content-Type", ct)
+	// User content never runs as a page of this site.
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	switch {
+	case thumb:
+	case m.Kind == media.Photo || m.Kind == media.Video || m.Kind == media.Audio:
+		h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": m.Name}))
+	default:
+		h.Set("Content-Type", "application/octet-stream")
+		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": m.Name}))
+	}
+	http.ServeContent(w, r, "", m.CreatedAt, obj)
 }
 
 func handleStartUpload(svc *media.Service, limit int64) http.Handler {

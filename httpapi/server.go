@@ -17,6 +17,7 @@ import (
 	"kurir/account"
 	"kurir/media"
 	"kurir/messaging"
+	"kurir/moderation"
 	"kurir/openapi"
 	"kurir/realtime"
 )
@@ -32,6 +33,8 @@ type Deps struct {
 	Messaging *messaging.Service
 	// Media stores uploads and serves downloads.
 	Media *media.Service
+	// Moderation takes reports and notices and serves the console's API.
+	Moderation *moderation.Service
 	// Live is this node's hub of live sessions, behind GET /api/v1/live.
 	Live *realtime.Hub
 	// Ready is checked by /readyz.

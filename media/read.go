@@ -152,3 +152,29 @@ func (s *Service) Attach(ctx context.Context, owner kurir.UserID, id ID) (Media,
 	})
 	return m, err
 }
+
+// OpenForReview returns a media object and its content (its thumbnail if
+// thumb) for a moderator reviewing a case, whoever may otherwise see it,
+// and even if it was removed: the caller (moderation) has checked that the
+// object belongs to the case and recorded the view.
+func (s *Service) OpenForReview(ctx context.Context, id ID, thumb bool) (Media, blob.Object, error) {
+	r, err := loadMedia(ctx, s.db.Read(), id)
+	if err != nil {
+		return Media{}, nil, err
+	}
+	h := r.SHA256
+	if thumb {
+		if !r.Thumbnail {
+			return Media{}, nil, kurir.Errorf(kurir.ENotFound, "Media %d has no thumbnail.", id)
+		}
+		h = r.thumb
+	}
+	o, err := s.blobs.Open(ctx, h)
+	if errors.Is(err, blob.ErrNotFound) {
+		return Media{}, nil, kurir.Errorf(kurir.ENotFound, "The content of media %d is no longer stored.", id)
+	}
+	if err != nil {
+		return Media{}, nil, err
+	}
+	return r.Media, o, nil
+}

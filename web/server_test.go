@@ -14,11 +14,13 @@ import (
 
 	"kurir"
 	"kurir/account"
+	"kurir/audit"
 	"kurir/blob"
 	"kurir/bus"
 	"kurir/httpapi"
 	"kurir/media"
 	"kurir/messaging"
+	"kurir/moderation"
 	"kurir/ratelimit"
 	"kurir/realtime"
 	"kurir/sqldb/sqldbtest"
@@ -49,7 +51,7 @@ type testServer struct {
 func newServer(t testing.TB, opt serverOptions) *testServer {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
-	db := sqldbtest.SQLite(t, account.Migrations, media.Migrations, messaging.Migrations)
+	db := sqldbtest.SQLite(t, account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations)
 	clock := kurir.SystemClock{}
 	accounts := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}})
 	events := bus.NewMemory(bus.MemoryOptions{})
@@ -70,8 +72,9 @@ func newServer(t testing.TB, opt serverOptions) *testServer {
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); hub.Run(ctx, events) }()
 	t.Cleanup(func() { stopHub(); <-hubDone })
+	mod := moderation.NewService(db, msg, accounts, clock, log, moderation.Config{})
 	api := httpapi.NewServer(httpapi.Deps{
-		Accounts: accounts, Messaging: msg, Media: files, Live: hub, Ready: db, Log: log, Clock: clock,
+		Accounts: accounts, Messaging: msg, Media: files, Moderation: mod, Live: hub, Ready: db, Log: log, Clock: clock,
 		Version: "test", Metrics: prometheus.NewRegistry(), Web: web.Handler(),
 	})
 	s := &testServer{handler: api, api: api, conns: map[net.Conn]struct{}{}}

@@ -26,6 +26,7 @@ import (
 	"kurir/httpapi"
 	"kurir/media"
 	"kurir/messaging"
+	"kurir/moderation"
 	"kurir/ratelimit"
 	"kurir/realtime"
 	"kurir/safety"
@@ -185,8 +186,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		)
 	}
 	hub := realtime.NewHub(log.With("component", "realtime"), httpapi.EncodeEvent, reg, realtime.Config{})
+	moderate := moderation.NewService(db, messages, accounts, clock, log.With("component", "moderation"), moderation.Config{})
 	api := httpapi.NewServer(httpapi.Deps{
-		Accounts: accounts, Messaging: messages, Media: files, Live: hub, Web: web.Handler(), Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
+		Accounts: accounts, Messaging: messages, Media: files, Moderation: moderate, Live: hub, Web: web.Handler(), Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
 	})
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -210,6 +212,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	wg.Go(func() { messages.RunSearchIndexer(jobs, 200*time.Millisecond) })
 	wg.Go(func() { files.RunCollector(jobs, time.Hour) })
 	wg.Go(func() { banks.RunSync(jobs, 500*time.Millisecond) })
+	wg.Go(func() { moderate.RunIntake(jobs, time.Second) })
 	if classifier != nil {
 		wg.Go(func() { classifier.Run(jobs, 2) })
 	}

@@ -1,0 +1,821 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"kurir"
+	"kurir/media"
+	"kurir/messaging"
+	"kurir/moderation"
+	"kurir/openapi"
+)
+
+// staff is the moderation Staff the request acts as; moderation decides
+// what each role may do.
+func staff(r *http.Request) moderation.Staff {
+	u := principal(r.Context()).User
+	return moderation.Staff{ID: u.ID, Role: u.Role}
+}
+
+// language is the language a person reads statements in: ?lang= if given,
+// else their browser's Accept-Language.
+func language(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l != "" {
+		return moderation.PickLanguage(l)
+	}
+	return moderation.PickLanguage(r.Header.Get("Accept-Language"))
+}
+
+type subjectView struct {
+	Kind   string `json:"kind" jsonschema:"enum=message,enum=chat,enum=user,enum=notice"`
+	ChatID int64  `json:"chat_id,omitempty" jsonschema:"description=For a message or a chat."`
+	Seq    int64  `json:"seq,omitempty" jsonschema:"description=For a message: its sequence number in the chat."`
+	UserID int64  `json:"user_id,omitempty" jsonschema:"description=For a user."`
+	Notice int64  `json:"notice_id,omitempty" jsonschema:"description=For a notice whose location names nothing on the service."`
+}
+
+func newSubjectView(s moderation.Subject) subjectView {
+	return subjectView{Kind: string(s.Kind), ChatID: int64(s.Chat), Seq: s.Seq, UserID: int64(s.User), Notice: s.Notice}
+}
+
+func (v subjectView) subject() (moderation.Subject, error) {
+	s := moderation.Subject{Kind: moderation.SubjectKind(v.Kind), Chat: messaging.ChatID(v.ChatID), Seq: v.Seq, User: kurir.UserID(v.UserID)}
+	bad := func(msg string) error { return kurir.Invalid("subject", "bad_subject", "%s", msg) }
+	switch s.Kind {
+	case moderation.SubjectMessage:
+		if s.Chat <= 0 || s.Seq <= 0 || s.User != 0 {
+			return s, bad("A message is named by chat_id and seq.")
+		}
+	case moderation.SubjectChat:
+		if s.Chat <= 0 || s.Seq != 0 || s.User != 0 {
+			return s, bad("A chat is named by chat_id alone.")
+		}
+	case moderation.SubjectUser:
+		if s.User <= 0 || s.Chat != 0 || s.Seq != 0 {
+			return s, bad("A user is named by user_id alone.")
+		}
+	default:
+		return s, bad("Report a message, a chat or a user: kind is message, chat or user.")
+	}
+	return s, nil
+}
+
+type reasonView struct {
+	ID    string `json:"id"`
+	Label string `json:"label" jsonschema:"description=In the language asked for."`
+}
+
+type reasonList struct {
+	Reasons []reasonView `json:"reasons"`
+}
+
+func handleReportReasons() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lang := language(r)
+		out := reasonList{Reasons: make([]reasonView, 0, len(moderation.Categories))}
+		for _, c := range moderation.Categories {
+			out.Reasons = append(out.Reasons, reasonView{ID: string(c), Label: c.Label(lang)})
+		}
+		w.Header().Set("Content-Language", lang)
+		encode(w, http.StatusOK, out)
+	})
+}
+
+type reportRequest struct {
+	Subject subjectView `json:"subject"`
+	Reason  string      `json:"reason" jsonschema:"description=One of the ids from GET /api/v1/report-reasons."`
+	Comment string      `json:"comment,omitempty" jsonschema:"description=Anything the moderators should know (at most 2\\,000 characters)."`
+}
+
+type reportView struct {
+	ID        int64       `json:"id"`
+	CaseID    int64       `json:"case_id"`
+	Subject   subjectView `json:"subject"`
+	Reason    string      `json:"reason"`
+	Comment   string      `json:"comment,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
+	State     string      `json:"state" jsonschema:"enum=open,enum=escalated,enum=resolved"`
+	Outcome   string      `json:"outcome,omitempty" jsonschema:"enum=actioned,enum=dismissed,description=Once resolved: whether action was taken."`
+}
+
+func newReportView(rep moderation.Report) reportView {
+	return reportView{ID: rep.ID, CaseID: rep.CaseID, Subject: newSubjectView(rep.Subject), Reason: string(rep.Category),
+		Comment: rep.Comment, CreatedAt: rep.At, State: rep.State, Outcome: rep.Outcome}
+}
+
+type reportList struct {
+	Reports []reportView `json:"reports"`
+}
+
+func handleReport(mod *moderation.Service, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[reportRequest](r, limit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		subj, err := req.Subject.subject()
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		rep, err := mod.Report(r.Context(), principal(r.Context()).User.ID,
+			moderation.ReportParams{Subject: subj, Category: moderation.Category(req.Reason), Comment: req.Comment})
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusCreated, newReportView(rep))
+	})
+}
+
+func handleMyReports(mod *moderation.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := queryInt(r, "limit", 100)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		reps, err := mod.Reports(r.Context(), principal(r.Context()).User.ID, int(n))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		out := reportList{Reports: make([]reportView, 0, len(reps))}
+		for _, rep := range reps {
+			out.Reports = append(out.Reports, newReportView(rep))
+		}
+		encode(w, http.StatusOK, out)
+	})
+}
+
+type statementView struct {
+	ID          int64       `json:"id" jsonschema:"description=The decision's ID; appeal it at /api/v1/statements/{id}/appeal."`
+	Action      string      `json:"action" jsonschema:"enum=remove_message,enum=takedown,enum=suspend,enum=ban"`
+	Subject     subjectView `json:"subject"`
+	DecidedAt   time.Time   `json:"decided_at"`
+	Lang        string      `json:"lang" jsonschema:"description=The language the text fields are written in."`
+	Restriction string      `json:"restriction" jsonschema:"description=What was restricted."`
+	Category    string      `json:"category"`
+	Ground      string      `json:"ground" jsonschema:"description=The terms of service or the law the decision rests on."`
+	Facts       string      `json:"facts" jsonschema:"description=The facts and circumstances\\, as the moderator wrote them."`
+	Scope       string      `json:"territorial_scope"`
+	Duration    string      `json:"duration"`
+	Automation  string      `json:"automation" jsonschema:"description=Whether automated means detected or decided it."`
+	Redress     string      `json:"redress" jsonschema:"description=How to appeal\\, and the other ways to seek redress."`
+	Until       *time.Time  `json:"until,omitempty" jsonschema:"description=When a suspension ends."`
+	Reversed    string      `json:"reversed,omitempty" jsonschema:"description=Present once the decision was reversed."`
+	AppealUntil time.Time   `json:"appeal_until"`
+	CanAppeal   bool        `json:"can_appeal"`
+	Appeal      *appealView `json:"appeal,omitempty"`
+}
+
+type appealView struct {
+	ID        int64       `json:"id"`
+	ActionID  int64       `json:"action_id"`
+	UserID    int64       `json:"user_id"`
+	Text      string      `json:"text"`
+	State     string      `json:"state" jsonschema:"enum=pending,enum=upheld,enum=rejected,description=upheld: the decision was reversed."`
+	Status    string      `json:"status,omitempty" jsonschema:"description=The state in words\\, in the language asked for."`
+	Reason    string      `json:"reason,omitempty" jsonschema:"description=Why it was decided so."`
+	CreatedAt time.Time   `json:"created_at"`
+	DecidedAt *time.Time  `json:"decided_at,omitempty"`
+	DecidedBy int64       `json:"decided_by,omitempty"`
+	Action    *actionView `json:"decision,omitempty"`
+}
+
+func newAppealView(p moderation.Appeal) *appealView {
+	v := &appealView{ID: p.ID, ActionID: p.ActionID, UserID: int64(p.User), Text: p.Text, State: p.State, Reason: p.Reason,
+		CreatedAt: p.Created, DecidedBy: int64(p.DecidedBy)}
+	if !p.Decided.IsZero() {
+		v.DecidedAt = &p.Decided
+	}
+	if p.Action.ID != 0 {
+		a := newActionView(p.Action)
+		v.Action = &a
+	}
+	return v
+}
+
+type statementList struct {
+	Statements []statementView `json:"statements"`
+}
+
+func handleMyStatements(mod *moderation.Service, clock kurir.Clock) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		acts, appeals, err := mod.Statements(r.Context(), principal(r.Context()).User.ID)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		lang := language(r)
+		now := clock.Now()
+		out := statementList{Statements: make([]statementView, 0, len(acts))}
+		for _, a := range acts {
+			var p *moderation.Appeal
+			if ap, ok := appeals[a.ID]; ok {
+				p = &ap
+			}
+			st := mod.Statement(a, p, lang)
+			v := statementView{ID: a.ID, Action: string(a.Kind), Subject: newSubjectView(a.Subject), DecidedAt: a.At, Lang: st.Lang,
+				Restriction: st.Restriction, Category: st.Category, Ground: st.Ground, Facts: st.Facts, Scope: st.Scope,
+				Duration: st.Duration, Automation: st.Automation, Redress: st.Redress, Reversed: st.Reversed, AppealUntil: st.AppealUntil,
+				CanAppeal: p == nil && a.Reversed.IsZero() && now.Before(st.AppealUntil)}
+			if !a.Until.IsZero() {
+				v.Until = &a.Until
+			}
+			if p != nil {
+				v.Appeal = newAppealView(*p)
+				v.Appeal.Status = st.AppealStatus
+			}
+			out.Statements = append(out.Statements, v)
+		}
+		w.Header().Set("Content-Language", lang)
+		encode(w, http.StatusOK, out)
+	})
+}
+
+type appealRequest struct {
+	Text string `json:"text" jsonschema:"description=Why the decision is wrong (at most 2\\,000 characters)."`
+}
+
+func handleFileAppeal(mod *moderation.Service, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathInt(r, "id", "decision ID")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		req, err := decode[appealRequest](r, limit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		p, err := mod.FileAppeal(r.Context(), principal(r.Context()).User.ID, id, req.Text)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusCreated, newAppealView(p))
+	})
+}
+
+type noticeRequest struct {
+	Explanation string `json:"explanation" jsonschema:"description=Why the content is illegal (at most 5\\,000 characters)."`
+	Location    string `json:"location" jsonschema:"description=Where it is: a link such as https://HOST/@channel/17\\, or @channel/17\\, @channel or @user."`
+	Category    string `json:"category" jsonschema:"description=One of the ids from GET /api/v1/report-reasons."`
+	Name        string `json:"name,omitempty" jsonschema:"description=Required except for notices of child sexual abuse material."`
+	Email       string `json:"email,omitempty" jsonschema:"description=Required except for notices of child sexual abuse material."`
+	GoodFaith   bool   `json:"good_faith" jsonschema:"description=You confirm you believe in good faith that the notice is accurate and complete."`
+}
+
+type noticeReceiptView struct {
+	ID         int64     `json:"id"`
+	Token      string    `json:"token" jsonschema:"description=Keep it: with it\\, and only with it\\, you can follow the notice to its decision."`
+	ReceivedAt time.Time `json:"received_at"`
+	StatusURL  string    `json:"status_url"`
+}
+
+type noticeStatusView struct {
+	ID         int64      `json:"id"`
+	ReceivedAt time.Time  `json:"received_at"`
+	Location   string     `json:"location"`
+	Category   string     `json:"category"`
+	State      string     `json:"state" jsonschema:"enum=received,enum=decided"`
+	Outcome    string     `json:"outcome,omitempty" jsonschema:"enum=actioned,enum=dismissed"`
+	DecidedAt  *time.Time `json:"decided_at,omitempty"`
+	Action     string     `json:"action,omitempty" jsonschema:"description=What was done\\, if anything."`
+	Automated  *bool      `json:"automated_decision,omitempty" jsonschema:"description=Whether the decision was taken by automated means."`
+	AutoDetect *bool      `json:"automated_detection,omitempty"`
+}
+
+func handleSubmitNotice(mod *moderation.Service, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[noticeRequest](r, limit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		rec, err := mod.SubmitNotice(r.Context(), moderation.NoticeParams{Explanation: req.Explanation, Location: req.Location,
+			Category: moderation.Category(req.Category), Name: req.Name, Email: req.Email, GoodFaith: req.GoodFaith})
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusCreated, noticeReceiptView{ID: rec.ID, Token: rec.Token, ReceivedAt: rec.Received,
+			StatusURL: "/notices/status?id=" + strconv.FormatInt(rec.ID, 10) + "&token=" + rec.Token})
+	})
+}
+
+func handleNoticeStatus(mod *moderation.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathInt(r, "id", "notice ID")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		st, err := mod.Notice(r.Context(), id, r.URL.Query().Get("token"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		v := noticeStatusView{ID: st.ID, ReceivedAt: st.Received, Location: st.Location, Category: string(st.Category), State: st.State, Outcome: st.Outcome}
+		if !st.Decided.IsZero() {
+			v.DecidedAt = &st.Decided
+		}
+		if a := st.Action; a != nil {
+			v.Action = string(a.Kind)
+			v.Automated, v.AutoDetect = &a.AutomatedDecision, &a.AutomatedDetection
+		}
+		encode(w, http.StatusOK, v)
+	})
+}
+
+// The console's side.
+
+type caseView struct {
+	ID          int64       `json:"id"`
+	Subject     subjectView `json:"subject"`
+	Category    string      `json:"category"`
+	Priority    int64       `json:"priority" jsonschema:"description=0 to 100; the queue is ordered by it."`
+	State       string      `json:"state" jsonschema:"enum=open,enum=escalated,enum=resolved"`
+	AssigneeID  int64       `json:"assignee_id,omitempty"`
+	Reach       int64       `json:"reach" jsonschema:"description=Members or subscribers who could see the subject."`
+	SignalCount int64       `json:"signal_count"`
+	Sources     []string    `json:"sources"`
+	DueAt       time.Time   `json:"due_at" jsonschema:"description=When the category's SLA runs out."`
+	Overdue     bool        `json:"overdue"`
+	OpenedAt    time.Time   `json:"opened_at"`
+	UpdatedAt   time.Time   `json:"updated_at"`
+	ResolvedAt  *time.Time  `json:"resolved_at,omitempty"`
+	Outcome     string      `json:"outcome,omitempty"`
+}
+
+func newCaseView(c moderation.Case, now time.Time) caseView {
+	v := caseView{ID: c.ID, Subject: newSubjectView(c.Subject), Category: string(c.Category), Priority: c.Priority, State: c.State,
+		AssigneeID: int64(c.Assignee), Reach: c.Reach, SignalCount: c.SignalCount, Sources: []string{}, DueAt: c.Due,
+		Overdue: c.Overdue(now), OpenedAt: c.Opened, UpdatedAt: c.Updated, Outcome: c.Outcome}
+	for _, s := range c.Sources {
+		v.Sources = append(v.Sources, string(s))
+	}
+	if !c.Resolved.IsZero() {
+		v.ResolvedAt = &c.Resolved
+	}
+	return v
+}
+
+type caseList struct {
+	Cases []caseView `json:"cases"`
+}
+
+type signalView struct {
+	ID         int64     `json:"id"`
+	Source     string    `json:"source"`
+	Category   string    `json:"category"`
+	ReporterID int64     `json:"reporter_id,omitempty"`
+	NoticeID   int64     `json:"notice_id,omitempty"`
+	Comment    string    `json:"comment,omitempty"`
+	Detail     string    `json:"detail,omitempty" jsonschema:"description=The evidence as it was when signalled."`
+	Weight     float64   `json:"weight" jsonschema:"description=How much it counts: the reporter's track record."`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+type caseEventView struct {
+	ActorID int64     `json:"actor_id,omitempty"`
+	Kind    string    `json:"kind"`
+	Note    string    `json:"note,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+type actionView struct {
+	ID                 int64       `json:"id"`
+	CaseID             int64       `json:"case_id"`
+	Kind               string      `json:"kind" jsonschema:"enum=remove_message,enum=takedown,enum=suspend,enum=ban"`
+	Subject            subjectView `json:"subject"`
+	AffectedID         int64       `json:"affected_id"`
+	Category           string      `json:"category"`
+	Ground             string      `json:"ground" jsonschema:"enum=terms,enum=illegal"`
+	LegalReference     string      `json:"legal_reference,omitempty"`
+	Facts              string      `json:"facts"`
+	ContentType        string      `json:"content_type"`
+	Excerpt            string      `json:"excerpt,omitempty"`
+	Source             string      `json:"source"`
+	AutomatedDetection bool        `json:"automated_detection"`
+	AutomatedDecision  bool        `json:"automated_decision"`
+	Until              *time.Time  `json:"until,omitempty"`
+	ModeratorID        int64       `json:"moderator_id"`
+	CreatedAt          time.Time   `json:"created_at"`
+	ReversedAt         *time.Time  `json:"reversed_at,omitempty"`
+	ReversedBy         int64       `json:"reversed_by,omitempty"`
+	ReversalReason     string      `json:"reversal_reason,omitempty"`
+}
+
+func newActionView(a moderation.Action) actionView {
+	v := actionView{ID: a.ID, CaseID: a.CaseID, Kind: string(a.Kind), Subject: newSubjectView(a.Subject), AffectedID: int64(a.Affected),
+		Category: string(a.Category), Ground: string(a.Ground), LegalReference: a.LegalReference, Facts: a.Facts, ContentType: a.ContentType,
+		Excerpt: a.Excerpt, Source: string(a.Source), AutomatedDetection: a.AutomatedDetection, AutomatedDecision: a.AutomatedDecision,
+		ModeratorID: int64(a.Moderator), CreatedAt: a.At, ReversedBy: int64(a.ReversedBy), ReversalReason: a.ReversalReason}
+	if !a.Until.IsZero() {
+		v.Until = &a.Until
+	}
+	if !a.Reversed.IsZero() {
+		v.ReversedAt = &a.Reversed
+	}
+	return v
+}
+
+type reviewedMessageView struct {
+	messageView
+	Removed       *time.Time `json:"removed_at,omitempty" jsonschema:"description=Set if moderation removed it; the text is shown to reviewers only."`
+	RemovalReason string     `json:"removal_reason,omitempty"`
+}
+
+type reviewedChatView struct {
+	chatView
+	OwnerID     int64      `json:"owner_id"`
+	TakenDownAt *time.Time `json:"taken_down_at,omitempty"`
+}
+
+type caseDetailView struct {
+	caseView
+	Signals  []signalView          `json:"signals"`
+	History  []caseEventView       `json:"history"`
+	Actions  []actionView          `json:"actions"`
+	Messages []reviewedMessageView `json:"messages" jsonschema:"description=The reported message with those around it\\, or a chat's latest."`
+	Chat     *reviewedChatView     `json:"chat,omitempty"`
+}
+
+func handleQueue(mod *moderation.Service, clock kurir.Clock) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := queryParams{r: r}
+		assignee, n, offset := q.int("assignee", 0), q.int("limit", 50), q.int("offset", 0)
+		if q.err != nil {
+			writeError(w, r, q.err)
+			return
+		}
+		v := r.URL.Query()
+		cases, err := mod.Queue(r.Context(), staff(r), moderation.QueueFilter{State: v.Get("state"), Category: moderation.Category(v.Get("category")),
+			Source: moderation.Source(v.Get("source")), Assignee: kurir.UserID(assignee), Limit: int(n), Offset: int(offset)})
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		now := clock.Now()
+		out := caseList{Cases: make([]caseView, 0, len(cases))}
+		for _, c := range cases {
+			out.Cases = append(out.Cases, newCaseView(c, now))
+		}
+		encode(w, http.StatusOK, out)
+	})
+}
+
+func handleCase(mod *moderation.Service, clock kurir.Clock) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathInt(r, "id", "case ID")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		d, err := mod.Case(r.Context(), staff(r), id)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		v := caseDetailView{caseView: newCaseView(d.Case, clock.Now()), Signals: []signalView{}, History: []caseEventView{},
+			Actions: []actionView{}, Messages: []reviewedMessageView{}}
+		for _, g := range d.Signals {
+			v.Signals = append(v.Signals, signalView{ID: g.ID, Source: string(g.Source), Category: string(g.Category), ReporterID: int64(g.Reporter),
+				NoticeID: g.Notice, Comment: g.Comment, Detail: g.Detail, Weight: g.Weight, CreatedAt: g.At})
+		}
+		for _, e := range d.History {
+			v.History = append(v.History, caseEventView{ActorID: int64(e.Actor), Kind: e.Kind, Note: e.Note, At: e.At})
+		}
+		for _, a := range d.Actions {
+			v.Actions = append(v.Actions, newActionView(a))
+		}
+		for _, m := range d.Messages {
+			rm := reviewedMessageView{messageView: newMessageView(m.Message), RemovalReason: m.Reason}
+			if !m.Removed.IsZero() {
+				rm.Removed = &m.Removed
+			}
+			v.Messages = append(v.Messages, rm)
+		}
+		if c := d.Chat; c != nil {
+			v.Chat = &reviewedChatView{chatView: newChatView(c.Chat), OwnerID: int64(c.Owner)}
+			if !c.TakenDown.IsZero() {
+				v.Chat.TakenDownAt = &c.TakenDown
+			}
+		}
+		encode(w, http.StatusOK, v)
+	})
+}
+
+type assignRequest struct {
+	UserID int64 `json:"user_id" jsonschema:"description=A member of moderation staff\\, or 0 to unassign."`
+}
+
+type noteRequest struct {
+	Note string `json:"note"`
+}
+
+type reasonRequest struct {
+	Reason string `json:"reason"`
+}
+
+// caseStep answers a console step on case {id} with 204.
+func caseStep[T any](limit int64, fn func(r *http.Request, id int64, req T) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathInt(r, "id", "ID")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		req, err := decode[T](r, limit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		respondDone(w, r, fn(r, id, req))
+	})
+}
+
+type actRequest struct {
+	Kind           string     `json:"kind" jsonschema:"enum=remove_message,enum=takedown,enum=suspend,enum=ban"`
+	Category       string     `json:"category,omitempty" jsonschema:"description=Defaults to the case's."`
+	Ground         string     `json:"ground,omitempty" jsonschema:"enum=terms,enum=illegal,description=Defaults to terms."`
+	LegalReference string     `json:"legal_reference,omitempty" jsonschema:"description=The law\\, required with ground illegal."`
+	Facts          string     `json:"facts" jsonschema:"description=The facts the decision rests on; the affected user reads them."`
+	Until          *time.Time `json:"until,omitempty" jsonschema:"description=When a suspension ends."`
+}
+
+func handleAct(mod *moderation.Service, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathInt(r, "id", "case ID")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		req, err := decode[actRequest](r, limit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		p := moderation.ActParams{Kind: moderation.ActionKind(req.Kind), Category: moderation.Category(req.Category),
+			Ground: moderation.Ground(req.Ground), LegalReference: req.LegalReference, Facts: req.Facts}
+		if req.Until != nil {
+			p.Until = *req.Until
+		}
+		a, err := mod.Act(r.Context(), staff(r), id, p)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusCreated, newActionView(a))
+	})
+}
+
+type appealList struct {
+	Appeals []*appealView `json:"appeals"`
+}
+
+func handleAppeals(mod *moderation.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := queryInt(r, "limit", 100)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		ps, err := mod.Appeals(r.Context(), staff(r), r.URL.Query().Get("state"), int(n))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		out := appealList{Appeals: make([]*appealView, 0, len(ps))}
+		for _, p := range ps {
+			out.Appeals = append(out.Appeals, newAppealView(p))
+		}
+		encode(w, http.StatusOK, out)
+	})
+}
+
+type decisionRequest struct {
+	Uphold bool   `json:"uphold" jsonschema:"description=true: the decision was wrong and is reversed at once."`
+	Reason string `json:"reason" jsonschema:"description=Why\\, for the person who appealed."`
+}
+
+func handleDecideAppeal(mod *moderation.Service, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathInt(r, "id", "appeal ID")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		req, err := decode[decisionRequest](r, limit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		p, err := mod.DecideAppeal(r.Context(), staff(r), id, req.Uphold, req.Reason)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, newAppealView(p))
+	})
+}
+
+func handleReviewMedia(mod *moderation.Service, med *media.Service, thumb bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathInt(r, "id", "case ID")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		mid, err := pathInt(r, "media_id", "media ID")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if err := mod.ReviewMedia(r.Context(), staff(r), id, mid); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		m, obj, err := med.OpenForReview(r.Context(), media.ID(mid), thumb)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		defer obj.Close()
+		serveMedia(w, r, m, obj, thumb)
+	})
+}
+
+type flaggerRequest struct {
+	UserID       int64  `json:"user_id"`
+	Organisation string `json:"organisation"`
+}
+
+type flaggerView struct {
+	UserID       int64     `json:"user_id"`
+	Organisation string    `json:"organisation"`
+	AddedAt      time.Time `json:"added_at"`
+}
+
+type flaggerList struct {
+	Flaggers []flaggerView `json:"flaggers"`
+}
+
+func handleFlaggers(mod *moderation.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fs, err := mod.Flaggers(r.Context(), staff(r))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		out := flaggerList{Flaggers: make([]flaggerView, 0, len(fs))}
+		for _, f := range fs {
+			out.Flaggers = append(out.Flaggers, flaggerView{UserID: int64(f.User), Organisation: f.Organisation, AddedAt: f.AddedAt})
+		}
+		encode(w, http.StatusOK, out)
+	})
+}
+
+func addModerationRoutes(rt *router, mod *moderation.Service, med *media.Service, clock kurir.Clock, limit int64) {
+	done := map[int]openapi.Response{204: {Description: "Done."}}
+	idParam := func(what string) openapi.Param {
+		return openapi.Param{Name: "id", In: "path", Description: "The " + what + "'s ID.", Schema: int64(0)}
+	}
+	langParam := openapi.Param{Name: "lang", In: "query", Description: "Language (en, id, ru or ar); default from Accept-Language.", Schema: ""}
+	tags := []string{"reports"}
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/report-reasons", ID: "reportReasons", Tags: tags,
+		Summary: "The reasons a report or notice can give, labelled in your language",
+		Params:  []openapi.Param{langParam}, Responses: map[int]openapi.Response{200: {Body: reasonList{}}},
+	}, handleReportReasons())
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/reports", ID: "report", Tags: tags, Auth: true,
+		Summary:     "Report a message, a group or channel, or a user",
+		Description: "You can report only what you can see, once per subject. Reports from trusted flaggers go ahead of the queue.",
+		Request:     reportRequest{}, Responses: map[int]openapi.Response{201: {Description: "The report, with its case.", Body: reportView{}}},
+	}, handleReport(mod, limit))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/reports", ID: "myReports", Tags: tags, Auth: true,
+		Summary: "Your reports and how they were decided", Params: []openapi.Param{limitParam},
+		Responses: map[int]openapi.Response{200: {Body: reportList{}}},
+	}, handleMyReports(mod))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/statements", ID: "myStatements", Tags: tags, Auth: true,
+		Summary:     "Statements of reasons: decisions against your content or account",
+		Description: "Each says what was restricted, where and for how long, on what facts and ground, whether automation was used, and how to appeal (EU DSA Art. 17).",
+		Params:      []openapi.Param{langParam}, Responses: map[int]openapi.Response{200: {Body: statementList{}}},
+	}, handleMyStatements(mod, clock))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/statements/{id}/appeal", ID: "appeal", Tags: tags, Auth: true,
+		Summary:     "Appeal a decision against your content or account",
+		Description: "Open for six months after the decision, once per decision. A person other than the one who decided reviews it; if upheld the decision is reversed at once.",
+		Params:      []openapi.Param{idParam("decision")}, Request: appealRequest{},
+		Responses: map[int]openapi.Response{201: {Description: "The appeal.", Body: appealView{}}},
+	}, handleFileAppeal(mod, limit))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/notices", ID: "submitNotice", Tags: tags,
+		Summary:     "Notify illegal content, without an account (EU DSA Art. 16)",
+		Description: "Name and email are required except for notices of child sexual abuse material. The receipt's token lets you follow the notice to its decision.",
+		Request:     noticeRequest{}, Responses: map[int]openapi.Response{201: {Description: "The receipt.", Body: noticeReceiptView{}}},
+	}, handleSubmitNotice(mod, limit))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/notices/{id}", ID: "noticeStatus", Tags: tags,
+		Summary: "Follow a notice to its decision",
+		Params: []openapi.Param{idParam("notice"),
+			{Name: "token", In: "query", Description: "The token from the receipt.", Schema: ""}},
+		Responses: map[int]openapi.Response{200: {Body: noticeStatusView{}}},
+	}, handleNoticeStatus(mod))
+
+	tags = []string{"moderation"}
+	staffOnly := " For moderation staff: triage, moderators and admins."
+	filters := []openapi.Param{
+		{Name: "state", In: "query", Description: "open, escalated or resolved; default open and escalated.", Schema: ""},
+		{Name: "category", In: "query", Description: "Only this category.", Schema: ""},
+		{Name: "source", In: "query", Description: "Only cases with a signal from this source.", Schema: ""},
+		{Name: "assignee", In: "query", Description: "Only cases assigned to this user.", Schema: int64(0)},
+		limitParam, {Name: "offset", In: "query", Description: "Skip this many.", Schema: int64(0)},
+	}
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/moderation/cases", ID: "queue", Tags: tags, Auth: true,
+		Summary: "The review queue, highest priority first", Description: staffOnly, Params: filters,
+		Responses: map[int]openapi.Response{200: {Body: caseList{}}},
+	}, handleQueue(mod, clock))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/moderation/cases/{id}", ID: "getCase", Tags: tags, Auth: true,
+		Summary: "A case with its signals, history, actions and the context of what was reported", Description: staffOnly + " The view is audited.",
+		Params: []openapi.Param{idParam("case")}, Responses: map[int]openapi.Response{200: {Body: caseDetailView{}}},
+	}, handleCase(mod, clock))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/moderation/cases/{id}/assign", ID: "assignCase", Tags: tags, Auth: true,
+		Summary: "Assign a case", Description: staffOnly, Params: []openapi.Param{idParam("case")}, Request: assignRequest{}, Responses: done,
+	}, caseStep(limit, func(r *http.Request, id int64, req assignRequest) error {
+		return mod.Assign(r.Context(), staff(r), id, kurir.UserID(req.UserID))
+	}))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/moderation/cases/{id}/escalate", ID: "escalateCase", Tags: tags, Auth: true,
+		Summary: "Escalate a case to senior review", Description: staffOnly, Params: []openapi.Param{idParam("case")}, Request: noteRequest{}, Responses: done,
+	}, caseStep(limit, func(r *http.Request, id int64, req noteRequest) error {
+		return mod.Escalate(r.Context(), staff(r), id, req.Note)
+	}))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/moderation/cases/{id}/comments", ID: "commentCase", Tags: tags, Auth: true,
+		Summary: "Add an internal note to a case", Description: staffOnly, Params: []openapi.Param{idParam("case")}, Request: noteRequest{}, Responses: done,
+	}, caseStep(limit, func(r *http.Request, id int64, req noteRequest) error {
+		return mod.Comment(r.Context(), staff(r), id, req.Note)
+	}))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/moderation/cases/{id}/dismiss", ID: "dismissCase", Tags: tags, Auth: true,
+		Summary: "Resolve a case without action", Description: "For moderators and admins.", Params: []openapi.Param{idParam("case")},
+		Request: reasonRequest{}, Responses: done,
+	}, caseStep(limit, func(r *http.Request, id int64, req reasonRequest) error {
+		return mod.Dismiss(r.Context(), staff(r), id, req.Reason)
+	}))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/moderation/cases/{id}/actions", ID: "act", Tags: tags, Auth: true,
+		Summary:     "Act on a case: remove the message, take the chat down, suspend or ban the account",
+		Description: "For moderators and admins. Takes effect for every reader at once and resolves the case; the affected user receives a statement of reasons.",
+		Params:      []openapi.Param{idParam("case")}, Request: actRequest{},
+		Responses: map[int]openapi.Response{201: {Description: "The action.", Body: actionView{}}},
+	}, handleAct(mod, limit))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/moderation/actions/{id}/reverse", ID: "reverseAction", Tags: tags, Auth: true,
+		Summary: "Reverse an action", Description: "For moderators and admins. The content or account is back at once.",
+		Params: []openapi.Param{idParam("action")}, Request: reasonRequest{}, Responses: done,
+	}, caseStep(limit, func(r *http.Request, id int64, req reasonRequest) error {
+		return mod.Reverse(r.Context(), staff(r), id, req.Reason)
+	}))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/moderation/appeals", ID: "appeals", Tags: tags, Auth: true,
+		Summary: "Appeals, oldest first", Description: staffOnly,
+		Params:    []openapi.Param{{Name: "state", In: "query", Description: "pending (default), upheld or rejected.", Schema: ""}, limitParam},
+		Responses: map[int]openapi.Response{200: {Body: appealList{}}},
+	}, handleAppeals(mod))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/moderation/appeals/{id}/decision", ID: "decideAppeal", Tags: tags, Auth: true,
+		Summary:     "Decide an appeal",
+		Description: "For moderators and admins other than the one who took the decision. Upholding it reverses the decision at once.",
+		Params:      []openapi.Param{idParam("appeal")}, Request: decisionRequest{},
+		Responses: map[int]openapi.Response{200: {Body: appealView{}}},
+	}, handleDecideAppeal(mod, limit))
+	mediaParams := []openapi.Param{idParam("case"), {Name: "media_id", In: "path", Description: "The media object's ID.", Schema: int64(0)}}
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/moderation/cases/{id}/media/{media_id}/content", ID: "reviewMedia", Tags: tags, Auth: true,
+		Summary: "A photo, video or file shown in a case", Description: staffOnly + " Each view is audited.", Params: mediaParams,
+		Responses: map[int]openapi.Response{200: {Description: "The content.", ContentType: "*/*"}},
+	}, handleReviewMedia(mod, med, false))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/moderation/cases/{id}/media/{media_id}/thumbnail", ID: "reviewThumbnail", Tags: tags, Auth: true,
+		Summary: "The thumbnail of a photo or video shown in a case", Description: staffOnly + " Each view is audited.", Params: mediaParams,
+		Responses: map[int]openapi.Response{200: {Description: "A JPEG thumbnail.", ContentType: "image/jpeg"}},
+	}, handleReviewMedia(mod, med, true))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/moderation/flaggers", ID: "flaggers", Tags: tags, Auth: true,
+		Summary: "Trusted flaggers", Description: staffOnly, Responses: map[int]openapi.Response{200: {Body: flaggerList{}}},
+	}, handleFlaggers(mod))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/moderation/flaggers", ID: "addFlagger", Tags: tags, Auth: true,
+		Summary: "Make an account a trusted flagger", Description: "For admins.", Request: flaggerRequest{}, Responses: done,
+	}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[flaggerRequest](r, limit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		respondDone(w, r, mod.AddFlagger(r.Context(), staff(r), kurir.UserID(req.UserID), req.Organisation))
+	}))
+	rt.handle(openapi.Operation{Method: "DELETE", Path: "/api/v1/moderation/flaggers/{id}", ID: "removeFlagger", Tags: tags, Auth: true,
+		Summary: "End an account's standing as a trusted flagger", Description: "For admins.", Params: []openapi.Param{idParam("user")}, Responses: done,
+	}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathInt(r, "id", "user ID")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		respondDone(w, r, mod.RemoveFlagger(r.Context(), staff(r), kurir.UserID(id)))
+	}))
+}
