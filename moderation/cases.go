@@ -327,3 +327,25 @@ func (s *Service) Dismiss(ctx context.Context, by Staff, id int64, reason string
 		return err
 	})
 }
+
+// ReviewMedia checks that media object mediaID is (or, before moderation
+// removed it, was) attached to a message in the chat of case caseID, and
+// records in the audit log that by is about to view it.
+func (s *Service) ReviewMedia(ctx context.Context, by Staff, caseID, mediaID int64) error {
+	if err := by.require(permView); err != nil {
+		return err
+	}
+	var ok bool
+	err := s.db.Read().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM mod_cases c WHERE c.id = $1 AND c.chat_id <> 0 AND (
+		EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = c.chat_id AND m.media_id = $2)
+		OR EXISTS (SELECT 1 FROM removed_messages r WHERE r.chat_id = c.chat_id AND r.media_id = $2)))`, caseID, mediaID).Scan(&ok)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return kurir.Errorf(kurir.ENotFound, "Case %d shows no media %d.", caseID, mediaID)
+	}
+	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		return record(ctx, tx, by, "case.media", caseKey(caseID), fmt.Sprintf("media:%d", mediaID))
+	})
+}
