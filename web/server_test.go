@@ -42,6 +42,9 @@ type testServer struct {
 	addr    string
 	handler http.Handler
 	api     *httpapi.Server
+	// accounts is the server's account service, for what only the
+	// operator can do, such as giving an account a staff role.
+	accounts *account.Service
 
 	mu    sync.Mutex
 	srv   *http.Server
@@ -77,7 +80,7 @@ func newServer(t testing.TB, opt serverOptions) *testServer {
 		Accounts: accounts, Messaging: msg, Media: files, Moderation: mod, Live: hub, Ready: db, Log: log, Clock: clock,
 		Version: "test", Metrics: prometheus.NewRegistry(), Web: web.Handler(),
 	})
-	s := &testServer{handler: api, api: api, conns: map[net.Conn]struct{}{}}
+	s := &testServer{handler: api, api: api, accounts: accounts, conns: map[net.Conn]struct{}{}}
 	s.start(t, "127.0.0.1:0")
 	t.Cleanup(s.kill)
 	return s
