@@ -217,3 +217,22 @@ func (s *Service) RunCollector(ctx context.Context, interval time.Duration) {
 		}
 	}
 }
+
+// WithHash returns the IDs of the media objects whose content (or whose
+// bytes as uploaded) has SHA-256 h: every copy of one file, whoever sent it.
+func WithHash(ctx context.Context, q sqldb.Querier, h blob.Hash) ([]ID, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id FROM media WHERE blob = $1 OR upload_sha256 = $1 ORDER BY id`, h.String())
+	if err != nil {
+		return nil, fmt.Errorf("media with hash %s: %w", h, err)
+	}
+	defer rows.Close()
+	var out []ID
+	for rows.Next() {
+		var id ID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"kurir"
@@ -266,4 +267,47 @@ func (s *Service) ChatVisible(ctx context.Context, user kurir.UserID, id ChatID)
 // may report it), and otherwise ENotFound.
 func (s *Service) MessageVisible(ctx context.Context, user kurir.UserID, id ChatID, seq int64) (Message, error) {
 	return s.readable(ctx, s.db.Read(), user, id, seq)
+}
+
+// Posting is a message that carries a given media object, where it was
+// posted: what a bulk takedown by hash acts on.
+type Posting struct {
+	Chat    ChatID
+	Seq     int64
+	Kind    Kind
+	Title   string
+	Members int64
+	Sender  kurir.UserID
+	Owner   kurir.UserID // the chat's creator
+}
+
+// Postings lists up to limit messages, not deleted, that carry any of the
+// media objects, in chats not taken down, newest first.
+func (s *Service) Postings(ctx context.Context, media []int64, limit int) ([]Posting, error) {
+	if len(media) == 0 {
+		return nil, nil
+	}
+	args := []any{limit}
+	in := make([]string, len(media))
+	for i, id := range media {
+		args = append(args, id)
+		in[i] = fmt.Sprintf("$%d", i+2)
+	}
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT m.chat_id, m.seq, c.kind, c.title, c.member_count, m.sender_id, c.creator_id
+		FROM messages m JOIN chats c ON c.id = m.chat_id
+		WHERE m.media_id IN (`+strings.Join(in, ", ")+`) AND m.deleted_at = 0 AND c.taken_down_at = 0
+		ORDER BY m.created_at DESC LIMIT $1`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postings: %w", err)
+	}
+	defer rows.Close()
+	var out []Posting
+	for rows.Next() {
+		var p Posting
+		if err := rows.Scan(&p.Chat, &p.Seq, &p.Kind, &p.Title, &p.Members, &p.Sender, &p.Owner); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }

@@ -149,9 +149,9 @@ type Config struct {
 	// MaxComment bounds a report's comment and a notice's explanation, in
 	// characters (default 2,000 and 5,000).
 	MaxComment, MaxExplanation int
-	// PublicURL is where the server is reached, to turn notice locations
-	// such as https://kurir.example/@news/17 into subjects.
-	PublicURL string
+	// BulkApprovalAbove is the number of subjects above which a bulk
+	// action waits for a second person's approval (default 10).
+	BulkApprovalAbove int
 }
 
 // Service is moderation. It is safe for concurrent use.
@@ -172,6 +172,9 @@ func NewService(db *sqldb.DB, msg *messaging.Service, acc *account.Service, cloc
 	}
 	if cfg.MaxComment == 0 {
 		cfg.MaxComment = 2000
+	}
+	if cfg.BulkApprovalAbove == 0 {
+		cfg.BulkApprovalAbove = 10
 	}
 	if cfg.MaxExplanation == 0 {
 		cfg.MaxExplanation = 5000

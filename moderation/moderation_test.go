@@ -2,6 +2,8 @@ package moderation_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
@@ -505,4 +507,9 @@ func asError(err error, target **kurir.Error) bool {
 	e, ok := err.(*kurir.Error)
 	*target = e
 	return ok
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

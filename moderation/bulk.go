@@ -1,0 +1,335 @@
+package moderation
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"kurir"
+	"kurir/blob"
+	"kurir/media"
+	"kurir/sqldb"
+)
+
+// BulkParams is one decision to apply to everything a query finds: every
+// message that carries a file, or every group and channel that posted it.
+type BulkParams struct {
+	Kind ActionKind // RemoveMessage or TakeDown
+	// SHA256 names the file, as stored or as uploaded.
+	SHA256         string
+	Category       Category
+	Ground         Ground
+	LegalReference string
+	Facts          string
+}
+
+// BulkTarget is one subject a bulk action will act on.
+type BulkTarget struct {
+	Subject  Subject
+	Title    string // the chat's
+	Members  int64
+	Affected kurir.UserID
+}
+
+// The states of a bulk request.
+const (
+	BulkPending  = "pending" // waiting for a second person's approval
+	BulkDone     = "done"
+	BulkRejected = "rejected"
+)
+
+// Bulk is a bulk action, previewed or requested.
+type Bulk struct {
+	ID          int64
+	Params      BulkParams
+	Targets     []BulkTarget // in a preview; a request keeps only the subjects
+	Subjects    []Subject
+	State       string
+	RequestedBy kurir.UserID
+	DecidedBy   kurir.UserID
+	Reason      string
+	Done        int64 // actions taken
+	Failed      int64 // subjects that could not be acted on (gone, already acted on)
+	Created     time.Time
+	Decided     time.Time
+	// NeedsApproval says a second person must approve before it runs.
+	NeedsApproval bool
+}
+
+// maxBulk bounds the subjects of one bulk action.
+const maxBulk = 10_000
+
+// PreviewBulk finds what a bulk action would act on, changing nothing.
+func (s *Service) PreviewBulk(ctx context.Context, by Staff, p BulkParams) (Bulk, error) {
+	if err := by.require(permAct); err != nil {
+		return Bulk{}, err
+	}
+	p, err := s.checkBulk(p)
+	if err != nil {
+		return Bulk{}, err
+	}
+	b := Bulk{Params: p}
+	if b.Targets, err = s.bulkTargets(ctx, p); err != nil {
+		return Bulk{}, err
+	}
+	for _, t := range b.Targets {
+		b.Subjects = append(b.Subjects, t.Subject)
+	}
+	b.NeedsApproval = len(b.Targets) > s.cfg.BulkApprovalAbove
+	return b, nil
+}
+
+func (s *Service) checkBulk(p BulkParams) (BulkParams, error) {
+	if p.Kind != RemoveMessage && p.Kind != TakeDown {
+		return p, kurir.Invalid("kind", "unknown_action", "A bulk action removes messages (remove_message) or takes chats down (takedown).")
+	}
+	h, err := blob.ParseHash(strings.TrimSpace(p.SHA256))
+	if err != nil {
+		return p, kurir.Invalid("sha256", "bad_hash", "%v", err)
+	}
+	p.SHA256 = h.String()
+	if !p.Category.Valid() {
+		return p, kurir.Invalid("category", "unknown_category", "Choose the category the content falls under.")
+	}
+	if p.Ground == "" {
+		p.Ground = GroundTerms
+	}
+	if p.Ground != GroundTerms && p.Ground != GroundIllegal {
+		return p, kurir.Invalid("ground", "unknown_ground", "The ground is terms or illegal.")
+	}
+	if p.Facts, err = cleanText("facts", "facts", p.Facts, 5000, true); err != nil {
+		return p, err
+	}
+	if p.LegalReference, err = cleanText("legal_reference", "legal reference", p.LegalReference, 500, p.Ground == GroundIllegal); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// bulkTargets finds the subjects of p: the messages that carry the file,
+// or the groups and channels they were posted in.
+func (s *Service) bulkTargets(ctx context.Context, p BulkParams) ([]BulkTarget, error) {
+	h, _ := blob.ParseHash(p.SHA256)
+	ids, err := media.WithHash(ctx, s.db.Read(), h)
+	if err != nil {
+		return nil, err
+	}
+	raw := make([]int64, len(ids))
+	for i, id := range ids {
+		raw[i] = int64(id)
+	}
+	posts, err := s.msg.Postings(ctx, raw, maxBulk+1)
+	if err != nil {
+		return nil, err
+	}
+	if len(posts) > maxBulk {
+		return nil, kurir.Invalid("sha256", "too_many", "This file was posted more than %d times; act on it with kurir admin media remove instead.", maxBulk)
+	}
+	var out []BulkTarget
+	seen := map[string]bool{}
+	for _, p2 := range posts {
+		t := BulkTarget{Title: p2.Title, Members: p2.Members}
+		switch p.Kind {
+		case RemoveMessage:
+			t.Subject, t.Affected = Subject{Kind: SubjectMessage, Chat: p2.Chat, Seq: p2.Seq}, p2.Sender
+		case TakeDown:
+			if p2.Kind == "private" {
+				continue
+			}
+			t.Subject, t.Affected = Subject{Kind: SubjectChat, Chat: p2.Chat}, p2.Owner
+		}
+		if !seen[t.Subject.Key()] {
+			seen[t.Subject.Key()] = true
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// RequestBulk freezes a bulk action's targets and runs it at once if it
+// acts on at most Config.BulkApprovalAbove subjects; above that it waits for
+// a second person's approval (ApproveBulk).
+func (s *Service) RequestBulk(ctx context.Context, by Staff, p BulkParams) (Bulk, error) {
+	b, err := s.PreviewBulk(ctx, by, p)
+	if err != nil {
+		return Bulk{}, err
+	}
+	if len(b.Subjects) == 0 {
+		return Bulk{}, kurir.Errorf(kurir.ENotFound, "Nothing to act on: no message that can be seen carries this file.")
+	}
+	now := s.now()
+	b.State, b.RequestedBy, b.Created = BulkPending, by.ID, now
+	keys := make([]string, len(b.Subjects))
+	for i, subj := range b.Subjects {
+		keys[i] = subj.Key()
+	}
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO mod_bulk (kind, query, category, ground, legal_reference, facts, targets, state,
+			requested_by, requested_role, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10) RETURNING id`,
+			string(b.Params.Kind), "sha256:"+b.Params.SHA256, string(b.Params.Category), string(b.Params.Ground), b.Params.LegalReference,
+			b.Params.Facts, strings.Join(keys, ","), by.ID, string(by.Role), sqldb.Micros(now)).Scan(&b.ID); err != nil {
+			return fmt.Errorf("record bulk action: %w", err)
+		}
+		return record(ctx, tx, by, "bulk.request", fmt.Sprintf("bulk:%d", b.ID),
+			fmt.Sprintf("%s of %d subjects posting %s: %s", b.Params.Kind, len(keys), b.Params.SHA256, b.Params.Facts))
+	})
+	if err != nil {
+		return Bulk{}, err
+	}
+	if b.NeedsApproval {
+		return b, nil
+	}
+	return s.runBulk(ctx, by, b, by)
+}
+
+// ApproveBulk lets a pending bulk action run: someone other than who asked.
+func (s *Service) ApproveBulk(ctx context.Context, by Staff, id int64) (Bulk, error) {
+	if err := by.require(permAct); err != nil {
+		return Bulk{}, err
+	}
+	b, role, err := s.loadBulk(ctx, id)
+	if err != nil {
+		return Bulk{}, err
+	}
+	if b.State != BulkPending {
+		return Bulk{}, kurir.Errorf(kurir.EConflict, "Bulk action %d is already %s.", id, b.State)
+	}
+	if b.RequestedBy == by.ID {
+		return Bulk{}, &kurir.Error{Code: kurir.EForbidden, Reason: "own_request",
+			Message: "A bulk action this large needs a second person's approval; ask another moderator."}
+	}
+	return s.runBulk(ctx, Staff{ID: b.RequestedBy, Role: role}, b, by)
+}
+
+// RejectBulk refuses a pending bulk action.
+func (s *Service) RejectBulk(ctx context.Context, by Staff, id int64, reason string) error {
+	if err := by.require(permAct); err != nil {
+		return err
+	}
+	reason, err := cleanText("reason", "reason", reason, 2000, true)
+	if err != nil {
+		return err
+	}
+	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE mod_bulk SET state = 'rejected', decided_by = $2, decision_reason = $3, decided_at = $4
+			WHERE id = $1 AND state = 'pending'`, id, by.ID, reason, sqldb.Micros(s.now()))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return kurir.Errorf(kurir.EConflict, "Bulk action %d is not pending.", id)
+		}
+		return record(ctx, tx, by, "bulk.reject", fmt.Sprintf("bulk:%d", id), reason)
+	})
+}
+
+// runBulk acts on each subject of b as requester (approved by approver):
+// each gets a case, an action and a statement of reasons of its own.
+func (s *Service) runBulk(ctx context.Context, requester Staff, b Bulk, approver Staff) (Bulk, error) {
+	now := s.now()
+	// Claim it first, so two approvals cannot both run it.
+	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE mod_bulk SET state = 'done', decided_by = $2, decided_at = $3 WHERE id = $1 AND state = 'pending'`,
+			b.ID, approver.ID, sqldb.Micros(now))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return kurir.Errorf(kurir.EConflict, "Bulk action %d is not pending.", b.ID)
+		}
+		return record(ctx, tx, approver, "bulk.run", fmt.Sprintf("bulk:%d", b.ID), fmt.Sprintf("%d subjects", len(b.Subjects)))
+	})
+	if err != nil {
+		return Bulk{}, err
+	}
+	b.State, b.DecidedBy, b.Decided = BulkDone, approver.ID, now
+	for _, subj := range b.Subjects {
+		sig := signal{subject: subj, source: SourceOwn, category: b.Params.Category, weight: 1,
+			detail: fmt.Sprintf("bulk action %d: posted file %s", b.ID, b.Params.SHA256)}
+		var caseID int64
+		err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			var err error
+			caseID, err = file(ctx, tx, sig, now)
+			return err
+		})
+		if err == nil {
+			_, err = s.Act(ctx, requester, caseID, ActParams{Kind: b.Params.Kind, Category: b.Params.Category, Ground: b.Params.Ground,
+				LegalReference: b.Params.LegalReference, Facts: b.Params.Facts})
+		}
+		if err != nil {
+			s.log.Info("bulk action skipped a subject", "bulk", b.ID, "subject", subj.Key(), "err", err)
+			b.Failed++
+			continue
+		}
+		b.Done++
+	}
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE mod_bulk SET done = $2, failed = $3 WHERE id = $1`, b.ID, b.Done, b.Failed)
+		return err
+	})
+	return b, err
+}
+
+const bulkColumns = `id, kind, query, category, ground, legal_reference, facts, targets, state, requested_by, requested_role,
+	decided_by, decision_reason, done, failed, created_at, decided_at`
+
+func scanBulk(row interface{ Scan(...any) error }) (Bulk, kurir.Role, error) {
+	var b Bulk
+	var kind, query, cat, ground, targets, role string
+	var created, decided int64
+	if err := row.Scan(&b.ID, &kind, &query, &cat, &ground, &b.Params.LegalReference, &b.Params.Facts, &targets, &b.State,
+		&b.RequestedBy, &role, &b.DecidedBy, &b.Reason, &b.Done, &b.Failed, &created, &decided); err != nil {
+		return Bulk{}, "", err
+	}
+	b.Params.Kind, b.Params.Category, b.Params.Ground = ActionKind(kind), Category(cat), Ground(ground)
+	b.Params.SHA256 = strings.TrimPrefix(query, "sha256:")
+	for _, k := range strings.Split(targets, ",") {
+		if subj, err := ParseSubject(k); err == nil {
+			b.Subjects = append(b.Subjects, subj)
+		}
+	}
+	b.Created = sqldb.FromMicros(created)
+	if decided != 0 {
+		b.Decided = sqldb.FromMicros(decided)
+	}
+	b.NeedsApproval = b.State == BulkPending
+	return b, kurir.Role(role), nil
+}
+
+func (s *Service) loadBulk(ctx context.Context, id int64) (Bulk, kurir.Role, error) {
+	b, role, err := scanBulk(s.db.Read().QueryRowContext(ctx, `SELECT `+bulkColumns+` FROM mod_bulk WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Bulk{}, "", kurir.Errorf(kurir.ENotFound, "No bulk action %d.", id)
+	}
+	return b, role, err
+}
+
+// BulkRequests lists bulk actions in a state (pending by default), newest first.
+func (s *Service) BulkRequests(ctx context.Context, by Staff, state string, limit int) ([]Bulk, error) {
+	if err := by.require(permView); err != nil {
+		return nil, err
+	}
+	if state == "" {
+		state = BulkPending
+	}
+	if state != BulkPending && state != BulkDone && state != BulkRejected {
+		return nil, kurir.Invalid("state", "unknown_state", "A bulk action is pending, done or rejected.")
+	}
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+bulkColumns+` FROM mod_bulk WHERE state = $1 ORDER BY id DESC LIMIT $2`, state, clamp(limit, 200))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Bulk
+	for rows.Next() {
+		b, _, err := scanBulk(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
