@@ -29,11 +29,12 @@ type messageView struct {
 	EditedAt  *time.Time      `json:"edited_at,omitempty"`
 	Deleted   bool            `json:"deleted,omitempty" jsonschema:"description=Deleted for everyone; the text is gone."`
 	Media     *attachmentView `json:"media,omitempty" jsonschema:"description=The attached photo\\, video or file; text is then its caption."`
+	Held      bool            `json:"held,omitempty" jsonschema:"description=In the answer to a send: the message is held for a moderator's review and nobody else sees it until it is released."`
 }
 
 func newMessageView(m messaging.Message) messageView {
 	v := messageView{ChatID: int64(m.ChatID), Seq: m.Seq, SenderID: int64(m.SenderID), Text: m.Text, ReplyTo: m.ReplyTo,
-		CreatedAt: m.CreatedAt, Deleted: m.Deleted, Media: newAttachmentView(m.Media)}
+		CreatedAt: m.CreatedAt, Deleted: m.Deleted, Media: newAttachmentView(m.Media), Held: m.Held}
 	if f := m.Forward; f != nil {
 		v.Forward = &forwardView{ChatID: int64(f.ChatID), Seq: f.Seq, SenderID: int64(f.SenderID), At: f.At}
 	}

@@ -430,6 +430,7 @@ type reviewedMessageView struct {
 	messageView
 	Removed       *time.Time `json:"removed_at,omitempty" jsonschema:"description=Set if moderation removed it; the text is shown to reviewers only."`
 	RemovalReason string     `json:"removal_reason,omitempty"`
+	Held          bool       `json:"held,omitempty" jsonschema:"description=Held for review when sent: nobody has seen it. Dismissing the case releases it."`
 }
 
 type reviewedChatView struct {
@@ -496,7 +497,7 @@ func handleCase(mod *moderation.Service, clock kurir.Clock) http.Handler {
 			v.Actions = append(v.Actions, newActionView(a))
 		}
 		for _, m := range d.Messages {
-			rm := reviewedMessageView{messageView: newMessageView(m.Message), RemovalReason: m.Reason}
+			rm := reviewedMessageView{messageView: newMessageView(m.Message), RemovalReason: m.Reason, Held: m.Held}
 			if !m.Removed.IsZero() {
 				rm.Removed = &m.Removed
 			}

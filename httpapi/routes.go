@@ -100,6 +100,7 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) *openapi.Spec {
 	addMessagingRoutes(rt, d.Messaging, d.Media, limit)
 	addMediaRoutes(rt, d.Media, limit)
 	addModerationRoutes(rt, d.Moderation, d.Media, d.Clock, limit)
+	addBulkRoutes(rt, d.Moderation, limit)
 
 	// Anything else under /api/ is a problem+json 404 (see withProblemFallback).
 	return spec

@@ -102,6 +102,9 @@ type Message struct {
 	// Media is the attached photo, video or file, if any; Text is then its
 	// caption and may be empty.
 	Media *Attachment
+	// Held says the message is held for a moderator's review: only its
+	// author (in the answer to their send) knows it exists until then.
+	Held bool
 }
 
 // Attachment describes a media object attached to a message, as the media

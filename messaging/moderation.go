@@ -79,7 +79,8 @@ func (s *Service) setTakenDown(ctx context.Context, id ChatID, down bool, reason
 
 // RemoveMessage takes a message down: it reads as deleted for everyone and
 // leaves search, and its media can no longer be fetched through it. It
-// returns the message as it was, for the record of the decision.
+// returns the message as it was, for the record of the decision. A message
+// held for review stays unseen, now as removed.
 func (s *Service) RemoveMessage(ctx context.Context, id ChatID, seq int64, reason string) (Message, error) {
 	reason, err := cleanText("reason", "reason", reason, 500, false)
 	if err != nil {
@@ -95,8 +96,18 @@ func (s *Service) RemoveMessage(ctx context.Context, id ChatID, seq int64, reaso
 			return err
 		}
 		if msg.Deleted {
+			res, err := tx.ExecContext(ctx, `UPDATE removed_messages SET held = 0, reason = $3 WHERE chat_id = $1 AND seq = $2 AND held = 1`, id, seq, reason)
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k == 1 {
+				msg.Deleted = false
+				return fillRemoved(ctx, tx, &msg)
+			}
 			var removed int64
-			tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM removed_messages WHERE chat_id = $1 AND seq = $2`, id, seq).Scan(&removed)
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM removed_messages WHERE chat_id = $1 AND seq = $2`, id, seq).Scan(&removed); err != nil {
+				return err
+			}
 			if removed != 0 {
 				return kurir.Errorf(kurir.EConflict, "Message %d of chat %d is already removed.", seq, id)
 			}
@@ -117,8 +128,31 @@ func (s *Service) RemoveMessage(ctx context.Context, id ChatID, seq int64, reaso
 	if err != nil {
 		return Message{}, err
 	}
-	s.publish(ctx, n)
+	if n != nil {
+		s.publish(ctx, n)
+	}
 	return msg, nil
+}
+
+// fillRemoved gives msg the content removed_messages keeps for it.
+func fillRemoved(ctx context.Context, q sqldb.Querier, msg *Message) error {
+	var media string
+	if err := q.QueryRowContext(ctx, `SELECT text, media FROM removed_messages WHERE chat_id = $1 AND seq = $2`, msg.ChatID, msg.Seq).Scan(&msg.Text, &media); err != nil {
+		return err
+	}
+	msg.Media = parseAttachment(media)
+	return nil
+}
+
+// ReleaseHeld shows a message held for review, as RestoreMessage does, and
+// reports whether it was held; a message that is not held is left alone.
+func (s *Service) ReleaseHeld(ctx context.Context, id ChatID, seq int64) (bool, error) {
+	var held int64
+	err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM removed_messages WHERE chat_id = $1 AND seq = $2 AND held = 1`, id, seq).Scan(&held)
+	if err != nil || held == 0 {
+		return false, err
+	}
+	return true, s.RestoreMessage(ctx, id, seq)
 }
 
 // RestoreMessage reverses RemoveMessage.
@@ -181,8 +215,9 @@ func (s *Service) ReviewChat(ctx context.Context, id ChatID) (Review, error) {
 type ReviewedMessage struct {
 	Message
 	MediaID int64     // the media object attached, if any
-	Removed time.Time // zero unless moderation removed it
+	Removed time.Time // zero unless moderation removed it (or holds it)
 	Reason  string    // why it was removed
+	Held    bool      // held for review when sent: nobody has seen it
 }
 
 // ReviewMessages returns the message seq of a chat with up to around
@@ -195,7 +230,7 @@ func (s *Service) ReviewMessages(ctx context.Context, id ChatID, seq int64, arou
 	var out []ReviewedMessage
 	err := s.db.ReadTx(ctx, func(tx *sqldb.Tx) error {
 		q := `SELECT ` + messageColumnsM + `, COALESCE(r.media_id, m.media_id), COALESCE(r.removed_at, 0), COALESCE(r.reason, ''),
-			COALESCE(r.text, ''), COALESCE(r.media, '')
+			COALESCE(r.text, ''), COALESCE(r.media, ''), COALESCE(r.held, 0)
 			FROM messages m LEFT JOIN removed_messages r ON r.chat_id = m.chat_id AND r.seq = m.seq
 			WHERE m.chat_id = $1 AND m.seq %s $2 ORDER BY m.seq %s LIMIT $3`
 		found := seq <= 0
@@ -213,10 +248,10 @@ func (s *Service) ReviewMessages(ctx context.Context, id ChatID, seq int64, arou
 			var page []ReviewedMessage
 			for rows.Next() {
 				var rm ReviewedMessage
-				var removed int64
+				var removed, held int64
 				var text, media string
 				var err error
-				if rm.Message, err = scanMessage(rows, &rm.MediaID, &removed, &rm.Reason, &text, &media); err != nil {
+				if rm.Message, err = scanMessage(rows, &rm.MediaID, &removed, &rm.Reason, &text, &media, &held); err != nil {
 					rows.Close()
 					return err
 				}
@@ -225,6 +260,7 @@ func (s *Service) ReviewMessages(ctx context.Context, id ChatID, seq int64, arou
 					rm.Deleted = false
 					rm.Text = text
 					rm.Media = parseAttachment(media)
+					rm.Held = held != 0
 				}
 				page = append(page, rm)
 			}

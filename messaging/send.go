@@ -54,14 +54,16 @@ func (s *Service) Send(ctx context.Context, sender kurir.UserID, id ChatID, p Se
 	} else if p.Text != "" || p.Media != nil {
 		return Message{}, kurir.Invalid("text", "forward_with_text", "A forwarded message carries the original's text and media; send a comment as its own message.")
 	}
-	if err := s.screen(ctx, sender, id, "text", text); err != nil {
+	hold, err := s.screenMessage(ctx, sender, id, "text", text)
+	if err != nil {
 		return Message{}, err
 	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	var msg Message
 	var n *Notice
+	var heldNow bool // this call stored a held message (not a retry's answer)
 	send := func(tx *sqldb.Tx) error {
-		n = nil
+		n, heldNow = nil, false
 		c, prev, blocked, err := loadSendState(ctx, tx, id, sender, p.IdempotencyKey)
 		if err != nil {
 			return err
@@ -72,6 +74,9 @@ func (s *Service) Send(ctx context.Context, sender kurir.UserID, id ChatID, p Se
 				return kurir.Invalid("idempotency_key", "idempotency_key_reused", "This idempotency key was already used for a message in another chat.")
 			}
 			msg, err = getMessage(ctx, tx, id, prev.Seq)
+			if err == nil && msg.Deleted {
+				err = fillHeld(ctx, tx, &msg)
+			}
 			return err
 		}
 		if err := mayPost(c, blocked); err != nil {
@@ -100,6 +105,10 @@ func (s *Service) Send(ctx context.Context, sender kurir.UserID, id ChatID, p Se
 		} else {
 			n, err = storeMessage(ctx, tx, &msg, p.IdempotencyKey)
 		}
+		if err == nil && hold != nil {
+			err = holdMessage(ctx, tx, &msg, hold.Reason, now)
+			n, heldNow = nil, true // nobody is told of it until it is released
+		}
 		return err
 	}
 	err = s.db.WriteTx(ctx, send)
@@ -114,7 +123,41 @@ func (s *Service) Send(ctx context.Context, sender kurir.UserID, id ChatID, p Se
 	if n != nil {
 		s.publish(ctx, n)
 	}
+	if heldNow && hold.Signal != nil {
+		hold.Signal(ctx, id, msg.Seq)
+	}
 	return msg, nil
+}
+
+// holdMessage keeps a message just stored from being shown: it reads as
+// deleted, as a removed message does, until RestoreMessage releases it.
+func holdMessage(ctx context.Context, tx *sqldb.Tx, msg *Message, reason string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO removed_messages (chat_id, seq, text, media_id, media, reason, removed_at, held)
+		SELECT chat_id, seq, text, media_id, media, $3, $4, 1 FROM messages WHERE chat_id = $1 AND seq = $2`,
+		msg.ChatID, msg.Seq, "held for review: "+reason, sqldb.Micros(now)); err != nil {
+		return fmt.Errorf("hold message: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET text = '', media_id = 0, media = '', deleted_at = $3 WHERE chat_id = $1 AND seq = $2`,
+		msg.ChatID, msg.Seq, sqldb.Micros(now)); err != nil {
+		return fmt.Errorf("hold message: %w", err)
+	}
+	msg.Held = true
+	return nil
+}
+
+// fillHeld gives a deleted message back its content and Held, if it is
+// held for review (for its author's retry).
+func fillHeld(ctx context.Context, q sqldb.Querier, msg *Message) error {
+	var text, media string
+	err := q.QueryRowContext(ctx, `SELECT text, media FROM removed_messages WHERE chat_id = $1 AND seq = $2 AND held = 1`, msg.ChatID, msg.Seq).Scan(&text, &media)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	msg.Text, msg.Media, msg.Deleted, msg.Held = text, parseAttachment(media), false, true
+	return nil
 }
 
 // sendStateQuery reads, in one query, all a send checks before it writes:

@@ -40,11 +40,27 @@ type Config struct {
 }
 
 // Screener checks text before it is stored; kurir/safety implements it. An
-// error refuses the text and is the author's answer. Anything else it
+// error refuses the text and is the author's answer, except a *Hold, which
+// stores a message unseen until a moderator reviews it. Anything else it
 // wants reviewed (a flag) it records itself. It is called outside any
 // transaction.
 type Screener interface {
 	Screen(ctx context.Context, c Content) error
+}
+
+// Hold is what a Screener returns, as an error, for a message that may be
+// stored but must not be shown to anyone until a moderator reviews it.
+// Other text it holds (an edit, a title) is refused with the Hold's message.
+type Hold struct {
+	// Reason says why, for the author.
+	Reason string
+	// Signal, if set, records the hold once the message is stored, naming
+	// where: the moderation queue consumes it.
+	Signal func(ctx context.Context, chat ChatID, seq int64)
+}
+
+func (h *Hold) Error() string {
+	return fmt.Sprintf("This needs a moderator's review before anyone can see it (%s).", h.Reason)
 }
 
 // Content is text someone is about to publish.
@@ -56,11 +72,28 @@ type Content struct {
 }
 
 // screen runs the Screener, if any, on text.
+//
+// A hold refuses the text, as content_held; Send asks screenMessage instead.
 func (s *Service) screen(ctx context.Context, author kurir.UserID, chat ChatID, field, text string) error {
-	if s.cfg.Screen == nil || text == "" {
-		return nil
+	hold, err := s.screenMessage(ctx, author, chat, field, text)
+	if hold != nil {
+		return &kurir.Error{Code: kurir.EForbidden, Reason: "content_held", Field: field, Message: hold.Error()}
 	}
-	return s.cfg.Screen.Screen(ctx, Content{Author: author, Chat: chat, Field: field, Text: text})
+	return err
+}
+
+// screenMessage runs the Screener, if any, on text, returning a hold
+// separately from a refusal.
+func (s *Service) screenMessage(ctx context.Context, author kurir.UserID, chat ChatID, field, text string) (*Hold, error) {
+	if s.cfg.Screen == nil || text == "" {
+		return nil, nil
+	}
+	err := s.cfg.Screen.Screen(ctx, Content{Author: author, Chat: chat, Field: field, Text: text})
+	var hold *Hold
+	if errors.As(err, &hold) {
+		return hold, nil
+	}
+	return nil, err
 }
 
 // Service is the messenger. It is safe for concurrent use.

@@ -315,11 +315,25 @@ func (s *Service) Comment(ctx context.Context, by Staff, id int64, note string) 
 }
 
 // Dismiss resolves a case without action: nothing was wrong. It counts
-// against the accuracy of those who reported it.
+// against the accuracy of those who reported it, and a message held for
+// review is released to everyone.
 func (s *Service) Dismiss(ctx context.Context, by Staff, id int64, reason string) error {
 	reason, err := cleanText("reason", "reason", reason, 2000, true)
 	if err != nil {
 		return err
+	}
+	if err := by.require(permAct); err != nil {
+		return err
+	}
+	c, err := scanCase(s.db.Read().QueryRowContext(ctx, `SELECT `+caseColumns+` FROM mod_cases WHERE id = $1`, id))
+	if err == nil && c.State != StateResolved && c.Subject.Kind == SubjectMessage {
+		released, err := s.msg.ReleaseHeld(ctx, c.Subject.Chat, c.Subject.Seq)
+		if err != nil {
+			return err
+		}
+		if released {
+			reason = "released from hold: " + reason
+		}
 	}
 	now := s.now()
 	return s.sortCase(ctx, by, id, permAct, "dismiss", reason, func(tx *sqldb.Tx, c Case) error {

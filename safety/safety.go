@@ -57,9 +57,9 @@ func (t *TextScreen) SetRules(rules []textscan.Rule) error {
 }
 
 // Screen implements messaging.Screener. A block refuses the text, naming
-// the categories it falls under; a flag or a hold lets it through and
-// records a signal for review. (Text held for review is delivered until the
-// moderation queue can keep it back.)
+// the categories it falls under; a flag lets it through and records a
+// signal for review; a hold stores a message unseen (a *messaging.Hold)
+// and records the signal naming it once it is stored.
 func (t *TextScreen) Screen(ctx context.Context, c messaging.Content) error {
 	if err := t.limits.check(ctx, c); err != nil {
 		return err
@@ -72,7 +72,15 @@ func (t *TextScreen) Screen(ctx context.Context, c messaging.Content) error {
 	if res.Action == textscan.Allow {
 		return nil
 	}
-	if err := t.record(ctx, c, res); err != nil {
+	if res.Action == textscan.Hold && c.Field == "text" {
+		return &messaging.Hold{Reason: strings.ToLower(strings.Join(res.Categories, ", ")),
+			Signal: func(ctx context.Context, chat messaging.ChatID, seq int64) {
+				if err := t.record(ctx, c, res, seq); err != nil {
+					t.log.Error("record safety signal of a held message", "err", err, "chat", chat, "seq", seq)
+				}
+			}}
+	}
+	if err := t.record(ctx, c, res, 0); err != nil {
 		// A refusal must not depend on the record; a flag is logged instead.
 		t.log.Error("record safety signal", "err", err, "author", c.Author, "rules", res.Rules)
 	}
@@ -84,17 +92,19 @@ func (t *TextScreen) Screen(ctx context.Context, c messaging.Content) error {
 	return nil
 }
 
-func (t *TextScreen) record(ctx context.Context, c messaging.Content, res textscan.Result) error {
+// record writes a signal about c; seq names the message when it is one
+// that was stored held.
+func (t *TextScreen) record(ctx context.Context, c messaging.Content, res textscan.Result, seq int64) error {
 	excerpt := c.Text
 	for utf8.RuneCountInString(excerpt) > 1024 {
 		_, n := utf8.DecodeLastRuneInString(excerpt)
 		excerpt = excerpt[:len(excerpt)-n]
 	}
 	return t.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO safety_signals (source, action, categories, rules, author_id, chat_id, field, excerpt, created_at)
-			VALUES ('text_rule', $1, $2, $3, $4, $5, $6, $7, $8)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO safety_signals (source, action, categories, rules, author_id, chat_id, seq, field, excerpt, created_at)
+			VALUES ('text_rule', $1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			res.Action.String(), strings.Join(res.Categories, ","), strings.Join(res.Rules, ","),
-			c.Author, c.Chat, c.Field, excerpt, sqldb.Micros(t.clock.Now()))
+			c.Author, c.Chat, seq, c.Field, excerpt, sqldb.Micros(t.clock.Now()))
 		return err
 	})
 }

@@ -14,5 +14,6 @@ CREATE TABLE removed_messages (
 	media      TEXT NOT NULL,
 	reason     TEXT NOT NULL,
 	removed_at BIGINT NOT NULL,
+	held       INTEGER NOT NULL DEFAULT 0, -- held for review when sent, never shown yet
 	PRIMARY KEY (chat_id, seq)
 );
