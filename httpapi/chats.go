@@ -70,13 +70,14 @@ type chatView struct {
 	ReadSeq     int64           `json:"read_seq"`
 	CreatedAt   time.Time       `json:"created_at"`
 	Unavailable string          `json:"unavailable,omitempty" jsonschema:"description=Present when moderation took the chat down: why. Its messages can no longer be read."`
+	Labels      []string        `json:"labels,omitempty" jsonschema:"description=Warnings moderation put on the chat (sensitive\\, graphic\\, misleading\\, scam_risk): show them before its content."`
 }
 
 func newChatView(c messaging.Chat) chatView {
 	p := c.Permissions
 	return chatView{ID: int64(c.ID), Kind: string(c.Kind), Title: c.Title, About: c.About, Username: c.Username,
 		MemberCount: c.MemberCount, Large: c.Large, Permissions: permissionsView(p), Seq: c.Seq, PinnedSeq: c.PinnedSeq,
-		PeerID: int64(c.Peer), Role: string(c.Role), ReadSeq: c.ReadSeq, CreatedAt: c.CreatedAt, Unavailable: c.Unavailable}
+		PeerID: int64(c.Peer), Role: string(c.Role), ReadSeq: c.ReadSeq, CreatedAt: c.CreatedAt, Unavailable: c.Unavailable, Labels: c.Labels}
 }
 
 type newChatRequest struct {

@@ -153,7 +153,7 @@ func handleMyReports(mod *moderation.Service) http.Handler {
 
 type statementView struct {
 	ID          int64       `json:"id" jsonschema:"description=The decision's ID; appeal it at /api/v1/statements/{id}/appeal."`
-	Action      string      `json:"action" jsonschema:"enum=remove_message,enum=takedown,enum=suspend,enum=ban"`
+	Action      string      `json:"action" jsonschema:"enum=remove_message,enum=takedown,enum=suspend,enum=ban,enum=label"`
 	Subject     subjectView `json:"subject"`
 	DecidedAt   time.Time   `json:"decided_at"`
 	Lang        string      `json:"lang" jsonschema:"description=The language the text fields are written in."`
@@ -392,7 +392,8 @@ type caseEventView struct {
 type actionView struct {
 	ID                 int64       `json:"id"`
 	CaseID             int64       `json:"case_id"`
-	Kind               string      `json:"kind" jsonschema:"enum=remove_message,enum=takedown,enum=suspend,enum=ban"`
+	Kind               string      `json:"kind" jsonschema:"enum=remove_message,enum=takedown,enum=suspend,enum=ban,enum=label"`
+	Label              string      `json:"label,omitempty"`
 	Subject            subjectView `json:"subject"`
 	AffectedID         int64       `json:"affected_id"`
 	Category           string      `json:"category"`
@@ -413,7 +414,7 @@ type actionView struct {
 }
 
 func newActionView(a moderation.Action) actionView {
-	v := actionView{ID: a.ID, CaseID: a.CaseID, Kind: string(a.Kind), Subject: newSubjectView(a.Subject), AffectedID: int64(a.Affected),
+	v := actionView{ID: a.ID, CaseID: a.CaseID, Kind: string(a.Kind), Label: a.Label, Subject: newSubjectView(a.Subject), AffectedID: int64(a.Affected),
 		Category: string(a.Category), Ground: string(a.Ground), LegalReference: a.LegalReference, Facts: a.Facts, ContentType: a.ContentType,
 		Excerpt: a.Excerpt, Source: string(a.Source), AutomatedDetection: a.AutomatedDetection, AutomatedDecision: a.AutomatedDecision,
 		ModeratorID: int64(a.Moderator), CreatedAt: a.At, ReversedBy: int64(a.ReversedBy), ReversalReason: a.ReversalReason}
@@ -543,7 +544,8 @@ func caseStep[T any](limit int64, fn func(r *http.Request, id int64, req T) erro
 }
 
 type actRequest struct {
-	Kind           string     `json:"kind" jsonschema:"enum=remove_message,enum=takedown,enum=suspend,enum=ban"`
+	Kind           string     `json:"kind" jsonschema:"enum=remove_message,enum=takedown,enum=suspend,enum=ban,enum=label"`
+	Label          string     `json:"label,omitempty" jsonschema:"enum=sensitive,enum=graphic,enum=misleading,enum=scam_risk,description=For a label action: the warning readers of the group or channel see."`
 	Category       string     `json:"category,omitempty" jsonschema:"description=Defaults to the case's."`
 	Ground         string     `json:"ground,omitempty" jsonschema:"enum=terms,enum=illegal,description=Defaults to terms."`
 	LegalReference string     `json:"legal_reference,omitempty" jsonschema:"description=The law\\, required with ground illegal."`
@@ -563,7 +565,7 @@ func handleAct(mod *moderation.Service, limit int64) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		p := moderation.ActParams{Kind: moderation.ActionKind(req.Kind), Category: moderation.Category(req.Category),
+		p := moderation.ActParams{Kind: moderation.ActionKind(req.Kind), Label: req.Label, Category: moderation.Category(req.Category),
 			Ground: moderation.Ground(req.Ground), LegalReference: req.LegalReference, Facts: req.Facts}
 		if req.Until != nil {
 			p.Until = *req.Until

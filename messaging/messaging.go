@@ -78,6 +78,9 @@ type Chat struct {
 	// Unavailable, if not empty, says why moderation took the chat down:
 	// its members still see it in their list, but nothing in it.
 	Unavailable string
+	// Labels are what moderation marked the chat with, such as "graphic":
+	// readers are warned before they read it.
+	Labels []string
 }
 
 // Forward names where a forwarded message first appeared.

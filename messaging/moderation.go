@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -180,6 +181,59 @@ func (s *Service) RestoreMessage(ctx context.Context, id ChatID, seq int64) erro
 		}
 		m, err := getMessage(ctx, tx, id, seq)
 		n.Event.Message = &m
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.publish(ctx, n)
+	return nil
+}
+
+// The labels moderation can put on a group or channel.
+var Labels = []string{"sensitive", "graphic", "misleading", "scam_risk"}
+
+// SetLabel puts a label on a group or channel (on) or takes it off, and
+// tells its members' devices, as a change of the chat's info.
+func (s *Service) SetLabel(ctx context.Context, id ChatID, label string, on bool) error {
+	if !slices.Contains(Labels, label) {
+		return kurir.Invalid("label", "unknown_label", "A label is one of %s.", strings.Join(Labels, ", "))
+	}
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	var n *Notice
+	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		var kind Kind
+		var labels string
+		err := tx.QueryRowContext(ctx, `SELECT kind, labels FROM chats WHERE id = $1`, id).Scan(&kind, &labels)
+		if errors.Is(err, sql.ErrNoRows) {
+			return noChat(id)
+		}
+		if err != nil {
+			return err
+		}
+		if kind == Private {
+			return kurir.Errorf(kurir.EInvalid, "Private chats cannot be labelled.")
+		}
+		set := strings.Split(labels, ",")
+		if labels == "" {
+			set = nil
+		}
+		has := slices.Contains(set, label)
+		switch {
+		case on && has:
+			return kurir.Errorf(kurir.EConflict, "Chat %d is already labelled %s.", id, label)
+		case !on && !has:
+			return kurir.Errorf(kurir.EConflict, "Chat %d is not labelled %s.", id, label)
+		case on:
+			set = append(set, label)
+		default:
+			set = slices.DeleteFunc(set, func(l string) bool { return l == label })
+		}
+		slices.Sort(set)
+		if _, err := tx.ExecContext(ctx, `UPDATE chats SET labels = $2 WHERE id = $1`, id, strings.Join(set, ",")); err != nil {
+			return err
+		}
+		n, err = appendEvent(ctx, tx, &Event{ChatID: id, Kind: EventInfo, At: now}, false)
 		return err
 	})
 	if err != nil {

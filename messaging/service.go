@@ -149,6 +149,7 @@ type chatRow struct {
 	privateKey string
 	takenDown  int64  // when moderation took it down, or 0
 	takedown   string // why, as shown to its members
+	labels     string // moderation's labels, comma-separated
 	// membership of the user it was loaded for
 	role    MemberRole
 	status  string
@@ -186,7 +187,7 @@ func unavailable(id ChatID, kind Kind, reason string) error {
 }
 
 const chatColumns = `c.id, c.kind, c.title, c.about, COALESCE(c.username, ''), c.creator_id, c.seq, c.member_count, c.large,
-	c.members_can_post, c.members_can_add, c.members_can_pin, c.members_can_edit_info, c.pinned_seq, c.created_at, COALESCE(c.private_key, ''), c.taken_down_at, c.takedown_reason,
+	c.members_can_post, c.members_can_add, c.members_can_pin, c.members_can_edit_info, c.pinned_seq, c.created_at, COALESCE(c.private_key, ''), c.taken_down_at, c.takedown_reason, c.labels,
 	COALESCE(m.role, ''), COALESCE(m.status, ''), COALESCE(m.read_seq, 0), COALESCE(m.cleared_seq, 0)`
 
 // scanChat scans chatColumns, and into extra any columns that follow them.
@@ -195,7 +196,7 @@ func scanChat(row interface{ Scan(...any) error }, extra ...any) (*chatRow, erro
 	var large, post, add, pin, edit int64
 	var kind, role string
 	err := row.Scan(append([]any{&c.id, &kind, &c.title, &c.about, &c.username, &c.creator, &c.seq, &c.members, &large,
-		&post, &add, &pin, &edit, &c.pinned, &c.createdAt, &c.privateKey, &c.takenDown, &c.takedown, &role, &c.status, &c.readSeq, &c.cleared}, extra...)...)
+		&post, &add, &pin, &edit, &c.pinned, &c.createdAt, &c.privateKey, &c.takenDown, &c.takedown, &c.labels, &role, &c.status, &c.readSeq, &c.cleared}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -227,6 +228,9 @@ func (c *chatRow) view(viewer kurir.UserID) Chat {
 	}
 	if c.takenDown != 0 {
 		ch.Unavailable = c.takedown
+	}
+	if c.labels != "" {
+		ch.Labels = strings.Split(c.labels, ",")
 	}
 	if c.isMember() {
 		ch.Role = c.role

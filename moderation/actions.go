@@ -22,6 +22,7 @@ const (
 	TakeDown      ActionKind = "takedown"       // a group or channel with all it holds
 	Suspend       ActionKind = "suspend"        // an account, until a time
 	Ban           ActionKind = "ban"            // an account, until reversed
+	Label         ActionKind = "label"          // a group or channel, with a warning readers see
 )
 
 // Ground is what an action rests on.
@@ -47,6 +48,8 @@ type ActParams struct {
 	Facts string
 	// Until ends a suspension.
 	Until time.Time
+	// Label is the label a label action puts on (messaging.Labels).
+	Label string
 }
 
 // Action is a decision taken, which is also its statement of reasons.
@@ -54,6 +57,7 @@ type Action struct {
 	ID                 int64
 	CaseID             int64
 	Kind               ActionKind
+	Label              string // for a label action
 	Subject            Subject
 	Affected           kurir.UserID // whose content or account it restricts
 	Category           Category
@@ -73,7 +77,7 @@ type Action struct {
 	ReversalReason     string
 }
 
-const actionColumns = `id, case_id, kind, subject, affected_id, category, ground, legal_reference, facts, content_type, excerpt, source,
+const actionColumns = `id, case_id, kind, label, subject, affected_id, category, ground, legal_reference, facts, content_type, excerpt, source,
 	automated_detection, automated_decision, ends_at, moderator_id, created_at, reversed_at, reversed_by, reversal_reason`
 
 func scanAction(row interface{ Scan(...any) error }) (Action, error) {
@@ -143,7 +147,7 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 	}
 	now := s.now()
 	switch p.Kind {
-	case RemoveMessage, TakeDown, Ban:
+	case RemoveMessage, TakeDown, Ban, Label:
 		if !p.Until.IsZero() {
 			return Action{}, kurir.Invalid("until", "not_temporary", "Only a suspension has an end; reverse the action to end it.")
 		}
@@ -152,7 +156,10 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 			return Action{}, kurir.Invalid("until", "in_past", "A suspension must end in the future.")
 		}
 	default:
-		return Action{}, kurir.Invalid("kind", "unknown_action", "An action is remove_message, takedown, suspend or ban.")
+		return Action{}, kurir.Invalid("kind", "unknown_action", "An action is remove_message, takedown, suspend, ban or label.")
+	}
+	if (p.Kind == Label) != (p.Label != "") {
+		return Action{}, kurir.Invalid("label", "label_required", "A label action names its label, and only a label action does.")
 	}
 	if p.Category != "" && !p.Category.Valid() {
 		return Action{}, kurir.Invalid("category", "unknown_category", "Unknown category %q.", p.Category)
@@ -186,11 +193,13 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 		err = s.acc.Suspend(ctx, t.subject.User, p.Until, reason)
 	case Ban:
 		err = s.acc.Ban(ctx, t.subject.User, reason)
+	case Label:
+		err = s.msg.SetLabel(ctx, t.subject.Chat, p.Label, true)
 	}
 	if err != nil {
 		return Action{}, err
 	}
-	a := Action{CaseID: caseID, Kind: p.Kind, Subject: t.subject, Affected: t.affected, Category: p.Category, Ground: p.Ground,
+	a := Action{CaseID: caseID, Kind: p.Kind, Label: p.Label, Subject: t.subject, Affected: t.affected, Category: p.Category, Ground: p.Ground,
 		LegalReference: ref, Facts: facts, ContentType: t.contentType, Excerpt: t.excerpt, Until: p.Until, Moderator: by.ID, At: now}
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		var first string
@@ -207,12 +216,12 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 			a.Source = SourceOwn // the platform's own detection
 		}
 		a.AutomatedDetection = automated > 0
-		err := tx.QueryRowContext(ctx, `INSERT INTO mod_actions (case_id, kind, subject, chat_id, seq, user_id, affected_id, category, ground,
+		err := tx.QueryRowContext(ctx, `INSERT INTO mod_actions (case_id, kind, label, subject, chat_id, seq, user_id, affected_id, category, ground,
 			legal_reference, facts, content_type, excerpt, source, automated_detection, automated_decision, ends_at, moderator_id, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0, $16, $17, $18) RETURNING id`,
+			VALUES ($1, $2, $19, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0, $16, $17, $18) RETURNING id`,
 			caseID, string(a.Kind), t.subject.Key(), t.subject.Chat, t.subject.Seq, t.subject.User, a.Affected, string(a.Category),
 			string(a.Ground), a.LegalReference, a.Facts, a.ContentType, a.Excerpt, string(a.Source), boolInt(a.AutomatedDetection),
-			optMicros(a.Until), by.ID, sqldb.Micros(now)).Scan(&a.ID)
+			optMicros(a.Until), by.ID, sqldb.Micros(now), a.Label).Scan(&a.ID)
 		if err != nil {
 			return fmt.Errorf("record action: %w", err)
 		}
@@ -227,7 +236,7 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 		return record(ctx, tx, by, "action."+string(a.Kind), t.subject.Key(), fmt.Sprintf("action %d, case %d: %s", a.ID, caseID, facts))
 	})
 	if err != nil {
-		if uerr := s.undo(ctx, a.Kind, t.subject); uerr != nil {
+		if uerr := s.undo(ctx, a.Kind, a.Label, t.subject); uerr != nil {
 			s.log.Error("action took effect but could not be recorded or undone", "case", caseID, "kind", a.Kind, "subject", t.subject.Key(), "err", err, "undo", uerr)
 		}
 		return Action{}, err
@@ -254,9 +263,9 @@ func (s *Service) target(ctx context.Context, subj Subject, kind ActionKind) (ta
 				t.affected, t.excerpt, t.contentType = m.SenderID, evidence(m.Message), contentType(m.Message)
 			}
 		}
-	case TakeDown:
+	case TakeDown, Label:
 		if subj.Kind != SubjectMessage && subj.Kind != SubjectChat {
-			return t, kurir.Invalid("kind", "wrong_subject", "Only a group or channel can be taken down.")
+			return t, kurir.Invalid("kind", "wrong_subject", "Only a group or channel can be taken down or labelled.")
 		}
 		c, err := s.msg.ReviewChat(ctx, subj.Chat)
 		if err != nil {
@@ -311,9 +320,11 @@ func contentType(m messaging.Message) string {
 	return "other"
 }
 
-// undo reverses the effect of an action of kind on subj.
-func (s *Service) undo(ctx context.Context, kind ActionKind, subj Subject) error {
+// undo reverses the effect of an action of kind (with label) on subj.
+func (s *Service) undo(ctx context.Context, kind ActionKind, label string, subj Subject) error {
 	switch kind {
+	case Label:
+		return s.msg.SetLabel(ctx, subj.Chat, label, false)
 	case RemoveMessage:
 		return s.msg.RestoreMessage(ctx, subj.Chat, subj.Seq)
 	case TakeDown:
@@ -351,7 +362,7 @@ func (s *Service) reverse(ctx context.Context, by Staff, actionID int64, reason,
 	if !a.Reversed.IsZero() {
 		return kurir.Errorf(kurir.EConflict, "Action %d was already reversed.", actionID)
 	}
-	if err := s.undo(ctx, a.Kind, a.Subject); err != nil && kurir.ErrorCode(err) != kurir.EConflict && kurir.ErrorCode(err) != kurir.ENotFound {
+	if err := s.undo(ctx, a.Kind, a.Label, a.Subject); err != nil && kurir.ErrorCode(err) != kurir.EConflict && kurir.ErrorCode(err) != kurir.ENotFound {
 		return err
 	}
 	now := s.now()

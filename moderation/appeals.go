@@ -219,7 +219,7 @@ type actionRow struct {
 }
 
 func (r *actionRow) dest() []any {
-	return []any{&r.a.ID, &r.a.CaseID, &r.kind, &r.subject, &r.a.Affected, &r.cat, &r.ground, &r.a.LegalReference, &r.a.Facts, &r.a.ContentType,
+	return []any{&r.a.ID, &r.a.CaseID, &r.kind, &r.a.Label, &r.subject, &r.a.Affected, &r.cat, &r.ground, &r.a.LegalReference, &r.a.Facts, &r.a.ContentType,
 		&r.a.Excerpt, &r.source, &r.autoDetect, &r.autoDecide, &r.ends, &r.a.Moderator, &r.at, &r.reversed, &r.a.ReversedBy, &r.a.ReversalReason}
 }
 

@@ -513,3 +513,34 @@ func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+func TestLabelAChannel(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		owner, a := e.user("owner"), e.user("alice")
+		ch, post := e.channel(owner, "warzone", a)
+		r := e.report(a, msgSubject(post), moderation.Violence)
+		_, err := e.mod.Act(e.ctx, e.mod1, r.CaseID, moderation.ActParams{Kind: moderation.Label, Facts: "x"})
+		wantCode(t, "label without a label", err, kurir.EInvalid, "label_required")
+		_, err = e.mod.Act(e.ctx, e.mod1, r.CaseID, moderation.ActParams{Kind: moderation.Label, Label: "nice", Facts: "x"})
+		wantCode(t, "unknown label", err, kurir.EInvalid, "unknown_label")
+		act, err := e.mod.Act(e.ctx, e.mod1, r.CaseID, moderation.ActParams{Kind: moderation.Label, Label: "graphic", Facts: "Front-line footage with casualties."})
+		must(t, "Act label", err)
+		c, err := e.msg.Chat(e.ctx, a, ch.ID)
+		must(t, "Chat", err)
+		if len(c.Labels) != 1 || c.Labels[0] != "graphic" || c.Unavailable != "" {
+			t.Errorf("labelled channel: labels %v, unavailable %q; want [graphic] and still readable", c.Labels, c.Unavailable)
+		}
+		if h, err := e.msg.History(e.ctx, a, ch.ID, 0, messaging.Older, 10); err != nil || len(h) != 1 {
+			t.Errorf("history of a labelled channel: %v, %v", h, err)
+		}
+		acts, _, _ := e.mod.Statements(e.ctx, owner)
+		if st := e.mod.Statement(acts[0], nil, "id"); !strings.Contains(st.Restriction, "kekerasan grafis") {
+			t.Errorf("Indonesian statement of a label: %q", st.Restriction)
+		}
+		must(t, "Reverse", e.mod.Reverse(e.ctx, e.mod2, act.ID, "news value"))
+		c, _ = e.msg.Chat(e.ctx, a, ch.ID)
+		if len(c.Labels) != 0 {
+			t.Errorf("labels after reversal: %v", c.Labels)
+		}
+	})
+}

@@ -69,8 +69,10 @@ func (s *Service) Report(ctx context.Context, reporter kurir.UserID, p ReportPar
 		if err != nil {
 			return err
 		}
-		rep = Report{CaseID: caseID, Subject: p.Subject, Category: p.Category, Comment: comment, At: now, State: "open"}
-		return tx.QueryRowContext(ctx, `SELECT id FROM mod_signals WHERE subject = $1 AND reporter_id = $2`, p.Subject.Key(), reporter).Scan(&rep.ID)
+		// The report may join a case that is already escalated.
+		rep = Report{CaseID: caseID, Subject: p.Subject, Category: p.Category, Comment: comment, At: now}
+		return tx.QueryRowContext(ctx, `SELECT g.id, c.state FROM mod_signals g JOIN mod_cases c ON c.id = g.case_id
+			WHERE g.subject = $1 AND g.reporter_id = $2`, p.Subject.Key(), reporter).Scan(&rep.ID, &rep.State)
 	})
 	if err != nil {
 		return Report{}, err

@@ -31,6 +31,7 @@ var Languages = []string{"en", "id", "ru", "ar"}
 // statementText is the fixed wording of statements in one language.
 type statementText struct {
 	removeMessage, takedown, suspend, ban       string // take the excerpt with %s
+	label                                       string // takes the chat word and the label
 	terms, illegal                              string // illegal takes the reference with %s
 	worldwide, indefinite, until                string // until takes a date with %s
 	detectedAuto, detectedHuman                 string
@@ -46,6 +47,7 @@ var statementTexts = map[string]statementText{
 		takedown:      "Your %s was taken down, with everything in it.",
 		suspend:       "Your account %s was suspended.",
 		ban:           "Your account %s was banned.",
+		label:         "Your %s was labelled: %s. Readers see this warning before its content.",
 		terms:         "Incompatible with our terms of service.",
 		illegal:       "Illegal content under %s.",
 		worldwide:     "Worldwide.",
@@ -64,6 +66,7 @@ var statementTexts = map[string]statementText{
 		takedown:      "%s Anda diturunkan beserta seluruh isinya.",
 		suspend:       "Akun Anda %s ditangguhkan.",
 		ban:           "Akun Anda %s diblokir.",
+		label:         "%s Anda diberi label: %s. Pembaca melihat peringatan ini sebelum isinya.",
 		terms:         "Tidak sesuai dengan ketentuan layanan kami.",
 		illegal:       "Konten ilegal menurut %s.",
 		worldwide:     "Di seluruh dunia.",
@@ -82,6 +85,7 @@ var statementTexts = map[string]statementText{
 		takedown:      "Ваш %s заблокирован вместе со всем содержимым.",
 		suspend:       "Ваш аккаунт %s приостановлен.",
 		ban:           "Ваш аккаунт %s заблокирован.",
+		label:         "Ваш %s помечен: %s. Читатели видят это предупреждение перед содержимым.",
 		terms:         "Нарушение условий использования сервиса.",
 		illegal:       "Незаконный контент согласно %s.",
 		worldwide:     "Во всём мире.",
@@ -100,6 +104,7 @@ var statementTexts = map[string]statementText{
 		takedown:      "أُزيل %s الخاص بك مع كل محتواه.",
 		suspend:       "عُلّق حسابك %s.",
 		ban:           "حُظر حسابك %s.",
+		label:         "وُسم %s الخاص بك: %s. يرى القراء هذا التحذير قبل المحتوى.",
 		terms:         "مخالف لشروط الخدمة.",
 		illegal:       "محتوى غير قانوني بموجب %s.",
 		worldwide:     "في جميع أنحاء العالم.",
@@ -113,6 +118,22 @@ var statementTexts = map[string]statementText{
 		appealPending: "طعنك قيد المراجعة.", appealUpheld: "قُبل طعنك وأُلغي القرار.",
 		appealRejected: "رُوجع طعنك وبقي القرار قائمًا.",
 	},
+}
+
+// labelWords name the labels in each language.
+var labelWords = map[string]map[string]string{
+	"en": {"sensitive": "sensitive content", "graphic": "graphic violence", "misleading": "misleading", "scam_risk": "possible scam"},
+	"id": {"sensitive": "konten sensitif", "graphic": "kekerasan grafis", "misleading": "menyesatkan", "scam_risk": "kemungkinan penipuan"},
+	"ru": {"sensitive": "деликатный контент", "graphic": "сцены насилия", "misleading": "вводит в заблуждение", "scam_risk": "возможное мошенничество"},
+	"ar": {"sensitive": "محتوى حساس", "graphic": "عنف صادم", "misleading": "مضلل", "scam_risk": "احتيال محتمل"},
+}
+
+// LabelName is a label's name in lang.
+func LabelName(label, lang string) string {
+	if w, ok := labelWords[PickLanguage(lang)][label]; ok {
+		return w
+	}
+	return label
 }
 
 // chatWords name a group and a channel in each language.
@@ -154,6 +175,12 @@ func (s *Service) Statement(a Action, appeal *Appeal, lang string) Statement {
 		st.Restriction = fmt.Sprintf(t.suspend, a.Excerpt)
 	case Ban:
 		st.Restriction = fmt.Sprintf(t.ban, a.Excerpt)
+	case Label:
+		w := chatWords[lang][1]
+		if strings.HasPrefix(a.Excerpt, "group") {
+			w = chatWords[lang][0]
+		}
+		st.Restriction = fmt.Sprintf(t.label, w, LabelName(a.Label, lang))
 	}
 	if !a.Until.IsZero() {
 		st.Duration = fmt.Sprintf(t.until, date(a.Until))

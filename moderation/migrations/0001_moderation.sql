@@ -62,7 +62,8 @@ CREATE INDEX mod_events_case ON mod_events (case_id, id);
 CREATE TABLE mod_actions (
 	id                  AUTO_ID,
 	case_id             BIGINT NOT NULL REFERENCES mod_cases (id),
-	kind                TEXT NOT NULL,         -- remove_message | takedown | suspend | ban
+	kind                TEXT NOT NULL,         -- remove_message | takedown | suspend | ban | label
+	label               TEXT NOT NULL DEFAULT '', -- for a label action
 	subject             TEXT NOT NULL,
 	chat_id             BIGINT NOT NULL DEFAULT 0,
 	seq                 BIGINT NOT NULL DEFAULT 0,
