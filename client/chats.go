@@ -58,6 +58,11 @@ type Chat struct {
 	// ReadSeq is how far the caller has read.
 	ReadSeq   int64     `json:"read_seq"`
 	CreatedAt time.Time `json:"created_at"`
+	// Unavailable, if set, says why moderation took the chat down: it is
+	// listed, but nothing in it can be read.
+	Unavailable string `json:"unavailable,omitempty"`
+	// Labels are warnings moderation put on the chat, such as "graphic".
+	Labels []string `json:"labels,omitempty"`
 }
 
 // NewChat is a group or channel to create. Title is required.

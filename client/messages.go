@@ -26,6 +26,9 @@ type Message struct {
 	// Media is the attached photo, video or file, or nil; Text is then its
 	// caption. Fetch it with Download or Thumbnail.
 	Media *Attachment `json:"media,omitempty"`
+	// Held, in the answer to a send, says the message waits for a
+	// moderator's review: nobody else sees it until it is released.
+	Held bool `json:"held,omitempty"`
 }
 
 // Forward is the origin of a forwarded message.

@@ -26,6 +26,13 @@ const (
 	// EventLarge says the group passed the size past which it is synced by
 	// its own seq (Client.ChatUpdates) rather than the update log.
 	EventLarge EventKind = "large"
+	// Moderation: a message removed (show it as gone) or put back (the
+	// event carries it), and the whole chat taken down (it can no longer be
+	// read: Chat.Unavailable says why) or reinstated.
+	EventRemoved    EventKind = "removed"
+	EventRestored   EventKind = "restored"
+	EventTakedown   EventKind = "takedown"
+	EventReinstated EventKind = "reinstated"
 )
 
 // Event is one change to a chat, numbered by the chat's seq. The sync

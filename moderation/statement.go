@@ -142,11 +142,15 @@ var chatWords = map[string][2]string{
 }
 
 // PickLanguage chooses the statement language from an Accept-Language
-// header or a bare tag: the first of Languages it names, else English.
+// header, a bare tag or a POSIX locale (ru_RU.UTF-8): the first of
+// Languages it names, else English.
 func PickLanguage(accept string) string {
 	for _, part := range strings.Split(accept, ",") {
 		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-		base, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		base := strings.ToLower(tag)
+		if i := strings.IndexAny(base, "-_."); i >= 0 {
+			base = base[:i]
+		}
 		if _, ok := statementTexts[base]; ok {
 			return base
 		}

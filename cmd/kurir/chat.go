@@ -37,6 +37,9 @@ Commands:
   send        send a message or a file: kurir chat send --chat ID|--to @NAME [--file PATH] [TEXT...]
   tail        print messages as they arrive, one a line, until interrupted
   download    save an attachment: kurir chat download --media ID [--out PATH]
+  report      report a message, a group or channel, or a user to the moderators:
+              kurir chat report --chat ID [--seq N] --reason REASON [--comment TEXT]
+              kurir chat report --user @NAME --reason REASON; --reasons lists them
 
 Every command takes --server URL ($KURIR_SERVER); without it, the server
 logged in to last. Sessions are saved in the user's configuration
@@ -76,6 +79,8 @@ func runChat(ctx context.Context, args []string, getenv func(string) string, std
 		return c.tail(ctx, rest)
 	case "download":
 		return c.download(ctx, rest)
+	case "report":
+		return c.report(ctx, rest)
 	default:
 		fmt.Fprint(stderr, chatHelp)
 		return usagef("chat: unknown command %q", cmd)

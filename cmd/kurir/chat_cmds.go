@@ -192,6 +192,9 @@ func (c *chatCmd) list(ctx context.Context, args []string) error {
 		if m := d.LastMessage; m != nil {
 			last = truncate(p.sender(m.SenderID)+": "+messageBody(m, false, " ⏎ "), 60)
 		}
+		if d.Chat.Unavailable != "" {
+			last = truncate("taken down by the moderators: "+d.Chat.Unavailable, 60)
+		}
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", d.Chat.ID, d.Chat.Kind, d.Unread, truncate(p.title(d.Chat), 30), last)
 	}
 	return tw.Flush()

@@ -479,7 +479,7 @@ func TestTerminalClientDocCoversEveryCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, cmd := range []string{"", "login", "logout", "list", "history", "send", "tail", "download"} {
+	for _, cmd := range []string{"", "login", "logout", "list", "history", "send", "tail", "download", "report"} {
 		args := []string{"chat", cmd, "--help"}
 		if cmd == "" {
 			args = []string{"chat", "--help"}

@@ -494,7 +494,18 @@ func (m *tui) update(msg tea.Msg) tea.Cmd {
 		if m.status == "Sending…" || strings.HasPrefix(m.status, "Upload") {
 			m.setStatus("")
 		}
+		if msg.msg.Held {
+			m.status, m.statusErr = "Your message is held for a moderator's review; nobody else sees it until it is released.", true
+		}
 		return m.addMessage(msg.chatID, msg.msg)
+	case statusMsg:
+		m.setStatus("%s", string(msg))
+	case reportedMsg:
+		if msg.err != nil {
+			m.setError(msg.err)
+			return nil
+		}
+		m.setStatus("Reported (%s). Thank you: a moderator will look at it.", msg.what)
 	case uploadMsg:
 		switch {
 		case m.uploading != msg.name:
@@ -874,7 +885,19 @@ func (m *tui) liveEvent(le client.LiveEvent) tea.Cmd {
 		if ev.Message != nil {
 			return m.addMessage(ev.ChatID, *ev.Message)
 		}
-	case client.EventEdit, client.EventDelete:
+	case client.EventRestored:
+		if ev.Message != nil {
+			return m.addMessage(ev.ChatID, *ev.Message)
+		}
+	case client.EventTakedown, client.EventReinstated:
+		if open && ev.Kind == client.EventTakedown {
+			title := m.people.title(m.chat.chat)
+			cmd := m.closeChat()
+			m.status, m.statusErr = fmt.Sprintf("%s was taken down by the moderators and can no longer be read.", title), true
+			return tea.Batch(cmd, m.reloadDialogs())
+		}
+		return m.reloadDialogs()
+	case client.EventEdit, client.EventDelete, client.EventRemoved:
 		if open {
 			cv := m.chat
 			for i := range cv.msgs {
@@ -883,7 +906,7 @@ func (m *tui) liveEvent(le client.LiveEvent) tea.Cmd {
 				}
 				if ev.Kind == client.EventEdit && ev.Message != nil {
 					cv.msgs[i] = *ev.Message
-				} else if ev.Kind == client.EventDelete {
+				} else if ev.Kind != client.EventEdit {
 					cv.msgs[i].Deleted, cv.msgs[i].Text, cv.msgs[i].Media = true, "", nil
 				}
 			}
@@ -892,7 +915,7 @@ func (m *tui) liveEvent(le client.LiveEvent) tea.Cmd {
 			if last := m.dialogs[i].LastMessage; last != nil && last.Seq == ev.MessageSeq {
 				if ev.Kind == client.EventEdit && ev.Message != nil {
 					m.dialogs[i].LastMessage = ev.Message
-				} else if ev.Kind == client.EventDelete {
+				} else if ev.Kind != client.EventEdit {
 					d := *last
 					d.Deleted, d.Text, d.Media = true, "", nil
 					m.dialogs[i].LastMessage = &d
@@ -940,8 +963,10 @@ func (m *tui) submit() tea.Cmd {
 		case "/save", "/s":
 			m.input.Reset()
 			return m.saveAttachment(arg)
+		case "/report":
+			return m.report(arg)
 		case "/help", "/?":
-			m.setStatus("/file PATH [caption] sends a file · /save [PATH] saves an attachment · /back · /quit · //text sends text starting with /")
+			m.setStatus("/file PATH [caption] sends a file · /save [PATH] saves an attachment · /report REASON [comment] reports the chosen message, or the chat · /back · /quit · //text sends text starting with /")
 			return nil
 		default:
 			m.status, m.statusErr = fmt.Sprintf("Unknown command %s. Try /help; //%s sends it as text.", name, strings.TrimPrefix(name, "/")), true
@@ -1003,6 +1028,60 @@ func (m *tui) sendFile(arg string) tea.Cmd {
 		return sentMsg{chatID: chatID, msg: msg, upload: true, err: err}
 	}
 }
+
+// reportedMsg is the answer to a report.
+type reportedMsg struct {
+	what string
+	err  error
+}
+
+// report files "/report REASON [comment]" about the chosen message or, with
+// none chosen, the group or channel (in a private chat, the other person).
+// Without a reason it lists the reasons.
+func (m *tui) report(arg string) tea.Cmd {
+	reason, comment, _ := strings.Cut(arg, " ")
+	cv := m.chat
+	var subj client.Subject
+	var what string
+	switch {
+	case cv.sel >= 0 && cv.sel < len(cv.msgs):
+		msg := cv.msgs[cv.sel]
+		if msg.SenderID == m.people.me {
+			m.status, m.statusErr = "That is your own message; choose someone else's with the arrow keys.", true
+			return nil
+		}
+		subj, what = client.MessageSubject(msg.ChatID, msg.Seq), "the chosen message"
+	case cv.chat.Kind == client.Private:
+		subj, what = client.UserSubject(cv.chat.PeerID), m.people.title(cv.chat)
+	default:
+		subj, what = client.ChatSubject(cv.chat.ID), m.people.title(cv.chat)
+	}
+	ctx, c := m.ctx, m.s.c
+	if reason == "" {
+		m.input.Reset()
+		m.setStatus("Fetching the reasons…")
+		return func() tea.Msg {
+			rs, err := c.ReportReasons(ctx, "")
+			if err != nil {
+				return reportedMsg{err: err}
+			}
+			ids := make([]string, len(rs))
+			for i, r := range rs {
+				ids[i] = r.ID
+			}
+			return statusMsg("/report REASON [comment] reports " + what + "; REASON is one of: " + strings.Join(ids, ", "))
+		}
+	}
+	m.input.Reset()
+	m.setStatus("Reporting…")
+	return func() tea.Msg {
+		_, err := c.Report(ctx, client.ReportParams{Subject: subj, Reason: reason, Comment: strings.TrimSpace(comment)})
+		return reportedMsg{what: what, err: err}
+	}
+}
+
+// statusMsg is a line for the status bar.
+type statusMsg string
 
 // splitPath splits "/file" arguments into the path, which may be quoted,
 // and the caption after it.

@@ -256,6 +256,16 @@ func TestChatFullScreen(t *testing.T) {
 	scr.waitFor("The message is 4100 characters long; the limit is 4096.")
 	scr.typeKeys("\x15") // ctrl+u clears the composer
 
+	// /report lists the reasons, then reports the other person of a
+	// private chat (no message is chosen).
+	scr.typeKeys("/report\r")
+	scr.waitFor("REASON is one of: child_abuse")
+	scr.typeKeys("/report spam keeps selling me things\r")
+	scr.waitFor("Reported (Bobby Tables)")
+	if reps, err := sdk[0].Reports(t.Context(), 10); err != nil || len(reps) != 1 || reps[0].Subject.UserID == 0 {
+		t.Errorf("alice's reports after /report: %+v (%v); want one about bobby", reps, err)
+	}
+
 	// The server goes away: the client says so, and once it is back shows
 	// what was sent meanwhile.
 	stopServer()

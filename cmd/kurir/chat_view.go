@@ -154,6 +154,9 @@ func (m *tui) listBody(w int) []string {
 		if lm := d.LastMessage; lm != nil {
 			last = m.people.sender(lm.SenderID) + ": " + messageBody(lm, false, " ⏎ ")
 		}
+		if d.Chat.Unavailable != "" {
+			last = "⚠ taken down by the moderators: " + d.Chat.Unavailable
+		}
 		lastW := max(w-2-titleW-1-4-2-len(when)-1, 0)
 		last = padRight(ansi.Truncate(last, lastW, "…"), lastW)
 		if i == sel {
