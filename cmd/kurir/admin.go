@@ -18,6 +18,7 @@ import (
 
 	"kurir"
 	"kurir/account"
+	"kurir/audit"
 	"kurir/sqldb"
 )
 
@@ -42,6 +43,9 @@ running). Areas:
                                  "kurir admin bank --help"
   media remove SHA256 --reason TEXT | media restore SHA256
                                  take a file down by hash everywhere at once
+  mod queue|case|act|reverse|dismiss|escalate|comment|assign|appeals|decide|flagger
+                                 the moderation console's work, for scripts;
+                                 see "kurir admin mod --help"
 
 Run "kurir admin user <command> --help" for a command's flags.
 `
@@ -55,10 +59,13 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprint(stdout, adminHelp)
 		return nil
 	}
-	if args[0] == "bank" || args[0] == "media" {
+	if args[0] == "bank" || args[0] == "media" || args[0] == "mod" {
 		a := &adminCmd{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
-		if args[0] == "media" {
+		switch args[0] {
+		case "media":
 			return a.media(ctx, args[1:])
+		case "mod":
+			return a.mod(ctx, args[1:])
 		}
 		return a.bank(ctx, args[1:])
 	}
@@ -102,6 +109,16 @@ type adminCmd struct {
 	stdout, stderr io.Writer
 	common
 	argon account.Argon2Params
+	db    *sqldb.DB // once open has opened it
+}
+
+// audit appends to the audit log what the operator did from the command
+// line: actor 0 (no account) with the admin role.
+func (a *adminCmd) audit(ctx context.Context, action, subject, detail string) error {
+	if _, err := audit.Record(ctx, a.db, audit.Entry{Role: kurir.RoleAdmin, Action: action, Subject: subject, Detail: detail}); err != nil {
+		return fmt.Errorf("done, but not recorded in the audit log: %w", err)
+	}
+	return nil
 }
 
 // setup parses flags (after the caller added its own), checks the number of
@@ -144,6 +161,7 @@ func (a *adminCmd) open(ctx context.Context, command, help string, args []string
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	a.db = db
 	return db, log, fs.Args(), nil
 }
 
@@ -212,6 +230,9 @@ func (a *adminCmd) userCreate(ctx context.Context, args []string) error {
 	})
 	if err != nil {
 		return clientError(err)
+	}
+	if err := a.audit(ctx, "admin.user_create", fmt.Sprintf("user:%d", u.ID), "role "+string(u.Role)); err != nil {
+		return err
 	}
 	fmt.Fprintf(a.stdout, "created user %s (id %d, role %s)\n", u.Username, u.ID, u.Role)
 	if generated {
@@ -346,6 +367,9 @@ func (a *adminCmd) userRole(ctx context.Context, args []string) error {
 	if err := svc.SetRole(ctx, u.ID, kurir.Role(pos[1])); err != nil {
 		return clientError(err)
 	}
+	if err := a.audit(ctx, "admin.role", fmt.Sprintf("user:%d", u.ID), string(u.Role)+" -> "+pos[1]); err != nil {
+		return err
+	}
 	fmt.Fprintf(a.stdout, "%s is now %s\n", u.Username, pos[1])
 	return nil
 }
@@ -391,6 +415,9 @@ func (a *adminCmd) userSuspend(ctx context.Context, args []string) error {
 	if err := svc.Suspend(ctx, u.ID, end, reason); err != nil {
 		return clientError(err)
 	}
+	if err := a.audit(ctx, "admin.suspend", fmt.Sprintf("user:%d", u.ID), "until "+end.UTC().Format(time.RFC3339)+": "+reason); err != nil {
+		return err
+	}
 	fmt.Fprintf(a.stdout, "%s is suspended until %s\n", u.Username, end.UTC().Format(time.RFC3339))
 	return nil
 }
@@ -414,6 +441,9 @@ func (a *adminCmd) userBan(ctx context.Context, args []string) error {
 	if err := svc.Ban(ctx, u.ID, reason); err != nil {
 		return clientError(err)
 	}
+	if err := a.audit(ctx, "admin.ban", fmt.Sprintf("user:%d", u.ID), reason); err != nil {
+		return err
+	}
 	fmt.Fprintf(a.stdout, "%s is banned\n", u.Username)
 	return nil
 }
@@ -430,6 +460,9 @@ func (a *adminCmd) userReinstate(ctx context.Context, args []string) error {
 	}
 	if err := svc.Reinstate(ctx, u.ID); err != nil {
 		return clientError(err)
+	}
+	if err := a.audit(ctx, "admin.reinstate", fmt.Sprintf("user:%d", u.ID), string(u.State)); err != nil {
+		return err
 	}
 	fmt.Fprintf(a.stdout, "%s is active again\n", u.Username)
 	return nil

@@ -84,6 +84,9 @@ func (a *adminCmd) bankCreate(ctx context.Context, args []string) error {
 	if err := svc.CreateBank(ctx, rest[0], hashbank.Action(action), description); err != nil {
 		return err
 	}
+	if err := a.audit(ctx, "admin.bank_create", "bank:"+rest[0], "action "+action+": "+description); err != nil {
+		return err
+	}
 	fmt.Fprintf(a.stdout, "bank %s: matches %s\n", rest[0], action)
 	return nil
 }
@@ -118,6 +121,9 @@ func (a *adminCmd) bankEnable(ctx context.Context, args []string, enabled bool) 
 		return usagef("admin bank %s: %q is not an entry ID", name, rest[0])
 	}
 	if err := svc.SetEnabled(ctx, id, enabled); err != nil {
+		return err
+	}
+	if err := a.audit(ctx, "admin.bank_"+name, fmt.Sprintf("bank_entry:%d", id), ""); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "entry %d %sd\n", id, name)
@@ -191,6 +197,10 @@ func (a *adminCmd) bankImport(ctx context.Context, args []string) error {
 	fmt.Fprintln(a.stderr)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := a.audit(ctx, "admin.bank_import", "bank:"+bank, fmt.Sprintf("%s: %d lines, %d added, %d duplicates; provenance %s",
+		filepath.Base(path), res.Lines, res.Added, res.Duplicates, provenance)); err != nil {
+		return err
 	}
 	fmt.Fprintf(a.stdout, "%s: %d lines read, %d entries added to %s, %d duplicates skipped, 0 invalid (%.1fs)\n",
 		path, res.Lines, res.Added, bank, res.Duplicates, time.Since(start).Seconds())

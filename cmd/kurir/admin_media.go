@@ -53,11 +53,17 @@ func (a *adminCmd) media(ctx context.Context, args []string) error {
 		if err := media.Restore(ctx, db, h); err != nil {
 			return err
 		}
+		if err := a.audit(ctx, "admin.media_restore", "sha256:"+h.String(), ""); err != nil {
+			return err
+		}
 		fmt.Fprintf(a.stdout, "content %s restored\n", h)
 		return nil
 	}
 	n, err := media.Remove(ctx, db, time.Now(), h, reason)
 	if err != nil {
+		return err
+	}
+	if err := a.audit(ctx, "admin.media_remove", "sha256:"+h.String(), fmt.Sprintf("%d file(s): %s", n, reason)); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "content %s removed: %d file(s) unavailable everywhere\n", h, n)

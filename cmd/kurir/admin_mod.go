@@ -1,0 +1,718 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"kurir"
+	"kurir/account"
+	"kurir/bus/natsbus"
+	"kurir/messaging"
+	"kurir/moderation"
+	"kurir/sqldb"
+)
+
+const adminModHelp = `Usage: kurir admin mod <command> [flags] [arguments]
+
+The moderation console's work from the command line, for scripts. Commands
+act as the operator (an admin without an account) or, with --as USER, as
+that member of staff, whose role then applies: triage can list, view,
+assign, comment and escalate; moderators and admins can also act, reverse,
+dismiss and decide appeals; only admins manage trusted flaggers. An appeal
+goes to someone other than whoever took the decision, so to decide an
+appeal against the operator's own action, use --as.
+
+  queue [--state open|escalated|resolved] [--category C] [--source S] [--limit N]
+                                 cases, highest priority first: ID, priority,
+                                 category, subject, signals, due, state
+  case CASE                      a case: signals with their evidence, history,
+                                 actions, the chat and the messages around the
+                                 reported one (the view is audited)
+  act CASE --kind remove_message|takedown|suspend|ban|label --facts TEXT
+      [--ground terms|illegal] [--law REF] [--until TIME | --for 7d]
+      [--label L] [--category C]
+                                 decide a case by acting on its subject; the
+                                 affected user gets a statement of reasons
+  reverse ACTION --reason TEXT   undo an action
+  dismiss CASE --reason TEXT     resolve a case without action
+  escalate CASE [--note TEXT]    send a case to senior review
+  comment CASE --note TEXT       add an internal note to a case
+  assign CASE USER|none          give a case to a member of staff
+  appeals [--state pending|upheld|rejected] [--limit N]
+                                 appeals, oldest first
+  decide APPEAL --uphold|--reject --reason TEXT
+                                 decide an appeal; upholding it reverses the
+                                 decision at once
+  flagger add USER --org NAME | flagger remove USER | flagger list
+                                 trusted flaggers, whose reports go ahead of
+                                 the queue
+
+USER is an @username, a username or a numeric user ID.
+
+These commands change only the database, so they are safe beside running
+servers, and a takedown, removal, suspension or ban holds from the moment
+the command returns: every read, send and download on every node is
+refused. Devices that are connected live are not pushed the change unless
+--nats names the NATS the servers use (KURIR_NATS_URL, as for kurir serve);
+without it they see the change at their next read or sync. A single server
+with its in-process bus cannot be reached from here.
+
+Run "kurir admin mod <command> --help" for a command's flags.
+`
+
+func (a *adminCmd) mod(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) == 0 {
+			fmt.Fprint(a.stderr, adminModHelp)
+			return usagef("admin mod: name a command, e.g. kurir admin mod queue")
+		}
+		fmt.Fprint(a.stdout, adminModHelp)
+		return nil
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "queue":
+		return a.modQueue(ctx, rest)
+	case "case":
+		return a.modCase(ctx, rest)
+	case "act":
+		return a.modAct(ctx, rest)
+	case "reverse":
+		return a.modReverse(ctx, rest)
+	case "dismiss", "escalate", "comment":
+		return a.modStep(ctx, cmd, rest)
+	case "assign":
+		return a.modAssign(ctx, rest)
+	case "appeals":
+		return a.modAppeals(ctx, rest)
+	case "decide":
+		return a.modDecide(ctx, rest)
+	case "flagger":
+		return a.modFlagger(ctx, rest)
+	default:
+		fmt.Fprint(a.stderr, adminModHelp)
+		return usagef("admin mod: unknown command %q", cmd)
+	}
+}
+
+// modSession is what one "kurir admin mod" command works with: the
+// services over the database, and the member of staff it acts as.
+type modSession struct {
+	db     *sqldb.DB
+	acc    *account.Service
+	mod    *moderation.Service
+	by     moderation.Staff
+	byName string // "the operator" or "@name"
+	events *natsbus.Bus
+}
+
+func (s *modSession) close() {
+	if s.events != nil {
+		s.events.Close() // flushes what was published
+	}
+	s.db.Close()
+}
+
+// modSetup parses a command's flags (the common ones, --as, --nats if live,
+// and the caller's through extra), checks it was given nargs arguments,
+// and opens the services. The caller closes the session.
+func (a *adminCmd) modSetup(ctx context.Context, name, help string, args []string, nargs int, live bool, extra func(envFlags)) (*modSession, []string, error) {
+	var as, natsURL string
+	db, log, rest, err := a.open(ctx, "admin mod "+name, help, args, nargs, func(e envFlags) {
+		e.fs.StringVar(&as, "as", "", "act as this member of staff (@username or ID), with their role (default: the operator, an admin)")
+		if live {
+			e.string(&natsURL, "nats", "KURIR_NATS_URL", "", "NATS server URL(s) the servers use, so that connected devices are pushed the change at once (default: they see it at their next read)")
+		}
+		if extra != nil {
+			extra(e)
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &modSession{db: db, by: moderation.Operator, byName: "the operator"}
+	clock := kurir.SystemClock{}
+	s.acc = account.NewService(db, clock, log.With("component", "account"), account.Config{})
+	var pub messaging.Publisher
+	if natsURL != "" {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		s.events, err = natsbus.Open(cctx, natsURL, log.With("component", "bus"), natsbus.Options{Prefix: "kurir", Name: "kurir-admin"})
+		cancel()
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		pub = s.events
+	}
+	msg := messaging.NewService(db, pub, clock, log.With("component", "messaging"), messaging.Config{})
+	s.mod = moderation.NewService(db, msg, s.acc, clock, log.With("component", "moderation"), moderation.Config{})
+	if as != "" {
+		u, err := findUser(ctx, s.acc, as)
+		if err == nil && !canAct(u) {
+			err = fmt.Errorf("--as %s: the account is %s and cannot act", as, describeState(u))
+		}
+		if err != nil {
+			s.close()
+			return nil, nil, err
+		}
+		s.by, s.byName = moderation.Staff{ID: u.ID, Role: u.Role}, "@"+u.Username
+	}
+	return s, rest, nil
+}
+
+// canAct reports whether an account is in a state to act as staff.
+func canAct(u account.User) bool {
+	switch u.State {
+	case account.StateActive:
+		return true
+	case account.StateSuspended:
+		return !time.Now().Before(u.SuspendedUntil)
+	}
+	return false
+}
+
+// findUser finds the account a person named on the command line: by
+// @username, username or numeric ID (usernames start with a letter, so the
+// two cannot be confused).
+func findUser(ctx context.Context, acc *account.Service, name string) (account.User, error) {
+	if id, err := strconv.ParseInt(name, 10, 64); err == nil {
+		u, err := acc.UserByID(ctx, kurir.UserID(id))
+		if kurir.ErrorCode(err) == kurir.ENotFound || err == nil && u.State == account.StateDeleted {
+			return u, fmt.Errorf("no user with ID %d", id)
+		}
+		return u, err
+	}
+	u, err := acc.UserByUsername(ctx, strings.TrimPrefix(name, "@"))
+	if kurir.ErrorCode(err) == kurir.ENotFound {
+		return u, fmt.Errorf("no user named %q", name)
+	}
+	return u, err
+}
+
+// parseID reads a positive ID of what (a case, an action...) from the
+// command line.
+func parseID(command, what, s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, usagef("admin mod %s: %s %q: want its number, e.g. 12", command, what, s)
+	}
+	return id, nil
+}
+
+// parseSpan reads a length of time as Go writes it (36h, 90m) or in days
+// (7d, 1d12h).
+func parseSpan(s string) (time.Duration, error) {
+	days, rest, ok := strings.Cut(s, "d")
+	if !ok {
+		return time.ParseDuration(s)
+	}
+	n, err := strconv.Atoi(days)
+	if err != nil || n < 0 || n > 100*365 {
+		return 0, fmt.Errorf("%q: want a length such as 7d, 36h or 1d12h", s)
+	}
+	d := time.Duration(n) * 24 * time.Hour
+	if rest != "" {
+		r, err := time.ParseDuration(rest)
+		if err != nil {
+			return 0, fmt.Errorf("%q: want a length such as 7d, 36h or 1d12h", s)
+		}
+		d += r
+	}
+	return d, nil
+}
+
+// modError is the message for a refusal by the moderation service, with a
+// hint where the command line can do better than the console.
+func (s *modSession) modError(err error) error {
+	if kurir.ErrorReason(err) == "own_decision" && s.by == moderation.Operator {
+		return fmt.Errorf("%s The operator took this decision: decide the appeal --as another moderator or admin", kurir.ErrorMessage(err))
+	}
+	if kurir.ErrorCode(err) == kurir.EForbidden && s.by != moderation.Operator {
+		return fmt.Errorf("%s (%s is %s)", kurir.ErrorMessage(err), s.byName, s.by.Role)
+	}
+	return clientError(err)
+}
+
+var modSources = []moderation.Source{moderation.SourceUser, moderation.SourceFlagger, moderation.SourceNotice, moderation.SourceHashBank,
+	moderation.SourceTextRule, moderation.SourceClassifier, moderation.SourceLegal, moderation.SourceOwn}
+
+func (a *adminCmd) modQueue(ctx context.Context, args []string) error {
+	var state, category, source string
+	var limit int
+	s, _, err := a.modSetup(ctx, "queue", "Usage: kurir admin mod queue [--state open|escalated|resolved] [--category C] [--source S] [--limit N]\n\nLists cases, highest priority first and, among equals, the one due soonest.\n", args, 0, false, func(e envFlags) {
+		e.fs.StringVar(&state, "state", "", "open, escalated or resolved (default: open and escalated)")
+		e.fs.StringVar(&category, "category", "", "only this category, e.g. terrorism, spam")
+		e.fs.StringVar(&source, "source", "", "only cases with a signal from this source, e.g. user_report, trusted_flagger, hash_bank")
+		e.fs.IntVar(&limit, "limit", 50, "at most this many cases (1 to 200)")
+	})
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if limit < 1 || limit > 200 {
+		return usagef("admin mod queue: --limit %d: want 1 to 200", limit)
+	}
+	if source != "" && !slices.Contains(modSources, moderation.Source(source)) {
+		return usagef("admin mod queue: --source %q: want one of %s", source, joinSources())
+	}
+	cases, err := s.mod.Queue(ctx, s.by, moderation.QueueFilter{State: state, Category: moderation.Category(category), Source: moderation.Source(source), Limit: limit})
+	if err != nil {
+		return s.modError(err)
+	}
+	now := time.Now()
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPRIORITY\tCATEGORY\tSUBJECT\tSIGNALS\tDUE\tSTATE")
+	for _, c := range cases {
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%d %s\t%s\t%s\n", c.ID, c.Priority, c.Category, c.Subject.Key(), c.SignalCount,
+			joinList(c.Sources), due(c, now), caseState(c))
+	}
+	return tw.Flush()
+}
+
+func joinSources() string { return joinList(modSources) }
+
+func joinList[T ~string](xs []T) string {
+	ss := make([]string, len(xs))
+	for i, x := range xs {
+		ss[i] = string(x)
+	}
+	return strings.Join(ss, ",")
+}
+
+// due says when an unresolved case is due: "in 3h20m" or "OVERDUE 1h5m".
+func due(c moderation.Case, now time.Time) string {
+	if c.State == moderation.StateResolved {
+		return "-"
+	}
+	d := c.Due.Sub(now).Round(time.Minute)
+	if c.Overdue(now) {
+		return "OVERDUE " + strings.TrimSuffix((-d).String(), "0s")
+	}
+	return "in " + strings.TrimSuffix(d.String(), "0s")
+}
+
+func caseState(c moderation.Case) string {
+	if c.State == moderation.StateResolved {
+		return c.State + " (" + c.Outcome + ")"
+	}
+	return c.State
+}
+
+// who names a user ID in listings: 0 is the operator or the system.
+func who(id kurir.UserID, zero string) string {
+	if id == 0 {
+		return zero
+	}
+	return strconv.FormatInt(int64(id), 10)
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func (a *adminCmd) modCase(ctx context.Context, args []string) error {
+	s, rest, err := a.modSetup(ctx, "case", "Usage: kurir admin mod case CASE\n\nShows a case with its signals and their evidence, its history, actions, and the\nmessages around what was reported. The view is recorded in the audit log.\n", args, 1, false, nil)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	id, err := parseID("case", "case", rest[0])
+	if err != nil {
+		return err
+	}
+	d, err := s.mod.Case(ctx, s.by, id)
+	if err != nil {
+		return s.modError(err)
+	}
+	now := time.Now()
+	w := a.stdout
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "case\t%d\nsubject\t%s\ncategory\t%s\npriority\t%d\nstate\t%s\nassignee\t%s\nreach\t%d\n",
+		d.ID, d.Subject.Key(), d.Category, d.Priority, caseState(d.Case), who(d.Assignee, "-"), d.Reach)
+	fmt.Fprintf(tw, "due\t%s (%s)\nopened\t%s\nsources\t%s\n", stamp(d.Due), due(d.Case, now), stamp(d.Opened), joinList(d.Sources))
+	if c := d.Chat; c != nil {
+		name := ""
+		if c.Username != "" {
+			name = " (@" + c.Username + ")"
+		}
+		fmt.Fprintf(tw, "chat\t%s %s%s, owner %d, %d members\n", c.Kind, strconv.Quote(c.Title), name, c.Owner, c.MemberCount)
+		if !c.TakenDown.IsZero() {
+			fmt.Fprintf(tw, "taken down\t%s\n", stamp(c.TakenDown))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	section := func(title, header string, rows func(tw io.Writer)) error {
+		fmt.Fprintf(w, "\n%s\n", title)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, header)
+		rows(tw)
+		return tw.Flush()
+	}
+	err = section("SIGNALS", "ID\tAT\tSOURCE\tCATEGORY\tREPORTER\tWEIGHT\tCOMMENT\tEVIDENCE", func(tw io.Writer) {
+		for _, g := range d.Signals {
+			reporter := who(g.Reporter, "-")
+			if g.Notice != 0 {
+				reporter = fmt.Sprintf("notice %d", g.Notice)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\n", g.ID, stamp(g.At), g.Source, g.Category, reporter, g.Weight,
+				orDash(oneLine(g.Comment)), orDash(oneLine(g.Detail)))
+		}
+	})
+	if err != nil {
+		return err
+	}
+	err = section("HISTORY", "AT\tBY\tEVENT\tNOTE", func(tw io.Writer) {
+		for _, e := range d.History {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", stamp(e.At), who(e.Actor, "-"), e.Kind, orDash(oneLine(e.Note)))
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if len(d.Actions) > 0 {
+		err = section("ACTIONS", "ID\tAT\tKIND\tSUBJECT\tAFFECTED\tCATEGORY\tGROUND\tMODERATOR\tREVERSED\tFACTS", func(tw io.Writer) {
+			for _, x := range d.Actions {
+				ground := string(x.Ground)
+				if x.LegalReference != "" {
+					ground += ": " + x.LegalReference
+				}
+				reversed := "-"
+				if !x.Reversed.IsZero() {
+					reversed = stamp(x.Reversed) + " by " + who(x.ReversedBy, "operator") + ": " + x.ReversalReason
+				}
+				kind := string(x.Kind)
+				if x.Label != "" {
+					kind += ":" + x.Label
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", x.ID, stamp(x.At), kind, x.Subject.Key(), x.Affected, x.Category,
+					oneLine(ground), who(x.Moderator, "operator"), oneLine(reversed), oneLine(x.Facts))
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if len(d.Messages) > 0 {
+		err = section("MESSAGES", "\tSEQ\tAT\tSENDER\tTEXT", func(tw io.Writer) {
+			for _, m := range d.Messages {
+				mark := ""
+				if m.Seq == d.Subject.Seq && d.Subject.Kind == moderation.SubjectMessage {
+					mark = ">"
+				}
+				text := m.Text
+				if m.Media != nil {
+					text = fmt.Sprintf("[%s %q, media %d] %s", m.Media.Kind, m.Media.Name, m.MediaID, text)
+				}
+				switch {
+				case !m.Removed.IsZero():
+					text = "[removed by moderation: " + m.Reason + "] " + text
+				case m.Deleted:
+					text = "[deleted]"
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\n", mark, m.Seq, stamp(m.CreatedAt), m.SenderID, oneLine(text))
+			}
+		})
+	}
+	return err
+}
+
+func (a *adminCmd) modAct(ctx context.Context, args []string) error {
+	var kind, facts, ground, law, until, span, label, category string
+	s, rest, err := a.modSetup(ctx, "act", `Usage: kurir admin mod act CASE --kind KIND --facts TEXT [flags]
+
+Decides a case by acting on its subject, at once, and resolves it. The
+affected user is owed a statement of reasons: --facts is what they read.
+
+  remove_message  the reported message reads as deleted for everyone
+  takedown        the group or channel (of the reported message) goes dark,
+                  with everything in it
+  suspend         the account (the reported user, the message's sender or
+                  the chat's owner) until --until or for --for
+  ban             that account, until the action is reversed
+  label           put a warning on the group or channel that readers see
+                  before they read it: --label sensitive, graphic,
+                  misleading or scam_risk
+
+Example: kurir admin mod act 12 --kind takedown --ground illegal \
+           --law "Regulation (EU) 2021/784 Art. 3" --facts "Recruitment for a terrorist group"
+`, args, 1, true, func(e envFlags) {
+		e.fs.StringVar(&kind, "kind", "", "remove_message, takedown, suspend, ban or label")
+		e.fs.StringVar(&facts, "facts", "", "the facts and circumstances the decision rests on, as the affected user will read them (required)")
+		e.fs.StringVar(&ground, "ground", "terms", "terms (against the terms of service) or illegal (name the law with --law)")
+		e.fs.StringVar(&law, "law", "", "the law the content breaks, required with --ground illegal")
+		e.fs.StringVar(&until, "until", "", "when a suspension ends, RFC 3339, e.g. 2026-12-24T00:00:00Z")
+		e.fs.StringVar(&span, "for", "", "how long a suspension lasts, e.g. 7d or 72h")
+		e.fs.StringVar(&label, "label", "", "for a label action: "+strings.Join(messaging.Labels, ", "))
+		e.fs.StringVar(&category, "category", "", "the category, if not the case's")
+	})
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	id, err := parseID("act", "case", rest[0])
+	if err != nil {
+		return err
+	}
+	if kind == "" {
+		return usagef("admin mod act: say what to do with --kind remove_message, takedown, suspend, ban or label")
+	}
+	if strings.TrimSpace(facts) == "" {
+		return usagef("admin mod act: --facts is required; the affected user reads it in their statement of reasons")
+	}
+	p := moderation.ActParams{Kind: moderation.ActionKind(kind), Category: moderation.Category(category), Ground: moderation.Ground(ground),
+		LegalReference: law, Facts: facts, Label: label}
+	switch {
+	case until != "" && span != "":
+		return usagef("admin mod act: give --until or --for, not both")
+	case until != "":
+		if p.Until, err = time.Parse(time.RFC3339, until); err != nil {
+			return usagef("admin mod act: --until %q: want a time like 2026-12-24T00:00:00Z", until)
+		}
+	case span != "":
+		d, err := parseSpan(span)
+		if err != nil || d <= 0 {
+			return usagef("admin mod act: --for %q: want a length such as 7d, 36h or 1d12h", span)
+		}
+		p.Until = time.Now().Add(d)
+	case p.Kind == moderation.Suspend:
+		return usagef("admin mod act: a suspension needs --until or --for")
+	}
+	x, err := s.mod.Act(ctx, s.by, id, p)
+	if err != nil {
+		return s.modError(err)
+	}
+	what := string(x.Kind)
+	if x.Label != "" {
+		what += " " + x.Label
+	}
+	fmt.Fprintf(a.stdout, "action %d: %s %s (%s), by %s; case %d resolved\n", x.ID, what, x.Subject.Key(), x.Category, s.byName, x.CaseID)
+	if !x.Until.IsZero() {
+		fmt.Fprintf(a.stdout, "until %s\n", stamp(x.Until))
+	}
+	return nil
+}
+
+func (a *adminCmd) modReverse(ctx context.Context, args []string) error {
+	var reason string
+	s, rest, err := a.modSetup(ctx, "reverse", "Usage: kurir admin mod reverse ACTION --reason TEXT\n\nUndoes an action: the content or account is back at once, and the statement\nof reasons says it was reversed.\n", args, 1, true, func(e envFlags) {
+		e.fs.StringVar(&reason, "reason", "", "why it is reversed (required)")
+	})
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	id, err := parseID("reverse", "action", rest[0])
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(reason) == "" {
+		return usagef("admin mod reverse: --reason is required")
+	}
+	if err := s.mod.Reverse(ctx, s.by, id, reason); err != nil {
+		return s.modError(err)
+	}
+	fmt.Fprintf(a.stdout, "action %d reversed by %s\n", id, s.byName)
+	return nil
+}
+
+// modStep runs dismiss, escalate and comment, which take a case and a text.
+func (a *adminCmd) modStep(ctx context.Context, cmd string, args []string) error {
+	var text string
+	flag, usage := "note", map[string]string{
+		"dismiss":  "Usage: kurir admin mod dismiss CASE --reason TEXT\n\nResolves a case without action: nothing was wrong. It counts against the\naccuracy of those who reported it.\n",
+		"escalate": "Usage: kurir admin mod escalate CASE [--note TEXT]\n\nSends a case to senior review.\n",
+		"comment":  "Usage: kurir admin mod comment CASE --note TEXT\n\nAdds an internal note to a case's history.\n",
+	}[cmd]
+	if cmd == "dismiss" {
+		flag = "reason"
+	}
+	s, rest, err := a.modSetup(ctx, cmd, usage, args, 1, false, func(e envFlags) {
+		e.fs.StringVar(&text, flag, "", "the "+flag+", kept in the case's history")
+	})
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	id, err := parseID(cmd, "case", rest[0])
+	if err != nil {
+		return err
+	}
+	if cmd != "escalate" && strings.TrimSpace(text) == "" {
+		return usagef("admin mod %s: --%s is required", cmd, flag)
+	}
+	switch cmd {
+	case "dismiss":
+		err = s.mod.Dismiss(ctx, s.by, id, text)
+	case "escalate":
+		err = s.mod.Escalate(ctx, s.by, id, text)
+	default:
+		err = s.mod.Comment(ctx, s.by, id, text)
+	}
+	if err != nil {
+		return s.modError(err)
+	}
+	done := map[string]string{"dismiss": "dismissed", "escalate": "escalated", "comment": "commented"}[cmd]
+	fmt.Fprintf(a.stdout, "case %d %s by %s\n", id, done, s.byName)
+	return nil
+}
+
+func (a *adminCmd) modAssign(ctx context.Context, args []string) error {
+	s, rest, err := a.modSetup(ctx, "assign", "Usage: kurir admin mod assign CASE USER|none\n\nGives a case to a member of staff (triage, moderator or admin), or, with\nnone, to nobody.\n", args, 2, false, nil)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	id, err := parseID("assign", "case", rest[0])
+	if err != nil {
+		return err
+	}
+	var to account.User
+	if rest[1] != "none" {
+		if to, err = findUser(ctx, s.acc, rest[1]); err != nil {
+			return err
+		}
+	}
+	if err := s.mod.Assign(ctx, s.by, id, to.ID); err != nil {
+		return s.modError(err)
+	}
+	if to.ID == 0 {
+		fmt.Fprintf(a.stdout, "case %d unassigned\n", id)
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "case %d assigned to @%s (id %d)\n", id, to.Username, to.ID)
+	return nil
+}
+
+func (a *adminCmd) modAppeals(ctx context.Context, args []string) error {
+	var state string
+	var limit int
+	s, _, err := a.modSetup(ctx, "appeals", "Usage: kurir admin mod appeals [--state pending|upheld|rejected] [--limit N]\n\nLists appeals, oldest first.\n", args, 0, false, func(e envFlags) {
+		e.fs.StringVar(&state, "state", "pending", "pending, upheld or rejected")
+		e.fs.IntVar(&limit, "limit", 100, "at most this many (1 to 200)")
+	})
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if limit < 1 || limit > 200 {
+		return usagef("admin mod appeals: --limit %d: want 1 to 200", limit)
+	}
+	ps, err := s.mod.Appeals(ctx, s.by, state, limit)
+	if err != nil {
+		return s.modError(err)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tFILED\tUSER\tACTION\tKIND\tSUBJECT\tDECIDED BY\tSTATE\tTEXT")
+	for _, p := range ps {
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", p.ID, stamp(p.Created), p.User, p.ActionID, p.Action.Kind, p.Action.Subject.Key(),
+			who(p.Action.Moderator, "operator"), p.State, oneLine(p.Text))
+	}
+	return tw.Flush()
+}
+
+func (a *adminCmd) modDecide(ctx context.Context, args []string) error {
+	var uphold, reject bool
+	var reason string
+	s, rest, err := a.modSetup(ctx, "decide", "Usage: kurir admin mod decide APPEAL --uphold|--reject --reason TEXT\n\nDecides an appeal. Upholding it reverses the decision at once; rejecting it\nlets the decision stand. The person who appealed reads the reason. Someone\nother than whoever took the decision must decide it (see --as).\n", args, 1, true, func(e envFlags) {
+		e.fs.BoolVar(&uphold, "uphold", false, "the decision was wrong: reverse it")
+		e.fs.BoolVar(&reject, "reject", false, "the decision stands")
+		e.fs.StringVar(&reason, "reason", "", "why, for the person who appealed (required)")
+	})
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	id, err := parseID("decide", "appeal", rest[0])
+	if err != nil {
+		return err
+	}
+	if uphold == reject {
+		return usagef("admin mod decide: give exactly one of --uphold and --reject")
+	}
+	if strings.TrimSpace(reason) == "" {
+		return usagef("admin mod decide: --reason is required; the person who appealed reads it")
+	}
+	p, err := s.mod.DecideAppeal(ctx, s.by, id, uphold, reason)
+	if err != nil {
+		return s.modError(err)
+	}
+	if uphold {
+		fmt.Fprintf(a.stdout, "appeal %d upheld by %s: action %d reversed\n", id, s.byName, p.ActionID)
+	} else {
+		fmt.Fprintf(a.stdout, "appeal %d rejected by %s: action %d stands\n", id, s.byName, p.ActionID)
+	}
+	return nil
+}
+
+func (a *adminCmd) modFlagger(ctx context.Context, args []string) error {
+	const help = "Usage: kurir admin mod flagger add USER --org NAME | flagger remove USER | flagger list\n\nTrusted flaggers are accounts of registered organisations (such as hotlines);\ntheir reports go ahead of the queue. Only admins change them.\n"
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(a.stdout, help)
+		if len(args) == 0 {
+			return usagef("admin mod flagger: name a command: add, remove or list")
+		}
+		return nil
+	}
+	cmd, rest := args[0], args[1:]
+	nargs := map[string]int{"add": 1, "remove": 1, "list": 0}
+	n, ok := nargs[cmd]
+	if !ok {
+		fmt.Fprint(a.stderr, help)
+		return usagef("admin mod flagger: unknown command %q", cmd)
+	}
+	var org string
+	s, pos, err := a.modSetup(ctx, "flagger "+cmd, help, rest, n, false, func(e envFlags) {
+		if cmd == "add" {
+			e.fs.StringVar(&org, "org", "", "the organisation the account flags for (required)")
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if cmd == "list" {
+		fs, err := s.mod.Flaggers(ctx, s.by)
+		if err != nil {
+			return s.modError(err)
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "USER\tUSERNAME\tORGANISATION\tADDED")
+		for _, f := range fs {
+			name := "-"
+			if u, err := s.acc.UserByID(ctx, f.User); err == nil && u.Username != "" {
+				name = "@" + u.Username
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", f.User, name, oneLine(f.Organisation), f.AddedAt.Format(time.DateOnly))
+		}
+		return tw.Flush()
+	}
+	if cmd == "add" && strings.TrimSpace(org) == "" {
+		return usagef("admin mod flagger add: --org is required: the organisation the account flags for")
+	}
+	u, err := findUser(ctx, s.acc, pos[0])
+	if err != nil {
+		return err
+	}
+	if cmd == "add" {
+		if err := s.mod.AddFlagger(ctx, s.by, u.ID, org); err != nil {
+			return s.modError(err)
+		}
+		fmt.Fprintf(a.stdout, "@%s (id %d) is a trusted flagger for %s\n", u.Username, u.ID, org)
+		return nil
+	}
+	if err := s.mod.RemoveFlagger(ctx, s.by, u.ID); err != nil {
+		return s.modError(err)
+	}
+	fmt.Fprintf(a.stdout, "@%s (id %d) is no longer a trusted flagger\n", u.Username, u.ID)
+	return nil
+}
