@@ -336,7 +336,8 @@ func (s *Service) undo(ctx context.Context, kind ActionKind, label string, subj 
 }
 
 // Reverse undoes an action: the content or account is back at once, and
-// the statement of reasons says it was reversed.
+// the statement of reasons says it was reversed. Nobody reverses a
+// decision against their own content or account; they appeal it.
 func (s *Service) Reverse(ctx context.Context, by Staff, actionID int64, reason string) error {
 	if err := by.require(permAct); err != nil {
 		return err
@@ -359,6 +360,10 @@ func (s *Service) reverse(ctx context.Context, by Staff, actionID int64, reason,
 		return kurir.Errorf(kurir.ENotFound, "No action %d.", actionID)
 	}
 	a := as[0]
+	if a.Affected == by.ID {
+		return &kurir.Error{Code: kurir.EForbidden, Reason: "own_content",
+			Message: "You cannot reverse a decision against your own content or account; appeal it, and another moderator will decide."}
+	}
 	if !a.Reversed.IsZero() {
 		return kurir.Errorf(kurir.EConflict, "Action %d was already reversed.", actionID)
 	}

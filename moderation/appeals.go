@@ -152,7 +152,8 @@ func (s *Service) Appeals(ctx context.Context, by Staff, state string, limit int
 }
 
 // DecideAppeal decides an appeal: a person other than the moderator who
-// took the decision, with reasons. Upholding it reverses the action at once.
+// took the decision and the person appealing, with reasons. Upholding it
+// reverses the action at once.
 func (s *Service) DecideAppeal(ctx context.Context, by Staff, appealID int64, uphold bool, reason string) (Appeal, error) {
 	if err := by.require(permAct); err != nil {
 		return Appeal{}, err
@@ -173,6 +174,10 @@ func (s *Service) DecideAppeal(ctx context.Context, by Staff, appealID int64, up
 	p.Action = ar.action()
 	if p.State != AppealPending {
 		return Appeal{}, kurir.Errorf(kurir.EConflict, "Appeal %d was already decided (%s).", appealID, p.State)
+	}
+	if p.User == by.ID {
+		return Appeal{}, &kurir.Error{Code: kurir.EForbidden, Reason: "own_appeal",
+			Message: "Nobody decides their own appeal; another moderator will."}
 	}
 	if p.Action.Moderator == by.ID {
 		return Appeal{}, &kurir.Error{Code: kurir.EForbidden, Reason: "own_decision",
