@@ -31,6 +31,7 @@ func TestAPI(t *testing.T) {
 		t.Run("dialogs", func(t *testing.T) { testDialogs(t, s) })
 		t.Run("search", func(t *testing.T) { testSearch(t, s) })
 		t.Run("media", func(t *testing.T) { testMedia(t, s) })
+		t.Run("moderation", func(t *testing.T) { testModeration(t, s) })
 		if t.Failed() {
 			return
 		}

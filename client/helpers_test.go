@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kurir/account"
+	"kurir/audit"
 	"kurir/bus"
 	"kurir/client"
 	"kurir/clocktest"
@@ -23,13 +24,14 @@ import (
 	"kurir/media"
 	"kurir/media/mediatest"
 	"kurir/messaging"
+	"kurir/moderation"
 	"kurir/openapi"
 	"kurir/realtime"
 	"kurir/sqldb"
 )
 
 // schema is every migration the API's services need.
-var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations}
+var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations}
 
 // password passes the strength check for every username in these tests.
 const password = "wet-otter-lantern-9"
@@ -56,8 +58,11 @@ type server struct {
 	URL   string
 	ts    *httptest.Server
 	clock *fakeClock
-	spec  *openapi.Spec
-	ops   *http.ServeMux // matches a request to its documented operation
+	// accounts is the server's account service, for what only the
+	// operator can do, such as giving someone a moderation role.
+	accounts *account.Service
+	spec     *openapi.Spec
+	ops      *http.ServeMux // matches a request to its documented operation
 
 	mu     sync.Mutex
 	called map[string]int // by "METHOD /path/{template}"
@@ -78,11 +83,12 @@ func newServer(t testing.TB, db *sqldb.DB, opt options) *server {
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); hub.Run(hubCtx, events) }()
 	t.Cleanup(func() { stopHub(); <-hubDone })
+	mod := moderation.NewService(db, msg, accounts, clock, log, moderation.Config{})
 	api := httpapi.NewServer(httpapi.Deps{
-		Accounts: accounts, Messaging: msg, Media: files, Live: hub, Ready: db, Log: log, Clock: clock, Version: "test",
+		Accounts: accounts, Messaging: msg, Media: files, Moderation: mod, Live: hub, Ready: db, Log: log, Clock: clock, Version: "test",
 		Metrics: prometheus.NewRegistry(),
 	})
-	s := &server{clock: clock, spec: api.Spec(), ops: http.NewServeMux(), called: map[string]int{}}
+	s := &server{clock: clock, accounts: accounts, spec: api.Spec(), ops: http.NewServeMux(), called: map[string]int{}}
 	for _, op := range s.spec.Operations() {
 		s.ops.Handle(op.Method+" "+op.Path, http.NotFoundHandler())
 	}

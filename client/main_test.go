@@ -22,6 +22,7 @@ import (
 	"kurir/httpapi"
 	"kurir/media"
 	"kurir/messaging"
+	"kurir/moderation"
 	"kurir/sqldb"
 )
 
@@ -84,9 +85,10 @@ func serveProcess(dbURL string, in io.Reader, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	accounts := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}})
+	mod := moderation.NewService(db, msg, accounts, clock, log, moderation.Config{})
 	api := httpapi.NewServer(httpapi.Deps{
-		Accounts:  account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}}),
-		Messaging: msg, Media: files,
+		Accounts: accounts, Messaging: msg, Media: files, Moderation: mod,
 		Ready: db, Log: log, Clock: clock, Version: "test", Metrics: prometheus.NewRegistry(),
 	})
 	return serve(ctx, api, in, out)
