@@ -65,8 +65,10 @@ var contentTypes = map[string]string{
 
 // clientRoutes are the app's own paths, answered with index.html so that a
 // reload or a shared link opens the right screen. A trailing slash means
-// "and one segment below it".
-var clientRoutes = []string{"/", "/login", "/signup", "/settings", "/chats/", "/join/"}
+// "and one segment below it". The moderation console is /console, its
+// appeals /console/appeals and a case /console/cases/{id}.
+var clientRoutes = []string{"/", "/login", "/signup", "/settings", "/chats/", "/join/",
+	"/console", "/console/", "/console/cases/"}
 
 // Handler returns the web app: index.html for "/" and the app's client-side
 // routes (no-cache, revalidated by ETag), the static files under

@@ -12,6 +12,7 @@ import { sidebar } from './sidebar.js';
 import { conversation, emptyMain } from './conversation.js';
 import { settingsScreen } from './settings.js';
 import { setRouter } from './nav.js';
+import { consoleScreen } from './console.js';
 
 const app = document.getElementById('app');
 const banner = document.getElementById('banner');
@@ -60,6 +61,17 @@ function routeTo(path) {
   if (path === '/login' || path === '/signup') {
     history.replaceState(null, '', '/');
     routeTo('/');
+    return;
+  }
+  if (path === '/console' || path.startsWith('/console/')) {
+    // The moderation console takes the whole window, without the chat list.
+    leaveCurrent();
+    dropLayout();
+    const screen = consoleScreen(path);
+    current = { path, ...screen };
+    replace(app, screen.el);
+    store.openChat = 0;
+    emit('route', path);
     return;
   }
   ensureLayout();

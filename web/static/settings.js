@@ -5,6 +5,7 @@ import { t } from './i18n.js';
 import { h, replace, formatDateTime, confirmDialog, toast, icon } from './dom.js';
 import { store } from './store.js';
 import { languagePicker } from './auth.js';
+import { isStaff } from './console-labels.js';
 
 export function settingsScreen({ logout }) {
   const devices = h('ul', { class: 'devices', 'aria-labelledby': 'devices-title' });
@@ -26,6 +27,10 @@ export function settingsScreen({ logout }) {
         h('h3', { id: 'devices-title' }, t('settings.devices')),
         h('p', { class: 'muted' }, t('settings.devices_text')),
         status, devices),
+      isStaff(me.role) ? h('section', { 'aria-labelledby': 'console-link-title' },
+        h('h3', { id: 'console-link-title' }, t('console.title')),
+        h('p', { class: 'muted' }, t('console.settings_text')),
+        h('div', { class: 'actions start' }, h('a', { href: '/console', class: 'btn' }, t('console.open')))) : null,
       h('div', { class: 'actions start' },
         h('button', { type: 'button', class: 'btn danger', onclick: logout }, t('settings.logout')))));
 

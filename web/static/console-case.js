@@ -1,0 +1,534 @@
+// A case in the moderation console: what was reported, in its context (the
+// messages around it, removed ones included, and its media blurred until
+// the reviewer reveals them), the signals with their evidence, the chat,
+// the history and the actions taken; and the buttons that sort or decide
+// it, each opening a form with reason templates.
+import { api, blobURL, errorText, ApiError } from './api.js';
+import { t } from './i18n.js';
+import { h, replace, field, openDialog, showError, toast, formatDateTime, formatSize } from './dom.js';
+import { store } from './store.js';
+import { navigate } from './nav.js';
+import {
+  can, loadCategories, categoryLabel, sourceLabel, stateLabel, actionLabel, groundLabel, eventLabel, person, subjectText,
+  relativeTime, priorityLevel, labels, warningLabel,
+} from './console-labels.js';
+
+// caseView shows case id; queuePath is where Escape and a decision go back
+// to, and notStaff is called when the server says the viewer is not staff.
+export function caseView(id, { queuePath, notStaff }) {
+  const role = store.me.role;
+  const title = h('h2', { id: 'case-title' }, t('console.case_n', { id }));
+  const body = h('div', { class: 'case-body' }, h('p', { class: 'loading' }, t('console.loading')));
+  const el = h('section', { class: 'console-case', 'aria-labelledby': 'case-title' },
+    h('div', { class: 'console-bar' },
+      h('a', { href: queuePath, class: 'btn small', 'aria-keyshortcuts': 'Escape' }, t('console.back')),
+      title),
+    body);
+  let d = null;
+  let closed = false;
+
+  async function load() {
+    try {
+      await loadCategories().catch(() => {});
+      const r = await api('GET', `/moderation/cases/${id}`);
+      if (closed) return;
+      d = r;
+      render();
+    } catch (err) {
+      if (closed) return;
+      if (err.status === 403) {
+        notStaff(err);
+        return;
+      }
+      replace(body, h('p', { class: 'form-error', role: 'alert' }, errorText(err)));
+    }
+  }
+
+  function render() {
+    title.textContent = t('console.case_title', { id, category: categoryLabel(d.category) });
+    const reported = d.subject.kind === 'message' ? d.subject.seq : 0;
+    replace(body, h('div', { class: 'case-grid' },
+      h('div', { class: 'case-main' },
+        section('case-context-title', t('console.context'),
+          d.messages.length
+            ? h('ol', { class: 'case-context' }, d.messages.map((m) => message(m, m.seq === reported)))
+            : h('p', { class: 'muted' }, t('console.no_context'))),
+        section('case-signals-title', t('console.signals_n', { count: d.signals.length }),
+          h('ol', { class: 'signals' }, d.signals.map(signal)))),
+      h('div', { class: 'case-side' },
+        facts(),
+        buttons(),
+        d.chat ? chatInfo(d.chat) : null,
+        section('case-actions-title', t('console.actions_taken'),
+          d.actions.length ? h('ul', { class: 'actions-taken' }, d.actions.map(actionTaken)) : h('p', { class: 'muted' }, t('console.none'))),
+        noteForm(),
+        section('case-history-title', t('console.history'),
+          h('ol', { class: 'history' }, d.history.map((e) => h('li', {},
+            h('time', { datetime: e.at }, formatDateTime(e.at)), ' ',
+            h('strong', {}, eventLabel(e.kind)), ' · ', person(e.actor_id),
+            e.note ? h('span', { class: 'note', dir: 'auto' }, historyNote(e)) : null)))))));
+  }
+
+  function section(headingId, heading, ...content) {
+    return h('section', { class: 'case-section', 'aria-labelledby': headingId }, h('h3', { id: headingId }, heading), ...content);
+  }
+
+  function facts() {
+    const level = priorityLevel(d.priority);
+    return h('dl', { class: 'facts case-facts' },
+      h('dt', {}, t('console.col.subject')), h('dd', { dir: 'auto' }, subjectText(d.subject, d.chat ? d.chat.title : '')),
+      h('dt', {}, t('console.category')), h('dd', {}, categoryLabel(d.category)),
+      h('dt', {}, t('console.col.priority')), h('dd', {}, h('span', { class: `prio ${level}` }, String(d.priority))),
+      h('dt', {}, t('console.state')), h('dd', {}, d.outcome ? `${stateLabel(d.state)} (${stateLabel(d.outcome)})` : stateLabel(d.state)),
+      h('dt', {}, t('console.col.due')), h('dd', { class: d.overdue ? 'due overdue' : 'due' },
+        h('time', { datetime: d.due_at, title: formatDateTime(d.due_at) }, relativeTime(d.due_at)),
+        d.overdue ? h('span', { class: 'overdue-tag' }, t('console.overdue')) : null),
+      h('dt', {}, t('console.col.sources')), h('dd', {}, d.sources.map(sourceLabel).join(', ')),
+      h('dt', {}, t('console.col.reach')), h('dd', {}, String(d.reach)),
+      h('dt', {}, t('console.opened')), h('dd', {}, formatDateTime(d.opened_at)),
+      h('dt', {}, t('console.col.assignee')), h('dd', {}, d.assignee_id ? person(d.assignee_id) : t('console.unassigned')));
+  }
+
+  // buttons are the steps the reviewer's role allows on this case.
+  function buttons() {
+    const open = d.state !== 'resolved';
+    const sort = open && can(role, 'sort');
+    const act = open && can(role, 'act');
+    const reportedMsg = d.messages.find((m) => d.subject.kind === 'message' && m.seq === d.subject.seq);
+    const chatOK = d.chat && d.chat.kind !== 'private' && !d.chat.taken_down_at;
+    const mine = d.assignee_id === store.me.id;
+    const b = (kind, label, show, onclick, cls = 'btn') => (show
+      ? h('button', { type: 'button', class: cls, dataset: { act: kind }, onclick, 'aria-keyshortcuts': shortcut(kind) }, label)
+      : null);
+    const list = [
+      b('assign', mine ? t('console.unassign') : t('console.assign_me'), sort, () => assign(mine ? 0 : store.me.id)),
+      b('escalate', actionLabel('escalate'), sort && d.state === 'open', () => escalateDialog()),
+      b('remove_message', actionLabel('remove_message'), act && reportedMsg && !reportedMsg.removed_at && !reportedMsg.deleted,
+        () => actDialog('remove_message'), 'btn danger'),
+      b('takedown', actionLabel('takedown'), act && (d.subject.kind === 'message' || d.subject.kind === 'chat') && chatOK,
+        () => actDialog('takedown'), 'btn danger'),
+      b('label', actionLabel('label'), act && (d.subject.kind === 'message' || d.subject.kind === 'chat') && chatOK,
+        () => actDialog('label')),
+      b('suspend', actionLabel('suspend'), act && d.subject.kind !== 'notice', () => actDialog('suspend'), 'btn danger'),
+      b('ban', actionLabel('ban'), act && d.subject.kind !== 'notice', () => actDialog('ban'), 'btn danger'),
+      b('dismiss', actionLabel('dismiss'), act, () => dismissDialog()),
+    ].filter(Boolean);
+    let note = null;
+    if (!open) note = t('console.resolved_note');
+    else if (!can(role, 'act')) note = t('console.triage_note');
+    return h('section', { class: 'case-section', 'aria-labelledby': 'case-steps-title' },
+      h('h3', { id: 'case-steps-title' }, t('console.decide')),
+      list.length ? h('div', { class: 'case-buttons' }, list) : null,
+      note ? h('p', { class: 'hint' }, note) : null);
+  }
+
+  function message(m, isReported) {
+    const tags = [];
+    if (isReported) tags.push(h('span', { class: 'cm-tag reported-tag' }, t('console.reported')));
+    if (m.removed_at) {
+      tags.push(h('span', { class: 'cm-tag removed-tag' },
+        t('console.removed_on', { when: formatDateTime(m.removed_at) }), m.removal_reason ? ` · ${m.removal_reason}` : ''));
+    }
+    if (m.deleted) tags.push(h('span', { class: 'cm-tag' }, t('console.deleted')));
+    const cls = ['case-message'];
+    if (isReported) cls.push('reported');
+    if (m.removed_at) cls.push('removed');
+    return h('li', { class: cls.join(' '), dataset: { seq: String(m.seq) }, 'aria-current': isReported ? 'true' : null },
+      h('div', { class: 'cm-head' },
+        h('span', { class: 'cm-sender' }, person(m.sender_id)),
+        h('time', { datetime: m.created_at }, formatDateTime(m.created_at)),
+        h('span', { class: 'muted' }, `#${m.seq}`),
+        ...tags),
+      m.media ? reviewMedia(m.media) : null,
+      m.text ? h('div', { class: 'text', dir: 'auto' }, m.text) : null);
+  }
+
+  // reviewMedia shows an attachment as the reviewer sees it: a photo or
+  // video's thumbnail blurred until revealed, or a file's name. Every
+  // download is recorded in the audit log by the server.
+  function reviewMedia(media) {
+    const base = `/moderation/cases/${id}/media/${media.media_id}`;
+    const name = media.name || (media.kind === 'photo' ? t('msg.photo') : t('msg.file'));
+    const open = h('button', { type: 'button', class: 'btn small', onclick: () => openOriginal(media, base, name) }, t('console.open_original'));
+    if (media.kind === 'photo' || (media.kind === 'video' && media.thumbnail)) {
+      const img = h('img', { class: 'review-img blurred', alt: t('console.media_alt', { name }) });
+      blobURL(`${base}/${media.thumbnail ? 'thumbnail' : 'content'}`).then((u) => { img.src = u; }, (err) => {
+        img.alt = `${t('msg.media_unavailable')} ${errorText(err)}`;
+        img.classList.add('broken');
+      });
+      const reveal = h('button', { type: 'button', class: 'btn small reveal', 'aria-pressed': 'false' }, t('console.reveal'));
+      reveal.addEventListener('click', () => {
+        const hidden = img.classList.toggle('blurred');
+        reveal.setAttribute('aria-pressed', String(!hidden));
+        reveal.textContent = hidden ? t('console.reveal') : t('console.hide');
+      });
+      return h('div', { class: 'review-media' },
+        h('div', { class: 'media-frame' }, img),
+        h('div', { class: 'media-tools' }, reveal, open, h('span', { class: 'muted' }, formatSize(media.size))));
+    }
+    return h('div', { class: 'review-media file' },
+      h('span', { class: 'file-name', dir: 'auto' }, name), h('span', { class: 'muted' }, formatSize(media.size)), open);
+  }
+
+  async function openOriginal(media, base, name) {
+    try {
+      const u = await blobURL(`${base}/content`);
+      if (media.kind === 'photo') {
+        openDialog(name, () => h('div', { class: 'modal-body viewer' }, h('img', { class: 'full', src: u, alt: t('console.media_alt', { name }) })),
+          { className: 'wide', focusField: false });
+      } else {
+        const a = h('a', { href: u, download: media.name || 'file' });
+        document.body.append(a);
+        a.click();
+        a.remove();
+      }
+    } catch (err) {
+      toast(errorText(err), { error: true });
+    }
+  }
+
+  function signal(g) {
+    return h('li', { class: 'signal' },
+      h('div', { class: 'sig-head' },
+        h('strong', {}, sourceLabel(g.source)), ' · ', categoryLabel(g.category),
+        g.reporter_id ? [' · ', person(g.reporter_id)] : null,
+        g.notice_id ? [' · ', t('console.notice_n', { id: g.notice_id })] : null,
+        h('span', { class: 'muted' }, ` · ${t('console.weight', { weight: g.weight.toFixed(2) })} · `),
+        h('time', { datetime: g.created_at, class: 'muted' }, formatDateTime(g.created_at))),
+      g.comment ? h('blockquote', { class: 'sig-comment', dir: 'auto' }, g.comment) : null,
+      g.detail ? h('div', { class: 'evidence' }, h('span', { class: 'muted' }, t('console.evidence')), h('pre', { dir: 'auto' }, g.detail)) : null);
+  }
+
+  function chatInfo(c) {
+    const kind = c.kind === 'channel' ? t('chat.kind_channel') : c.kind === 'group' ? t('chat.kind_group') : t('chat.private');
+    return h('section', { class: 'case-section case-chat', 'aria-labelledby': 'case-chat-title' },
+      h('h3', { id: 'case-chat-title' }, t('console.chat')),
+      h('dl', { class: 'facts' },
+        h('dt', {}, t('new.title')), h('dd', { dir: 'auto' }, c.title || '—'),
+        h('dt', {}, t('info.kind')), h('dd', {}, kind),
+        c.username ? [h('dt', {}, t('info.public_name')), h('dd', {}, h('bdi', {}, `@${c.username}`))] : null,
+        h('dt', {}, t('role.owner')), h('dd', {}, person(c.owner_id)),
+        h('dt', {}, t('info.members')), h('dd', {}, String(c.member_count)),
+        h('dt', {}, t('console.taken_down')), h('dd', { class: c.taken_down_at ? 'taken-down' : '' },
+          c.taken_down_at ? t('console.taken_down_on', { when: formatDateTime(c.taken_down_at) }) : t('console.no')),
+        c.labels && c.labels.length ? [h('dt', {}, t('console.labels')), h('dd', {}, c.labels.map(warningLabel).join(', '))] : null));
+  }
+
+  function actionTaken(a) {
+    const reverse = !a.reversed_at && can(role, 'act')
+      ? h('button', { type: 'button', class: 'btn small reverse', onclick: () => reverseDialog(a) }, t('console.reverse'))
+      : null;
+    return h('li', { class: `action-taken${a.reversed_at ? ' reversed' : ''}`, dataset: { id: String(a.id) } },
+      h('div', { class: 'sig-head' },
+        h('strong', {}, actionLabel(a.kind)), a.label ? ` (${warningLabel(a.label)})` : '', ' · ', categoryLabel(a.category), ' · ', groundLabel(a.ground),
+        a.legal_reference ? ` (${a.legal_reference})` : '',
+        h('span', { class: 'muted' }, ` · ${person(a.moderator_id)} · ${formatDateTime(a.created_at)}`)),
+      a.until ? h('p', {}, t('console.until_date', { when: formatDateTime(a.until) })) : null,
+      h('p', { class: 'note', dir: 'auto' }, a.facts),
+      a.reversed_at
+        ? h('p', { class: 'reversed-note' }, t('console.reversed_on', { when: formatDateTime(a.reversed_at), name: person(a.reversed_by) }),
+          a.reversal_reason ? ` ${a.reversal_reason}` : '')
+        : null,
+      reverse);
+  }
+
+  function noteForm() {
+    if (!can(role, 'sort')) return null;
+    const box = h('p', { class: 'form-error', role: 'alert', hidden: true });
+    const form = h('form', { class: 'note-form stack', novalidate: true },
+      field(t('console.note'), { name: 'note', tag: 'textarea', rows: '2', maxlength: '2000' }), box,
+      h('div', { class: 'actions start' }, h('button', { type: 'submit', class: 'btn small' }, t('console.add_note'))));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      step(form, box, async () => {
+        const note = form.elements.note.value.trim();
+        if (!note) throw new ApiError({ field: 'note', detail: t('auth.fill_in') });
+        await api('POST', `/moderation/cases/${id}/comments`, { note });
+        toast(t('console.note_added'));
+        load();
+      });
+    });
+    return section('case-note-title', t('console.notes'), form);
+  }
+
+  async function assign(to) {
+    try {
+      await api('POST', `/moderation/cases/${id}/assign`, { user_id: to });
+      toast(to ? t('console.assigned') : t('console.unassigned_done'));
+      await load();
+      const b = el.querySelector('[data-act="assign"]');
+      if (b) b.focus();
+    } catch (err) {
+      toast(errorText(err), { error: true });
+    }
+  }
+
+  // formDialog opens a dialog with form.act-form holding fields; submit does
+  // the work, and its errors are shown beside the field they concern.
+  function formDialog(kind, intro, fields, submitLabel, danger, submit) {
+    openDialog(t('console.act_title', { action: actionLabel(kind), id }), (close) => {
+      const box = h('p', { class: 'form-error', role: 'alert', hidden: true });
+      const btn = h('button', { type: 'submit', class: danger ? 'btn danger' : 'btn primary' }, submitLabel);
+      const form = h('form', { class: 'modal-body stack act-form', novalidate: true, dataset: { kind } },
+        intro ? h('p', {}, intro) : null, ...fields, box,
+        h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: close }, t('common.cancel')), btn));
+      form.addEventListener('submit', (e) => {
+        e.preventDefault();
+        step(form, box, async () => {
+          await submit(form);
+          close();
+        }, btn);
+      });
+      return form;
+    }, { className: 'wide' });
+  }
+
+  async function step(form, box, fn, btn = form.querySelector('button[type="submit"]')) {
+    btn.disabled = true;
+    btn.setAttribute('aria-busy', 'true');
+    try {
+      await fn();
+    } catch (err) {
+      showError(form, box, err, errorText(err));
+    } finally {
+      btn.disabled = false;
+      btn.removeAttribute('aria-busy');
+    }
+  }
+
+  function escalateDialog() {
+    formDialog('escalate', t('console.escalate_text'), [
+      field(t('console.note'), { name: 'note', tag: 'textarea', rows: '3', maxlength: '2000', hint: t('console.escalate_hint') }),
+    ], actionLabel('escalate'), false, async (form) => {
+      await api('POST', `/moderation/cases/${id}/escalate`, { note: form.elements.note.value.trim() });
+      toast(t('console.escalated'));
+      navigate(queuePath);
+    });
+  }
+
+  function dismissDialog() {
+    const tpl = templateField(dismissTemplates, (x) => { openForm().elements.reason.value = x.text; });
+    formDialog('dismiss', t('console.dismiss_text'), [
+      tpl,
+      field(t('console.reason'), { name: 'reason', tag: 'textarea', rows: '4', maxlength: '2000', required: true, hint: t('console.dismiss_hint') }),
+    ], actionLabel('dismiss'), false, async (f) => {
+      const reason = f.elements.reason.value.trim();
+      if (!reason) throw new ApiError({ field: 'reason', detail: t('auth.fill_in') });
+      await api('POST', `/moderation/cases/${id}/dismiss`, { reason });
+      toast(t('console.acted', { id, action: actionLabel('dismiss') }));
+      navigate(queuePath);
+    });
+  }
+
+  // actDialog asks for what a statement of reasons needs before acting:
+  // the facts (from a template, then edited), the ground and, for a
+  // suspension, its end.
+  async function actDialog(kind) {
+    const cats = await loadCategories().catch(() => []);
+    const catField = field(t('console.category'), { name: 'category', tag: 'select' });
+    const catSelect = catField.querySelector('select');
+    catSelect.append(...cats.map((c) => h('option', { value: c.id }, c.label)));
+    catSelect.value = d.category;
+    const tplField = templateField(() => actTemplates(catSelect.value), apply);
+    const ground = field(t('console.ground'), { name: 'ground', tag: 'select' });
+    ground.querySelector('select').append(h('option', { value: 'terms' }, t('console.ground.terms')), h('option', { value: 'illegal' }, t('console.ground.illegal')));
+    const ref = field(t('console.legal_reference'), { name: 'legal_reference', maxlength: '500', autocomplete: 'off', hint: t('console.legal_reference_hint') });
+    ref.hidden = true;
+    ground.querySelector('select').addEventListener('change', (e) => { ref.hidden = e.target.value !== 'illegal'; });
+    let label = null;
+    if (kind === 'label') {
+      label = field(t('console.label'), { name: 'label', tag: 'select' });
+      label.querySelector('select').append(...labels.map((l) => h('option', { value: l }, warningLabel(l))));
+    }
+    let until = null;
+    if (kind === 'suspend') {
+      until = field(t('console.until'), { name: 'until', type: 'datetime-local', required: true, min: localInput(new Date()) });
+      until.querySelector('input').value = localInput(new Date(Date.now() + 7 * 86400000));
+    }
+    catSelect.addEventListener('change', () => replace(tplField.querySelector('select'), ...templateOptions(actTemplates(catSelect.value))));
+    function apply(x) {
+      const f = openForm();
+      f.elements.facts.value = x.text;
+      f.elements.ground.value = x.ground;
+      f.elements.legal_reference.value = x.ref;
+      ref.hidden = x.ground !== 'illegal';
+    }
+    formDialog(kind, actIntro(kind), [
+      label, catField, tplField,
+      field(t('console.facts'), { name: 'facts', tag: 'textarea', rows: '5', maxlength: '5000', required: true, hint: t('console.facts_hint') }),
+      ground, ref, until,
+    ], actionLabel(kind), kind !== 'label', async (f) => {
+      const body = { kind, category: f.elements.category.value, ground: f.elements.ground.value, facts: f.elements.facts.value.trim() };
+      if (!body.facts) throw new ApiError({ field: 'facts', detail: t('auth.fill_in') });
+      if (body.ground === 'illegal') body.legal_reference = f.elements.legal_reference.value.trim();
+      if (kind === 'label') body.label = f.elements.label.value;
+      if (kind === 'suspend') {
+        const v = f.elements.until.value;
+        if (!v) throw new ApiError({ field: 'until', detail: t('auth.fill_in') });
+        body.until = new Date(v).toISOString();
+      }
+      await api('POST', `/moderation/cases/${id}/actions`, body);
+      toast(t('console.acted', { id, action: actionLabel(kind) }));
+      navigate(queuePath);
+    });
+  }
+
+  function actIntro(kind) {
+    const chat = d.chat ? d.chat.title : '';
+    if (kind === 'takedown') return t('console.takedown_text', { title: chat, count: d.chat ? d.chat.member_count : 0 });
+    if (kind === 'remove_message') return t('console.remove_text');
+    if (kind === 'suspend') return t('console.suspend_text');
+    if (kind === 'label') return t('console.label_text');
+    return t('console.ban_text');
+  }
+
+  function reverseDialog(a) {
+    openDialog(t('console.reverse_title', { action: actionLabel(a.kind) }), (close) => {
+      const box = h('p', { class: 'form-error', role: 'alert', hidden: true });
+      const form = h('form', { class: 'modal-body stack reverse-form', novalidate: true },
+        h('p', {}, t('console.reverse_text')),
+        field(t('console.reason'), { name: 'reason', tag: 'textarea', rows: '3', maxlength: '2000', required: true }), box,
+        h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: close }, t('common.cancel')),
+          h('button', { type: 'submit', class: 'btn primary' }, t('console.reverse'))));
+      form.addEventListener('submit', (e) => {
+        e.preventDefault();
+        step(form, box, async () => {
+          const reason = form.elements.reason.value.trim();
+          if (!reason) throw new ApiError({ field: 'reason', detail: t('auth.fill_in') });
+          await api('POST', `/moderation/actions/${a.id}/reverse`, { reason });
+          close();
+          toast(t('console.reversed'));
+          load();
+        });
+      });
+      return form;
+    });
+  }
+
+  function openForm() {
+    return document.querySelector('dialog[open] form.act-form');
+  }
+
+  function clickAct(kind) {
+    const b = el.querySelector(`[data-act="${kind}"]`);
+    if (!b) return false;
+    b.click();
+    return true;
+  }
+
+  load();
+  return {
+    el,
+    keys: {
+      r: () => clickAct('remove_message'),
+      t: () => clickAct('takedown'),
+      s: () => clickAct('suspend'),
+      b: () => clickAct('ban'),
+      d: () => clickAct('dismiss'),
+      e: () => clickAct('escalate'),
+      l: () => clickAct('label'),
+      Escape: () => navigate(queuePath),
+    },
+    leave: () => { closed = true; },
+  };
+}
+
+// historyNote is a history entry's note, with the IDs and codes the server
+// records there put in words.
+function historyNote(e) {
+  let m;
+  if (e.kind === 'assign' && (m = e.note.match(/^user:(\d+)$/))) return Number(m[1]) ? person(Number(m[1])) : t('console.unassigned');
+  if ((e.kind === 'opened' || e.kind === 'signal') && (m = e.note.match(/^(\w+): (\w+)$/))) return `${sourceLabel(m[1])}: ${categoryLabel(m[2])}`;
+  return e.note;
+}
+
+function shortcut(kind) {
+  return { remove_message: 'r', takedown: 't', label: 'l', suspend: 's', ban: 'b', dismiss: 'd', escalate: 'e' }[kind] || null;
+}
+
+// localInput is a time as a datetime-local input holds it.
+function localInput(d) {
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+// Reason templates ------------------------------------------------------------
+// Canned facts a moderator starts from and edits; the affected person
+// reads the facts in their statement of reasons. Some rest on the law.
+
+const templatesOf = {
+  child_abuse: ['csam'],
+  terrorism: ['terror', 'violence'],
+  violence: ['violence', 'gore'],
+  self_harm: ['self_harm'],
+  illegal_drugs: ['drugs'],
+  unsafe_products: ['weapons'],
+  hate_speech: ['hate'],
+  harassment: ['harassment'],
+  intimate_images: ['intimate'],
+  personal_details: ['doxxing'],
+  scam: ['scam'],
+  pornography: ['porn'],
+  copyright: ['copyright'],
+  fake: ['impersonation'],
+  spam: ['spam'],
+};
+
+function templateText(name) {
+  const texts = {
+    csam: t('console.tpl.csam'),
+    terror: t('console.tpl.terror'),
+    violence: t('console.tpl.violence'),
+    gore: t('console.tpl.gore'),
+    self_harm: t('console.tpl.self_harm'),
+    drugs: t('console.tpl.drugs'),
+    weapons: t('console.tpl.weapons'),
+    hate: t('console.tpl.hate'),
+    harassment: t('console.tpl.harassment'),
+    intimate: t('console.tpl.intimate'),
+    doxxing: t('console.tpl.doxxing'),
+    scam: t('console.tpl.scam'),
+    porn: t('console.tpl.porn'),
+    copyright: t('console.tpl.copyright'),
+    impersonation: t('console.tpl.impersonation'),
+    spam: t('console.tpl.spam'),
+    terms: t('console.tpl.terms'),
+  };
+  return texts[name];
+}
+
+const legal = {
+  csam: 'Directive 2011/93/EU, Art. 5',
+  terror: 'Regulation (EU) 2021/784, Art. 2(7)',
+};
+
+function actTemplates(category) {
+  return [...(templatesOf[category] || []), 'terms'].map((name) => ({
+    name, text: templateText(name), ground: legal[name] ? 'illegal' : 'terms', ref: legal[name] || '',
+  }));
+}
+
+function dismissTemplates() {
+  return [
+    { name: 'no_violation', text: t('console.tpl.no_violation') },
+    { name: 'in_context', text: t('console.tpl.in_context') },
+    { name: 'duplicate', text: t('console.tpl.duplicate') },
+  ];
+}
+
+function templateOptions(list) {
+  return [h('option', { value: '' }, t('console.template_choose')), ...list.map((x) => h('option', { value: x.name }, x.text))];
+}
+
+// templateField is the select of the reason templates that list() returns
+// (they change with the category); choosing one calls apply with it.
+function templateField(list, apply) {
+  const f = field(t('console.template'), { name: 'template', tag: 'select' });
+  const sel = f.querySelector('select');
+  sel.append(...templateOptions(list()));
+  sel.addEventListener('change', () => {
+    const x = list().find((y) => y.name === sel.value);
+    if (x) apply(x);
+  });
+  return f;
+}
