@@ -167,10 +167,12 @@ const queueCategories = `[...document.querySelectorAll('tr.case-row')].map((r) =
 // through the queue with j, k and Enter, sees the reported photo in its
 // context blurred until revealed, takes the channel down with the takedown
 // dialog and a reason template, removes the spam post by keyboard and
-// reverses that. The channel's owner appeals; the moderator who decided
-// is told clearly that the appeal is not theirs to decide, and a second
-// moderator upholds it, which brings the channel back. A user who is not
-// staff is told so, and only staff find the console in their settings.
+// reverses that, and puts a warning label on the scam channel. The
+// channel's owner appeals; the moderator who decided is told clearly that
+// the appeal is not theirs to decide, and a second moderator upholds it,
+// which brings the channel back. A user who is not staff is told so, and
+// only staff find the console in their settings. The console works on a
+// phone and in Arabic, and its queue refreshes by itself.
 func TestBrowserConsole(t *testing.T) {
 	b := newBrowser(t)
 	s := newServer(t, serverOptions{})
@@ -194,7 +196,7 @@ func TestBrowserConsole(t *testing.T) {
 	rita.report(deals, 0, "scam", "The whole channel sells fake investments")
 
 	staffAccount(t, s, "tina", kurir.RoleTriage)
-	staffAccount(t, s, "mona", kurir.RoleModerator)
+	monaAPI, _ := staffAccount(t, s, "mona", kurir.RoleModerator)
 	staffAccount(t, s, "maxim", kurir.RoleModerator)
 
 	// Triage arrives logged out and comes back to the console.
@@ -474,4 +476,36 @@ func TestBrowserConsole(t *testing.T) {
 		waitJS(`(() => { const r = document.querySelector('.console-brand').getBoundingClientRect(); return r.left > window.innerWidth / 2; })()`),
 	)
 	b.shot(t, arabic, "console-12-arabic")
+
+	// The queue refreshes itself: a new report appears without a reload,
+	// and is dismissed from the keyboard.
+	do(t, arabic, "show the open cases", choose(`select[name="state"]`, ""), chromedp.WaitVisible(chromedp.CSS(`.console-status`)))
+	rita.report(market, 1+photo, "hate_speech", "")
+	refreshed, cancel := context.WithTimeout(arabic, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(refreshed, waitJS(`document.querySelectorAll('tr.case-row').length === 1`)); err != nil {
+		t.Fatalf("the new report did not appear in the open queue by itself: %v", err)
+	}
+	do(t, arabic, "dismiss it",
+		key("j"),
+		pressEnter(),
+		chromedp.WaitVisible(chromedp.CSS(`[data-act="dismiss"]`)),
+		key("d"),
+		chromedp.WaitVisible(chromedp.CSS(`dialog form.act-form[data-kind="dismiss"]`)),
+		choose(`form.act-form select[name="template"]`, "no_violation"),
+		waitJS(`document.querySelector('form.act-form textarea[name="reason"]').value !== ''`),
+		chromedp.Click(chromedp.CSS(`form.act-form button[type="submit"]`)),
+		waitJS(`location.pathname === '/console'`),
+		chromedp.WaitVisible(chromedp.CSS(`.console-status`)),
+	)
+	var resolved struct {
+		Cases []struct {
+			Category string `json:"category"`
+			Outcome  string `json:"outcome"`
+		} `json:"cases"`
+	}
+	monaAPI.call("GET", "/moderation/cases?state=resolved", nil, &resolved)
+	if len(resolved.Cases) != 4 || resolved.Cases[0].Category != "hate_speech" || resolved.Cases[0].Outcome != "dismissed" {
+		t.Errorf("the resolved cases are %+v, want the hate-speech case dismissed, newest first", resolved.Cases)
+	}
 }
