@@ -67,7 +67,8 @@ var contentTypes = map[string]string{
 // reload or a shared link opens the right screen. A trailing slash means
 // "and one segment below it". The moderation console is /console, its
 // appeals /console/appeals and a case /console/cases/{id}.
-var clientRoutes = []string{"/", "/login", "/signup", "/settings", "/chats/", "/join/",
+var clientRoutes = []string{"/", "/login", "/signup", "/settings", "/settings/decisions", "/chats/", "/join/",
+	"/notices", "/notices/status",
 	"/console", "/console/", "/console/cases/"}
 
 // Handler returns the web app: index.html for "/" and the app's client-side

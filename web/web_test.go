@@ -75,13 +75,14 @@ func TestHandler(t *testing.T) {
 		t.Errorf("GET / with If-None-Match %s: %d, want 304", etag, resp.StatusCode)
 	}
 
-	for _, path := range []string{"/login", "/signup", "/settings", "/chats/42", "/chats/42/", "/join/AbC-123"} {
+	for _, path := range []string{"/login", "/signup", "/settings", "/settings/decisions", "/chats/42", "/chats/42/", "/join/AbC-123",
+		"/notices", "/notices/status"} {
 		resp, body := get(t, "GET", s.URL+path, nil)
 		if resp.StatusCode != 200 || !bytes.Equal(body, index) {
 			t.Errorf("GET %s: %d, want 200 and the app's page", path, resp.StatusCode)
 		}
 	}
-	for _, path := range []string{"/nope", "/chats/", "/chats/1/2", "/assets/0000/app.js", "/favicon.ico"} {
+	for _, path := range []string{"/nope", "/chats/", "/chats/1/2", "/assets/0000/app.js", "/favicon.ico", "/notices/1", "/settings/other"} {
 		resp, _ := get(t, "GET", s.URL+path, nil)
 		if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); resp.StatusCode != 404 || ct != "text/html" {
 			t.Errorf("GET %s: %d %s, want a 404 page", path, resp.StatusCode, ct)

@@ -11,6 +11,8 @@ import { authScreen, joinScreen } from './auth.js';
 import { sidebar } from './sidebar.js';
 import { conversation, emptyMain } from './conversation.js';
 import { settingsScreen } from './settings.js';
+import { decisionsScreen } from './decisions.js';
+import { noticeScreen, noticeStatusScreen } from './notices.js';
 import { setRouter } from './nav.js';
 import { consoleScreen } from './console.js';
 
@@ -45,7 +47,21 @@ function route() {
   if (!performance.getEntriesByName('kurir-ready').length && app.querySelector('.auth, .layout')) performance.mark('kurir-ready');
 }
 
+// publicPage is the page for path that anyone may open, logged in or not
+// (notices of illegal content), or null.
+function publicPage(path) {
+  if (path === '/notices') return noticeScreen;
+  if (path === '/notices/status') return noticeStatusScreen;
+  return null;
+}
+
 function routeTo(path) {
+  const page = publicPage(path);
+  if (page) {
+    dropLayout();
+    show(app, page());
+    return;
+  }
   if (!token()) {
     dropLayout();
     if (path === '/signup' || path === '/login') {
@@ -82,6 +98,8 @@ function routeTo(path) {
     screen = conversation(Number(m[1]));
   } else if (path === '/settings') {
     screen = settingsScreen({ logout });
+  } else if (path === '/settings/decisions') {
+    screen = decisionsScreen();
   } else if ((m = path.match(/^\/join\/([^/]+)\/?$/))) {
     screen = joinScreen(decodeURIComponent(m[1]));
   } else {
@@ -250,7 +268,7 @@ onLanguageChange(() => {
   if (layout) {
     dropLayout();
     route();
-  } else if (!store.me) {
+  } else if (!store.me || publicPage(location.pathname)) {
     route();
   }
 });

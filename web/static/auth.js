@@ -74,7 +74,9 @@ export function authScreen(mode, { onLoggedIn }) {
       form,
       h('p', { class: 'switch' }, signup ? t('auth.have_account') : t('auth.no_account'), ' ',
         h('a', { href: (signup ? '/login' : '/signup') + next }, signup ? t('auth.login') : t('auth.signup'))),
-      languagePicker()));
+      languagePicker(),
+      // The public notice form, for people without an account (EU DSA Art. 16).
+      h('p', { class: 'auth-foot' }, h('a', { href: '/notices' }, t('notice.login_link')))));
 }
 
 // joinScreen offers to join the chat an invite link points to.

@@ -1,12 +1,13 @@
 // A group's or channel's details and members, and what its admins and
 // members can do: edit the title, make invite links, add people, change
-// roles, leave.
+// roles, leave, report it. And a person's profile, from a private chat.
 import { api, errorText, ApiError } from './api.js';
 import { t } from './i18n.js';
 import { h, replace, field, openDialog, showError, confirmDialog, toast, avatar } from './dom.js';
-import { on, isAdmin, can, putChat, dropChat, lookupUser, chatMembers } from './store.js';
+import { store, on, isAdmin, can, putChat, dropChat, lookupUser, chatMembers, userName } from './store.js';
 import { lookupAll } from './newchat.js';
 import { navigate } from './nav.js';
+import { reportDialog } from './report.js';
 
 function roleLabel(role) {
   if (role === 'owner') return t('role.owner');
@@ -197,7 +198,7 @@ export function chatInfoDialog(chat) {
       ], buttons)));
     }
 
-    if (chat.role) {
+    if (chat.role && !chat.unavailable) {
       // Someone joining, leaving or changing role while the dialog is open
       // shows in the list, fetched again once a busy chat is quiet for a
       // moment.
@@ -210,6 +211,10 @@ export function chatInfoDialog(chat) {
       });
       stopFollowing = () => { off(); clearTimeout(timer); };
       body.append(members.el);
+    }
+    // Leaving and reporting, apart from the rest.
+    const endRow = h('div', { class: 'actions leave' });
+    if (chat.role) {
       const leave = h('button', { type: 'button', class: 'btn danger' }, chat.kind === 'channel' ? t('info.unsubscribe') : t('info.leave'));
       leave.addEventListener('click', async () => {
         if (!await confirmDialog(leave.textContent, t('info.leave_confirm', { title: chat.title }), leave.textContent, { danger: true })) return;
@@ -222,9 +227,42 @@ export function chatInfoDialog(chat) {
           toast(errorText(err), { error: true });
         }
       });
-      body.append(h('div', { class: 'actions leave' }, leave));
+      endRow.append(leave);
     }
+    if (!owner) {
+      const channel = chat.kind === 'channel';
+      endRow.append(h('button', {
+        type: 'button', class: 'btn danger', 'data-action': 'report-chat',
+        onclick: () => {
+          close();
+          reportDialog({ kind: 'chat', chat_id: chat.id }, {
+            title: channel ? t('report.title_channel') : t('report.title_group'),
+            what: chat.title,
+          });
+        },
+      }, channel ? t('report.channel') : t('report.group')));
+    }
+    if (endRow.children.length) body.append(endRow);
     return body;
   }, { className: 'wide', focusField: false });
   dlg.addEventListener('close', () => stopFollowing());
+}
+
+// peerInfoDialog shows the other person of a private chat: their name and
+// @username, and a way to report them.
+export function peerInfoDialog(userId) {
+  const u = store.users.get(userId);
+  const name = userName(userId);
+  openDialog(name, (close) => h('div', { class: 'modal-body info' },
+    h('div', { class: 'info-head' }, avatar(name, userId),
+      h('div', {},
+        h('p', { class: 'info-title', dir: 'auto' }, name),
+        u && u.username ? h('p', { class: 'muted' }, h('bdi', {}, `@${u.username}`)) : null)),
+    h('div', { class: 'actions leave' }, h('button', {
+      type: 'button', class: 'btn danger', 'data-action': 'report-user',
+      onclick: () => {
+        close();
+        reportDialog({ kind: 'user', user_id: userId }, { title: t('report.title_user'), what: name });
+      },
+    }, t('report.action')))), { focusField: false });
 }

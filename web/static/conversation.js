@@ -7,9 +7,10 @@ import {
 } from './dom.js';
 import {
   store, on, chatTitle, userName, canPost, can, isAdmin, putChat, markRead, draft, saveDraft, send, broadcast,
-  sortedDialogs, chatMembers, learnName,
+  sortedDialogs, chatMembers, learnName, refreshChat,
 } from './store.js';
-import { chatInfoDialog } from './chatinfo.js';
+import { chatInfoDialog, peerInfoDialog } from './chatinfo.js';
+import { reportDialog } from './report.js';
 
 const pageSize = 50;
 const maxText = 4096;
@@ -24,6 +25,7 @@ export function emptyMain() {
 
 function snippet(m) {
   if (!m) return '';
+  if (m.removed) return t('mod.removed');
   if (m.deleted) return t('msg.deleted');
   if (m.media && !m.text) return m.media.kind === 'photo' ? t('msg.photo') : m.media.name || t('msg.file');
   return m.text.split('\n')[0].slice(0, 120);
@@ -43,12 +45,15 @@ export function conversation(chatId) {
   let sendKey = ''; // the idempotency key of the text being sent
   let sendKeyText = '';
   let closed = false;
+  const tombs = new Map(); // seq -> li: messages the moderators removed, while the chat is open
 
   // The elements ----------------------------------------------------------
   const titleEl = h('h2', { id: 'conv-title', dir: 'auto' });
   const subEl = h('p', { class: 'sub' });
   const avatarBox = h('span', {});
-  const infoBtn = iconButton('info', t('conv.info'), { onclick: () => chat && chatInfoDialog(chat) });
+  const infoBtn = iconButton('info', t('conv.info'), {
+    onclick: () => { if (chat) (chat.kind === 'private' ? peerInfoDialog(chat.peer_id) : chatInfoDialog(chat)); },
+  });
   const head = h('header', { class: 'conv-head' },
     h('a', { href: '/', class: 'icon-btn back', 'aria-label': t('conv.back'), title: t('conv.back') }, icon('back')),
     avatarBox, h('div', { class: 'conv-titles' }, titleEl, subEl), infoBtn);
@@ -71,15 +76,49 @@ export function conversation(chatId) {
   const form = h('form', { class: 'composer' }, attachBtn, fileInput, input, counter, sendBtn);
   const notice = h('div', { class: 'notice', hidden: true });
   const footer = h('footer', { class: 'conv-foot' }, contextBar, attachBar, errorBox, notice, form);
-  const el = h('section', { class: 'conv', 'aria-labelledby': 'conv-title' }, head, pinned, scroller, jump, footer);
+  // Shown instead of the history when moderation took the chat down.
+  const gone = h('div', { class: 'chat-unavailable', role: 'status', hidden: true });
+  const el = h('section', { class: 'conv', 'aria-labelledby': 'conv-title' }, head, pinned, scroller, gone, jump, footer);
 
   // Header, pinned bar and what the user may do ---------------------------------
   function renderHead() {
     if (!chat) return;
     renderTitle();
-    infoBtn.hidden = chat.kind === 'private';
+    infoBtn.hidden = chat.kind === 'private' && !chat.peer_id;
+    if (renderUnavailable()) return;
     renderPinned();
     renderComposer();
+  }
+
+  // renderUnavailable shows, for a chat that moderation took down, why,
+  // instead of its history and the message box. It returns whether it is.
+  function renderUnavailable() {
+    const down = !!chat.unavailable;
+    const wasDown = !gone.hidden;
+    scroller.hidden = down;
+    gone.hidden = !down;
+    if (!down) return false;
+    if (!wasDown) {
+      // Nothing of it is shown any more: not even what was loaded.
+      for (const s of [...messages.keys()]) removeMsg(s);
+      for (const tomb of tombs.values()) tomb.remove();
+      tombs.clear();
+      hasMore = false;
+    }
+    const reason = typeof chat.unavailable === 'string' ? chat.unavailable : '';
+    const what = chat.kind === 'channel' ? t('mod.unavailable_channel') : t('mod.unavailable_group');
+    replace(gone,
+      h('h3', {}, what),
+      h('p', {}, t('mod.unavailable_text')),
+      reason ? h('p', {}, t('mod.unavailable_reason', { reason })) : null,
+      chat.role === 'owner' ? h('p', {}, h('a', { href: '/settings/decisions' }, t('mod.unavailable_owner'))) : null);
+    pinned.hidden = true;
+    jump.hidden = true;
+    form.hidden = true;
+    notice.hidden = true;
+    contextBar.hidden = true;
+    attachBar.hidden = true;
+    return true;
   }
 
   function renderTitle() {
@@ -123,7 +162,6 @@ export function conversation(chatId) {
     } else if (!may) {
       replace(notice, h('p', {}, chat.kind === 'channel' ? t('conv.channel_readonly') : t('conv.no_post')));
     }
-    for (const li of els.values()) li.querySelector('.more').hidden = !member;
   }
 
   async function renderPinned() {
@@ -176,7 +214,7 @@ export function conversation(chatId) {
       h('time', { datetime: m.created_at, title: formatDateTime(m.created_at) }, formatTime(m.created_at)));
     parts.push(meta);
     const more = iconButton('more', t('msg.actions'), { class: 'icon-btn more', 'aria-haspopup': 'menu' });
-    more.hidden = !chat || !chat.role;
+    more.hidden = !chat;
     more.addEventListener('click', () => actions(m.seq, more));
     return h('li', { class: `msg${own ? ' own' : ''}`, id: `m-${chatId}-${m.seq}`, dataset: { seq: String(m.seq) } },
       h('div', { class: 'bubble' }, ...parts), more);
@@ -235,12 +273,14 @@ export function conversation(chatId) {
     if (old && old.edited_at && m.edited_at && old.edited_at > m.edited_at) return;
     messages.set(m.seq, m);
     const li = renderMsg(m);
-    const prev = els.get(m.seq);
+    const prev = els.get(m.seq) || tombs.get(m.seq);
+    tombs.delete(m.seq);
     els.set(m.seq, li);
     if (prev) {
       const focused = prev.contains(document.activeElement);
       prev.replaceWith(li);
       if (focused) li.querySelector('.more').focus();
+      for (const r of [...messages.values()].filter((o) => o.reply_to === m.seq)) rerender(r.seq);
       return;
     }
     // Find the first shown message with a larger seq.
@@ -278,6 +318,19 @@ export function conversation(chatId) {
     if (replyTo === seq || editing === seq) stopContext();
   }
 
+  // removedByModerators drops a message the moderators removed, leaving a
+  // line that says so where it was (a reload shows it as deleted: gone).
+  function removedByModerators(seq) {
+    const li = els.get(seq);
+    if (!li) return;
+    const tomb = h('li', { class: 'msg removed', id: `m-${chatId}-${seq}`, dataset: { seq: String(seq) } },
+      h('p', { class: 'tombstone' }, t('mod.removed')));
+    li.before(tomb);
+    removeMsg(seq);
+    tombs.set(seq, tomb);
+    if (chat && chat.pinned_seq === seq) renderPinned();
+  }
+
   function renderEdge() {
     replace(top, hasMore ? (loading ? t('conv.loading') : '') : t('conv.beginning'));
   }
@@ -310,14 +363,14 @@ export function conversation(chatId) {
 
   // readVisible marks the chat read when its newest messages are on screen.
   function readVisible() {
-    if (!chat || !chat.role || document.hidden || !nearBottom()) return;
+    if (!chat || !chat.role || chat.unavailable || document.hidden || !nearBottom()) return;
     const d = store.dialogs.get(chatId);
     const seq = Math.max(lastSeq(), d ? d.chat.seq : 0);
     if (seq) markRead(chatId, seq);
   }
 
   async function loadOlder() {
-    if (loading || !hasMore || closed) return;
+    if (loading || !hasMore || closed || (chat && chat.unavailable)) return;
     loading = true;
     renderEdge();
     let first = Infinity;
@@ -332,6 +385,15 @@ export function conversation(chatId) {
       hasMore = r.messages.length === pageSize;
       scroller.scrollTop = scroller.scrollHeight - fromBottom; // keep what was on screen in place
     } catch (err) {
+      if (err.reason === 'chat_unavailable') {
+        // Taken down since the chat list was loaded: say so, and why, once.
+        loading = false;
+        if (closed) return;
+        chat = { ...(chat || {}), unavailable: (chat && chat.unavailable) || true };
+        renderHead();
+        refreshChat(chatId);
+        return;
+      }
       if (!closed) toast(errorText(err), { error: true });
       hasMore = messages.size > 0 && hasMore;
       if (messages.size === 0) {
@@ -395,13 +457,39 @@ export function conversation(chatId) {
       case 'delete':
         removeMsg(ev.message_seq);
         break;
+      case 'removed':
+        removedByModerators(ev.message_seq);
+        break;
+      case 'restored': {
+        // Put back where it was, if that part of the history is loaded.
+        const seq = ev.message.seq;
+        let first = Infinity;
+        for (const s of messages.keys()) if (s < first) first = s;
+        if (tombs.has(seq) || seq > first || !hasMore) put(ev.message);
+        break;
+      }
+      case 'takedown':
+        if (chat) {
+          chat = { ...chat, unavailable: chat.unavailable || true };
+          renderHead(); // the reason follows with the chat, fetched again
+        }
+        break;
+      case 'reinstated':
+        if (chat) {
+          chat = { ...chat, unavailable: '' };
+          reloadHistory();
+          renderHead();
+        }
+        break;
       default:
     }
   }
 
   function onChat(c) {
     if (!c || c.id !== chatId) return;
-    chat = { ...chat, ...c };
+    const wasDown = chat && chat.unavailable;
+    chat = { ...chat, ...c, unavailable: c.unavailable || '' };
+    if (wasDown && !chat.unavailable) reloadHistory();
     renderHead();
   }
 
@@ -418,7 +506,13 @@ export function conversation(chatId) {
   function onResynced(id) {
     if (id && id !== chatId) return;
     // The gap was too long to replay: start the history again.
+    reloadHistory();
+  }
+
+  function reloadHistory() {
     for (const s of [...messages.keys()]) removeMsg(s);
+    for (const tomb of tombs.values()) tomb.remove();
+    tombs.clear();
     hasMore = true;
     loadOlder().then(() => toBottom(false), () => {});
   }
@@ -428,6 +522,7 @@ export function conversation(chatId) {
     const m = messages.get(seq);
     if (!m || !chat) return;
     const own = m.sender_id === store.me.id;
+    const member = !!chat.role;
     const items = [];
     if (canPost(chat)) items.push({ label: t('msg.reply'), action: () => startReply(seq) });
     if (own && !m.forward && canPost(chat)) items.push({ label: t('msg.edit'), action: () => startEdit(seq) });
@@ -437,9 +532,20 @@ export function conversation(chatId) {
       else items.push({ label: t('msg.pin'), action: () => pin(seq) });
     }
     if (m.media && m.media.kind !== 'photo') items.push({ label: t('msg.download'), action: () => download(m.media) });
-    items.push({ label: t('msg.delete_me'), action: () => deleteMsg(seq, 'me'), danger: true });
-    if (own || isAdmin(chat)) items.push({ label: t('msg.delete_all'), action: () => deleteMsg(seq, 'everyone'), danger: true });
+    if (!own) items.push({ label: t('report.action'), name: 'report', action: () => reportMsg(m, anchor), danger: true });
+    if (member) items.push({ label: t('msg.delete_me'), action: () => deleteMsg(seq, 'me'), danger: true });
+    if (member && (own || isAdmin(chat))) items.push({ label: t('msg.delete_all'), action: () => deleteMsg(seq, 'everyone'), danger: true });
     menu(anchor, t('msg.actions'), items);
+  }
+
+  function reportMsg(m, anchor) {
+    // A channel's post is the channel's, whoever of its admins wrote it.
+    const from = chat.kind === 'channel' ? chat.title : userName(m.sender_id);
+    reportDialog({ kind: 'message', chat_id: chatId, seq: m.seq }, {
+      title: t('report.title_message'),
+      what: t('report.what_message', { name: from, text: snippet(m) }),
+      returnTo: anchor,
+    });
   }
 
   function startReply(seq) {
@@ -697,6 +803,7 @@ export function conversation(chatId) {
       }
       if (closed) return;
       renderHead();
+      if (chat.unavailable) return;
       loadMembers();
       await loadOlder();
       if (closed) return;

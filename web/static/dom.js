@@ -147,14 +147,15 @@ export function confirmDialog(title, text, yesLabel, { danger = false } = {}) {
 
 // menu opens a list of actions near anchor as a small modal dialog, which
 // keeps focus inside it and closes on Escape, a click outside or a choice.
-// Arrow keys move between the items.
+// Arrow keys move between the items; an item's name, if given, is its
+// data-action.
 export function menu(anchor, label, items) {
   const dlg = h('dialog', { class: 'menu', 'aria-label': label });
   const list = h('div', { role: 'menu', 'aria-label': label });
   let chosen = null;
   for (const it of items) {
     list.append(h('button', {
-      type: 'button', role: 'menuitem', class: it.danger ? 'danger' : '',
+      type: 'button', role: 'menuitem', class: it.danger ? 'danger' : '', 'data-action': it.name,
       onclick: () => { chosen = it; dlg.close(); },
     }, it.label));
   }

@@ -20,6 +20,7 @@ export class Live {
     this.seqs = new Map(); // large chat ID -> seq
     this.pending = new Map(); // pts -> event, arrived early
     this.pendingChat = new Map(); // chat ID -> Map(seq -> event)
+    this.unavailable = new Set(); // chats found taken down, not fetched from
     this.timers = new Map();
     this.attempt = 0;
     this.ws = null;
@@ -179,6 +180,7 @@ export class Live {
 
   chatEvent(ev) {
     const id = ev.chat_id;
+    this.unavailable.delete(id);
     const known = this.seqs.get(id);
     if (known === undefined) {
       // The first event of a chat just joined (the hub follows it for us).
@@ -268,6 +270,17 @@ export class Live {
       try {
         r = await api('GET', `/chats/${id}/updates?seq=${seq}`);
       } catch (e) {
+        if (e.reason === 'chat_unavailable') {
+          // Taken down: nothing to fetch until it is reinstated, which its
+          // next event says. Keep following it, and show it unavailable
+          // once, in case the takedown itself was missed.
+          this.pendingChat.delete(id);
+          if (!this.unavailable.has(id)) {
+            this.unavailable.add(id);
+            this.reset(id);
+          }
+          return;
+        }
         if (e.status === 403 || e.status === 404) { // no longer a member
           this.seqs.delete(id);
           this.pendingChat.delete(id);

@@ -1,5 +1,6 @@
-// Settings: the account, the language, the devices logged in (each can be
-// logged out) and logging out of this one.
+// Settings: the account, the language, the way to the moderators' decisions
+// and the user's reports, the devices logged in (each can be logged out) and
+// logging out of this one.
 import { api, errorText } from './api.js';
 import { t } from './i18n.js';
 import { h, replace, formatDateTime, confirmDialog, toast, icon } from './dom.js';
@@ -23,6 +24,10 @@ export function settingsScreen({ logout }) {
           h('dt', {}, t('auth.display_name')), h('dd', { dir: 'auto' }, me.display_name || me.username))),
       h('section', { 'aria-labelledby': 'lang-title' },
         languagePicker({ heading: true })),
+      h('section', { 'aria-labelledby': 'decisions-link-title' },
+        h('h3', { id: 'decisions-link-title' }, t('decisions.title')),
+        h('p', { class: 'muted' }, t('decisions.settings_text')),
+        h('div', { class: 'actions start' }, h('a', { href: '/settings/decisions', class: 'btn decisions-link' }, t('decisions.open')))),
       h('section', { 'aria-labelledby': 'devices-title' },
         h('h3', { id: 'devices-title' }, t('settings.devices')),
         h('p', { class: 'muted' }, t('settings.devices_text')),

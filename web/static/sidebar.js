@@ -10,7 +10,8 @@ import { newPrivateDialog, newChatDialog, joinLinkDialog } from './newchat.js';
 export function preview(m, chat) {
   if (!m) return '';
   let text;
-  if (m.deleted) text = t('msg.deleted');
+  if (m.removed) text = t('mod.removed');
+  else if (m.deleted) text = t('msg.deleted');
   else if (m.media) text = `${m.media.kind === 'photo' ? t('msg.photo') : m.media.name || t('msg.file')}${m.text ? `, ${m.text}` : ''}`;
   else text = m.text;
   text = text.split('\n')[0];
@@ -83,11 +84,13 @@ export function sidebar() {
 
   function fill(a, d, active) {
     const title = chatTitle(d.chat);
-    const last = preview(d.last, d.chat);
+    // A chat the moderators took down shows that instead of its messages.
+    const last = d.chat.unavailable ? t('mod.unavailable_preview') : preview(d.last, d.chat);
     const when = d.last ? d.last.created_at : d.activity;
     if (active) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
     a.classList.toggle('unread', d.unread > 0);
+    a.classList.toggle('unavailable', !!d.chat.unavailable);
     replace(a,
       avatar(title, d.chat.id),
       h('span', { class: 'd-body' },

@@ -268,6 +268,7 @@ export function putChat(chat) {
 export async function refreshChat(id) {
   try {
     const chat = await api('GET', `/chats/${id}`);
+    chat.unavailable = chat.unavailable || ''; // present once it is back, to replace the reason
     if (chat.role) putChat(chat);
     else dropChat(id);
     emit('chat', chat);
@@ -309,6 +310,26 @@ export function applyEvent(ev) {
         d.last = { ...d.last, deleted: true, text: '', media: undefined };
         reloadDialogs(); // for the message before it
       }
+      break;
+    case 'removed': // by the moderators
+      if (d.last && d.last.seq === ev.message_seq) {
+        d.last = { ...d.last, deleted: true, removed: true, text: '', media: undefined };
+        reloadDialogs();
+      }
+      break;
+    case 'restored':
+      if (ev.message && (!d.last || ev.message.seq >= d.last.seq)) d.last = ev.message;
+      break;
+    case 'takedown':
+      // Unavailable at once; the reason comes with the chat.
+      d.chat.unavailable = d.chat.unavailable || true;
+      d.unread = 0;
+      refreshChat(ev.chat_id);
+      break;
+    case 'reinstated':
+      d.chat.unavailable = '';
+      refreshChat(ev.chat_id);
+      reloadDialogs(); // for its last message
       break;
     case 'pin':
       d.chat.pinned_seq = ev.message_seq;
