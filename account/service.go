@@ -249,13 +249,18 @@ type LoginParams struct {
 	DeviceName string
 	UserAgent  string
 	IP         string
+	// Restricted opens a session even for a suspended or banned account,
+	// whose token then serves only what such an account still may do:
+	// read the decisions about it and appeal them (AuthenticateRestricted).
+	Restricted bool
 }
 
 // Login checks a username and password and opens a device session. It returns
 // the bearer token, which is shown only now: the server keeps only its hash.
 // Logging in cancels a pending deletion. A wrong username and a wrong password
 // give the same EUnauthenticated error; a suspended or banned account gets
-// EForbidden saying why, but only once the password is proven.
+// EForbidden saying why, but only once the password is proven, unless the
+// login is Restricted.
 func (s *Service) Login(ctx context.Context, p LoginParams) (token string, sess Session, u User, err error) {
 	defer s.auth.clear() // after the change commits: see authCache
 	if err := allow(s.loginIP, p.IP, "login attempts from your network"); err != nil {
@@ -307,7 +312,7 @@ func (s *Service) Login(ctx context.Context, p LoginParams) (token string, sess 
 	if s.loginFail != nil {
 		s.loginFail.Reset(failKey)
 	}
-	if err := standing(u, s.clock.Now()); err != nil {
+	if err := standing(u, s.clock.Now()); err != nil && (!p.Restricted || kurir.ErrorCode(err) != kurir.EForbidden) {
 		return "", Session{}, User{}, err
 	}
 	token, tokenHash := newToken()
@@ -398,6 +403,21 @@ const touchEvery = 5 * time.Minute
 // EUnauthenticated for an unknown, revoked or malformed token and with
 // EForbidden (saying why) for a suspended or banned account.
 func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
+	p, err := s.AuthenticateRestricted(ctx, token)
+	if err != nil {
+		return Principal{}, err
+	}
+	if err := standing(p.User, s.clock.Now()); err != nil {
+		return Principal{}, err
+	}
+	return p, nil
+}
+
+// AuthenticateRestricted is Authenticate for what a suspended or banned
+// account may still do (read the decisions about it, appeal, log out): it
+// accepts their tokens too. Check the Principal's standing before anything
+// else.
+func (s *Service) AuthenticateRestricted(ctx context.Context, token string) (Principal, error) {
 	unknown := &kurir.Error{Code: kurir.EUnauthenticated, Reason: "invalid_token", Message: "The access token is invalid or has been revoked; log in again."}
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
 		return Principal{}, unknown
@@ -405,9 +425,6 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	hash := hashToken(token)
 	now := s.clock.Now()
 	if p, ok := s.auth.get(hash, now); ok {
-		if err := standing(p.User, now); err != nil {
-			return Principal{}, err
-		}
 		return p, nil
 	}
 	gen := s.auth.generation()
@@ -422,8 +439,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
-	if err := standing(u, now); err != nil {
-		return Principal{}, err
+	if err := standing(u, now); err != nil && kurir.ErrorCode(err) != kurir.EForbidden {
+		return Principal{}, err // deleted
 	}
 	if now.Sub(sqldb.FromMicros(lastSeen)) > touchEvery {
 		err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {

@@ -16,9 +16,12 @@ type User struct {
 	Email       string     `json:"email,omitempty"`
 	Phone       string     `json:"phone,omitempty"`
 	Role        kurir.Role `json:"role"`
-	// State is "active", "suspended" or "banned".
-	State     string    `json:"state"`
-	CreatedAt time.Time `json:"created_at"`
+	// State is "active", "suspended" or "banned", StateReason why, and
+	// SuspendedUntil when a suspension ends.
+	State          string    `json:"state"`
+	StateReason    string    `json:"state_reason,omitempty"`
+	SuspendedUntil time.Time `json:"suspended_until,omitzero"`
+	CreatedAt      time.Time `json:"created_at"`
 	// DeletionScheduledAt is when the account will be deleted, or the zero
 	// time if no deletion is pending.
 	DeletionScheduledAt time.Time `json:"deletion_scheduled_at,omitzero"`
@@ -58,6 +61,9 @@ type LoginParams struct {
 	Username   string `json:"username"`
 	Password   string `json:"password"`
 	DeviceName string `json:"device_name,omitempty"`
+	// Restricted logs in even if the account is suspended or banned; the
+	// session then serves only Me, Statements, Appeal, Reports and Logout.
+	Restricted bool `json:"restricted,omitempty"`
 }
 
 // LoginResult is a new session.

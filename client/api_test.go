@@ -32,6 +32,7 @@ func TestAPI(t *testing.T) {
 		t.Run("search", func(t *testing.T) { testSearch(t, s) })
 		t.Run("media", func(t *testing.T) { testMedia(t, s) })
 		t.Run("moderation", func(t *testing.T) { testModeration(t, s) })
+		t.Run("bulk", func(t *testing.T) { testBulk(t, s) })
 		if t.Failed() {
 			return
 		}

@@ -28,6 +28,9 @@ type selfView struct {
 	Phone       string `json:"phone,omitempty"`
 	Role        string `json:"role" jsonschema:"enum=user,enum=triage,enum=moderator,enum=legal,enum=admin"`
 	State       string `json:"state" jsonschema:"enum=active,enum=suspended,enum=banned"`
+	StateReason string `json:"state_reason,omitempty" jsonschema:"description=Why the account is suspended or banned."`
+	// SuspendedUntil is when a suspension ends.
+	SuspendedUntil *time.Time `json:"suspended_until,omitempty"`
 	// CreatedAt is when the account was registered.
 	CreatedAt           time.Time  `json:"created_at"`
 	DeletionScheduledAt *time.Time `json:"deletion_scheduled_at,omitempty" jsonschema:"description=When the account will be deleted\\, if deletion was requested."`
@@ -35,7 +38,11 @@ type selfView struct {
 
 func newSelfView(u account.User) selfView {
 	v := selfView{ID: int64(u.ID), Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Phone: u.Phone,
-		Role: string(u.Role), State: string(u.State), CreatedAt: u.CreatedAt}
+		Role: string(u.Role), State: string(u.State), StateReason: u.StateReason, CreatedAt: u.CreatedAt}
+	if !u.SuspendedUntil.IsZero() {
+		t := u.SuspendedUntil
+		v.SuspendedUntil = &t
+	}
 	if !u.DeletionScheduledAt.IsZero() {
 		t := u.DeletionScheduledAt
 		v.DeletionScheduledAt = &t
@@ -74,6 +81,7 @@ type loginRequest struct {
 	Username   string `json:"username"`
 	Password   string `json:"password"`
 	DeviceName string `json:"device_name,omitempty" jsonschema:"description=How this device appears in your list of devices\\, e.g. Firefox on Linux."`
+	Restricted bool   `json:"restricted,omitempty" jsonschema:"description=Log in even if the account is suspended or banned; the token then serves only GET /api/v1/me\\, the statements of reasons\\, appeals\\, your reports and logging out."`
 }
 
 type sessionView struct {
@@ -108,7 +116,7 @@ func handleLogin(accounts *account.Service, limit int64) http.Handler {
 		}
 		token, sess, u, err := accounts.Login(r.Context(), account.LoginParams{
 			Username: req.Username, Password: req.Password, DeviceName: req.DeviceName,
-			UserAgent: r.UserAgent(), IP: clientIP(r),
+			UserAgent: r.UserAgent(), IP: clientIP(r), Restricted: req.Restricted,
 		})
 		if err != nil {
 			writeError(w, r, err)

@@ -325,7 +325,7 @@ func TestSuspendedAccount(t *testing.T) {
 			resp response
 		}{
 			{"log in with the right password", h.do(t, "POST", "/api/v1/sessions", "", map[string]string{"username": "pavel", "password": password})},
-			{"use an existing token", h.do(t, "GET", "/api/v1/me", l.Token, nil)},
+			{"use an existing token", h.do(t, "GET", "/api/v1/dialogs", l.Token, nil)},
 			{"list sessions with an existing token", h.do(t, "GET", "/api/v1/sessions", l.Token, nil)},
 		} {
 			p := c.resp.wantProblem(t, c.name, want)
@@ -335,6 +335,15 @@ func TestSuspendedAccount(t *testing.T) {
 		}
 		h.do(t, "POST", "/api/v1/sessions", "", map[string]string{"username": "pavel", "password": "not-the-password-1"}).
 			wantProblem(t, "log in with a wrong password", problemWant{http.StatusUnauthorized, "unauthenticated", "wrong_credentials", ""})
+		// The account can still see why: GET /api/v1/me answers with its state.
+		var me struct {
+			State       string `json:"state"`
+			StateReason string `json:"state_reason"`
+		}
+		h.do(t, "GET", "/api/v1/me", l.Token, nil).want(t, "me while suspended", http.StatusOK, &me)
+		if me.State != "suspended" || me.StateReason != reason {
+			t.Errorf("me while suspended = %+v, want suspended with the reason", me)
+		}
 		if after := countRows(t, db); after != before {
 			t.Errorf("refused logins changed rows from %+v to %+v", before, after)
 		}

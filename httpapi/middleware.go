@@ -191,6 +191,16 @@ func clientIP(r *http.Request) string {
 // from a browser (which cannot set headers), from a subprotocol
 // "kurir.token.<token>".
 func withAuth(accounts *account.Service, next http.Handler) http.Handler {
+	return authenticated(accounts.Authenticate, next)
+}
+
+// withRestrictedAuth is withAuth that lets suspended and banned accounts
+// through (see account.AuthenticateRestricted).
+func withRestrictedAuth(accounts *account.Service, next http.Handler) http.Handler {
+	return authenticated(accounts.AuthenticateRestricted, next)
+}
+
+func authenticated(authenticate func(context.Context, string) (account.Principal, error), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := bearerToken(r)
 		if !ok {
@@ -198,7 +208,7 @@ func withAuth(accounts *account.Service, next http.Handler) http.Handler {
 				Message: "This endpoint needs an access token: send \"Authorization: Bearer <token>\" from POST /api/v1/sessions."})
 			return
 		}
-		p, err := accounts.Authenticate(r.Context(), token)
+		p, err := authenticate(r.Context(), token)
 		if err != nil {
 			writeError(w, r, err)
 			return

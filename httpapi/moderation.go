@@ -701,16 +701,16 @@ func addModerationRoutes(rt *router, mod *moderation.Service, med *media.Service
 		Description: "You can report only what you can see, once per subject. Reports from trusted flaggers go ahead of the queue.",
 		Request:     reportRequest{}, Responses: map[int]openapi.Response{201: {Description: "The report, with its case.", Body: reportView{}}},
 	}, handleReport(mod, limit))
-	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/reports", ID: "myReports", Tags: tags, Auth: true,
+	rt.handleRestricted(openapi.Operation{Method: "GET", Path: "/api/v1/reports", ID: "myReports", Tags: tags, Auth: true,
 		Summary: "Your reports and how they were decided", Params: []openapi.Param{limitParam},
 		Responses: map[int]openapi.Response{200: {Body: reportList{}}},
 	}, handleMyReports(mod))
-	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/statements", ID: "myStatements", Tags: tags, Auth: true,
+	rt.handleRestricted(openapi.Operation{Method: "GET", Path: "/api/v1/statements", ID: "myStatements", Tags: tags, Auth: true,
 		Summary:     "Statements of reasons: decisions against your content or account",
 		Description: "Each says what was restricted, where and for how long, on what facts and ground, whether automation was used, and how to appeal (EU DSA Art. 17).",
 		Params:      []openapi.Param{langParam}, Responses: map[int]openapi.Response{200: {Body: statementList{}}},
 	}, handleMyStatements(mod, clock))
-	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/statements/{id}/appeal", ID: "appeal", Tags: tags, Auth: true,
+	rt.handleRestricted(openapi.Operation{Method: "POST", Path: "/api/v1/statements/{id}/appeal", ID: "appeal", Tags: tags, Auth: true,
 		Summary:     "Appeal a decision against your content or account",
 		Description: "Open for six months after the decision, once per decision. A person other than the one who decided reviews it; if upheld the decision is reversed at once.",
 		Params:      []openapi.Param{idParam("decision")}, Request: appealRequest{},

@@ -26,6 +26,16 @@ func (rt *router) handle(op openapi.Operation, h http.Handler) {
 	rt.mux.Handle(op.Method+" "+op.Path, rt.m.instrument(op.ID, h))
 }
 
+// handleRestricted is handle for an operation that a suspended or banned
+// account may still use (see account.AuthenticateRestricted): reading the
+// decisions about it, appealing them, logging out.
+func (rt *router) handleRestricted(op openapi.Operation, h http.Handler) {
+	op.Auth = true
+	op.Description = strings.TrimSpace(op.Description + " A suspended or banned account may use this too (log in with restricted: true).")
+	rt.spec.Add(op)
+	rt.mux.Handle(op.Method+" "+op.Path, rt.m.instrument(op.ID, withRestrictedAuth(rt.d.Accounts, h)))
+}
+
 // addRoutes installs every route of the API on mux and returns the spec that
 // documents them. This is the one list of what the API serves.
 func addRoutes(mux *http.ServeMux, d Deps, m *metrics) *openapi.Spec {
@@ -60,7 +70,7 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) *openapi.Spec {
 		Summary:   "List the devices logged in to your account",
 		Responses: map[int]openapi.Response{200: {Body: sessionList{}}},
 	}, handleListSessions(d.Accounts))
-	rt.handle(openapi.Operation{Method: "DELETE", Path: "/api/v1/sessions/current", ID: "logout", Tags: []string{"sessions"}, Auth: true,
+	rt.handleRestricted(openapi.Operation{Method: "DELETE", Path: "/api/v1/sessions/current", ID: "logout", Tags: []string{"sessions"}, Auth: true,
 		Summary:   "Log out this device",
 		Responses: map[int]openapi.Response{204: {Description: "Logged out."}},
 	}, handleLogout(d.Accounts, d.Live))
@@ -69,7 +79,7 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) *openapi.Spec {
 		Params:    []openapi.Param{{Name: "id", In: "path", Description: "The session's ID.", Schema: int64(0)}},
 		Responses: map[int]openapi.Response{204: {Description: "The device is logged out."}},
 	}, handleRevokeSession(d.Accounts, d.Live))
-	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/me", ID: "getMe", Tags: []string{"accounts"}, Auth: true,
+	rt.handleRestricted(openapi.Operation{Method: "GET", Path: "/api/v1/me", ID: "getMe", Tags: []string{"accounts"}, Auth: true,
 		Summary:   "Your own account",
 		Responses: map[int]openapi.Response{200: {Body: selfView{}}},
 	}, handleGetMe())
