@@ -299,7 +299,7 @@ func handleSubmitNotice(mod *moderation.Service, limit int64) http.Handler {
 			return
 		}
 		rec, err := mod.SubmitNotice(r.Context(), moderation.NoticeParams{Explanation: req.Explanation, Location: req.Location,
-			Category: moderation.Category(req.Category), Name: req.Name, Email: req.Email, GoodFaith: req.GoodFaith})
+			Category: moderation.Category(req.Category), Name: req.Name, Email: req.Email, GoodFaith: req.GoodFaith, IP: clientIP(r)})
 		if err != nil {
 			writeError(w, r, err)
 			return

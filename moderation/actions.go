@@ -181,6 +181,9 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 	if err != nil {
 		return Action{}, err
 	}
+	if t.affected == by.ID && by.ID != 0 {
+		return Action{}, ownContent()
+	}
 	// Act first, then record: the effect is what must not wait. If the
 	// record cannot be written the effect is undone.
 	reason := p.Category.Label("en")
@@ -306,6 +309,12 @@ func (s *Service) target(ctx context.Context, subj Subject, kind ActionKind) (ta
 	return t, nil
 }
 
+// ownContent refuses a member of staff a decision about themself.
+func ownContent() error {
+	return &kurir.Error{Code: kurir.EForbidden, Reason: "own_content",
+		Message: "This case is about your own content or account; another moderator must decide it."}
+}
+
 // contentType is the DSA content type of a message.
 func contentType(m messaging.Message) string {
 	if m.Media == nil {
@@ -360,7 +369,7 @@ func (s *Service) reverse(ctx context.Context, by Staff, actionID int64, reason,
 		return kurir.Errorf(kurir.ENotFound, "No action %d.", actionID)
 	}
 	a := as[0]
-	if a.Affected == by.ID {
+	if a.Affected == by.ID && by.ID != 0 {
 		return &kurir.Error{Code: kurir.EForbidden, Reason: "own_content",
 			Message: "You cannot reverse a decision against your own content or account; appeal it, and another moderator will decide."}
 	}
@@ -387,6 +396,10 @@ func (s *Service) reverse(ctx context.Context, by Staff, actionID int64, reason,
 			if err := also(tx); err != nil {
 				return err
 			}
+		} else if _, err := tx.ExecContext(ctx, `UPDATE mod_appeals SET state = 'upheld', decided_by = $2, decision_reason = $3, decided_at = $4
+			WHERE action_id = $1 AND state = 'pending'`, actionID, by.ID, "decision reversed: "+reason, sqldb.Micros(now)); err != nil {
+			// An appeal still waiting has had what it asked for.
+			return err
 		}
 		return record(ctx, tx, by, auditAction, a.Subject.Key(), fmt.Sprintf("action %d: %s", actionID, reason))
 	})

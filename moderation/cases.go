@@ -326,6 +326,12 @@ func (s *Service) Dismiss(ctx context.Context, by Staff, id int64, reason string
 		return err
 	}
 	c, err := scanCase(s.db.Read().QueryRowContext(ctx, `SELECT `+caseColumns+` FROM mod_cases WHERE id = $1`, id))
+	if err == nil && by.ID != 0 {
+		kind := map[SubjectKind]ActionKind{SubjectMessage: RemoveMessage, SubjectChat: TakeDown, SubjectUser: Ban}[c.Subject.Kind]
+		if t, terr := s.target(ctx, c.Subject, kind); kind != "" && terr == nil && t.affected == by.ID {
+			return ownContent()
+		}
+	}
 	if err == nil && c.State != StateResolved && c.Subject.Kind == SubjectMessage {
 		released, err := s.msg.ReleaseHeld(ctx, c.Subject.Chat, c.Subject.Seq)
 		if err != nil {

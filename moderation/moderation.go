@@ -25,6 +25,7 @@ import (
 	"kurir/account"
 	"kurir/audit"
 	"kurir/messaging"
+	"kurir/ratelimit"
 	"kurir/sqldb"
 )
 
@@ -152,6 +153,9 @@ type Config struct {
 	// BulkApprovalAbove is the number of subjects above which a bulk
 	// action waits for a second person's approval (default 10).
 	BulkApprovalAbove int
+	// NoticesPerIP bounds the notices one network address may send
+	// (default 20 an hour): the form needs no account.
+	NoticesPerIP ratelimit.Limit
 }
 
 // Service is moderation. It is safe for concurrent use.
@@ -162,6 +166,8 @@ type Service struct {
 	clock kurir.Clock
 	log   *slog.Logger
 	cfg   Config
+
+	notices *ratelimit.Limiter // by network address
 }
 
 // NewService returns the moderation service, acting through the messaging
@@ -176,13 +182,17 @@ func NewService(db *sqldb.DB, msg *messaging.Service, acc *account.Service, cloc
 	if cfg.BulkApprovalAbove == 0 {
 		cfg.BulkApprovalAbove = 10
 	}
+	if cfg.NoticesPerIP.Burst == 0 {
+		cfg.NoticesPerIP = ratelimit.PerHour(20)
+	}
 	if cfg.MaxExplanation == 0 {
 		cfg.MaxExplanation = 5000
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, msg: msg, acc: acc, clock: clock, log: log, cfg: cfg}
+	return &Service{db: db, msg: msg, acc: acc, clock: clock, log: log, cfg: cfg,
+		notices: ratelimit.New(cfg.NoticesPerIP, clock, 100_000)}
 }
 
 func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }

@@ -15,6 +15,7 @@ import (
 	"kurir/clocktest"
 	"kurir/media"
 	"kurir/messaging"
+	"kurir/ratelimit"
 	"kurir/moderation"
 	"kurir/safety"
 	"kurir/safety/hashbank"
@@ -542,5 +543,50 @@ func TestLabelAChannel(t *testing.T) {
 		if len(c.Labels) != 0 {
 			t.Errorf("labels after reversal: %v", c.Labels)
 		}
+	})
+}
+
+func TestStaffDoNotDecideAboutThemselvesAndAReversalAnswersAPendingAppeal(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		a := e.user("alice")
+		g, err := e.msg.CreateGroup(e.ctx, e.mod1.ID, messaging.NewChat{Title: "Staff room", Members: []kurir.UserID{a}})
+		must(t, "CreateGroup", err)
+		own := e.send(e.mod1.ID, g.ID, "moderators' own words")
+		r := e.report(a, msgSubject(own), moderation.HateSpeech)
+		_, err = e.mod.Act(e.ctx, e.mod1, r.CaseID, moderation.ActParams{Kind: moderation.RemoveMessage, Facts: "x"})
+		wantCode(t, "act on one's own message", err, kurir.EForbidden, "own_content")
+		wantCode(t, "dismiss a case about one's own message", e.mod.Dismiss(e.ctx, e.mod1, r.CaseID, "fine"), kurir.EForbidden, "own_content")
+		act, err := e.mod.Act(e.ctx, e.mod2, r.CaseID, moderation.ActParams{Kind: moderation.RemoveMessage, Facts: "insults a group"})
+		must(t, "another moderator acts", err)
+		p, err := e.mod.FileAppeal(e.ctx, e.mod1.ID, act.ID, "it was a quote")
+		must(t, "FileAppeal", err)
+		must(t, "Reverse", e.mod.Reverse(e.ctx, e.admin, act.ID, "it was a quote"))
+		_, appeals, _ := e.mod.Statements(e.ctx, e.mod1.ID)
+		if got := appeals[act.ID]; got.ID != p.ID || got.State != moderation.AppealUpheld {
+			t.Errorf("the appeal after a direct reversal: %+v; want it upheld, not left pending", got)
+		}
+		if pending, _ := e.mod.Appeals(e.ctx, e.admin, "", 10); len(pending) != 0 {
+			t.Errorf("appeal queue after the reversal: %+v", pending)
+		}
+	})
+}
+
+func TestNoticesAreRateLimitedByNetwork(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		mod := moderation.NewService(e.db, e.msg, e.acc, e.clock, nil, moderation.Config{NoticesPerIP: ratelimit.PerHour(2)})
+		p := moderation.NoticeParams{Explanation: "Illegal.", Location: "@nowhere", Category: moderation.Scam, Name: "Jo", Email: "jo@example.org", GoodFaith: true, IP: "203.0.113.7"}
+		for i := range 2 {
+			_, err := mod.SubmitNotice(e.ctx, p)
+			must(t, fmt.Sprint("notice ", i), err)
+		}
+		_, err := mod.SubmitNotice(e.ctx, p)
+		wantCode(t, "a third notice within the hour", err, kurir.ERateLimited, "too_many_notices")
+		p.IP = "198.51.100.1"
+		_, err = mod.SubmitNotice(e.ctx, p)
+		must(t, "a notice from another network", err)
+		e.clock.Advance(time.Hour)
+		p.IP = "203.0.113.7"
+		_, err = mod.SubmitNotice(e.ctx, p)
+		must(t, "a notice an hour later", err)
 	})
 }

@@ -34,6 +34,8 @@ type NoticeParams struct {
 	// GoodFaith is the notifier's statement that the notice is accurate and
 	// complete to the best of their knowledge.
 	GoodFaith bool
+	// IP is the network address it came from, for the rate limit.
+	IP string
 }
 
 // NoticeReceipt confirms a notice: with its ID and token the notifier
@@ -89,6 +91,12 @@ func (s *Service) SubmitNotice(ctx context.Context, p NoticeParams) (NoticeRecei
 	}
 	if !p.GoodFaith {
 		return NoticeReceipt{}, kurir.Invalid("good_faith", "required", "Confirm that you believe in good faith that the notice is accurate and complete.")
+	}
+	if p.IP != "" {
+		if ok, wait := s.notices.Allow(p.IP); !ok {
+			return NoticeReceipt{}, &kurir.Error{Code: kurir.ERateLimited, Reason: "too_many_notices", RetryAfter: wait,
+				Message: fmt.Sprintf("Too many notices from your network. Try again in %d minutes.", int(wait.Minutes())+1)}
+		}
 	}
 	sig := signal{source: SourceNotice, category: p.Category, comment: excerpt(expl), weight: 1}
 	sig.subject, sig.reach, sig.detail = s.locate(ctx, loc)
