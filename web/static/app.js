@@ -2,7 +2,7 @@
 // and logging in and out. Screens live in their own modules.
 import { api, setToken, token, onUnauthorized, forgetBlobs, errorText } from './api.js';
 import { detect, setLanguage, t, onLanguageChange } from './i18n.js';
-import { h, replace } from './dom.js';
+import { h, replace, formatDateTime } from './dom.js';
 import { Live } from './live.js';
 import {
   store, reset, loadUsers, loadDialogs, applyEvent, reloadDialogs, refreshChat, clearAllDrafts, forgetReads, emit,
@@ -74,6 +74,10 @@ function routeTo(path) {
     return;
   }
   if (!store.me) return; // start() routes when ready
+  if (restricted(store.me)) {
+    showRestricted();
+    return;
+  }
   if (path === '/login' || path === '/signup') {
     history.replaceState(null, '', '/');
     routeTo('/');
@@ -148,6 +152,10 @@ async function start() {
     if (e.status === 401) return; // onUnauthorized has logged out
     return startFailed(e);
   }
+  if (restricted(store.me)) {
+    route(); // a suspended or banned account sees only the decisions about it
+    return;
+  }
   loadUsers();
   let state;
   try {
@@ -167,6 +175,31 @@ async function start() {
   store.live.me = store.me.id;
   store.live.start(state);
   route();
+}
+
+// restricted says whether the account is suspended or banned: it may then
+// only read the decisions about it, appeal them and log out.
+function restricted(me) {
+  return me.state === 'banned' || (me.state === 'suspended' && (!me.suspended_until || new Date(me.suspended_until) > new Date()));
+}
+
+// showRestricted is all a suspended or banned account sees: why, the
+// statements of reasons about it with their appeals, and logging out.
+function showRestricted() {
+  dropLayout();
+  const me = store.me;
+  const screen = decisionsScreen();
+  const title = me.state === 'banned' ? t('mod.restricted_banned')
+    : t('mod.restricted_suspended', { until: formatDateTime(me.suspended_until) });
+  const el = h('div', { class: 'restricted' },
+    h('section', { class: 'card', 'aria-labelledby': 'restricted-title' },
+      h('h1', { id: 'restricted-title' }, title),
+      me.state_reason ? h('p', {}, t('mod.restricted_reason', { reason: me.state_reason })) : null,
+      h('p', { class: 'muted' }, t('mod.restricted_text')),
+      h('button', { type: 'button', class: 'btn', onclick: () => logout() }, t('mod.restricted_logout'))),
+    screen.el);
+  show(app, el);
+  current = { path: location.pathname, ...screen };
 }
 
 // startFailed shows why the app cannot start (the server is unreachable or

@@ -25,8 +25,8 @@ function deviceName() {
   return t('device.name', { browser, os });
 }
 
-async function login(username, password) {
-  const r = await api('POST', '/sessions', { username, password, device_name: deviceName() });
+async function login(username, password, restricted = false) {
+  const r = await api('POST', '/sessions', { username, password, device_name: deviceName(), restricted });
   setToken(r.token);
 }
 
@@ -60,6 +60,20 @@ export function authScreen(mode, { onLoggedIn }) {
       onLoggedIn();
     } catch (err) {
       showError(form, box, err, errorText(err));
+      if (err.reason === 'account_suspended' || err.reason === 'account_banned') {
+        // The account may still read the decision about it and appeal.
+        box.append(' ', h('button', {
+          type: 'button', class: 'btn restricted-login',
+          onclick: async () => {
+            try {
+              await login(v.username.trim(), v.password, true);
+              onLoggedIn();
+            } catch (e2) {
+              showError(form, box, e2, errorText(e2));
+            }
+          },
+        }, t('mod.restricted_login')));
+      }
     } finally {
       submit.disabled = false;
       submit.removeAttribute('aria-busy');

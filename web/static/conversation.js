@@ -31,6 +31,17 @@ function snippet(m) {
   return m.text.split('\n')[0].slice(0, 120);
 }
 
+// labelName names a label moderation put on a chat.
+function labelName(label) {
+  switch (label) {
+    case 'sensitive': return t('mod.label_sensitive');
+    case 'graphic': return t('mod.label_graphic');
+    case 'misleading': return t('mod.label_misleading');
+    case 'scam_risk': return t('mod.label_scam_risk');
+    default: return label;
+  }
+}
+
 export function conversation(chatId) {
   let chat = store.dialogs.get(chatId)?.chat || null;
   const messages = new Map(); // seq -> message
@@ -78,13 +89,18 @@ export function conversation(chatId) {
   const footer = h('footer', { class: 'conv-foot' }, contextBar, attachBar, errorBox, notice, form);
   // Shown instead of the history when moderation took the chat down.
   const gone = h('div', { class: 'chat-unavailable', role: 'status', hidden: true });
-  const el = h('section', { class: 'conv', 'aria-labelledby': 'conv-title' }, head, pinned, scroller, gone, jump, footer);
+  // The warnings moderation labelled the chat with, shown before its content.
+  const labels = h('p', { class: 'chat-labels', role: 'note', hidden: true });
+  const el = h('section', { class: 'conv', 'aria-labelledby': 'conv-title' }, head, labels, pinned, scroller, gone, jump, footer);
 
   // Header, pinned bar and what the user may do ---------------------------------
   function renderHead() {
     if (!chat) return;
     renderTitle();
     infoBtn.hidden = chat.kind === 'private' && !chat.peer_id;
+    const warn = chat.unavailable ? [] : (chat.labels || []);
+    labels.hidden = !warn.length;
+    labels.textContent = warn.length ? t('mod.labels', { labels: warn.map(labelName).join(', ') }) : '';
     if (renderUnavailable()) return;
     renderPinned();
     renderComposer();
@@ -768,6 +784,12 @@ export function conversation(chatId) {
       autosize();
       stopContext();
       put(m);
+      if (m.held) {
+        // Stored, but nobody else sees it until a moderator releases it.
+        const li = els.get(m.seq);
+        if (li) { li.classList.add('held'); li.append(h('p', { class: 'held-note' }, t('mod.held_short'))); }
+        toast(t('mod.held'));
+      }
       toBottom(true);
     } catch (err) {
       if (err.name === 'AbortError') {
