@@ -68,6 +68,7 @@ type serveConfig struct {
 	uploadQuota     int64
 	textRules       string
 	classifierURL   string
+	bulkApproval    int
 }
 
 func (c *serveConfig) register(e envFlags) {
@@ -81,6 +82,7 @@ func (c *serveConfig) register(e envFlags) {
 	e.string(&c.classifierURL, "classifier-url", "KURIR_CLASSIFIER_URL", "", "URL of an external classification service that every stored upload is sent to, after it is answered; a block verdict takes it down (default: none)")
 	e.bytes(&c.maxUpload, "max-upload", "KURIR_MAX_UPLOAD", 2<<30, "largest file a user may upload")
 	e.bytes(&c.uploadQuota, "upload-quota", "KURIR_UPLOAD_QUOTA", 20<<30, "most bytes of files one user may keep")
+	e.int(&c.bulkApproval, "bulk-approval-above", "KURIR_BULK_APPROVAL_ABOVE", 10, "a bulk moderation action on more subjects than this waits for a second person's approval")
 	e.bool(&c.noRateLimits, "dev-no-rate-limits", "KURIR_DEV_NO_RATE_LIMITS", "for load tests only: no limits on registrations and logins (never on a server others can reach)")
 }
 
@@ -186,7 +188,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		)
 	}
 	hub := realtime.NewHub(log.With("component", "realtime"), httpapi.EncodeEvent, reg, realtime.Config{})
-	moderate := moderation.NewService(db, messages, accounts, clock, log.With("component", "moderation"), moderation.Config{})
+	moderate := moderation.NewService(db, messages, accounts, clock, log.With("component", "moderation"), moderation.Config{BulkApprovalAbove: max(cfg.bulkApproval, 1)})
 	api := httpapi.NewServer(httpapi.Deps{
 		Accounts: accounts, Messaging: messages, Media: files, Moderation: moderate, Live: hub, Web: web.Handler(), Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
 	})
