@@ -229,7 +229,7 @@ func testServeEndToEnd(t *testing.T, dbURL string) {
 		t.Fatalf("suspend: %v\n%s", err, errOut)
 	}
 	pp = problem{}
-	if st := bob.call("GET", "/api/v1/me", nil, &pp); st != http.StatusForbidden || pp.Reason != "account_suspended" || !strings.Contains(pp.Detail, "Spam in public groups") {
+	if st := bob.call("GET", "/api/v1/dialogs", nil, &pp); st != http.StatusForbidden || pp.Reason != "account_suspended" || !strings.Contains(pp.Detail, "Spam in public groups") {
 		t.Errorf("suspended session: status %d %+v, want 403 account_suspended with the reason", st, pp)
 	}
 	if _, st, p := login(t, base, "bobby", "a long and unusual passphrase", "Tablet"); st != http.StatusForbidden || p.Reason != "account_suspended" || !strings.Contains(p.Detail, "Spam in public groups") {
