@@ -657,3 +657,31 @@ func (c *Client) AddFlagger(ctx context.Context, userID int64, organisation stri
 func (c *Client) RemoveFlagger(ctx context.Context, userID int64) error {
 	return c.do(ctx, http.MethodDelete, c.url("/moderation/flaggers/*", userID), nil, nil)
 }
+
+// AccountReview is an account as a reviewer sees it (ReviewAccount).
+type AccountReview struct {
+	ID             int64     `json:"id"`
+	Username       string    `json:"username"`
+	DisplayName    string    `json:"display_name"`
+	Role           string    `json:"role"`
+	State          string    `json:"state"`
+	StateReason    string    `json:"state_reason,omitempty"`
+	SuspendedUntil time.Time `json:"suspended_until,omitzero"`
+	CreatedAt      time.Time `json:"created_at"`
+	// Actions are the decisions against the account or its content, newest first.
+	Actions []Action `json:"actions"`
+	// OpenCases counts the unresolved cases about the account itself.
+	OpenCases int64 `json:"open_cases"`
+	// Reports counts the reports it filed, ReportsActioned those that led
+	// to action.
+	Reports         int64 `json:"reports"`
+	ReportsActioned int64 `json:"reports_actioned"`
+}
+
+// ReviewAccount returns account userID as a reviewer sees it (moderation
+// staff only; the view is audited).
+func (c *Client) ReviewAccount(ctx context.Context, userID int64) (AccountReview, error) {
+	var a AccountReview
+	err := c.do(ctx, http.MethodGet, c.url("/moderation/users/*", userID), nil, &a)
+	return a, err
+}

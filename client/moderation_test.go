@@ -314,6 +314,18 @@ func testModeration(t *testing.T, s *server) {
 		t.Fatalf("flaggers after removing the only one: %+v", fl)
 	}
 	wantCode(t, "remove a flagger twice", ada.RemoveFlagger(ctx, ullaU.ID), "not_found")
+
+	// The channel's owner as a reviewer sees her: the decisions against her
+	// (a label, and the takedown reversed on appeal) and no reports of her own.
+	acct := must(tara.ReviewAccount(ctx, olgaU.ID))(t, "review the owner's account")
+	if acct.Username != "olga_owner" || acct.State != "active" || len(acct.Actions) < 2 || acct.Actions[0].Kind != client.ActionLabel || acct.Reports != 0 {
+		t.Fatalf("account review: got %+v", acct)
+	}
+	if rev := must(tara.ReviewAccount(ctx, piaU.ID))(t, "review the reporter"); rev.Reports == 0 || rev.ReportsActioned == 0 {
+		t.Fatalf("the reporter's record: got %+v, want reports that led to action", rev)
+	}
+	_, err = pia.ReviewAccount(ctx, olgaU.ID)
+	wantCode(t, "a user reviews an account", err, "forbidden")
 }
 
 // testPNG returns a w by h PNG with some detail in it.

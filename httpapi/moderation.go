@@ -655,6 +655,47 @@ func handleReviewMedia(mod *moderation.Service, med *media.Service, thumb bool) 
 	})
 }
 
+type accountReviewView struct {
+	ID              int64        `json:"id"`
+	Username        string       `json:"username"`
+	DisplayName     string       `json:"display_name"`
+	Role            string       `json:"role"`
+	State           string       `json:"state" jsonschema:"enum=active,enum=suspended,enum=banned"`
+	StateReason     string       `json:"state_reason,omitempty"`
+	SuspendedUntil  *time.Time   `json:"suspended_until,omitempty"`
+	CreatedAt       time.Time    `json:"created_at"`
+	Actions         []actionView `json:"actions" jsonschema:"description=Decisions against the account or its content\\, newest first."`
+	OpenCases       int64        `json:"open_cases" jsonschema:"description=Unresolved cases about the account itself."`
+	Reports         int64        `json:"reports" jsonschema:"description=Reports it filed."`
+	ReportsActioned int64        `json:"reports_actioned" jsonschema:"description=Of those\\, how many led to action: its record as a reporter."`
+}
+
+func handleReviewAccount(mod *moderation.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathInt(r, "id", "user ID")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		a, err := mod.Account(r.Context(), staff(r), kurir.UserID(id))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		u := a.User
+		v := accountReviewView{ID: int64(u.ID), Username: u.Username, DisplayName: u.DisplayName, Role: string(u.Role), State: string(u.State),
+			StateReason: u.StateReason, CreatedAt: u.CreatedAt, Actions: []actionView{}, OpenCases: a.OpenCases, Reports: a.Reports,
+			ReportsActioned: a.ReportsActioned}
+		if !u.SuspendedUntil.IsZero() {
+			v.SuspendedUntil = &u.SuspendedUntil
+		}
+		for _, x := range a.Actions {
+			v.Actions = append(v.Actions, newActionView(x))
+		}
+		encode(w, http.StatusOK, v)
+	})
+}
+
 type flaggerRequest struct {
 	UserID       int64  `json:"user_id"`
 	Organisation string `json:"organisation"`
@@ -798,6 +839,10 @@ func addModerationRoutes(rt *router, mod *moderation.Service, med *media.Service
 		Summary: "The thumbnail of a photo or video shown in a case", Description: staffOnly + " Each view is audited.", Params: mediaParams,
 		Responses: map[int]openapi.Response{200: {Description: "A JPEG thumbnail.", ContentType: "image/jpeg"}},
 	}, handleReviewMedia(mod, med, true))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/moderation/users/{id}", ID: "reviewAccount", Tags: tags, Auth: true,
+		Summary: "An account as a reviewer sees it: who, its standing, the decisions against it, its record as a reporter", Description: staffOnly + " The view is audited.",
+		Params: []openapi.Param{idParam("user")}, Responses: map[int]openapi.Response{200: {Body: accountReviewView{}}},
+	}, handleReviewAccount(mod))
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/moderation/flaggers", ID: "flaggers", Tags: tags, Auth: true,
 		Summary: "Trusted flaggers", Description: staffOnly, Responses: map[int]openapi.Response{200: {Body: flaggerList{}}},
 	}, handleFlaggers(mod))

@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"kurir"
+	"kurir/account"
 	"kurir/messaging"
 	"kurir/sqldb"
 )
@@ -368,4 +370,45 @@ func (s *Service) ReviewMedia(ctx context.Context, by Staff, caseID, mediaID int
 	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		return record(ctx, tx, by, "case.media", caseKey(caseID), fmt.Sprintf("media:%d", mediaID))
 	})
+}
+
+// AccountReview is what a reviewer sees of an account: who it is, its
+// standing, the decisions against it, and its record as a reporter.
+type AccountReview struct {
+	User account.User
+	// Actions are the decisions against its content or account, newest first.
+	Actions []Action
+	// OpenCases counts the unresolved cases about the account itself.
+	OpenCases int64
+	// Reports counts the reports it filed, and ReportsActioned those that
+	// led to action.
+	Reports, ReportsActioned int64
+}
+
+// Account returns an account as a reviewer sees it. The view is audited.
+func (s *Service) Account(ctx context.Context, by Staff, id kurir.UserID) (AccountReview, error) {
+	if err := by.require(permView); err != nil {
+		return AccountReview{}, err
+	}
+	u, err := s.acc.UserByID(ctx, id)
+	if err != nil {
+		return AccountReview{}, err
+	}
+	r := AccountReview{User: u}
+	q := s.db.Read()
+	if r.Actions, err = actions(ctx, q, `affected_id = $1`, id); err != nil {
+		return AccountReview{}, err
+	}
+	slices.Reverse(r.Actions)
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM mod_cases WHERE subject = $1 AND state <> 'resolved'`, SubjectUserKey(id)).Scan(&r.OpenCases); err != nil {
+		return AccountReview{}, err
+	}
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN c.outcome = 'actioned' THEN 1 ELSE 0 END), 0)
+		FROM mod_signals g JOIN mod_cases c ON c.id = g.case_id WHERE g.reporter_id = $1`, id).Scan(&r.Reports, &r.ReportsActioned); err != nil {
+		return AccountReview{}, err
+	}
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		return record(ctx, tx, by, "user.view", SubjectUserKey(id), "")
+	})
+	return r, err
 }
