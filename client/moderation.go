@@ -23,6 +23,7 @@ const (
 	SubjectMessage SubjectKind = "message"
 	SubjectChat    SubjectKind = "chat" // a group or channel as a whole
 	SubjectUser    SubjectKind = "user"
+	SubjectMedia   SubjectKind = "media"
 	// SubjectNotice is a notice whose location names nothing on the
 	// service; it appears in the queue, never in a report.
 	SubjectNotice SubjectKind = "notice"
@@ -37,6 +38,9 @@ type Subject struct {
 	Seq    int64 `json:"seq,omitempty"`
 	// UserID is set for a user.
 	UserID int64 `json:"user_id,omitempty"`
+	// MediaID is set for a file automated detection found (a case's
+	// subject only).
+	MediaID int64 `json:"media_id,omitempty"`
 	// NoticeID is set for a notice.
 	NoticeID int64 `json:"notice_id,omitempty"`
 }
@@ -155,6 +159,9 @@ const (
 	// ActionLabel puts a warning on a group or channel that its readers
 	// see (ActParams.Label); its content stays readable.
 	ActionLabel ActionKind = "label"
+	// ActionRemoveMedia removes a file (of a case about a file) everywhere it
+	// was posted and refuses it if uploaded again.
+	ActionRemoveMedia ActionKind = "remove_media"
 )
 
 // Statement is a statement of reasons: a decision against the caller's
@@ -473,6 +480,9 @@ type CaseDetail struct {
 	Messages []ReviewedMessage `json:"messages"`
 	// Chat is the group or channel of a message or chat, or nil.
 	Chat *ReviewedChat `json:"chat,omitempty"`
+	// Media is the file of a case about a file (Status "held" until the
+	// case is dismissed), or nil.
+	Media *Media `json:"media,omitempty"`
 }
 
 // Case returns case id with its signals, history, actions and the content

@@ -41,6 +41,9 @@ const (
 	tooManyBeforeCommit
 	// tooManyLong answers 429 with Retry-After: 60 without passing the send on.
 	tooManyLong
+	// tooManyPastDeadline answers 429 with Retry-After: 10 (under the
+	// client's MaxRetryAfter) without passing the send on.
+	tooManyPastDeadline
 	// forbidden answers 403 without passing the send on.
 	forbidden
 )
@@ -107,6 +110,8 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(http.StatusTooManyRequests, "rate_limited", "1")
 	case tooManyLong:
 		problem(http.StatusTooManyRequests, "rate_limited", "60")
+	case tooManyPastDeadline:
+		problem(http.StatusTooManyRequests, "rate_limited", "10")
 	case forbidden:
 		problem(http.StatusForbidden, "forbidden", "")
 	}
@@ -203,7 +208,9 @@ func TestSendGivesUp(t *testing.T) {
 			{name: "connection closed every time", fault: dropBeforeCommit, attempts: 3},
 			{name: "403 is final", fault: forbidden, code: kurir.EForbidden, attempts: 1},
 			{name: "Retry-After beyond MaxRetryAfter", fault: tooManyLong, code: kurir.ERateLimited, attempts: 1},
-			{name: "Retry-After beyond the deadline", fault: tooManyBeforeCommit, timeout: 500 * time.Millisecond, code: kurir.ERateLimited, attempts: 1},
+			// The deadline leaves ample time for the first attempt on a
+			// loaded machine, but not for the 10 s wait.
+			{name: "Retry-After beyond the deadline", fault: tooManyPastDeadline, timeout: 5 * time.Second, code: kurir.ERateLimited, attempts: 1},
 		} {
 			i++
 			t.Run(tc.name, func(t *testing.T) {

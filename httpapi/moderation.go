@@ -29,19 +29,23 @@ func language(r *http.Request) string {
 }
 
 type subjectView struct {
-	Kind   string `json:"kind" jsonschema:"enum=message,enum=chat,enum=user,enum=notice"`
+	Kind   string `json:"kind" jsonschema:"enum=message,enum=chat,enum=user,enum=media,enum=notice"`
 	ChatID int64  `json:"chat_id,omitempty" jsonschema:"description=For a message or a chat."`
 	Seq    int64  `json:"seq,omitempty" jsonschema:"description=For a message: its sequence number in the chat."`
 	UserID int64  `json:"user_id,omitempty" jsonschema:"description=For a user."`
+	Media  int64  `json:"media_id,omitempty" jsonschema:"description=For a file automated detection found (cases only; report the message that carries a file)."`
 	Notice int64  `json:"notice_id,omitempty" jsonschema:"description=For a notice whose location names nothing on the service."`
 }
 
 func newSubjectView(s moderation.Subject) subjectView {
-	return subjectView{Kind: string(s.Kind), ChatID: int64(s.Chat), Seq: s.Seq, UserID: int64(s.User), Notice: s.Notice}
+	return subjectView{Kind: string(s.Kind), ChatID: int64(s.Chat), Seq: s.Seq, UserID: int64(s.User), Media: s.Media, Notice: s.Notice}
 }
 
 func (v subjectView) subject() (moderation.Subject, error) {
 	s := moderation.Subject{Kind: moderation.SubjectKind(v.Kind), Chat: messaging.ChatID(v.ChatID), Seq: v.Seq, User: kurir.UserID(v.UserID)}
+	if v.Media != 0 || v.Notice != 0 {
+		return s, kurir.Invalid("subject", "bad_subject", "Report a message, a chat or a user: kind is message, chat or user.")
+	}
 	bad := func(msg string) error { return kurir.Invalid("subject", "bad_subject", "%s", msg) }
 	switch s.Kind {
 	case moderation.SubjectMessage:
@@ -153,7 +157,7 @@ func handleMyReports(mod *moderation.Service) http.Handler {
 
 type statementView struct {
 	ID          int64       `json:"id" jsonschema:"description=The decision's ID; appeal it at /api/v1/statements/{id}/appeal."`
-	Action      string      `json:"action" jsonschema:"enum=remove_message,enum=takedown,enum=suspend,enum=ban,enum=label"`
+	Action      string      `json:"action" jsonschema:"enum=remove_message,enum=remove_media,enum=takedown,enum=suspend,enum=ban,enum=label"`
 	Subject     subjectView `json:"subject"`
 	DecidedAt   time.Time   `json:"decided_at"`
 	Lang        string      `json:"lang" jsonschema:"description=The language the text fields are written in."`
@@ -392,7 +396,7 @@ type caseEventView struct {
 type actionView struct {
 	ID                 int64       `json:"id"`
 	CaseID             int64       `json:"case_id"`
-	Kind               string      `json:"kind" jsonschema:"enum=remove_message,enum=takedown,enum=suspend,enum=ban,enum=label"`
+	Kind               string      `json:"kind" jsonschema:"enum=remove_message,enum=remove_media,enum=takedown,enum=suspend,enum=ban,enum=label"`
 	Label              string      `json:"label,omitempty"`
 	Subject            subjectView `json:"subject"`
 	AffectedID         int64       `json:"affected_id"`
@@ -447,6 +451,7 @@ type caseDetailView struct {
 	Actions  []actionView          `json:"actions"`
 	Messages []reviewedMessageView `json:"messages" jsonschema:"description=The reported message with those around it\\, or a chat's latest."`
 	Chat     *reviewedChatView     `json:"chat,omitempty"`
+	Media    *mediaView            `json:"media,omitempty" jsonschema:"description=The file of a media case; status held means only its owner has it\\, and dismissing the case releases it."`
 }
 
 func handleQueue(mod *moderation.Service, clock kurir.Clock) http.Handler {
@@ -504,6 +509,10 @@ func handleCase(mod *moderation.Service, clock kurir.Clock) http.Handler {
 			}
 			v.Messages = append(v.Messages, rm)
 		}
+		if m := d.Media; m != nil {
+			mv := newMediaView(*m)
+			v.Media = &mv
+		}
 		if c := d.Chat; c != nil {
 			v.Chat = &reviewedChatView{chatView: newChatView(c.Chat), OwnerID: int64(c.Owner)}
 			if !c.TakenDown.IsZero() {
@@ -544,7 +553,7 @@ func caseStep[T any](limit int64, fn func(r *http.Request, id int64, req T) erro
 }
 
 type actRequest struct {
-	Kind           string     `json:"kind" jsonschema:"enum=remove_message,enum=takedown,enum=suspend,enum=ban,enum=label"`
+	Kind           string     `json:"kind" jsonschema:"enum=remove_message,enum=remove_media,enum=takedown,enum=suspend,enum=ban,enum=label"`
 	Label          string     `json:"label,omitempty" jsonschema:"enum=sensitive,enum=graphic,enum=misleading,enum=scam_risk,description=For a label action: the warning readers of the group or channel see."`
 	Category       string     `json:"category,omitempty" jsonschema:"description=Defaults to the case's."`
 	Ground         string     `json:"ground,omitempty" jsonschema:"enum=terms,enum=illegal,description=Defaults to terms."`

@@ -217,6 +217,9 @@ func (s *Service) ingest(ctx context.Context, owner kurir.UserID, p UploadParams
 	if m.Status == Held {
 		s.log.Info("media held for review", "media", m.ID, "owner", owner, "reason", verdict.Reason)
 	}
+	if verdict.Signal != nil {
+		verdict.Signal(ctx, m.ID)
+	}
 	if s.cfg.Stored != nil {
 		sha := m.SHA256
 		s.cfg.Stored(m, func(ctx context.Context) (blob.Object, error) { return s.blobs.Open(ctx, sha) })
@@ -238,6 +241,7 @@ func (s *Service) ensure(ctx context.Context, h blob.Hash, put func() (blob.Info
 // scan asks every Scanner; the strictest verdict wins, and Block refuses.
 func (s *Service) scan(ctx context.Context, c Candidate) (Verdict, error) {
 	var v Verdict
+	var signals []func(context.Context, ID)
 	for _, sc := range s.scanners {
 		got, err := sc.Scan(ctx, c)
 		if err != nil {
@@ -245,8 +249,20 @@ func (s *Service) scan(ctx context.Context, c Candidate) (Verdict, error) {
 			return v, &kurir.Error{Code: kurir.EUnavailable, Reason: "scan_failed", Err: err,
 				Message: "The upload could not be checked right now; nothing was stored. Try again later."}
 		}
+		if got.Signal != nil {
+			signals = append(signals, got.Signal)
+		}
 		if got.Action > v.Action {
 			v = got
+		}
+	}
+	// Every scanner that found something records it, whichever decided.
+	v.Signal = nil
+	if len(signals) > 0 {
+		v.Signal = func(ctx context.Context, id ID) {
+			for _, sig := range signals {
+				sig(ctx, id)
+			}
 		}
 	}
 	if v.Action == Block {

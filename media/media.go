@@ -123,6 +123,10 @@ const (
 type Verdict struct {
 	Action Action
 	Reason string
+	// Signal, if set, is called once the object is stored with its ID, to
+	// record for review what was found (a hold, or a flag on an object let
+	// through).
+	Signal func(ctx context.Context, id ID)
 }
 
 // Visibility reports whether user may see a media object that is not

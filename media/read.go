@@ -178,3 +178,27 @@ func (s *Service) OpenForReview(ctx context.Context, id ID, thumb bool) (Media, 
 	}
 	return r.Media, o, nil
 }
+
+// Describe returns a media object as stored, whoever owns it: for a
+// moderator reviewing it. The caller checks who may.
+func Describe(ctx context.Context, q sqldb.Querier, id ID) (Media, error) {
+	r, err := loadMedia(ctx, q, id)
+	if err != nil {
+		return Media{}, err
+	}
+	return r.Media, nil
+}
+
+// Release makes a media object held for review ready: its owner can send it.
+func Release(ctx context.Context, db *sqldb.DB, id ID) error {
+	return db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE media SET status = 'ready', status_reason = '' WHERE id = $1 AND status = 'held'`, id)
+		if err != nil {
+			return fmt.Errorf("release media %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return kurir.Errorf(kurir.EConflict, "Media %d is not held for review.", id)
+		}
+		return nil
+	})
+}

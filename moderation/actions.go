@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"kurir"
+	"kurir/blob"
+	"kurir/media"
 	"kurir/messaging"
 	"kurir/sqldb"
 )
@@ -23,6 +25,7 @@ const (
 	Suspend       ActionKind = "suspend"        // an account, until a time
 	Ban           ActionKind = "ban"            // an account, until reversed
 	Label         ActionKind = "label"          // a group or channel, with a warning readers see
+	RemoveMedia   ActionKind = "remove_media"   // a file, everywhere it was posted, and refused if uploaded again
 )
 
 // Ground is what an action rests on.
@@ -121,6 +124,7 @@ type target struct {
 	affected    kurir.UserID
 	excerpt     string
 	contentType string
+	hash        blob.Hash // of a media subject
 }
 
 // Act decides a case by acting on its subject. The effect is immediate for
@@ -147,7 +151,7 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 	}
 	now := s.now()
 	switch p.Kind {
-	case RemoveMessage, TakeDown, Ban, Label:
+	case RemoveMessage, TakeDown, Ban, Label, RemoveMedia:
 		if !p.Until.IsZero() {
 			return Action{}, kurir.Invalid("until", "not_temporary", "Only a suspension has an end; reverse the action to end it.")
 		}
@@ -156,7 +160,7 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 			return Action{}, kurir.Invalid("until", "in_past", "A suspension must end in the future.")
 		}
 	default:
-		return Action{}, kurir.Invalid("kind", "unknown_action", "An action is remove_message, takedown, suspend, ban or label.")
+		return Action{}, kurir.Invalid("kind", "unknown_action", "An action is remove_message, remove_media, takedown, suspend, ban or label.")
 	}
 	if (p.Kind == Label) != (p.Label != "") {
 		return Action{}, kurir.Invalid("label", "label_required", "A label action names its label, and only a label action does.")
@@ -198,6 +202,8 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 		err = s.acc.Ban(ctx, t.subject.User, reason)
 	case Label:
 		err = s.msg.SetLabel(ctx, t.subject.Chat, p.Label, true)
+	case RemoveMedia:
+		_, err = media.Remove(ctx, s.db, now, t.hash, reason)
 	}
 	if err != nil {
 		return Action{}, err
@@ -266,6 +272,20 @@ func (s *Service) target(ctx context.Context, subj Subject, kind ActionKind) (ta
 				t.affected, t.excerpt, t.contentType = m.SenderID, evidence(m.Message), contentType(m.Message)
 			}
 		}
+	case RemoveMedia:
+		if subj.Kind != SubjectMedia {
+			return t, kurir.Invalid("kind", "wrong_subject", "Only a file found by detection is removed this way; remove a message that carries one instead.")
+		}
+		m, err := media.Describe(ctx, s.db.Read(), media.ID(subj.Media))
+		if err != nil {
+			return t, err
+		}
+		t.affected, t.hash = m.OwnerID, m.SHA256
+		t.excerpt = excerpt(fmt.Sprintf("[%s %q, %d bytes, media %d]", m.Kind, m.Name, m.Size, m.ID))
+		t.contentType = map[media.Kind]string{media.Photo: "image", media.Video: "video", media.Audio: "audio"}[m.Kind]
+		if t.contentType == "" {
+			t.contentType = "other"
+		}
 	case TakeDown, Label:
 		if subj.Kind != SubjectMessage && subj.Kind != SubjectChat {
 			return t, kurir.Invalid("kind", "wrong_subject", "Only a group or channel can be taken down or labelled.")
@@ -296,6 +316,12 @@ func (s *Service) target(ctx context.Context, subj Subject, kind ActionKind) (ta
 				return t, err
 			}
 			subj = Subject{Kind: SubjectUser, User: c.Owner}
+		case SubjectMedia:
+			m, err := media.Describe(ctx, s.db.Read(), media.ID(subj.Media))
+			if err != nil {
+				return t, err
+			}
+			subj = Subject{Kind: SubjectUser, User: m.OwnerID}
 		default:
 			return t, kurir.Invalid("kind", "wrong_subject", "This case names no account to act on.")
 		}
@@ -334,6 +360,12 @@ func (s *Service) undo(ctx context.Context, kind ActionKind, label string, subj 
 	switch kind {
 	case Label:
 		return s.msg.SetLabel(ctx, subj.Chat, label, false)
+	case RemoveMedia:
+		m, err := media.Describe(ctx, s.db.Read(), media.ID(subj.Media))
+		if err != nil {
+			return err
+		}
+		return media.Restore(ctx, s.db, m.SHA256)
 	case RemoveMessage:
 		return s.msg.RestoreMessage(ctx, subj.Chat, subj.Seq)
 	case TakeDown:

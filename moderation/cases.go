@@ -11,6 +11,7 @@ import (
 
 	"kurir"
 	"kurir/account"
+	"kurir/media"
 	"kurir/messaging"
 	"kurir/sqldb"
 )
@@ -161,6 +162,8 @@ type CaseDetail struct {
 	Messages []messaging.ReviewedMessage
 	// Chat is the group or channel of a message or chat subject.
 	Chat *messaging.Review
+	// Media is the file of a media subject (see its Status: held or ready).
+	Media *media.Media
 }
 
 // Case returns a case with its signals, history, actions and context. The
@@ -224,6 +227,10 @@ func (s *Service) Case(ctx context.Context, by Staff, id int64) (CaseDetail, err
 		return CaseDetail{}, err
 	}
 	switch d.Subject.Kind {
+	case SubjectMedia:
+		if m, err := media.Describe(ctx, s.db.Read(), media.ID(d.Subject.Media)); err == nil {
+			d.Media = &m
+		}
 	case SubjectMessage, SubjectChat:
 		c, err := s.msg.ReviewChat(ctx, d.Subject.Chat)
 		if err == nil {
@@ -329,7 +336,7 @@ func (s *Service) Dismiss(ctx context.Context, by Staff, id int64, reason string
 	}
 	c, err := scanCase(s.db.Read().QueryRowContext(ctx, `SELECT `+caseColumns+` FROM mod_cases WHERE id = $1`, id))
 	if err == nil && by.ID != 0 {
-		kind := map[SubjectKind]ActionKind{SubjectMessage: RemoveMessage, SubjectChat: TakeDown, SubjectUser: Ban}[c.Subject.Kind]
+		kind := map[SubjectKind]ActionKind{SubjectMessage: RemoveMessage, SubjectChat: TakeDown, SubjectUser: Ban, SubjectMedia: RemoveMedia}[c.Subject.Kind]
 		if t, terr := s.target(ctx, c.Subject, kind); kind != "" && terr == nil && t.affected == by.ID {
 			return ownContent()
 		}
@@ -341,6 +348,15 @@ func (s *Service) Dismiss(ctx context.Context, by Staff, id int64, reason string
 		}
 		if released {
 			reason = "released from hold: " + reason
+		}
+	}
+	if err == nil && c.State != StateResolved && c.Subject.Kind == SubjectMedia {
+		err := media.Release(ctx, s.db, media.ID(c.Subject.Media))
+		switch {
+		case err == nil:
+			reason = "released from hold: " + reason
+		case kurir.ErrorCode(err) != kurir.EConflict: // not held: nothing to release
+			return err
 		}
 	}
 	now := s.now()
@@ -358,9 +374,9 @@ func (s *Service) ReviewMedia(ctx context.Context, by Staff, caseID, mediaID int
 		return err
 	}
 	var ok bool
-	err := s.db.Read().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM mod_cases c WHERE c.id = $1 AND c.chat_id <> 0 AND (
+	err := s.db.Read().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM mod_cases c WHERE c.id = $1 AND (c.media_id = $2 OR c.chat_id <> 0 AND (
 		EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = c.chat_id AND m.media_id = $2)
-		OR EXISTS (SELECT 1 FROM removed_messages r WHERE r.chat_id = c.chat_id AND r.media_id = $2)))`, caseID, mediaID).Scan(&ok)
+		OR EXISTS (SELECT 1 FROM removed_messages r WHERE r.chat_id = c.chat_id AND r.media_id = $2))))`, caseID, mediaID).Scan(&ok)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func (s *Service) IntakeDetection(ctx context.Context, batch int) (int, error) {
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(last_id), 0) FROM mod_intake WHERE source = 'safety_signals'`).Scan(&last); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, source, action, categories, rules, author_id, chat_id, seq, field, excerpt
+		rows, err := tx.QueryContext(ctx, `SELECT id, source, action, categories, rules, author_id, chat_id, seq, media_id, field, excerpt
 			FROM safety_signals WHERE id > $1 ORDER BY id LIMIT $2`, last, batch)
 		if err != nil {
 			return fmt.Errorf("read detection signals: %w", err)
@@ -37,12 +37,12 @@ func (s *Service) IntakeDetection(ctx context.Context, batch int) (int, error) {
 			source, action, cats, rules, field, excerpt string
 			author                                      kurir.UserID
 			chat                                        messaging.ChatID
-			seq                                         int64
+			seq, media                                  int64
 		}
 		var todo []row
 		for rows.Next() {
 			var r row
-			if err := rows.Scan(&r.id, &r.source, &r.action, &r.cats, &r.rules, &r.author, &r.chat, &r.seq, &r.field, &r.excerpt); err != nil {
+			if err := rows.Scan(&r.id, &r.source, &r.action, &r.cats, &r.rules, &r.author, &r.chat, &r.seq, &r.media, &r.field, &r.excerpt); err != nil {
 				rows.Close()
 				return err
 			}
@@ -67,7 +67,9 @@ func (s *Service) IntakeDetection(ctx context.Context, batch int) (int, error) {
 			default:
 				sig.source = SourceClassifier
 			}
-			if r.chat != 0 && r.seq != 0 {
+			if r.media != 0 {
+				sig.subject = Subject{Kind: SubjectMedia, Media: r.media}
+			} else if r.chat != 0 && r.seq != 0 {
 				sig.subject = Subject{Kind: SubjectMessage, Chat: r.chat, Seq: r.seq}
 				var members int64
 				if err := tx.QueryRowContext(ctx, `SELECT member_count FROM chats WHERE id = $1`, r.chat).Scan(&members); err == nil {

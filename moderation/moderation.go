@@ -44,6 +44,7 @@ const (
 	SubjectMessage SubjectKind = "message"
 	SubjectChat    SubjectKind = "chat" // a group or channel as a whole
 	SubjectUser    SubjectKind = "user"
+	SubjectMedia   SubjectKind = "media"  // an uploaded file, as automated detection found it
 	SubjectNotice  SubjectKind = "notice" // a notice whose location names nothing on kurir
 )
 
@@ -53,6 +54,7 @@ type Subject struct {
 	Chat   messaging.ChatID // message and chat subjects
 	Seq    int64            // message subjects
 	User   kurir.UserID     // user subjects
+	Media  int64            // media subjects
 	Notice int64            // notice subjects
 }
 
@@ -65,6 +67,8 @@ func (s Subject) Key() string {
 		return fmt.Sprintf("chat:%d", s.Chat)
 	case SubjectUser:
 		return fmt.Sprintf("user:%d", s.User)
+	case SubjectMedia:
+		return fmt.Sprintf("media:%d", s.Media)
 	case SubjectNotice:
 		return fmt.Sprintf("notice:%d", s.Notice)
 	}
@@ -90,6 +94,8 @@ func ParseSubject(key string) (Subject, error) {
 		return Subject{Kind: SubjectChat, Chat: messaging.ChatID(nums[0])}, nil
 	case parts[0] == "user" && len(nums) == 1:
 		return Subject{Kind: SubjectUser, User: kurir.UserID(nums[0])}, nil
+	case parts[0] == "media" && len(nums) == 1:
+		return Subject{Kind: SubjectMedia, Media: nums[0]}, nil
 	case parts[0] == "notice" && len(nums) == 1:
 		return Subject{Kind: SubjectNotice, Notice: nums[0]}, nil
 	}

@@ -53,9 +53,9 @@ func file(ctx context.Context, tx *sqldb.Tx, sig signal, now time.Time) (int64, 
 	case errors.Is(err, sql.ErrNoRows):
 		c.opened, c.category = sqldb.Micros(now), string(sig.category)
 		c.due = sqldb.Micros(now.Add(sig.category.SLA()))
-		err = tx.QueryRowContext(ctx, `INSERT INTO mod_cases (subject, chat_id, seq, user_id, category, priority, due_at, opened_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $7) RETURNING id`,
-			key, sig.subject.Chat, sig.subject.Seq, sig.subject.User, c.category, c.due, c.opened).Scan(&c.id)
+		err = tx.QueryRowContext(ctx, `INSERT INTO mod_cases (subject, chat_id, seq, user_id, media_id, category, priority, due_at, opened_at, updated_at)
+			VALUES ($1, $2, $3, $4, $8, $5, 0, $6, $7, $7) RETURNING id`,
+			key, sig.subject.Chat, sig.subject.Seq, sig.subject.User, c.category, c.due, c.opened, sig.subject.Media).Scan(&c.id)
 		if err != nil {
 			return 0, fmt.Errorf("open case: %w", err)
 		}

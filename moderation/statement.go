@@ -32,6 +32,7 @@ var Languages = []string{"en", "id", "ru", "ar"}
 type statementText struct {
 	removeMessage, takedown, suspend, ban       string // take the excerpt with %s
 	label                                       string // takes the chat word and the label
+	removeMedia                                 string // takes the excerpt
 	terms, illegal                              string // illegal takes the reference with %s
 	worldwide, indefinite, until                string // until takes a date with %s
 	detectedAuto, detectedHuman                 string
@@ -48,6 +49,7 @@ var statementTexts = map[string]statementText{
 		suspend:       "Your account %s was suspended.",
 		ban:           "Your account %s was banned.",
 		label:         "Your %s was labelled: %s. Readers see this warning before its content.",
+		removeMedia:   "Your file was removed everywhere it was posted, and cannot be uploaded again: %s",
 		terms:         "Incompatible with our terms of service.",
 		illegal:       "Illegal content under %s.",
 		worldwide:     "Worldwide.",
@@ -67,6 +69,7 @@ var statementTexts = map[string]statementText{
 		suspend:       "Akun Anda %s ditangguhkan.",
 		ban:           "Akun Anda %s diblokir.",
 		label:         "%s Anda diberi label: %s. Pembaca melihat peringatan ini sebelum isinya.",
+		removeMedia:   "Berkas Anda dihapus dari semua tempat ia dikirim, dan tidak dapat diunggah lagi: %s",
 		terms:         "Tidak sesuai dengan ketentuan layanan kami.",
 		illegal:       "Konten ilegal menurut %s.",
 		worldwide:     "Di seluruh dunia.",
@@ -86,6 +89,7 @@ var statementTexts = map[string]statementText{
 		suspend:       "Ваш аккаунт %s приостановлен.",
 		ban:           "Ваш аккаунт %s заблокирован.",
 		label:         "Ваш %s помечен: %s. Читатели видят это предупреждение перед содержимым.",
+		removeMedia:   "Ваш файл удалён везде, где он был опубликован, и не может быть загружен снова: %s",
 		terms:         "Нарушение условий использования сервиса.",
 		illegal:       "Незаконный контент согласно %s.",
 		worldwide:     "Во всём мире.",
@@ -105,6 +109,7 @@ var statementTexts = map[string]statementText{
 		suspend:       "عُلّق حسابك %s.",
 		ban:           "حُظر حسابك %s.",
 		label:         "وُسم %s الخاص بك: %s. يرى القراء هذا التحذير قبل المحتوى.",
+		removeMedia:   "أُزيل ملفك من كل مكان نُشر فيه، ولا يمكن رفعه مرة أخرى: %s",
 		terms:         "مخالف لشروط الخدمة.",
 		illegal:       "محتوى غير قانوني بموجب %s.",
 		worldwide:     "في جميع أنحاء العالم.",
@@ -179,6 +184,8 @@ func (s *Service) Statement(a Action, appeal *Appeal, lang string) Statement {
 		st.Restriction = fmt.Sprintf(t.suspend, a.Excerpt)
 	case Ban:
 		st.Restriction = fmt.Sprintf(t.ban, a.Excerpt)
+	case RemoveMedia:
+		st.Restriction = fmt.Sprintf(t.removeMedia, a.Excerpt)
 	case Label:
 		w := chatWords[lang][1]
 		if strings.HasPrefix(a.Excerpt, "group") {

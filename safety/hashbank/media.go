@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 
+	"kurir"
 	"kurir/media"
 	"kurir/media/imaging"
 	"kurir/safety/pdq"
+	"kurir/sqldb"
 )
 
 // minPDQQuality is the PDQ quality below which a photo's hash says too
@@ -21,7 +24,8 @@ const minPDQQuality = pdq.MinQuality
 // (it is a media.Scanner): the bytes as uploaded by SHA-256 and MD5, and a
 // photo by PDQ in all eight of its turns and mirror images. The strictest
 // matching bank decides: block refuses the upload, hold keeps it for
-// review; a flag lets it through and is logged.
+// review; a flag lets it through. Holds and flags are recorded as safety
+// signals naming the stored object, for the moderation queue.
 type MediaScanner struct {
 	Banks *Service
 	Log   *slog.Logger
@@ -43,7 +47,11 @@ func (m MediaScanner) Scan(ctx context.Context, c media.Candidate) (media.Verdic
 		return media.Verdict{Action: media.Allow}, nil
 	}
 	v := media.Verdict{Action: media.Allow}
+	var review []Match // holds and flags, for the moderation queue
 	for _, match := range matches {
+		if match.Action == Hold || match.Action == Flag {
+			review = append(review, match)
+		}
 		a := media.Allow
 		switch match.Action {
 		case Block:
@@ -60,7 +68,35 @@ func (m MediaScanner) Scan(ctx context.Context, c media.Candidate) (media.Verdic
 			v.Reason = "it matches content known to be prohibited (" + strings.ToLower(strings.ReplaceAll(match.Entry.Bank, "_", " ")) + ")."
 		}
 	}
+	if len(review) > 0 && v.Action != media.Block {
+		v.Signal = func(ctx context.Context, id media.ID) {
+			if err := m.Banks.recordSignal(ctx, c.Owner, id, review); err != nil && m.Log != nil {
+				m.Log.Error("record hash bank signal", "media", id, "err", err)
+			}
+		}
+	}
 	return v, nil
+}
+
+// recordSignal writes what the banks found in stored upload id of owner to
+// safety_signals, where the moderation queue picks it up.
+func (s *Service) recordSignal(ctx context.Context, owner kurir.UserID, id media.ID, matches []Match) error {
+	action, banks, entries := "flag", []string{}, []string{}
+	for _, m := range matches {
+		if m.Action == Hold {
+			action = "hold"
+		}
+		if !slices.Contains(banks, m.Entry.Bank) {
+			banks = append(banks, m.Entry.Bank)
+		}
+		entries = append(entries, fmt.Sprintf("%s#%d(%s)", m.Entry.Bank, m.Entry.ID, m.Entry.Signal))
+	}
+	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO safety_signals (source, action, categories, rules, author_id, media_id, field, excerpt, created_at)
+			VALUES ('hash_bank', $1, $2, $3, $4, $5, 'media', $6, $7)`,
+			action, strings.Join(banks, ","), strings.Join(entries, ","), owner, int64(id), fmt.Sprintf("media %d", id), sqldb.Micros(s.clock.Now()))
+		return err
+	})
 }
 
 // photoHashes returns the PDQ hashes of a photo's eight orientations, or
