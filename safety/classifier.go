@@ -211,9 +211,9 @@ func (c *Classifier) result(err error) {
 
 func (c *Classifier) signal(ctx context.Context, m media.Media, action, reason string) error {
 	return c.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO safety_signals (source, action, categories, rules, author_id, field, excerpt, created_at)
-			VALUES ('classifier', $1, '', $2, $3, 'media', $4, $5)`,
-			action, reason, m.OwnerID, fmt.Sprintf("media %d %s", m.ID, m.SHA256), sqldb.Micros(c.clock.Now()))
+		_, err := tx.ExecContext(ctx, `INSERT INTO safety_signals (source, action, categories, rules, author_id, media_id, field, excerpt, created_at)
+			VALUES ('classifier', $1, '', $2, $3, $4, 'media', $5, $6)`,
+			action, reason, m.OwnerID, int64(m.ID), fmt.Sprintf("media %d %s", m.ID, m.SHA256), sqldb.Micros(c.clock.Now()))
 		return err
 	})
 }
