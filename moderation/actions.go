@@ -210,40 +210,7 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 	}
 	a := Action{CaseID: caseID, Kind: p.Kind, Label: p.Label, Subject: t.subject, Affected: t.affected, Category: p.Category, Ground: p.Ground,
 		LegalReference: ref, Facts: facts, ContentType: t.contentType, Excerpt: t.excerpt, Until: p.Until, Moderator: by.ID, At: now}
-	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
-		var first string
-		var automated int64
-		if err := tx.QueryRowContext(ctx, `SELECT
-			COALESCE((SELECT source FROM mod_signals WHERE case_id = $1 ORDER BY CASE source
-				WHEN 'legal_order' THEN 0 WHEN 'trusted_flagger' THEN 1 WHEN 'notice' THEN 2 WHEN 'user_report' THEN 3 ELSE 4 END, id LIMIT 1), ''),
-			(SELECT COUNT(*) FROM mod_signals WHERE case_id = $1 AND source IN ('hash_bank', 'text_rule', 'classifier'))`, caseID).
-			Scan(&first, &automated); err != nil {
-			return err
-		}
-		a.Source = Source(first)
-		if a.Source == "" || a.Source.Automated() {
-			a.Source = SourceOwn // the platform's own detection
-		}
-		a.AutomatedDetection = automated > 0
-		err := tx.QueryRowContext(ctx, `INSERT INTO mod_actions (case_id, kind, label, subject, chat_id, seq, user_id, affected_id, category, ground,
-			legal_reference, facts, content_type, excerpt, source, automated_detection, automated_decision, ends_at, moderator_id, created_at)
-			VALUES ($1, $2, $19, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0, $16, $17, $18) RETURNING id`,
-			caseID, string(a.Kind), t.subject.Key(), t.subject.Chat, t.subject.Seq, t.subject.User, a.Affected, string(a.Category),
-			string(a.Ground), a.LegalReference, a.Facts, a.ContentType, a.Excerpt, string(a.Source), boolInt(a.AutomatedDetection),
-			optMicros(a.Until), by.ID, sqldb.Micros(now), a.Label).Scan(&a.ID)
-		if err != nil {
-			return fmt.Errorf("record action: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE mod_cases SET state = 'resolved', outcome = 'actioned', resolved_at = $2, updated_at = $2 WHERE id = $1`,
-			caseID, sqldb.Micros(now)); err != nil {
-			return err
-		}
-		note := fmt.Sprintf("%s %s (%s)", a.Kind, t.subject.Key(), a.Category)
-		if err := addEvent(ctx, tx, caseID, by.ID, "action", note, now); err != nil {
-			return err
-		}
-		return record(ctx, tx, by, "action."+string(a.Kind), t.subject.Key(), fmt.Sprintf("action %d, case %d: %s", a.ID, caseID, facts))
-	})
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error { return recordAction(ctx, tx, by, &a) })
 	if err != nil {
 		if uerr := s.undo(ctx, a.Kind, a.Label, t.subject); uerr != nil {
 			s.log.Error("action took effect but could not be recorded or undone", "case", caseID, "kind", a.Kind, "subject", t.subject.Key(), "err", err, "undo", uerr)
@@ -251,6 +218,48 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 		return Action{}, err
 	}
 	return a, nil
+}
+
+// recordAction records a decision that took effect: the action (its ID set
+// in a), the case resolved as actioned, the case's history and the audit
+// log. It reads from the case's signals what led to it and whether
+// automated detection did.
+func recordAction(ctx context.Context, tx *sqldb.Tx, by Staff, a *Action) error {
+	var first string
+	var automated int64
+	if err := tx.QueryRowContext(ctx, `SELECT
+		COALESCE((SELECT source FROM mod_signals WHERE case_id = $1 ORDER BY CASE source
+			WHEN 'legal_order' THEN 0 WHEN 'trusted_flagger' THEN 1 WHEN 'notice' THEN 2 WHEN 'user_report' THEN 3 ELSE 4 END, id LIMIT 1), ''),
+		(SELECT COUNT(*) FROM mod_signals WHERE case_id = $1 AND source IN ('hash_bank', 'text_rule', 'classifier'))`, a.CaseID).
+		Scan(&first, &automated); err != nil {
+		return err
+	}
+	a.Source = Source(first)
+	if a.Source == "" || a.Source.Automated() {
+		a.Source = SourceOwn // the platform's own detection
+	}
+	a.AutomatedDetection = automated > 0
+	err := tx.QueryRowContext(ctx, `INSERT INTO mod_actions (case_id, kind, label, subject, chat_id, seq, user_id, affected_id, category, ground,
+		legal_reference, facts, content_type, excerpt, source, automated_detection, automated_decision, ends_at, moderator_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
+		a.CaseID, string(a.Kind), a.Label, a.Subject.Key(), a.Subject.Chat, a.Subject.Seq, a.Subject.User, a.Affected, string(a.Category),
+		string(a.Ground), a.LegalReference, a.Facts, a.ContentType, a.Excerpt, string(a.Source), boolInt(a.AutomatedDetection),
+		boolInt(a.AutomatedDecision), optMicros(a.Until), a.Moderator, sqldb.Micros(a.At)).Scan(&a.ID)
+	if err != nil {
+		return fmt.Errorf("record action: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE mod_cases SET state = 'resolved', outcome = 'actioned', resolved_at = $2, updated_at = $2 WHERE id = $1`,
+		a.CaseID, sqldb.Micros(a.At)); err != nil {
+		return err
+	}
+	note := fmt.Sprintf("%s %s (%s)", a.Kind, a.Subject.Key(), a.Category)
+	if a.AutomatedDecision {
+		note += ", decided by automated means"
+	}
+	if err := addEvent(ctx, tx, a.CaseID, by.ID, "action", note, a.At); err != nil {
+		return err
+	}
+	return record(ctx, tx, by, "action."+string(a.Kind), a.Subject.Key(), fmt.Sprintf("action %d, case %d: %s", a.ID, a.CaseID, a.Facts))
 }
 
 // target resolves what an action of kind on subj acts on: removing a

@@ -21,8 +21,9 @@ import (
 func (s *Service) IntakeDetection(ctx context.Context, batch int) (int, error) {
 	n := 0
 	now := s.now()
+	var automated []automatedRemoval
 	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
-		n = 0
+		n, automated = 0, nil
 		var last int64
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(last_id), 0) FROM mod_intake WHERE source = 'safety_signals'`).Scan(&last); err != nil {
 			return err
@@ -54,7 +55,10 @@ func (s *Service) IntakeDetection(ctx context.Context, batch int) (int, error) {
 		}
 		for _, r := range todo {
 			last = r.id
-			if r.action != "flag" && r.action != "hold" {
+			// A classifier's block already took an uploaded file down, by
+			// automated means: it is owed a statement and an appeal.
+			classifierBlock := r.action == "block" && r.source == string(SourceClassifier) && r.media != 0
+			if r.action != "flag" && r.action != "hold" && !classifierBlock {
 				continue
 			}
 			sig := signal{source: Source(r.source), weight: 1, category: OtherCategory,
@@ -86,8 +90,12 @@ func (s *Service) IntakeDetection(ctx context.Context, batch int) (int, error) {
 			} else {
 				continue
 			}
-			if _, err := file(ctx, tx, sig, now); err != nil {
+			caseID, err := file(ctx, tx, sig, now)
+			if err != nil {
 				return err
+			}
+			if classifierBlock {
+				automated = append(automated, automatedRemoval{caseID: caseID, subject: sig.subject, category: sig.category, reason: r.rules})
 			}
 			n++
 		}
@@ -95,7 +103,42 @@ func (s *Service) IntakeDetection(ctx context.Context, batch int) (int, error) {
 			ON CONFLICT (source) DO UPDATE SET last_id = excluded.last_id`, last)
 		return err
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range automated {
+		if err := s.recordAutomated(ctx, r, now); err != nil {
+			s.log.Error("record an automated removal", "case", r.caseID, "subject", r.subject.Key(), "err", err)
+		}
+	}
+	return n, nil
+}
+
+// automatedRemoval is a file automated means took down, to be recorded as
+// a decision.
+type automatedRemoval struct {
+	caseID   int64
+	subject  Subject
+	category Category
+	reason   string
+}
+
+// recordAutomated records a removal that automated means decided and
+// carried out as the decision on its case, so its owner gets a statement of
+// reasons that says so, and can appeal to a person.
+func (s *Service) recordAutomated(ctx context.Context, r automatedRemoval, now time.Time) error {
+	t, err := s.target(ctx, r.subject, RemoveMedia)
+	if err != nil {
+		return err
+	}
+	facts := "An automated classifier judged the file to be prohibited"
+	if r.reason != "" {
+		facts += " (" + r.reason + ")"
+	}
+	facts += ". No person decided this; appeal it to have a moderator review it."
+	a := Action{CaseID: r.caseID, Kind: RemoveMedia, Subject: t.subject, Affected: t.affected, Category: r.category, Ground: GroundTerms,
+		Facts: excerpt(facts), ContentType: t.contentType, Excerpt: t.excerpt, AutomatedDecision: true, At: now}
+	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error { return recordAction(ctx, tx, Staff{}, &a) })
 }
 
 // RunIntake files detection signals every interval until ctx is done.

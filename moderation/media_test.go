@@ -9,6 +9,7 @@ import (
 	"kurir/media/mediatest"
 	"kurir/moderation"
 	"kurir/safety/hashbank"
+	"kurir/sqldb"
 )
 
 // TestHashBankHoldsAndFlagsReachModeration: an upload a bank holds, and one
@@ -89,5 +90,42 @@ func TestHashBankHoldsAndFlagsReachModeration(t *testing.T) {
 		}
 		_, err = e.mod.Act(e.ctx, e.mod1, cases[int64(h.ID)].ID, moderation.ActParams{Kind: moderation.RemoveMessage, Facts: "x"})
 		wantCode(t, "act on a resolved case", err, kurir.EConflict, "")
+	})
+}
+
+// TestClassifierRemovalIsOwedAStatementAndAHumanAppeal: a file an external
+// classifier took down by itself becomes a decided case whose statement says
+// automated means decided; its owner appeals, and a person restores it.
+func TestClassifierRemovalIsOwedAStatementAndAHumanAppeal(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		files := mediatest.New(t, e.db, e.msg, e.clock, nil, media.Config{})
+		owner := e.user("uploader")
+		body := "%PDF-1.4\n% judged by a machine\n"
+		m, err := files.Upload(e.ctx, owner, media.UploadParams{Name: "flyer.pdf", Size: int64(len(body))}, strings.NewReader(body))
+		must(t, "Upload", err)
+		_, err = media.Remove(e.ctx, e.db, e.clock.Now(), m.SHA256, "classifier: violent extremism")
+		must(t, "Remove", err)
+		must(t, "signal", e.db.WriteTx(e.ctx, func(tx *sqldb.Tx) error {
+			_, err := tx.ExecContext(e.ctx, `INSERT INTO safety_signals (source, action, categories, rules, author_id, media_id, field, excerpt, created_at)
+				VALUES ('classifier', 'block', 'terrorism', 'violent extremism (0.97)', $1, $2, 'media', 'media', 1)`, owner, int64(m.ID))
+			return err
+		}))
+		_, err = e.mod.IntakeDetection(e.ctx, 100)
+		must(t, "IntakeDetection", err)
+		acts, _, err := e.mod.Statements(e.ctx, owner)
+		must(t, "Statements", err)
+		if len(acts) != 1 || !acts[0].AutomatedDecision || !acts[0].AutomatedDetection || acts[0].Kind != moderation.RemoveMedia || acts[0].Moderator != 0 {
+			t.Fatalf("statements: %+v; want one automated removal of the file", acts)
+		}
+		if st := e.mod.Statement(acts[0], nil, "en"); !strings.Contains(st.Automation, "taken by automated means") {
+			t.Errorf("statement automation: %q", st.Automation)
+		}
+		p, err := e.mod.FileAppeal(e.ctx, owner, acts[0].ID, "It is a peace-march flyer.")
+		must(t, "FileAppeal", err)
+		_, err = e.mod.DecideAppeal(e.ctx, e.mod1, p.ID, true, "A flyer for a peace march.")
+		must(t, "DecideAppeal", err)
+		if got, err := files.Get(e.ctx, owner, m.ID); err != nil || got.Status != media.Ready {
+			t.Errorf("after the upheld appeal the file is %+v (%v); want it back", got, err)
+		}
 	})
 }

@@ -36,7 +36,7 @@ type statementText struct {
 	terms, illegal                              string // illegal takes the reference with %s
 	worldwide, indefinite, until                string // until takes a date with %s
 	detectedAuto, detectedHuman                 string
-	decidedHuman                                string
+	decidedHuman, decidedAuto                   string
 	redress                                     string // takes the deadline with %s
 	reversed                                    string // takes a date with %s
 	appealPending, appealUpheld, appealRejected string
@@ -58,6 +58,7 @@ var statementTexts = map[string]statementText{
 		detectedAuto:  "It was detected by automated means.",
 		detectedHuman: "It was reported or found by people, not by automated means.",
 		decidedHuman:  "The decision was taken by a person, not by automated means.",
+		decidedAuto:   "The decision was taken by automated means; an appeal is decided by a person.",
 		redress:       "You can appeal this decision here until %s; a different person will review it. You may also turn to a certified out-of-court dispute settlement body, or to a court.",
 		reversed:      "This decision was reversed on %s.",
 		appealPending: "Your appeal is being reviewed.", appealUpheld: "Your appeal was upheld and the decision reversed.",
@@ -78,6 +79,7 @@ var statementTexts = map[string]statementText{
 		detectedAuto:  "Terdeteksi secara otomatis.",
 		detectedHuman: "Dilaporkan atau ditemukan oleh manusia, bukan secara otomatis.",
 		decidedHuman:  "Keputusan diambil oleh manusia, bukan secara otomatis.",
+		decidedAuto:   "Keputusan diambil secara otomatis; banding diputuskan oleh manusia.",
 		redress:       "Anda dapat mengajukan banding atas keputusan ini di sini sampai %s; orang lain akan meninjaunya. Anda juga dapat menghubungi lembaga penyelesaian sengketa di luar pengadilan yang tersertifikasi, atau pengadilan.",
 		reversed:      "Keputusan ini dibatalkan pada %s.",
 		appealPending: "Banding Anda sedang ditinjau.", appealUpheld: "Banding Anda diterima dan keputusan dibatalkan.",
@@ -98,6 +100,7 @@ var statementTexts = map[string]statementText{
 		detectedAuto:  "Обнаружено автоматическими средствами.",
 		detectedHuman: "Сообщено или обнаружено людьми, без автоматических средств.",
 		decidedHuman:  "Решение принято человеком, а не автоматически.",
+		decidedAuto:   "Решение принято автоматически; жалобу рассмотрит человек.",
 		redress:       "Вы можете обжаловать это решение здесь до %s; его рассмотрит другой человек. Вы также можете обратиться в сертифицированный орган внесудебного урегулирования споров или в суд.",
 		reversed:      "Решение отменено %s.",
 		appealPending: "Ваша жалоба рассматривается.", appealUpheld: "Ваша жалоба удовлетворена, решение отменено.",
@@ -118,6 +121,7 @@ var statementTexts = map[string]statementText{
 		detectedAuto:  "اكتُشف بوسائل آلية.",
 		detectedHuman: "أبلغ عنه أو وجده أشخاص، وليس بوسائل آلية.",
 		decidedHuman:  "اتخذ القرار شخص، وليس بوسائل آلية.",
+		decidedAuto:   "اتُّخذ القرار بوسائل آلية؛ ويبتّ شخص في الطعن.",
 		redress:       "يمكنك الطعن في هذا القرار هنا حتى %s؛ وسيراجعه شخص آخر. ويمكنك أيضًا اللجوء إلى هيئة معتمدة لتسوية النزاعات خارج المحاكم، أو إلى المحكمة.",
 		reversed:      "أُلغي هذا القرار في %s.",
 		appealPending: "طعنك قيد المراجعة.", appealUpheld: "قُبل طعنك وأُلغي القرار.",
@@ -204,7 +208,11 @@ func (s *Service) Statement(a Action, appeal *Appeal, lang string) Statement {
 	if a.AutomatedDetection {
 		detected = t.detectedAuto
 	}
-	st.Automation = detected + " " + t.decidedHuman
+	decided := t.decidedHuman
+	if a.AutomatedDecision {
+		decided = t.decidedAuto
+	}
+	st.Automation = detected + " " + decided
 	st.Redress = fmt.Sprintf(t.redress, date(st.AppealUntil))
 	if !a.Reversed.IsZero() {
 		st.Reversed = fmt.Sprintf(t.reversed, date(a.Reversed))
