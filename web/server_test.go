@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,8 @@ import (
 	"kurir/moderation"
 	"kurir/ratelimit"
 	"kurir/realtime"
+	"kurir/safety"
+	"kurir/safety/textscan"
 	"kurir/sqldb/sqldbtest"
 	"kurir/web"
 )
@@ -31,6 +34,12 @@ import (
 type serverOptions struct {
 	// maxUpload is media's Config.MaxSize; zero means its default.
 	maxUpload int64
+	// textRules, if set, are the text rules messages are screened with
+	// (textscan's format: category, action, pattern, tab-separated).
+	textRules string
+	// bulkApprovalAbove is moderation's Config.BulkApprovalAbove; zero
+	// means its default.
+	bulkApprovalAbove int
 }
 
 // testServer is the whole of kurir serve — API, live stream, media and the
@@ -45,6 +54,9 @@ type testServer struct {
 	// accounts is the server's account service, for what only the
 	// operator can do, such as giving an account a staff role.
 	accounts *account.Service
+	// mod is the server's moderation service, for what runs in the
+	// background of kurir serve, such as filing detection into cases.
+	mod *moderation.Service
 
 	mu    sync.Mutex
 	srv   *http.Server
@@ -54,12 +66,24 @@ type testServer struct {
 func newServer(t testing.TB, opt serverOptions) *testServer {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
-	db := sqldbtest.SQLite(t, account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations)
+	db := sqldbtest.SQLite(t, account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations, safety.Migrations)
 	clock := kurir.SystemClock{}
 	accounts := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}})
 	events := bus.NewMemory(bus.MemoryOptions{})
 	t.Cleanup(func() { events.Close() })
-	msg := messaging.NewService(db, events, clock, log, messaging.Config{})
+	var mcfg messaging.Config
+	if opt.textRules != "" {
+		screen := safety.NewTextScreen(db, clock, log, safety.Limits{}, nil)
+		rules, err := textscan.ParseRules("test.rules", strings.NewReader(opt.textRules))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := screen.SetRules(rules); err != nil {
+			t.Fatal(err)
+		}
+		mcfg.Screen = screen
+	}
+	msg := messaging.NewService(db, events, clock, log, mcfg)
 	dir := t.TempDir()
 	blobs, err := blob.OpenFS(filepath.Join(dir, "blobs"))
 	if err != nil {
@@ -75,12 +99,12 @@ func newServer(t testing.TB, opt serverOptions) *testServer {
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); hub.Run(ctx, events) }()
 	t.Cleanup(func() { stopHub(); <-hubDone })
-	mod := moderation.NewService(db, msg, accounts, clock, log, moderation.Config{})
+	mod := moderation.NewService(db, msg, accounts, clock, log, moderation.Config{BulkApprovalAbove: opt.bulkApprovalAbove})
 	api := httpapi.NewServer(httpapi.Deps{
 		Accounts: accounts, Messaging: msg, Media: files, Moderation: mod, Live: hub, Ready: db, Log: log, Clock: clock,
 		Version: "test", Metrics: prometheus.NewRegistry(), Web: web.Handler(),
 	})
-	s := &testServer{handler: api, api: api, accounts: accounts, conns: map[net.Conn]struct{}{}}
+	s := &testServer{handler: api, api: api, accounts: accounts, mod: mod, conns: map[net.Conn]struct{}{}}
 	s.start(t, "127.0.0.1:0")
 	t.Cleanup(s.kill)
 	return s

@@ -7,7 +7,7 @@ import { t } from './i18n.js';
 import { h, replace, field, showError, toast, formatDateTime } from './dom.js';
 import { store } from './store.js';
 import {
-  can, loadCategories, categoryLabel, actionLabel, groundLabel, sourceLabel, person, subjectText, warningLabel,
+  can, loadCategories, categoryLabel, actionLabel, groundLabel, sourceLabel, person, subjectText, warningLabel, loadPeople,
 } from './console-labels.js';
 
 export function appealsView({ notStaff }) {
@@ -34,6 +34,8 @@ export function appealsView({ notStaff }) {
     try {
       await loadCategories().catch(() => {});
       const r = await api('GET', `/moderation/appeals?state=${encodeURIComponent(want)}`);
+      if (closed || want !== state.value) return;
+      await loadPeople(r.appeals.flatMap((p) => [p.user_id, p.decided_by, p.decision && p.decision.moderator_id, p.decision && p.decision.subject && p.decision.subject.user_id]));
       if (closed || want !== state.value) return;
       status.hidden = !!r.appeals.length;
       status.textContent = r.appeals.length ? '' : t('console.appeals_empty');

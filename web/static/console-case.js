@@ -2,16 +2,20 @@
 // messages around it, removed ones included, and its media blurred until
 // the reviewer reveals them), the signals with their evidence, the chat,
 // the history and the actions taken; and the buttons that sort or decide
-// it, each opening a form with reason templates.
+// it, each opening a form with reason templates. Beside it, the accounts
+// concerned: their standing, the decisions against them and their record
+// as reporters. The case refreshes itself, keeping what the reviewer typed.
 import { api, blobURL, errorText, ApiError } from './api.js';
 import { t } from './i18n.js';
 import { h, replace, field, openDialog, showError, toast, formatDateTime, formatSize } from './dom.js';
-import { store } from './store.js';
+import { store, lookupUser } from './store.js';
 import { navigate } from './nav.js';
 import {
   can, loadCategories, categoryLabel, sourceLabel, stateLabel, actionLabel, groundLabel, eventLabel, person, subjectText,
-  relativeTime, priorityLevel, labels, warningLabel,
+  relativeTime, priorityLevel, labels, warningLabel, loadPeople, knownAccount, forgetAccount,
 } from './console-labels.js';
+
+const refreshEvery = 10000;
 
 // caseView shows case id; queuePath is where Escape and a decision go back
 // to, and notStaff is called when the server says the viewer is not staff.
@@ -25,23 +29,77 @@ export function caseView(id, { queuePath, notStaff }) {
       title),
     body);
   let d = null;
+  let shown = ''; // the case as last rendered, to skip refreshes that change nothing
   let closed = false;
+  const revealed = new Set(); // media the reviewer chose to see unblurred
 
+  // load fetches the case and shows it if it changed. While a dialog is
+  // open the page is left alone; the next refresh catches up.
   async function load() {
     try {
       await loadCategories().catch(() => {});
       const r = await api('GET', `/moderation/cases/${id}`);
       if (closed) return;
+      await loadPeople(people(r));
+      const json = JSON.stringify(r);
+      if (closed || json === shown || document.querySelector('dialog[open]')) return;
       d = r;
-      render();
+      shown = json;
+      show();
     } catch (err) {
       if (closed) return;
       if (err.status === 403) {
+        stop();
         notStaff(err);
         return;
       }
-      replace(body, h('p', { class: 'form-error', role: 'alert' }, errorText(err)));
+      // A refresh that fails leaves the case as it was shown.
+      if (!d) replace(body, h('p', { class: 'form-error', role: 'alert' }, errorText(err)));
     }
+  }
+
+  // people are the accounts a case names: reporters, senders, the chat's
+  // owner, the reported account, staff in its history and actions.
+  function people(r) {
+    const ids = [r.assignee_id, r.subject.user_id, r.chat && r.chat.owner_id];
+    for (const g of r.signals) ids.push(g.reporter_id);
+    for (const m of r.messages) ids.push(m.sender_id);
+    for (const a of r.actions) ids.push(a.moderator_id, a.reversed_by, a.affected_id);
+    for (const e of r.history) {
+      ids.push(e.actor_id);
+      const m = e.kind === 'assign' && e.note && e.note.match(/^user:(\d+)$/);
+      if (m) ids.push(Number(m[1]));
+    }
+    return ids;
+  }
+
+  // show renders the case again, keeping what the reviewer typed, where the
+  // focus was and how far down they had scrolled.
+  function show() {
+    const scroller = el.closest('.console-main');
+    const top = scroller ? scroller.scrollTop : 0;
+    const values = new Map();
+    for (const f of body.querySelectorAll('form[data-form] [name]')) values.set(`${f.form.dataset.form}/${f.name}`, f.value);
+    const a = document.activeElement;
+    let focus = null;
+    if (a && body.contains(a)) {
+      if (a.form && a.form.dataset.form && a.name) {
+        focus = { css: `form[data-form="${a.form.dataset.form}"] [name="${a.name}"]`, start: a.selectionStart, end: a.selectionEnd };
+      } else if (a.dataset.act) {
+        focus = { css: `[data-act="${a.dataset.act}"]` };
+      }
+    }
+    render();
+    for (const f of body.querySelectorAll('form[data-form] [name]')) {
+      const v = values.get(`${f.form.dataset.form}/${f.name}`);
+      if (v !== undefined) f.value = v;
+    }
+    const again = focus && body.querySelector(focus.css);
+    if (again) {
+      again.focus({ preventScroll: true });
+      if (typeof focus.start === 'number' && typeof again.setSelectionRange === 'function') again.setSelectionRange(focus.start, focus.end);
+    }
+    if (scroller) scroller.scrollTop = top;
   }
 
   function render() {
@@ -58,6 +116,7 @@ export function caseView(id, { queuePath, notStaff }) {
       h('div', { class: 'case-side' },
         facts(),
         buttons(),
+        ...affected().map(([uid, who]) => accountPanel(uid, who)),
         d.chat ? chatInfo(d.chat) : null,
         section('case-actions-title', t('console.actions_taken'),
           d.actions.length ? h('ul', { class: 'actions-taken' }, d.actions.map(actionTaken)) : h('p', { class: 'muted' }, t('console.none'))),
@@ -89,12 +148,62 @@ export function caseView(id, { queuePath, notStaff }) {
       h('dt', {}, t('console.col.assignee')), h('dd', {}, d.assignee_id ? person(d.assignee_id) : t('console.unassigned')));
   }
 
+  // reportedMessage is the message the case is about, if it is shown.
+  function reportedMessage() {
+    return d.messages.find((m) => d.subject.kind === 'message' && m.seq === d.subject.seq);
+  }
+
+  // affected are the accounts a decision on the case would fall on: the
+  // account reported, the reported message's sender or the chat's owner,
+  // each with what they are to the case.
+  function affected() {
+    if (d.subject.kind === 'user') return [[d.subject.user_id, 'subject']];
+    const m = reportedMessage();
+    if (m && m.sender_id) return [[m.sender_id, 'sender']];
+    if (d.subject.kind === 'chat' && d.chat && d.chat.owner_id) return [[d.chat.owner_id, 'owner']];
+    return [];
+  }
+
+  // accountPanel is what a reviewer needs to know of an account before
+  // deciding: its standing, the decisions already taken against it, the
+  // cases open about it and how its own reports turned out.
+  function accountPanel(uid, who) {
+    const headId = `case-account-${uid}`;
+    const heading = who === 'subject' ? t('console.account.subject') : who === 'owner' ? t('console.account.owner') : t('console.account.sender');
+    const a = knownAccount(uid);
+    if (!a) return section(headId, heading, h('p', {}, person(uid)), h('p', { class: 'muted' }, t('console.account.unavailable')));
+    let standing = t('console.standing.active');
+    if (a.state === 'banned') standing = t('console.standing.banned');
+    else if (a.state === 'suspended') {
+      standing = a.suspended_until ? t('console.standing.suspended_until', { when: formatDateTime(a.suspended_until) }) : t('console.standing.suspended');
+    }
+    return h('section', { class: `case-section case-account account-${who}`, 'aria-labelledby': headId, dataset: { user: String(uid) } },
+      h('h3', { id: headId }, heading),
+      h('p', { class: 'account-name', dir: 'auto' }, h('strong', {}, person(uid))),
+      h('dl', { class: 'facts' },
+        h('dt', {}, t('console.account.standing')),
+        h('dd', { class: `standing ${a.state}` }, standing, a.state_reason ? h('span', { class: 'note', dir: 'auto' }, ` — ${a.state_reason}`) : null),
+        h('dt', {}, t('console.account.since')), h('dd', {}, formatDateTime(a.created_at)),
+        h('dt', {}, t('console.account.open_cases')), h('dd', { class: 'open-cases' }, String(a.open_cases)),
+        h('dt', {}, t('console.account.as_reporter')),
+        h('dd', { class: 'reporter-record' }, t('console.account.reporter', { reports: a.reports, actioned: a.reports_actioned }))),
+      h('h4', {}, t('console.account.decisions')),
+      a.actions.length
+        ? h('ul', { class: 'account-decisions' }, a.actions.map((x) => h('li', { class: x.reversed_at ? 'reversed' : '' },
+          h('strong', {}, actionLabel(x.kind)), ' · ', categoryLabel(x.category), ' · ',
+          h('time', { datetime: x.created_at }, formatDateTime(x.created_at)), ' · ',
+          h('a', { href: `/console/cases/${x.case_id}` }, t('console.case_n', { id: x.case_id })),
+          x.reversed_at ? [' ', h('span', { class: 'cm-tag reversed-tag' }, t('console.account.reversed'))] : null)))
+        : h('p', { class: 'muted' }, t('console.account.no_decisions')));
+  }
+
   // buttons are the steps the reviewer's role allows on this case.
   function buttons() {
     const open = d.state !== 'resolved';
     const sort = open && can(role, 'sort');
     const act = open && can(role, 'act');
-    const reportedMsg = d.messages.find((m) => d.subject.kind === 'message' && m.seq === d.subject.seq);
+    const reportedMsg = reportedMessage();
+    const held = !!(reportedMsg && reportedMsg.held);
     const chatOK = d.chat && d.chat.kind !== 'private' && !d.chat.taken_down_at;
     const mine = d.assignee_id === store.me.id;
     const b = (kind, label, show, onclick, cls = 'btn') => (show
@@ -111,7 +220,7 @@ export function caseView(id, { queuePath, notStaff }) {
         () => actDialog('label')),
       b('suspend', actionLabel('suspend'), act && d.subject.kind !== 'notice', () => actDialog('suspend'), 'btn danger'),
       b('ban', actionLabel('ban'), act && d.subject.kind !== 'notice', () => actDialog('ban'), 'btn danger'),
-      b('dismiss', actionLabel('dismiss'), act, () => dismissDialog()),
+      b('dismiss', held ? t('console.dismiss_release') : actionLabel('dismiss'), act, () => dismissDialog(held)),
     ].filter(Boolean);
     let note = null;
     if (!open) note = t('console.resolved_note');
@@ -119,20 +228,60 @@ export function caseView(id, { queuePath, notStaff }) {
     return h('section', { class: 'case-section', 'aria-labelledby': 'case-steps-title' },
       h('h3', { id: 'case-steps-title' }, t('console.decide')),
       list.length ? h('div', { class: 'case-buttons' }, list) : null,
+      sort ? assignForm() : null,
       note ? h('p', { class: 'hint' }, note) : null);
+  }
+
+  // assignForm gives the case to a member of staff named by @username.
+  function assignForm() {
+    const box = h('p', { class: 'form-error', role: 'alert', hidden: true });
+    const form = h('form', { class: 'assign-form', novalidate: true, dataset: { form: 'assign' } },
+      field(t('console.assign_to'), { name: 'assignee', autocomplete: 'off', spellcheck: 'false', dir: 'ltr', placeholder: '@username', maxlength: '64' }),
+      h('button', { type: 'submit', class: 'btn' }, t('console.assign')),
+      box);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      step(form, box, async () => {
+        const name = form.elements.assignee.value.trim().replace(/^@/, '');
+        if (!name) throw new ApiError({ field: 'assignee', detail: t('auth.fill_in') });
+        let u;
+        try {
+          u = await lookupUser(name);
+        } catch (err) {
+          if (err.status === 404) throw new ApiError({ status: 404, field: 'assignee', detail: t('console.no_such_user', { name }) });
+          throw err;
+        }
+        try {
+          await api('POST', `/moderation/cases/${id}/assign`, { user_id: u.id });
+        } catch (err) {
+          // The server names the account by its number; the reviewer typed a name.
+          if (err.reason === 'not_staff') throw new ApiError({ status: err.status, field: 'assignee', detail: t('console.not_staff_user', { name }) });
+          throw err;
+        }
+        await loadPeople([u.id]);
+        form.elements.assignee.value = '';
+        toast(t('console.assigned_to', { name: person(u.id) }));
+        await load();
+      });
+    });
+    return form;
   }
 
   function message(m, isReported) {
     const tags = [];
     if (isReported) tags.push(h('span', { class: 'cm-tag reported-tag' }, t('console.reported')));
-    if (m.removed_at) {
+    // A held message is kept from readers the way a removed one is; it is
+    // marked held, not removed, since no one has decided on it yet.
+    if (m.removed_at && !m.held) {
       tags.push(h('span', { class: 'cm-tag removed-tag' },
         t('console.removed_on', { when: formatDateTime(m.removed_at) }), m.removal_reason ? ` · ${m.removal_reason}` : ''));
     }
     if (m.deleted) tags.push(h('span', { class: 'cm-tag' }, t('console.deleted')));
+    if (m.held) tags.push(h('span', { class: 'cm-tag held-tag' }, t('console.held')));
     const cls = ['case-message'];
     if (isReported) cls.push('reported');
-    if (m.removed_at) cls.push('removed');
+    if (m.removed_at && !m.held) cls.push('removed');
+    if (m.held) cls.push('held');
     return h('li', { class: cls.join(' '), dataset: { seq: String(m.seq) }, 'aria-current': isReported ? 'true' : null },
       h('div', { class: 'cm-head' },
         h('span', { class: 'cm-sender' }, person(m.sender_id)),
@@ -151,14 +300,18 @@ export function caseView(id, { queuePath, notStaff }) {
     const name = media.name || (media.kind === 'photo' ? t('msg.photo') : t('msg.file'));
     const open = h('button', { type: 'button', class: 'btn small', onclick: () => openOriginal(media, base, name) }, t('console.open_original'));
     if (media.kind === 'photo' || (media.kind === 'video' && media.thumbnail)) {
-      const img = h('img', { class: 'review-img blurred', alt: t('console.media_alt', { name }) });
+      const img = h('img', { class: revealed.has(media.media_id) ? 'review-img' : 'review-img blurred', alt: t('console.media_alt', { name }) });
       blobURL(`${base}/${media.thumbnail ? 'thumbnail' : 'content'}`).then((u) => { img.src = u; }, (err) => {
         img.alt = `${t('msg.media_unavailable')} ${errorText(err)}`;
         img.classList.add('broken');
       });
-      const reveal = h('button', { type: 'button', class: 'btn small reveal', 'aria-pressed': 'false' }, t('console.reveal'));
+      const shownNow = revealed.has(media.media_id);
+      const reveal = h('button', { type: 'button', class: 'btn small reveal', 'aria-pressed': String(shownNow) },
+        shownNow ? t('console.hide') : t('console.reveal'));
       reveal.addEventListener('click', () => {
         const hidden = img.classList.toggle('blurred');
+        if (hidden) revealed.delete(media.media_id);
+        else revealed.add(media.media_id);
         reveal.setAttribute('aria-pressed', String(!hidden));
         reveal.textContent = hidden ? t('console.reveal') : t('console.hide');
       });
@@ -191,12 +344,20 @@ export function caseView(id, { queuePath, notStaff }) {
     return h('li', { class: 'signal' },
       h('div', { class: 'sig-head' },
         h('strong', {}, sourceLabel(g.source)), ' · ', categoryLabel(g.category),
-        g.reporter_id ? [' · ', person(g.reporter_id)] : null,
+        g.reporter_id ? [' · ', h('span', { class: 'reporter' }, person(g.reporter_id)), reporterRecord(g.reporter_id)] : null,
         g.notice_id ? [' · ', t('console.notice_n', { id: g.notice_id })] : null,
         h('span', { class: 'muted' }, ` · ${t('console.weight', { weight: g.weight.toFixed(2) })} · `),
         h('time', { datetime: g.created_at, class: 'muted' }, formatDateTime(g.created_at))),
       g.comment ? h('blockquote', { class: 'sig-comment', dir: 'auto' }, g.comment) : null,
       g.detail ? h('div', { class: 'evidence' }, h('span', { class: 'muted' }, t('console.evidence')), h('pre', { dir: 'auto' }, g.detail)) : null);
+  }
+
+  // reporterRecord is how a reporter's reports have turned out, beside
+  // their name on a signal.
+  function reporterRecord(uid) {
+    const a = knownAccount(uid);
+    if (!a) return null;
+    return h('span', { class: 'muted reporter-record' }, ` (${t('console.account.reporter', { reports: a.reports, actioned: a.reports_actioned })})`);
   }
 
   function chatInfo(c) {
@@ -235,7 +396,7 @@ export function caseView(id, { queuePath, notStaff }) {
   function noteForm() {
     if (!can(role, 'sort')) return null;
     const box = h('p', { class: 'form-error', role: 'alert', hidden: true });
-    const form = h('form', { class: 'note-form stack', novalidate: true },
+    const form = h('form', { class: 'note-form stack', novalidate: true, dataset: { form: 'note' } },
       field(t('console.note'), { name: 'note', tag: 'textarea', rows: '2', maxlength: '2000' }), box,
       h('div', { class: 'actions start' }, h('button', { type: 'submit', class: 'btn small' }, t('console.add_note'))));
     form.addEventListener('submit', (e) => {
@@ -306,15 +467,18 @@ export function caseView(id, { queuePath, notStaff }) {
     });
   }
 
-  function dismissDialog() {
+  // dismissDialog resolves the case without action; a held message is
+  // then released to its chat, which the reviewer is told first.
+  function dismissDialog(held) {
     const tpl = templateField(dismissTemplates, (x) => { openForm().elements.reason.value = x.text; });
-    formDialog('dismiss', t('console.dismiss_text'), [
+    formDialog('dismiss', held ? t('console.dismiss_release_text') : t('console.dismiss_text'), [
       tpl,
       field(t('console.reason'), { name: 'reason', tag: 'textarea', rows: '4', maxlength: '2000', required: true, hint: t('console.dismiss_hint') }),
-    ], actionLabel('dismiss'), false, async (f) => {
+    ], held ? t('console.dismiss_release') : actionLabel('dismiss'), false, async (f) => {
       const reason = f.elements.reason.value.trim();
       if (!reason) throw new ApiError({ field: 'reason', detail: t('auth.fill_in') });
       await api('POST', `/moderation/cases/${id}/dismiss`, { reason });
+      for (const [uid] of affected()) forgetAccount(uid);
       toast(t('console.acted', { id, action: actionLabel('dismiss') }));
       navigate(queuePath);
     });
@@ -367,7 +531,8 @@ export function caseView(id, { queuePath, notStaff }) {
         if (!v) throw new ApiError({ field: 'until', detail: t('auth.fill_in') });
         body.until = new Date(v).toISOString();
       }
-      await api('POST', `/moderation/cases/${id}/actions`, body);
+      const done = await api('POST', `/moderation/cases/${id}/actions`, body);
+      forgetAccount(done.affected_id); // its standing and record have changed
       toast(t('console.acted', { id, action: actionLabel(kind) }));
       navigate(queuePath);
     });
@@ -398,6 +563,7 @@ export function caseView(id, { queuePath, notStaff }) {
           await api('POST', `/moderation/actions/${a.id}/reverse`, { reason });
           close();
           toast(t('console.reversed'));
+          forgetAccount(a.affected_id); // its standing has changed
           load();
         });
       });
@@ -416,6 +582,19 @@ export function caseView(id, { queuePath, notStaff }) {
     return true;
   }
 
+  // The case refreshes itself, and at once when the reviewer comes back to
+  // the tab: another reviewer may have acted on it meanwhile.
+  function onVisible() {
+    if (!document.hidden) load();
+  }
+  const timer = setInterval(() => { if (!document.hidden) load(); }, refreshEvery);
+  document.addEventListener('visibilitychange', onVisible);
+  function stop() {
+    closed = true;
+    clearInterval(timer);
+    document.removeEventListener('visibilitychange', onVisible);
+  }
+
   load();
   return {
     el,
@@ -429,7 +608,7 @@ export function caseView(id, { queuePath, notStaff }) {
       l: () => clickAct('label'),
       Escape: () => navigate(queuePath),
     },
-    leave: () => { closed = true; },
+    leave: stop,
   };
 }
 

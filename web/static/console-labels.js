@@ -125,11 +125,56 @@ export function eventLabel(kind) {
   return labels[kind] || kind;
 }
 
-// person names a user for a reviewer: their name if the app knows it,
-// "you" for the reviewer, else "User 17"; 0 is the system.
+// accounts are the accounts the console has looked up (GET
+// /moderation/users/{id}, staff only and audited), each looked up once per
+// console session: forgetAccounts empties it when the console closes, and
+// forgetAccount drops one whose standing a decision has just changed.
+const accounts = new Map(); // user ID -> Promise of the account, or null if refused
+const arrived = new Map(); // user ID -> the account, once it has arrived
+
+// account resolves to what a reviewer sees of user id: who, their
+// standing, the decisions against them and their record as a reporter; or
+// to null if the server would not say.
+export function account(id) {
+  if (!accounts.has(id)) {
+    accounts.set(id, api('GET', `/moderation/users/${id}`).then((a) => {
+      arrived.set(id, a);
+      return a;
+    }, () => null));
+  }
+  return accounts.get(id);
+}
+
+// knownAccount is user id's account if it has been looked up, else null.
+export function knownAccount(id) {
+  return arrived.get(id) || null;
+}
+
+// loadPeople looks up the accounts of ids (0s and repeats skipped), so that
+// person can name them.
+export function loadPeople(ids) {
+  return Promise.all([...new Set(ids.filter(Boolean))].map(account));
+}
+
+export function forgetAccount(id) {
+  accounts.delete(id);
+}
+
+export function forgetAccounts() {
+  accounts.clear();
+  arrived.clear();
+}
+
+// person names a user for a reviewer: "Display Name (@username)" once the
+// console has looked them up, else what the app knows of them ("User 17" at
+// worst); 0 is the system. The name is isolated so that its direction does
+// not reorder the sentence around it.
 export function person(id) {
   if (!id) return t('console.system');
-  return userName(id);
+  const a = arrived.get(id);
+  if (!a) return userName(id);
+  const name = a.display_name && a.display_name !== a.username ? `${a.display_name} (@${a.username})` : `@${a.username}`;
+  return `\u2068${name}\u2069`;
 }
 
 // chatTitles are the titles of chats the console has looked up; private

@@ -1,7 +1,8 @@
 // The moderation console, for staff (triage, moderators, admins): the queue
-// of cases in priority order, a case with its context and history, and the
-// appeals waiting for a second person. It is a screen of the app at
-// /console, full width; the server decides who may do what, and the console
+// of cases in priority order, a case with its context and history, the
+// appeals waiting for a second person, bulk actions on every posting of a
+// file (moderators and admins) and the trusted flaggers (admins). It is a
+// screen of the app at /console, full width; the server decides who may do what, and the console
 // offers only what the reviewer's role allows. Single keys work as
 // shortcuts except while typing; "?" lists them.
 import { api, errorText } from './api.js';
@@ -10,11 +11,13 @@ import { h, replace, openDialog, iconButton, formatDateTime } from './dom.js';
 import { store } from './store.js';
 import { navigate } from './nav.js';
 import {
-  isStaff, loadCategories, categoryLabel, sources, sourceLabel, stateLabel, person, chatTitle, subjectText,
-  relativeTime, priorityLevel,
+  isStaff, can, loadCategories, categoryLabel, sources, sourceLabel, stateLabel, person, chatTitle, subjectText,
+  relativeTime, priorityLevel, loadPeople, forgetAccounts,
 } from './console-labels.js';
 import { caseView } from './console-case.js';
 import { appealsView } from './console-appeals.js';
+import { bulkView } from './console-bulk.js';
+import { flaggersView } from './console-flaggers.js';
 
 // queuePath is the queue with the filters last used, where a case view
 // goes back to.
@@ -39,13 +42,20 @@ function loadStyles() {
 }
 
 // consoleScreen is the console at path: /console (the queue),
-// /console/cases/{id} or /console/appeals. It returns {el, focus, leave}.
+// /console/cases/{id}, /console/appeals, /console/bulk or
+// /console/flaggers. It returns {el, focus, leave}.
 export function consoleScreen(path) {
   const main = h('main', { id: 'main', class: 'console-main', tabindex: '-1' }, h('p', { class: 'loading' }, t('console.loading')));
   const roleTag = h('span', { class: 'console-role' });
+  const screens = ['/console/appeals', '/console/bulk', '/console/flaggers'];
+  const current = (prefix) => (prefix ? path.startsWith(prefix) : !screens.some((p) => path.startsWith(p))) ? 'page' : null;
+  // Bulk actions and flaggers are linked once the role is known.
+  const bulkLink = h('a', { href: '/console/bulk', 'aria-current': current('/console/bulk'), hidden: true }, t('console.bulk'));
+  const flaggersLink = h('a', { href: '/console/flaggers', 'aria-current': current('/console/flaggers'), hidden: true }, t('console.flaggers'));
   const nav = h('nav', { class: 'console-nav', 'aria-label': t('console.nav') },
-    h('a', { href: queuePath, 'aria-current': path.startsWith('/console/appeals') ? null : 'page' }, t('console.queue')),
-    h('a', { href: '/console/appeals', 'aria-current': path.startsWith('/console/appeals') ? 'page' : null }, t('console.appeals')));
+    h('a', { href: queuePath, 'aria-current': current('') }, t('console.queue')),
+    h('a', { href: '/console/appeals', 'aria-current': current('/console/appeals') }, t('console.appeals')),
+    bulkLink, flaggersLink);
   const el = h('div', { class: 'console', hidden: true },
     h('header', { class: 'console-head' },
       h('p', { class: 'console-brand' }, t('console.title')),
@@ -90,11 +100,17 @@ export function consoleScreen(path) {
       return;
     }
     roleTag.textContent = isStaff(store.me.role) ? roleLabel(store.me.role) : '';
+    bulkLink.hidden = !can(store.me.role, 'act');
+    flaggersLink.hidden = !can(store.me.role, 'admin');
     let m;
     if ((m = path.match(/^\/console\/cases\/(\d+)\/?$/))) {
       view = caseView(Number(m[1]), { queuePath, notStaff });
     } else if (/^\/console\/appeals\/?$/.test(path)) {
       view = appealsView({ notStaff });
+    } else if (/^\/console\/bulk\/?$/.test(path)) {
+      view = bulkView({ notStaff });
+    } else if (/^\/console\/flaggers\/?$/.test(path)) {
+      view = flaggersView({ notStaff });
     } else if (/^\/console\/?$/.test(path)) {
       view = queueView({ notStaff });
     } else {
@@ -123,6 +139,8 @@ export function consoleScreen(path) {
       closed = true;
       document.removeEventListener('keydown', onKey);
       if (view && view.leave) view.leave();
+      // A standing looked up now may have changed by the next visit.
+      forgetAccounts();
       document.title = t('app.title');
     },
   };
@@ -245,6 +263,9 @@ function queueView({ notStaff }) {
     loading = key;
     try {
       const r = await api('GET', `/moderation/cases?${key}`);
+      if (closed || loading !== key) return;
+      // Name the assignees and the accounts reported before showing them.
+      await loadPeople(r.cases.flatMap((c) => [c.assignee_id, c.subject.user_id]));
       if (closed || loading !== key) return;
       cases = r.cases;
       status.textContent = cases.length ? '' : t('console.queue_empty');
