@@ -446,12 +446,13 @@ type reviewedChatView struct {
 
 type caseDetailView struct {
 	caseView
-	Signals  []signalView          `json:"signals"`
-	History  []caseEventView       `json:"history"`
-	Actions  []actionView          `json:"actions"`
-	Messages []reviewedMessageView `json:"messages" jsonschema:"description=The reported message with those around it\\, or a chat's latest."`
-	Chat     *reviewedChatView     `json:"chat,omitempty"`
-	Media    *mediaView            `json:"media,omitempty" jsonschema:"description=The file of a media case; status held means only its owner has it\\, and dismissing the case releases it."`
+	Signals      []signalView          `json:"signals"`
+	History      []caseEventView       `json:"history"`
+	Actions      []actionView          `json:"actions"`
+	Messages     []reviewedMessageView `json:"messages" jsonschema:"description=The reported message with those around it\\, or a chat's latest."`
+	Chat         *reviewedChatView     `json:"chat,omitempty"`
+	MediaOwnerID int64                 `json:"media_owner_id,omitempty" jsonschema:"description=Who uploaded the file of a media case."`
+	Media        *mediaView            `json:"media,omitempty" jsonschema:"description=The file of a media case; status held means only its owner has it\\, and dismissing the case releases it."`
 }
 
 func handleQueue(mod *moderation.Service, clock kurir.Clock) http.Handler {
@@ -511,7 +512,7 @@ func handleCase(mod *moderation.Service, clock kurir.Clock) http.Handler {
 		}
 		if m := d.Media; m != nil {
 			mv := newMediaView(*m)
-			v.Media = &mv
+			v.Media, v.MediaOwnerID = &mv, int64(m.OwnerID)
 		}
 		if c := d.Chat; c != nil {
 			v.Chat = &reviewedChatView{chatView: newChatView(c.Chat), OwnerID: int64(c.Owner)}

@@ -26,6 +26,7 @@ import (
 	"kurir/realtime"
 	"kurir/safety"
 	"kurir/safety/textscan"
+	"kurir/sqldb"
 	"kurir/sqldb/sqldbtest"
 	"kurir/web"
 )
@@ -57,6 +58,9 @@ type testServer struct {
 	// mod is the server's moderation service, for what runs in the
 	// background of kurir serve, such as filing detection into cases.
 	mod *moderation.Service
+	// db is the server's database, for what outside processes write, such
+	// as a classifier's signals.
+	db *sqldb.DB
 
 	mu    sync.Mutex
 	srv   *http.Server
@@ -104,7 +108,7 @@ func newServer(t testing.TB, opt serverOptions) *testServer {
 		Accounts: accounts, Messaging: msg, Media: files, Moderation: mod, Live: hub, Ready: db, Log: log, Clock: clock,
 		Version: "test", Metrics: prometheus.NewRegistry(), Web: web.Handler(),
 	})
-	s := &testServer{handler: api, api: api, accounts: accounts, mod: mod, conns: map[net.Conn]struct{}{}}
+	s := &testServer{handler: api, api: api, accounts: accounts, mod: mod, db: db, conns: map[net.Conn]struct{}{}}
 	s.start(t, "127.0.0.1:0")
 	t.Cleanup(s.kill)
 	return s

@@ -61,7 +61,7 @@ export function caseView(id, { queuePath, notStaff }) {
   // people are the accounts a case names: reporters, senders, the chat's
   // owner, the reported account, staff in its history and actions.
   function people(r) {
-    const ids = [r.assignee_id, r.subject.user_id, r.chat && r.chat.owner_id];
+    const ids = [r.assignee_id, r.subject.user_id, r.chat && r.chat.owner_id, r.media_owner_id];
     for (const g of r.signals) ids.push(g.reporter_id);
     for (const m of r.messages) ids.push(m.sender_id);
     for (const a of r.actions) ids.push(a.moderator_id, a.reversed_by, a.affected_id);
@@ -107,7 +107,8 @@ export function caseView(id, { queuePath, notStaff }) {
     const reported = d.subject.kind === 'message' ? d.subject.seq : 0;
     replace(body, h('div', { class: 'case-grid' },
       h('div', { class: 'case-main' },
-        section('case-context-title', t('console.context'),
+        d.media ? section('case-file-title', t('console.file'), fileCard(d.media)) : null,
+        d.media && !d.messages.length ? null : section('case-context-title', t('console.context'),
           d.messages.length
             ? h('ol', { class: 'case-context' }, d.messages.map((m) => message(m, m.seq === reported)))
             : h('p', { class: 'muted' }, t('console.no_context'))),
@@ -148,6 +149,15 @@ export function caseView(id, { queuePath, notStaff }) {
       h('dt', {}, t('console.col.assignee')), h('dd', {}, d.assignee_id ? person(d.assignee_id) : t('console.unassigned')));
   }
 
+  // fileCard shows the file of a case about a file, as detection found it:
+  // held files are still only their uploader's.
+  function fileCard(m) {
+    const held = m.status === 'held';
+    return h('div', { class: held ? 'case-file held' : 'case-file' },
+      held ? h('p', { class: 'held-tag' }, t('console.file_held')) : null,
+      reviewMedia({ media_id: m.id, kind: m.kind, name: m.name, size: m.size, thumbnail: m.thumbnail }));
+  }
+
   // reportedMessage is the message the case is about, if it is shown.
   function reportedMessage() {
     return d.messages.find((m) => d.subject.kind === 'message' && m.seq === d.subject.seq);
@@ -158,6 +168,7 @@ export function caseView(id, { queuePath, notStaff }) {
   // each with what they are to the case.
   function affected() {
     if (d.subject.kind === 'user') return [[d.subject.user_id, 'subject']];
+    if (d.subject.kind === 'media' && d.media_owner_id) return [[d.media_owner_id, 'uploader']];
     const m = reportedMessage();
     if (m && m.sender_id) return [[m.sender_id, 'sender']];
     if (d.subject.kind === 'chat' && d.chat && d.chat.owner_id) return [[d.chat.owner_id, 'owner']];
@@ -169,7 +180,8 @@ export function caseView(id, { queuePath, notStaff }) {
   // cases open about it and how its own reports turned out.
   function accountPanel(uid, who) {
     const headId = `case-account-${uid}`;
-    const heading = who === 'subject' ? t('console.account.subject') : who === 'owner' ? t('console.account.owner') : t('console.account.sender');
+    const heading = who === 'subject' ? t('console.account.subject') : who === 'owner' ? t('console.account.owner')
+      : who === 'uploader' ? t('console.account.uploader') : t('console.account.sender');
     const a = knownAccount(uid);
     if (!a) return section(headId, heading, h('p', {}, person(uid)), h('p', { class: 'muted' }, t('console.account.unavailable')));
     let standing = t('console.standing.active');
@@ -203,7 +215,7 @@ export function caseView(id, { queuePath, notStaff }) {
     const sort = open && can(role, 'sort');
     const act = open && can(role, 'act');
     const reportedMsg = reportedMessage();
-    const held = !!(reportedMsg && reportedMsg.held);
+    const held = !!(reportedMsg && reportedMsg.held) || !!(d.media && d.media.status === 'held');
     const chatOK = d.chat && d.chat.kind !== 'private' && !d.chat.taken_down_at;
     const mine = d.assignee_id === store.me.id;
     const b = (kind, label, show, onclick, cls = 'btn') => (show
@@ -214,6 +226,7 @@ export function caseView(id, { queuePath, notStaff }) {
       b('escalate', actionLabel('escalate'), sort && d.state === 'open', () => escalateDialog()),
       b('remove_message', actionLabel('remove_message'), act && reportedMsg && !reportedMsg.removed_at && !reportedMsg.deleted,
         () => actDialog('remove_message'), 'btn danger'),
+      b('remove_media', actionLabel('remove_media'), act && d.subject.kind === 'media', () => actDialog('remove_media'), 'btn danger'),
       b('takedown', actionLabel('takedown'), act && (d.subject.kind === 'message' || d.subject.kind === 'chat') && chatOK,
         () => actDialog('takedown'), 'btn danger'),
       b('label', actionLabel('label'), act && (d.subject.kind === 'message' || d.subject.kind === 'chat') && chatOK,
@@ -544,6 +557,7 @@ export function caseView(id, { queuePath, notStaff }) {
     if (kind === 'remove_message') return t('console.remove_text');
     if (kind === 'suspend') return t('console.suspend_text');
     if (kind === 'label') return t('console.label_text');
+    if (kind === 'remove_media') return t('console.remove_media_text');
     return t('console.ban_text');
   }
 

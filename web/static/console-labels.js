@@ -83,6 +83,7 @@ export function actionLabel(kind) {
     suspend: t('console.act.suspend'),
     ban: t('console.act.ban'),
     label: t('console.act.label'),
+    remove_media: t('console.act.remove_media'),
     dismiss: t('console.act.dismiss'),
     escalate: t('console.act.escalate'),
     assign: t('console.act.assign'),
@@ -196,6 +197,7 @@ export function subjectText(s, title) {
     case 'message': return t('console.subject.message', { seq: s.seq, chat });
     case 'chat': return t('console.subject.chat', { chat });
     case 'user': return t('console.subject.user', { name: person(s.user_id) });
+    case 'media': return t('console.subject.media', { id: s.media_id });
     case 'notice': return t('console.subject.notice', { id: s.notice_id });
   }
   return s.kind;
