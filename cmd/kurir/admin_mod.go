@@ -34,7 +34,7 @@ appeal against the operator's own action, use --as.
   case CASE                      a case: signals with their evidence, history,
                                  actions, the chat and the messages around the
                                  reported one (the view is audited)
-  act CASE --kind remove_message|takedown|suspend|ban|label --facts TEXT
+  act CASE --kind remove_message|remove_media|takedown|suspend|ban|label --facts TEXT
       [--ground terms|illegal] [--law REF] [--until TIME | --for 7d]
       [--label L] [--category C]
                                  decide a case by acting on its subject; the
@@ -446,7 +446,7 @@ affected user is owed a statement of reasons: --facts is what they read.
 Example: kurir admin mod act 12 --kind takedown --ground illegal \
            --law "Regulation (EU) 2021/784 Art. 3" --facts "Recruitment for a terrorist group"
 `, args, 1, true, func(e envFlags) {
-		e.fs.StringVar(&kind, "kind", "", "remove_message, takedown, suspend, ban or label")
+		e.fs.StringVar(&kind, "kind", "", "remove_message, remove_media, takedown, suspend, ban or label")
 		e.fs.StringVar(&facts, "facts", "", "the facts and circumstances the decision rests on, as the affected user will read them (required)")
 		e.fs.StringVar(&ground, "ground", "terms", "terms (against the terms of service) or illegal (name the law with --law)")
 		e.fs.StringVar(&law, "law", "", "the law the content breaks, required with --ground illegal")

@@ -342,7 +342,7 @@ func TestAdminModMistakes(t *testing.T) {
 		{"no such case", []string{"case", "999"}, "No case 999.", false},
 		{"act without kind", []string{"act", c, "--facts", "x"}, "--kind", true},
 		{"act without facts", []string{"act", c, "--kind", "takedown"}, "--facts is required", true},
-		{"unknown kind", []string{"act", c, "--kind", "explode", "--facts", "x"}, "An action is remove_message, takedown", false},
+		{"unknown kind", []string{"act", c, "--kind", "explode", "--facts", "x"}, "An action is remove_message, remove_media, takedown", false},
 		{"until and for", []string{"act", c, "--kind", "suspend", "--facts", "x", "--for", "7d", "--until", "2099-01-01T00:00:00Z"}, "not both", true},
 		{"bad span", []string{"act", c, "--kind", "suspend", "--facts", "x", "--for", "a week"}, `--for "a week"`, true},
 		{"suspend without end", []string{"act", c, "--kind", "suspend", "--facts", "x"}, "needs --until or --for", true},
