@@ -272,15 +272,11 @@ func (s *Service) target(ctx context.Context, subj Subject, kind ActionKind) (ta
 		if subj.Kind != SubjectMessage {
 			return t, kurir.Invalid("kind", "wrong_subject", "Only a message can be removed; take a chat down or act on an account instead.")
 		}
-		ms, err := s.msg.ReviewMessages(ctx, subj.Chat, subj.Seq, 1)
+		m, err := s.reviewedMessage(ctx, subj)
 		if err != nil {
 			return t, err
 		}
-		for _, m := range ms {
-			if m.Seq == subj.Seq {
-				t.affected, t.excerpt, t.contentType = m.SenderID, evidence(m.Message), contentType(m.Message)
-			}
-		}
+		t.affected, t.excerpt, t.contentType = m.SenderID, evidence(m.Message), contentType(m.Message)
 	case RemoveMedia:
 		if subj.Kind != SubjectMedia {
 			return t, kurir.Invalid("kind", "wrong_subject", "Only a file found by detection is removed this way; remove a message that carries one instead.")
@@ -310,15 +306,11 @@ func (s *Service) target(ctx context.Context, subj Subject, kind ActionKind) (ta
 		switch subj.Kind {
 		case SubjectUser:
 		case SubjectMessage:
-			ms, err := s.msg.ReviewMessages(ctx, subj.Chat, subj.Seq, 1)
+			m, err := s.reviewedMessage(ctx, subj)
 			if err != nil {
 				return t, err
 			}
-			for _, m := range ms {
-				if m.Seq == subj.Seq {
-					subj = Subject{Kind: SubjectUser, User: m.SenderID}
-				}
-			}
+			subj = Subject{Kind: SubjectUser, User: m.SenderID}
 		case SubjectChat:
 			c, err := s.msg.ReviewChat(ctx, subj.Chat)
 			if err != nil {
@@ -348,6 +340,21 @@ func (s *Service) target(ctx context.Context, subj Subject, kind ActionKind) (ta
 func ownContent() error {
 	return &kurir.Error{Code: kurir.EForbidden, Reason: "own_content",
 		Message: "This case is about your own content or account; another moderator must decide it."}
+}
+
+// reviewedMessage returns the message of a message subject as a moderator
+// sees it, removed or held ones included.
+func (s *Service) reviewedMessage(ctx context.Context, subj Subject) (messaging.ReviewedMessage, error) {
+	ms, err := s.msg.ReviewMessages(ctx, subj.Chat, subj.Seq, 1)
+	if err != nil {
+		return messaging.ReviewedMessage{}, err
+	}
+	for _, m := range ms {
+		if m.Seq == subj.Seq {
+			return m, nil
+		}
+	}
+	return messaging.ReviewedMessage{}, kurir.Errorf(kurir.ENotFound, "No message %d in chat %d.", subj.Seq, subj.Chat)
 }
 
 // contentType is the DSA content type of a message.

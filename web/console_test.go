@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -73,28 +72,8 @@ func (c *apiClient) post(chat int64, text string, media int64) int64 {
 // uploadFile uploads the file at path and returns the media's ID.
 func (c *apiClient) uploadFile(path, contentType string) int64 {
 	c.t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req, err := http.NewRequestWithContext(c.t.Context(), "POST", c.base+"/api/v1/media?name=photo.png", bytes.NewReader(b))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", contentType)
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var m struct {
-		ID int64 `json:"id"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || resp.StatusCode != 201 {
-		c.t.Fatalf("upload: %d %v", resp.StatusCode, err)
-	}
-	return m.ID
+	id, _ := c.uploadSHA(path, contentType)
+	return id
 }
 
 // newChannel makes a public channel and returns its ID.
