@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,5 +60,24 @@ func TestReadTxsPrepareWithEveryConnectionBusy(t *testing.T) {
 	}
 	if err := db.Close(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestPostgresPoolSize: pool_max_conns in a PostgreSQL URL sets how many
+// connections a node holds open and never reaches the server; a bad value is
+// refused with the parameter named.
+func TestPostgresPoolSize(t *testing.T) {
+	u, n, err := poolSize("postgres://kurir:secret@db:5432/kurir?sslmode=disable&pool_max_conns=3", 8)
+	if err != nil || n != 3 || u != "postgres://kurir:secret@db:5432/kurir?sslmode=disable" {
+		t.Fatalf("poolSize = %q, %d, %v", u, n, err)
+	}
+	if _, n, _ := poolSize("postgres://db/kurir", 8); n != 8 {
+		t.Errorf("default pool = %d, want 8", n)
+	}
+	for _, bad := range []string{"0", "-1", "many", "10001"} {
+		_, _, err := poolSize("postgres://u:secret@db/kurir?pool_max_conns="+bad, 8)
+		if err == nil || !strings.Contains(err.Error(), "pool_max_conns") || strings.Contains(err.Error(), "secret") {
+			t.Errorf("pool_max_conns=%s: err %v, want a refusal naming the parameter without the password", bad, err)
+		}
 	}
 }

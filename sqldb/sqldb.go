@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -136,14 +137,40 @@ func openSQLite(path string, log *slog.Logger) (*DB, error) {
 }
 
 func openPostgres(rawURL string, log *slog.Logger) (*DB, error) {
-	pool, err := sql.Open("pgx", rawURL)
+	connURL, size, err := poolSize(rawURL, max(8, 4*runtime.GOMAXPROCS(0)))
+	if err != nil {
+		return nil, err
+	}
+	pool, err := sql.Open("pgx", connURL)
 	if err != nil {
 		return nil, fmt.Errorf("open PostgreSQL %s: %w", redact(rawURL), err)
 	}
-	pool.SetMaxOpenConns(max(8, 4*runtime.GOMAXPROCS(0)))
-	pool.SetMaxIdleConns(max(8, 4*runtime.GOMAXPROCS(0)))
+	pool.SetMaxOpenConns(size)
+	pool.SetMaxIdleConns(size)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	return &DB{engine: Postgres, write: pool, read: pool, log: log}, nil
+}
+
+// poolSize takes the pool_max_conns parameter (the name pgxpool uses) out of
+// a PostgreSQL URL: the most connections one node holds open, def when absent.
+// PostgreSQL would refuse it as an unknown run-time parameter.
+func poolSize(rawURL string, def int) (string, int, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", 0, fmt.Errorf("database URL %s: %w", redact(rawURL), err)
+	}
+	q := u.Query()
+	v := q.Get("pool_max_conns")
+	if v == "" {
+		return rawURL, def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 10000 {
+		return "", 0, fmt.Errorf("database URL %s: pool_max_conns=%q: want a whole number from 1 to 10000", redact(rawURL), v)
+	}
+	q.Del("pool_max_conns")
+	u.RawQuery = q.Encode()
+	return u.String(), n, nil
 }
 
 // redact hides a password in a database URL so it can be logged.

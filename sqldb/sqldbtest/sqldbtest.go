@@ -71,21 +71,14 @@ func PostgresURL(t testing.TB) string {
 	if base == "" {
 		t.Skip(SkipMessage)
 	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", PostgresEnv, err)
-	}
-	schema := "t_" + rand.Text()[:16]
-	schema = lower(schema)
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		admin.Close()
+	schema := lower("t_" + rand.Text()[:16])
+	if err := adminExec(base, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatalf("create schema on %s: %v", PostgresEnv, err)
 	}
 	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+		if err := adminExec(base, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
-		admin.Close()
 	})
 	u, err := url.Parse(base)
 	if err != nil {
@@ -93,8 +86,25 @@ func PostgresURL(t testing.TB) string {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	// Test packages run side by side, each with many databases open at once;
+	// a small pool keeps them all inside PostgreSQL's max_connections.
+	if q.Get("pool_max_conns") == "" {
+		q.Set("pool_max_conns", "4")
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// adminExec runs one statement on a connection of its own, closed at once,
+// so no connection is held for the length of a test.
+func adminExec(base, stmt string) error {
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	_, err = admin.Exec(stmt)
+	return err
 }
 
 func lower(s string) string {
