@@ -19,7 +19,10 @@ const (
 	EUnauthenticated Code = "unauthenticated"
 	ERateLimited     Code = "rate_limited"
 	EUnavailable     Code = "unavailable"
-	EInternal        Code = "internal"
+	// ELegal: withheld from the caller by the law where they are: content
+	// restricted in their country, or a market the operator has left.
+	ELegal    Code = "unavailable_for_legal_reasons"
+	EInternal Code = "internal"
 )
 
 // Error is the error type every kurir package returns for conditions a caller

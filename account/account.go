@@ -36,8 +36,10 @@ type User struct {
 	DisplayName string
 	Email       string
 	Phone       string
-	Role        kurir.Role
-	State       State
+	// Country is the country the account declares, ISO 3166-1 alpha-2, or "".
+	Country string
+	Role    kurir.Role
+	State   State
 	// StateReason says why the account is suspended or banned.
 	StateReason string
 	// SuspendedUntil is when a suspension ends; zero unless suspended.

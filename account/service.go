@@ -170,6 +170,7 @@ type RegisterParams struct {
 	DisplayName string // defaults to the username
 	Email       string // optional
 	Phone       string // optional, E.164
+	Country     string // optional, ISO 3166-1 alpha-2
 	Role        kurir.Role
 	// IP is the address the request came from, for rate limiting; empty for
 	// operator commands, which are not limited.
@@ -208,6 +209,10 @@ func (s *Service) Register(ctx context.Context, p RegisterParams) (User, error) 
 	if err != nil {
 		return User{}, err
 	}
+	country, err := cleanCountry(p.Country)
+	if err != nil {
+		return User{}, err
+	}
 	if p.Role == "" {
 		p.Role = kurir.RoleUser
 	}
@@ -222,15 +227,15 @@ func (s *Service) Register(ctx context.Context, p RegisterParams) (User, error) 
 		return User{}, err
 	}
 	u := User{
-		Username: name.Display, DisplayName: display, Email: email, Phone: phone,
+		Username: name.Display, DisplayName: display, Email: email, Phone: phone, Country: country,
 		Role: p.Role, State: StateActive, CreatedAt: s.clock.Now().UTC().Truncate(time.Microsecond),
 	}
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		return tx.QueryRowContext(ctx, `
-			INSERT INTO users (username, username_key, username_skeleton, display_name, password_hash, email, phone, role, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			INSERT INTO users (username, username_key, username_skeleton, display_name, password_hash, email, phone, role, created_at, country)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 			name.Display, name.Key, name.Skeleton, display, hash, nullString(email), nullString(phone),
-			string(p.Role), sqldb.Micros(u.CreatedAt)).Scan(&u.ID)
+			string(p.Role), sqldb.Micros(u.CreatedAt), country).Scan(&u.ID)
 	})
 	if sqldb.IsUniqueViolation(err) {
 		return User{}, &kurir.Error{Code: kurir.EConflict, Field: "username", Reason: "username_taken",
@@ -253,6 +258,9 @@ type LoginParams struct {
 	// whose token then serves only what such an account still may do:
 	// read the decisions about it and appeal them (AuthenticateRestricted).
 	Restricted bool
+	// Admit, if set, may refuse the account once its password is proven,
+	// before a session opens: the market where it is has been withdrawn.
+	Admit func(User) error
 }
 
 // Login checks a username and password and opens a device session. It returns
@@ -314,6 +322,11 @@ func (s *Service) Login(ctx context.Context, p LoginParams) (token string, sess 
 	}
 	if err := standing(u, s.clock.Now()); err != nil && (!p.Restricted || kurir.ErrorCode(err) != kurir.EForbidden) {
 		return "", Session{}, User{}, err
+	}
+	if p.Admit != nil {
+		if err := p.Admit(u); err != nil {
+			return "", Session{}, User{}, err
+		}
 	}
 	token, tokenHash := newToken()
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
@@ -554,6 +567,7 @@ type ProfileUpdate struct {
 	DisplayName *string
 	Email       *string
 	Phone       *string
+	Country     *string
 }
 
 // UpdateProfile changes a user's own profile and returns it.
@@ -588,6 +602,14 @@ func (s *Service) UpdateProfile(ctx context.Context, userID kurir.UserID, p Prof
 		args = append(args, nullString(ph))
 		sets = append(sets, fmt.Sprintf("phone = $%d", len(args)))
 	}
+	if p.Country != nil {
+		c, err := cleanCountry(*p.Country)
+		if err != nil {
+			return User{}, err
+		}
+		args = append(args, c)
+		sets = append(sets, fmt.Sprintf("country = $%d", len(args)))
+	}
 	var u User
 	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		if len(sets) > 0 {
@@ -602,6 +624,16 @@ func (s *Service) UpdateProfile(ctx context.Context, userID kurir.UserID, p Prof
 		return err
 	})
 	return u, err
+}
+
+// cleanCountry checks a declared country: an ISO 3166-1 alpha-2 code, in
+// either case, or "" for none.
+func cleanCountry(c string) (string, error) {
+	c = strings.ToUpper(strings.TrimSpace(c))
+	if c != "" && !kurir.IsCountry(c) {
+		return "", kurir.Invalid("country", "unknown_country", "%q is not an ISO 3166-1 alpha-2 country code (such as DE or ID).", c)
+	}
+	return c, nil
 }
 
 // UserByID returns an account by ID, with ENotFound if there is none or it was deleted.
@@ -638,7 +670,7 @@ func (s *Service) Users(ctx context.Context, after kurir.UserID, limit int) ([]U
 }
 
 const userColumns = `u.id, COALESCE(u.username, ''), u.display_name, COALESCE(u.email, ''), COALESCE(u.phone, ''),
-	u.role, u.state, u.state_reason, u.suspended_until, u.created_at, u.deletion_scheduled_at`
+	u.role, u.state, u.state_reason, u.suspended_until, u.created_at, u.deletion_scheduled_at, u.country`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -649,7 +681,7 @@ func scanUser(row scanner, extra ...any) (User, error) {
 	var suspended, scheduled sql.NullInt64
 	var created int64
 	dest := append(extra, &u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Phone, &role, &state, &u.StateReason,
-		&suspended, &created, &scheduled)
+		&suspended, &created, &scheduled, &u.Country)
 	if err := row.Scan(dest...); err != nil {
 		return User{}, err
 	}

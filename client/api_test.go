@@ -33,6 +33,7 @@ func TestAPI(t *testing.T) {
 		t.Run("media", func(t *testing.T) { testMedia(t, s) })
 		t.Run("moderation", func(t *testing.T) { testModeration(t, s) })
 		t.Run("bulk", func(t *testing.T) { testBulk(t, s) })
+		t.Run("jurisdictions", func(t *testing.T) { testJurisdictions(t, s) })
 		if t.Failed() {
 			return
 		}

@@ -156,6 +156,8 @@ func codeOfStatus(status int) kurir.Code {
 		return kurir.EConflict
 	case http.StatusTooManyRequests:
 		return kurir.ERateLimited
+	case http.StatusUnavailableForLegalReasons:
+		return kurir.ELegal
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return kurir.EUnavailable
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +22,8 @@ import (
 	"kurir/client"
 	"kurir/clocktest"
 	"kurir/httpapi"
+	"kurir/jurisdiction"
+	"kurir/jurisdiction/geo"
 	"kurir/media"
 	"kurir/media/mediatest"
 	"kurir/messaging"
@@ -31,7 +34,12 @@ import (
 )
 
 // schema is every migration the API's services need.
-var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations}
+var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations,
+	jurisdiction.Migrations}
+
+// places is the test servers' IP table: it places 192.0.2.0/24 in Germany,
+// and the loopback address the tests connect from nowhere.
+const places = "192.0.2.0,192.0.2.255,DE\n"
 
 // password passes the strength check for every username in these tests.
 const password = "wet-otter-lantern-9"
@@ -76,7 +84,12 @@ func newServer(t testing.TB, db *sqldb.DB, opt options) *server {
 	accounts := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &opt.limits})
 	events := bus.NewMemory(bus.MemoryOptions{})
 	t.Cleanup(func() { events.Close() })
-	msg := messaging.NewService(db, events, clock, log, messaging.Config{})
+	table, _, err := geo.Parse(strings.NewReader(places), geo.ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	laws := jurisdiction.NewService(db, table, clock, log)
+	msg := messaging.NewService(db, events, clock, log, messaging.Config{Territory: laws})
 	files := mediatest.New(t, db, msg, clock, log, media.Config{})
 	hub := realtime.NewHub(log, httpapi.EncodeEvent, nil, realtime.Config{})
 	hubCtx, stopHub := context.WithCancel(context.Background())
@@ -86,7 +99,7 @@ func newServer(t testing.TB, db *sqldb.DB, opt options) *server {
 	mod := moderation.NewService(db, msg, accounts, clock, log, moderation.Config{})
 	api := httpapi.NewServer(httpapi.Deps{
 		Accounts: accounts, Messaging: msg, Media: files, Moderation: mod, Live: hub, Ready: db, Log: log, Clock: clock, Version: "test",
-		Metrics: prometheus.NewRegistry(),
+		Metrics: prometheus.NewRegistry(), Jurisdiction: laws,
 	})
 	s := &server{clock: clock, accounts: accounts, spec: api.Spec(), ops: http.NewServeMux(), called: map[string]int{}}
 	for _, op := range s.spec.Operations() {

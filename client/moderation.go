@@ -162,6 +162,10 @@ const (
 	// ActionRemoveMedia removes a file (of a case about a file) everywhere it
 	// was posted and refuses it if uploaded again.
 	ActionRemoveMedia ActionKind = "remove_media"
+	// ActionRestrict withholds a message, or a group or channel, from
+	// readers in some countries only (ActParams.Countries); see
+	// ChatRestrictions.
+	ActionRestrict ActionKind = "restrict"
 )
 
 // Statement is a statement of reasons: a decision against the caller's
@@ -447,6 +451,10 @@ type Action struct {
 	ReversedAt     time.Time `json:"reversed_at,omitzero"`
 	ReversedBy     int64     `json:"reversed_by,omitempty"`
 	ReversalReason string    `json:"reversal_reason,omitempty"`
+	// Territory is, for ActionRestrict, where it applies; empty for a
+	// restriction by country rules and for every other kind, which apply
+	// worldwide.
+	Territory []string `json:"territory,omitempty"`
 }
 
 // ReviewedMessage is a message as a reviewer sees it: with its content
@@ -544,6 +552,10 @@ type ActParams struct {
 	Facts string `json:"facts"`
 	// Until ends a suspension; it must be zero for any other kind.
 	Until time.Time `json:"until,omitzero"`
+	// Countries are, for ActionRestrict, the countries (ISO 3166-1
+	// alpha-2) and groups (EU, EEA) to withhold the subject in; none
+	// withholds it wherever the country rules make Category illegal.
+	Countries []string `json:"countries,omitempty"`
 }
 
 // Act decides case caseID by acting on its subject (moderators and admins

@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"kurir"
 	"kurir/account"
+	"kurir/jurisdiction"
 	"kurir/realtime"
 )
 
@@ -17,6 +19,7 @@ type registerRequest struct {
 	DisplayName string `json:"display_name,omitempty" jsonschema:"description=Shown to others; defaults to the username."`
 	Email       string `json:"email,omitempty" jsonschema:"description=For account recovery."`
 	Phone       string `json:"phone,omitempty" jsonschema:"description=International format with country code\\, e.g. +6281234567890."`
+	Country     string `json:"country,omitempty" jsonschema:"description=The country you live in (ISO 3166-1 alpha-2\\, e.g. ID). With the country your connection comes from\\, it decides whose law applies to what you see."`
 }
 
 // selfView is an account as its owner sees it.
@@ -26,6 +29,7 @@ type selfView struct {
 	DisplayName string `json:"display_name"`
 	Email       string `json:"email,omitempty"`
 	Phone       string `json:"phone,omitempty"`
+	Country     string `json:"country,omitempty" jsonschema:"description=The country the account declares (ISO 3166-1 alpha-2)."`
 	Role        string `json:"role" jsonschema:"enum=user,enum=triage,enum=moderator,enum=legal,enum=admin"`
 	State       string `json:"state" jsonschema:"enum=active,enum=suspended,enum=banned"`
 	StateReason string `json:"state_reason,omitempty" jsonschema:"description=Why the account is suspended or banned."`
@@ -38,7 +42,7 @@ type selfView struct {
 
 func newSelfView(u account.User) selfView {
 	v := selfView{ID: int64(u.ID), Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Phone: u.Phone,
-		Role: string(u.Role), State: string(u.State), StateReason: u.StateReason, CreatedAt: u.CreatedAt}
+		Country: u.Country, Role: string(u.Role), State: string(u.State), StateReason: u.StateReason, CreatedAt: u.CreatedAt}
 	if !u.SuspendedUntil.IsZero() {
 		t := u.SuspendedUntil
 		v.SuspendedUntil = &t
@@ -57,16 +61,24 @@ type publicUser struct {
 	DisplayName string `json:"display_name"`
 }
 
-func handleRegister(accounts *account.Service, limit int64) http.Handler {
+func handleRegister(rt *router, accounts *account.Service, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, err := decode[registerRequest](r, limit)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
+		// Where sign-up is off, or the market withdrawn, in the country of
+		// the connection or the one declared.
+		loc := kurir.LocationFrom(r.Context())
+		loc.Declared = strings.ToUpper(strings.TrimSpace(req.Country))
+		if err := rt.allow(r.WithContext(kurir.WithLocation(r.Context(), loc)), jurisdiction.Signup); err != nil {
+			writeError(w, r, err)
+			return
+		}
 		u, err := accounts.Register(r.Context(), account.RegisterParams{
 			Username: req.Username, Password: req.Password, DisplayName: req.DisplayName,
-			Email: req.Email, Phone: req.Phone, IP: clientIP(r),
+			Email: req.Email, Phone: req.Phone, Country: req.Country, IP: clientIP(r),
 		})
 		if err != nil {
 			writeError(w, r, err)
@@ -107,17 +119,28 @@ type loginResponse struct {
 	User    selfView    `json:"user"`
 }
 
-func handleLogin(accounts *account.Service, limit int64) http.Handler {
+func handleLogin(rt *router, accounts *account.Service, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, err := decode[loginRequest](r, limit)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		token, sess, u, err := accounts.Login(r.Context(), account.LoginParams{
+		p := account.LoginParams{
 			Username: req.Username, Password: req.Password, DeviceName: req.DeviceName,
 			UserAgent: r.UserAgent(), IP: clientIP(r), Restricted: req.Restricted,
-		})
+		}
+		if j := rt.d.Jurisdiction; j != nil {
+			// Refused in a withdrawn market, where the connection comes
+			// from or the account says it is; only once the password is
+			// proven, so that nobody learns an account's country.
+			p.Admit = func(u account.User) error {
+				loc := kurir.LocationFrom(r.Context())
+				loc.Declared = u.Country
+				return j.Admit(loc, lang(r))
+			}
+		}
+		token, sess, u, err := accounts.Login(r.Context(), p)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -193,6 +216,7 @@ type profileRequest struct {
 	DisplayName *string `json:"display_name,omitempty"`
 	Email       *string `json:"email,omitempty" jsonschema:"description=An empty string removes the address."`
 	Phone       *string `json:"phone,omitempty" jsonschema:"description=An empty string removes the number."`
+	Country     *string `json:"country,omitempty" jsonschema:"description=The country you live in (ISO 3166-1 alpha-2); an empty string removes it."`
 }
 
 func handleUpdateMe(accounts *account.Service, limit int64) http.Handler {
@@ -203,7 +227,7 @@ func handleUpdateMe(accounts *account.Service, limit int64) http.Handler {
 			return
 		}
 		u, err := accounts.UpdateProfile(r.Context(), principal(r.Context()).User.ID, account.ProfileUpdate{
-			DisplayName: req.DisplayName, Email: req.Email, Phone: req.Phone,
+			DisplayName: req.DisplayName, Email: req.Email, Phone: req.Phone, Country: req.Country,
 		})
 		if err != nil {
 			writeError(w, r, err)

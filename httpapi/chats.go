@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"kurir"
+	"kurir/jurisdiction"
 	"kurir/messaging"
 )
 
@@ -71,13 +72,15 @@ type chatView struct {
 	CreatedAt   time.Time       `json:"created_at"`
 	Unavailable string          `json:"unavailable,omitempty" jsonschema:"description=Present when moderation took the chat down: why. Its messages can no longer be read."`
 	Labels      []string        `json:"labels,omitempty" jsonschema:"description=Warnings moderation put on the chat (sensitive\\, graphic\\, misleading\\, scam_risk): show them before its content."`
+	Withheld    *withheldView   `json:"withheld,omitempty" jsonschema:"description=Present when the chat is withheld in the reader's country: why. Its messages cannot be read there."`
 }
 
 func newChatView(c messaging.Chat) chatView {
 	p := c.Permissions
 	return chatView{ID: int64(c.ID), Kind: string(c.Kind), Title: c.Title, About: c.About, Username: c.Username,
 		MemberCount: c.MemberCount, Large: c.Large, Permissions: permissionsView(p), Seq: c.Seq, PinnedSeq: c.PinnedSeq,
-		PeerID: int64(c.Peer), Role: string(c.Role), ReadSeq: c.ReadSeq, CreatedAt: c.CreatedAt, Unavailable: c.Unavailable, Labels: c.Labels}
+		PeerID: int64(c.Peer), Role: string(c.Role), ReadSeq: c.ReadSeq, CreatedAt: c.CreatedAt, Unavailable: c.Unavailable, Labels: c.Labels,
+		Withheld: newWithheldView(c.Withheld)}
 }
 
 type newChatRequest struct {
@@ -88,9 +91,12 @@ type newChatRequest struct {
 	Members     []int64          `json:"members,omitempty" jsonschema:"description=User IDs to add (groups only)."`
 }
 
-func handleCreateChat(msg *messaging.Service, kind messaging.Kind, limit int64) http.Handler {
+func handleCreateChat(rt *router, msg *messaging.Service, kind messaging.Kind, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, err := decode[newChatRequest](r, limit)
+		if err == nil && req.Username != "" {
+			err = rt.allow(r, jurisdiction.PublicChats)
+		}
 		if err != nil {
 			writeError(w, r, err)
 			return

@@ -18,6 +18,7 @@ var statusOf = map[kurir.Code]int{
 	kurir.EUnauthenticated: http.StatusUnauthorized,
 	kurir.ERateLimited:     http.StatusTooManyRequests,
 	kurir.EUnavailable:     http.StatusServiceUnavailable,
+	kurir.ELegal:           http.StatusUnavailableForLegalReasons,
 	kurir.EInternal:        http.StatusInternalServerError,
 }
 
@@ -39,7 +40,7 @@ type Problem struct {
 	Detail   string `json:"detail"`
 	Instance string `json:"instance,omitempty" jsonschema:"description=The request path."`
 	// Code is the stable error code clients switch on.
-	Code string `json:"code" jsonschema:"enum=not_found,enum=invalid,enum=conflict,enum=forbidden,enum=unauthenticated,enum=rate_limited,enum=unavailable,enum=internal"`
+	Code string `json:"code" jsonschema:"enum=not_found,enum=invalid,enum=conflict,enum=forbidden,enum=unauthenticated,enum=rate_limited,enum=unavailable,enum=unavailable_for_legal_reasons,enum=internal"`
 	// Reason is a finer stable cause, such as weak_password or account_suspended.
 	Reason string `json:"reason,omitempty"`
 	// Field is the request field at fault.
@@ -57,6 +58,7 @@ var titles = map[kurir.Code]string{
 	kurir.EUnauthenticated: "Authentication required",
 	kurir.ERateLimited:     "Too many requests",
 	kurir.EUnavailable:     "Service unavailable",
+	kurir.ELegal:           "Unavailable for legal reasons",
 	kurir.EInternal:        "Internal error",
 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +23,8 @@ import (
 	"kurir/bus"
 	"kurir/clocktest"
 	"kurir/httpapi"
+	"kurir/jurisdiction"
+	"kurir/jurisdiction/geo"
 	"kurir/media"
 	"kurir/media/mediatest"
 	"kurir/messaging"
@@ -50,14 +53,22 @@ type options struct {
 	quiet bool
 	// largeChat is messaging's Config.LargeChat; zero means the default.
 	largeChat int64
+	// places, if set, is an IP table (CSV: start, end, country) that
+	// places requests in countries; requests from 127.0.0.1 may name their
+	// address in X-Forwarded-For. With it the server has jurisdictions.
+	places string
 }
 
 // schema is every migration the API's services need.
-var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations}
+var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations,
+	jurisdiction.Migrations, geo.Migrations}
 
 // harness is a real API server on a loopback port, over a real database,
 // with a client that checks all traffic against the server's OpenAPI document.
 type harness struct {
+	laws   *jurisdiction.Service // nil without options.places
+	msg    *messaging.Service
+	mod    *moderation.Service
 	db     *sqldb.DB
 	svc    *account.Service
 	clock  *fakeClock
@@ -78,9 +89,30 @@ func newHarness(t testing.TB, db *sqldb.DB, opt options) *harness {
 	svc := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &opt.limits})
 	events := bus.NewMemory(bus.MemoryOptions{})
 	t.Cleanup(func() { events.Close() })
-	msg := messaging.NewService(db, events, clock, log, messaging.Config{LargeChat: opt.largeChat})
+	var laws *jurisdiction.Service
+	var proxies []netip.Prefix
+	if opt.places != "" {
+		table, _, err := geo.Parse(strings.NewReader(opt.places), geo.ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := geo.Save(context.Background(), db, table, "test", clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		places := geo.NewLocator(db, log)
+		if err := places.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		laws = jurisdiction.NewService(db, places, clock, log)
+		proxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	}
+	mcfg := messaging.Config{LargeChat: opt.largeChat}
+	if laws != nil {
+		mcfg.Territory = laws
+	}
+	msg := messaging.NewService(db, events, clock, log, mcfg)
 	files := mediatest.New(t, db, msg, clock, log, media.Config{})
-	hub := realtime.NewHub(log, httpapi.EncodeEvent, nil, realtime.Config{})
+	hub := realtime.NewHub(log, httpapi.EncodeEvent, nil, realtime.Config{Territory: msg})
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); hub.Run(hubCtx, events) }()
@@ -89,11 +121,12 @@ func newHarness(t testing.TB, db *sqldb.DB, opt options) *harness {
 	srv := httpapi.NewServer(httpapi.Deps{
 		Accounts: svc, Messaging: msg, Media: files, Moderation: mod, Live: hub, Ready: db, Log: log, Clock: clock, Version: "test",
 		Metrics: prometheus.NewRegistry(), MaxBodyBytes: opt.maxBody,
+		Jurisdiction: laws, TrustedProxies: proxies,
 	})
 	ts := serve(t, srv)
 	client := checkingClient(srv.Spec())
 	t.Cleanup(client.CloseIdleConnections)
-	return &harness{db: db, svc: svc, clock: clock, srv: srv, url: ts.URL, client: client}
+	return &harness{laws: laws, msg: msg, mod: mod, db: db, svc: svc, clock: clock, srv: srv, url: ts.URL, client: client}
 }
 
 // serve starts h on 127.0.0.1 and closes it, waiting for its requests, when t ends.

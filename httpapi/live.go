@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"kurir"
 	"kurir/messaging"
 	"kurir/realtime"
 )
@@ -85,7 +86,7 @@ func handleLive(hub *realtime.Hub, msg *messaging.Service) http.Handler {
 		l := &liveConn{c: c, hub: hub}
 		// Register before reading the state, so that no change committed in
 		// between is missed: at worst the device sees it twice, and pts tells.
-		l.sess = hub.RegisterDevice(p.User.ID, p.SessionID, l.wake)
+		l.sess = hub.RegisterAt(p.User.ID, p.SessionID, kurir.LocationFrom(ctx), l.wake)
 		st, err := msg.State(ctx, p.User.ID)
 		if err != nil {
 			hub.Unregister(l.sess)

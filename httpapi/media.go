@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"kurir"
+	"kurir/jurisdiction"
 	"kurir/media"
 	"kurir/messaging"
 	"kurir/openapi"
@@ -101,7 +102,7 @@ func addMediaRoutes(rt *router, svc *media.Service, limit int64) {
 		},
 		RawRequest: "application/octet-stream",
 		Responses:  map[int]openapi.Response{201: {Description: "The stored media object.", Body: mediaView{}}},
-	}, handleUploadMedia(svc))
+	}, rt.feature(jurisdiction.Uploads, handleUploadMedia(svc)))
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/media/{id}", ID: "getMedia", Tags: tags, Auth: true,
 		Summary:   "A media object's description",
 		Params:    []openapi.Param{mediaIDParam},
@@ -133,7 +134,7 @@ func addMediaRoutes(rt *router, svc *media.Service, limit int64) {
 			"received count. An unfinished upload expires after a day.",
 		Request:   startUploadRequest{},
 		Responses: map[int]openapi.Response{201: {Description: "The upload, at byte 0.", Body: uploadView{}}},
-	}, handleStartUpload(svc, limit))
+	}, rt.feature(jurisdiction.Uploads, handleStartUpload(svc, limit)))
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/uploads/{id}", ID: "getUpload", Tags: tags, Auth: true,
 		Summary:   "Where a resumable upload stands",
 		Params:    []openapi.Param{uploadParam},

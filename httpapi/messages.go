@@ -30,11 +30,13 @@ type messageView struct {
 	Deleted   bool            `json:"deleted,omitempty" jsonschema:"description=Deleted for everyone; the text is gone."`
 	Media     *attachmentView `json:"media,omitempty" jsonschema:"description=The attached photo\\, video or file; text is then its caption."`
 	Held      bool            `json:"held,omitempty" jsonschema:"description=In the answer to a send: the message is held for a moderator's review and nobody else sees it until it is released."`
+	Withheld  *withheldView   `json:"withheld,omitempty" jsonschema:"description=Present when the message is withheld in the reader's country: why. Its text and media are left out."`
 }
 
 func newMessageView(m messaging.Message) messageView {
 	v := messageView{ChatID: int64(m.ChatID), Seq: m.Seq, SenderID: int64(m.SenderID), Text: m.Text, ReplyTo: m.ReplyTo,
-		CreatedAt: m.CreatedAt, Deleted: m.Deleted, Media: newAttachmentView(m.Media), Held: m.Held}
+		CreatedAt: m.CreatedAt, Deleted: m.Deleted, Media: newAttachmentView(m.Media), Held: m.Held,
+		Withheld: newWithheldView(m.Withheld)}
 	if f := m.Forward; f != nil {
 		v.Forward = &forwardView{ChatID: int64(f.ChatID), Seq: f.Seq, SenderID: int64(f.SenderID), At: f.At}
 	}
@@ -180,7 +182,7 @@ func handleMarkRead(msg *messaging.Service, limit int64) http.Handler {
 type eventView struct {
 	ChatID     int64        `json:"chat_id"`
 	Seq        int64        `json:"seq"`
-	Kind       string       `json:"kind" jsonschema:"enum=message,enum=edit,enum=delete,enum=pin,enum=unpin,enum=join,enum=leave,enum=remove,enum=role,enum=info,enum=create,enum=large,enum=removed,enum=restored,enum=takedown,enum=reinstated,description=removed and restored: moderation took a message down or put it back (a restored event carries it); takedown and reinstated: the whole chat."`
+	Kind       string       `json:"kind" jsonschema:"enum=message,enum=edit,enum=delete,enum=pin,enum=unpin,enum=join,enum=leave,enum=remove,enum=role,enum=info,enum=create,enum=large,enum=removed,enum=restored,enum=takedown,enum=reinstated,enum=restricted,enum=unrestricted,description=removed and restored: moderation took a message down or put it back (a restored event carries it); takedown and reinstated: the whole chat; restricted and unrestricted: a territorial restriction of the chat (message_seq 0) or a message was put on or lifted\\, so fetch it again."`
 	ActorID    int64        `json:"actor_id,omitempty"`
 	MessageSeq int64        `json:"message_seq,omitempty"`
 	UserID     int64        `json:"user_id,omitempty"`

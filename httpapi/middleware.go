@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -173,17 +172,6 @@ func withProblemFallback(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(&problemWriter{ResponseWriter: w, r: r}, r)
 	})
-}
-
-// clientIP is the address a request came from. kurir listens directly or
-// behind a proxy the operator configures (the jurisdictions work adds trusted
-// proxy headers); until then only the socket address is believed.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // withAuth requires a valid bearer token and puts the caller in the context.

@@ -157,7 +157,7 @@ func handleMyReports(mod *moderation.Service) http.Handler {
 
 type statementView struct {
 	ID          int64       `json:"id" jsonschema:"description=The decision's ID; appeal it at /api/v1/statements/{id}/appeal."`
-	Action      string      `json:"action" jsonschema:"enum=remove_message,enum=remove_media,enum=takedown,enum=suspend,enum=ban,enum=label"`
+	Action      string      `json:"action" jsonschema:"enum=remove_message,enum=remove_media,enum=takedown,enum=restrict,enum=suspend,enum=ban,enum=label"`
 	Subject     subjectView `json:"subject"`
 	DecidedAt   time.Time   `json:"decided_at"`
 	Lang        string      `json:"lang" jsonschema:"description=The language the text fields are written in."`
@@ -396,7 +396,7 @@ type caseEventView struct {
 type actionView struct {
 	ID                 int64       `json:"id"`
 	CaseID             int64       `json:"case_id"`
-	Kind               string      `json:"kind" jsonschema:"enum=remove_message,enum=remove_media,enum=takedown,enum=suspend,enum=ban,enum=label"`
+	Kind               string      `json:"kind" jsonschema:"enum=remove_message,enum=remove_media,enum=takedown,enum=restrict,enum=suspend,enum=ban,enum=label"`
 	Label              string      `json:"label,omitempty"`
 	Subject            subjectView `json:"subject"`
 	AffectedID         int64       `json:"affected_id"`
@@ -415,13 +415,15 @@ type actionView struct {
 	ReversedAt         *time.Time  `json:"reversed_at,omitempty"`
 	ReversedBy         int64       `json:"reversed_by,omitempty"`
 	ReversalReason     string      `json:"reversal_reason,omitempty"`
+	Territory          []string    `json:"territory,omitempty" jsonschema:"description=For restrict: the countries and groups it applies in; empty: wherever the country rules make the category illegal. Every other action applies worldwide."`
 }
 
 func newActionView(a moderation.Action) actionView {
 	v := actionView{ID: a.ID, CaseID: a.CaseID, Kind: string(a.Kind), Label: a.Label, Subject: newSubjectView(a.Subject), AffectedID: int64(a.Affected),
 		Category: string(a.Category), Ground: string(a.Ground), LegalReference: a.LegalReference, Facts: a.Facts, ContentType: a.ContentType,
 		Excerpt: a.Excerpt, Source: string(a.Source), AutomatedDetection: a.AutomatedDetection, AutomatedDecision: a.AutomatedDecision,
-		ModeratorID: int64(a.Moderator), CreatedAt: a.At, ReversedBy: int64(a.ReversedBy), ReversalReason: a.ReversalReason}
+		ModeratorID: int64(a.Moderator), CreatedAt: a.At, ReversedBy: int64(a.ReversedBy), ReversalReason: a.ReversalReason,
+		Territory: a.Territory}
 	if !a.Until.IsZero() {
 		v.Until = &a.Until
 	}
@@ -554,13 +556,14 @@ func caseStep[T any](limit int64, fn func(r *http.Request, id int64, req T) erro
 }
 
 type actRequest struct {
-	Kind           string     `json:"kind" jsonschema:"enum=remove_message,enum=remove_media,enum=takedown,enum=suspend,enum=ban,enum=label"`
+	Kind           string     `json:"kind" jsonschema:"enum=remove_message,enum=remove_media,enum=takedown,enum=restrict,enum=suspend,enum=ban,enum=label"`
 	Label          string     `json:"label,omitempty" jsonschema:"enum=sensitive,enum=graphic,enum=misleading,enum=scam_risk,description=For a label action: the warning readers of the group or channel see."`
 	Category       string     `json:"category,omitempty" jsonschema:"description=Defaults to the case's."`
 	Ground         string     `json:"ground,omitempty" jsonschema:"enum=terms,enum=illegal,description=Defaults to terms."`
 	LegalReference string     `json:"legal_reference,omitempty" jsonschema:"description=The law\\, required with ground illegal."`
 	Facts          string     `json:"facts" jsonschema:"description=The facts the decision rests on; the affected user reads them."`
 	Until          *time.Time `json:"until,omitempty" jsonschema:"description=When a suspension ends."`
+	Countries      []string   `json:"countries,omitempty" jsonschema:"description=For restrict: the countries (ISO 3166-1 alpha-2) and groups (EU\\, EEA) to withhold the message or chat in. Leave out to withhold it wherever the country rules make the category illegal."`
 }
 
 func handleAct(mod *moderation.Service, limit int64) http.Handler {
@@ -576,7 +579,7 @@ func handleAct(mod *moderation.Service, limit int64) http.Handler {
 			return
 		}
 		p := moderation.ActParams{Kind: moderation.ActionKind(req.Kind), Label: req.Label, Category: moderation.Category(req.Category),
-			Ground: moderation.Ground(req.Ground), LegalReference: req.LegalReference, Facts: req.Facts}
+			Ground: moderation.Ground(req.Ground), LegalReference: req.LegalReference, Facts: req.Facts, Countries: req.Countries}
 		if req.Until != nil {
 			p.Until = *req.Until
 		}

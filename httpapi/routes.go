@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"kurir/jurisdiction"
 	"kurir/media"
 	"kurir/messaging"
 	"kurir/openapi"
@@ -21,10 +22,17 @@ type router struct {
 func (rt *router) handle(op openapi.Operation, h http.Handler) {
 	rt.spec.Add(op)
 	if op.Auth {
+		if !admitAnywhere[op.ID] {
+			h = rt.admitted(h)
+		}
 		h = withAuth(rt.d.Accounts, h)
 	}
-	rt.mux.Handle(op.Method+" "+op.Path, rt.m.instrument(op.ID, h))
+	rt.mux.Handle(op.Method+" "+op.Path, rt.m.instrument(op.ID, rt.located(h)))
 }
+
+// admitAnywhere are the operations someone in a withdrawn market may still
+// use: ending their sessions.
+var admitAnywhere = map[string]bool{"revokeSession": true, "logout": true}
 
 // handleRestricted is handle for an operation that a suspended or banned
 // account may still use (see account.AuthenticateRestricted): reading the
@@ -33,7 +41,10 @@ func (rt *router) handleRestricted(op openapi.Operation, h http.Handler) {
 	op.Auth = true
 	op.Description = strings.TrimSpace(op.Description + " A suspended or banned account may use this too (log in with restricted: true).")
 	rt.spec.Add(op)
-	rt.mux.Handle(op.Method+" "+op.Path, rt.m.instrument(op.ID, withRestrictedAuth(rt.d.Accounts, h)))
+	if !admitAnywhere[op.ID] {
+		h = rt.admitted(h)
+	}
+	rt.mux.Handle(op.Method+" "+op.Path, rt.m.instrument(op.ID, rt.located(withRestrictedAuth(rt.d.Accounts, h))))
 }
 
 // addRoutes installs every route of the API on mux and returns the spec that
@@ -59,13 +70,13 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) *openapi.Spec {
 		Summary:   "Create an account",
 		Request:   registerRequest{},
 		Responses: map[int]openapi.Response{201: {Description: "The new account.", Body: selfView{}}},
-	}, handleRegister(d.Accounts, limit))
+	}, handleRegister(rt, d.Accounts, limit))
 	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/sessions", ID: "login", Tags: []string{"sessions"},
 		Summary:     "Log in: open a session on a device",
 		Description: "Returns the bearer token for the new session. The token is shown only once.",
 		Request:     loginRequest{},
 		Responses:   map[int]openapi.Response{201: {Description: "The new session and its token.", Body: loginResponse{}}},
-	}, handleLogin(d.Accounts, limit))
+	}, handleLogin(rt, d.Accounts, limit))
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/sessions", ID: "listSessions", Tags: []string{"sessions"}, Auth: true,
 		Summary:   "List the devices logged in to your account",
 		Responses: map[int]openapi.Response{200: {Body: sessionList{}}},
@@ -111,6 +122,7 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) *openapi.Spec {
 	addMediaRoutes(rt, d.Media, limit)
 	addModerationRoutes(rt, d.Moderation, d.Media, d.Clock, limit)
 	addBulkRoutes(rt, d.Moderation, limit)
+	addJurisdictionRoutes(rt, d.Jurisdiction, d.Messaging, limit)
 
 	// Anything else under /api/ is a problem+json 404 (see withProblemFallback).
 	return spec
@@ -147,11 +159,11 @@ func addMessagingRoutes(rt *router, msg *messaging.Service, med *media.Service, 
 	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/chats/groups", ID: "createGroup", Tags: tags, Auth: true,
 		Summary: "Create a group", Request: newChatRequest{},
 		Responses: map[int]openapi.Response{201: {Description: "The new group.", Body: chatView{}}},
-	}, handleCreateChat(msg, messaging.Group, limit))
+	}, handleCreateChat(rt, msg, messaging.Group, limit))
 	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/chats/channels", ID: "createChannel", Tags: tags, Auth: true,
 		Summary: "Create a broadcast channel", Request: newChatRequest{},
 		Responses: map[int]openapi.Response{201: {Description: "The new channel.", Body: chatView{}}},
-	}, handleCreateChat(msg, messaging.Channel, limit))
+	}, handleCreateChat(rt, msg, messaging.Channel, limit))
 	rt.handle(openapi.Operation{Method: "PUT", Path: "/api/v1/users/{user_id}/chat", ID: "openPrivateChat", Tags: tags, Auth: true,
 		Summary: "Open the private chat with a user", Description: "Creates it the first time; the other user sees it once it has a message.",
 		Params: []openapi.Param{userIDParam}, Responses: chat,
@@ -159,7 +171,7 @@ func addMessagingRoutes(rt *router, msg *messaging.Service, med *media.Service, 
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/public-chats/{username}", ID: "getChatByUsername", Tags: tags, Auth: true,
 		Summary: "Find a public group or channel by its @name",
 		Params:  []openapi.Param{{Name: "username", In: "path", Schema: ""}}, Responses: chat,
-	}, handleChatByUsername(msg))
+	}, rt.feature(jurisdiction.Discovery, handleChatByUsername(msg)))
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/chats/{id}", ID: "getChat", Tags: tags, Auth: true,
 		Summary: "A chat you are in, or a public one", Params: []openapi.Param{chatIDParam}, Responses: chat,
 	}, handleGetChat(msg))
@@ -241,7 +253,7 @@ func addMessagingRoutes(rt *router, msg *messaging.Service, med *media.Service, 
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/search/chats", ID: "searchChats", Tags: []string{"search"}, Auth: true,
 		Summary: "Find public groups and channels by title or @name",
 		Params:  []openapi.Param{qParam, limitParam}, Responses: map[int]openapi.Response{200: {Body: chatList{}}},
-	}, handleSearchChats(msg))
+	}, rt.feature(jurisdiction.Discovery, handleSearchChats(msg)))
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/search/messages", ID: "searchMessages", Tags: []string{"search"}, Auth: true,
 		Summary: "Find messages containing every word of q, newest first",
 		Description: "In one chat you can read (chat_id), or in all the chats you are a member of. Words match whole, " +

@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"kurir"
 	"kurir/account"
+	"kurir/jurisdiction"
 	"kurir/media"
 	"kurir/messaging"
 	"kurir/moderation"
@@ -49,6 +51,17 @@ type Deps struct {
 	// Web, if set, serves every path the API does not (see withWeb): the
 	// web app. Nil serves nothing there.
 	Web http.Handler
+	// Jurisdiction, if set, places each request in a country: content
+	// restricted there is withheld, and withdrawn and restricted markets
+	// refuse what they must. Nil places nobody anywhere.
+	Jurisdiction *jurisdiction.Service
+	// TrustedProxies are the proxies (such as the load balancer) whose
+	// ClientIPHeader is believed about the client's address; by default
+	// none, and the socket's address is the client's.
+	TrustedProxies []netip.Prefix
+	// ClientIPHeader is the header trusted proxies name the client in
+	// (default X-Forwarded-For; X-Real-IP for a single address).
+	ClientIPHeader string
 }
 
 // Server is the API's http.Handler.

@@ -230,7 +230,7 @@ func (s *Service) OpenPrivate(ctx context.Context, user, peer kurir.UserID) (Cha
 
 // Chat returns a chat as user sees it, or ENotFound if they may not see it.
 func (s *Service) Chat(ctx context.Context, user kurir.UserID, id ChatID) (Chat, error) {
-	c, err := loadChat(ctx, s.db.Read(), id, user)
+	c, err := s.loadChat(ctx, s.db.Read(), id, user)
 	if err != nil {
 		return Chat{}, err
 	}

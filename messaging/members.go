@@ -20,7 +20,7 @@ func (s *Service) membershipChange(ctx context.Context, actor kurir.UserID, id C
 	now := s.clock.Now()
 	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		notices = notices[:0]
-		c, err := loadChat(ctx, tx, id, actor)
+		c, err := s.loadChat(ctx, tx, id, actor)
 		if err != nil {
 			return err
 		}
@@ -42,7 +42,7 @@ func (s *Service) join(ctx context.Context, tx *sqldb.Tx, c *chatRow, user, acto
 		return nil // joining twice is not an error
 	case c.status == "banned":
 		return kurir.Errorf(kurir.EForbidden, "You are banned from this chat.")
-	case c.takenDown != 0:
+	case c.takenDown != 0, c.withheld != nil:
 		return c.readErr()
 	case c.kind == Private:
 		return noChat(c.id)
@@ -85,7 +85,12 @@ func (s *Service) ChatByUsername(ctx context.Context, user kurir.UserID, name st
 	if err != nil {
 		return Chat{}, err
 	}
-	return s.Chat(ctx, user, id)
+	c, err := s.Chat(ctx, user, id)
+	if err == nil && c.Withheld != nil {
+		// Found where it is withheld: the reader learns why, not what.
+		return Chat{}, withheldErr(c.Kind, c.Withheld)
+	}
+	return c, err
 }
 
 // Leave takes user out of a group or channel. The last owner cannot leave a
@@ -400,7 +405,7 @@ func (s *Service) JoinByInvite(ctx context.Context, user kurir.UserID, code stri
 		if revoked != 0 || (expires != 0 && expires <= sqldb.Micros(now)) || (limit != 0 && count >= limit) {
 			return gone
 		}
-		c, err := loadChat(ctx, tx, id, user)
+		c, err := s.loadChat(ctx, tx, id, user)
 		if err != nil {
 			return err
 		}

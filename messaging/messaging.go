@@ -81,6 +81,18 @@ type Chat struct {
 	// Labels are what moderation marked the chat with, such as "graphic":
 	// readers are warned before they read it.
 	Labels []string
+	// Withheld, if set, says the chat is withheld in the reader's country:
+	// its members still see it in their list, but nothing in it.
+	Withheld *Withholding
+}
+
+// Withholding says why something is not shown where the reader is: the
+// law of that country, as the operator's restriction names it.
+type Withholding struct {
+	Country  string // the reader's country it is withheld in
+	Category string // the moderation category, such as "hate_speech"
+	Reason   string // what readers there are told
+	LegalRef string // the law, such as "§ 86a StGB"; may be empty
 }
 
 // Forward names where a forwarded message first appeared.
@@ -108,6 +120,9 @@ type Message struct {
 	// Held says the message is held for a moderator's review: only its
 	// author (in the answer to their send) knows it exists until then.
 	Held bool
+	// Withheld, if set, says the message is withheld in the reader's
+	// country: Text and Media are empty, and Forward is nil.
+	Withheld *Withholding
 }
 
 // Attachment describes a media object attached to a message, as the media
@@ -147,6 +162,11 @@ const (
 	EventRestored   EventKind = "restored"
 	EventTakedown   EventKind = "takedown"
 	EventReinstated EventKind = "reinstated"
+	// A territorial restriction of the chat (MessageSeq 0) or of one
+	// message was put on or lifted: devices fetch it again, and see it as
+	// it now is where they are.
+	EventRestricted   EventKind = "restricted"
+	EventUnrestricted EventKind = "unrestricted"
 )
 
 // Event is one change to a chat. For message and edit events Message holds

@@ -343,7 +343,7 @@ func (s *Service) ReviewMessages(ctx context.Context, id ChatID, seq int64, arou
 // ChatVisible returns nil if user can see chat id (so may report it), and
 // otherwise the error they would get opening it.
 func (s *Service) ChatVisible(ctx context.Context, user kurir.UserID, id ChatID) error {
-	c, err := loadChat(ctx, s.db.Read(), id, user)
+	c, err := s.loadChat(ctx, s.db.Read(), id, user)
 	if err != nil {
 		return err
 	}

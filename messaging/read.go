@@ -28,7 +28,7 @@ func (s *Service) History(ctx context.Context, user kurir.UserID, id ChatID, anc
 	limit = clampLimit(limit, 100)
 	var out []Message
 	err := s.db.ReadTx(ctx, func(tx *sqldb.Tx) error {
-		c, err := loadChat(ctx, tx, id, user)
+		c, err := s.loadChat(ctx, tx, id, user)
 		if err != nil {
 			return err
 		}
@@ -64,7 +64,10 @@ func (s *Service) History(ctx context.Context, user kurir.UserID, id ChatID, anc
 			}
 			out = append(out, m)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return s.withholdMessages(ctx, out)
 	})
 	return out, err
 }
@@ -124,6 +127,9 @@ func (s *Service) Dialogs(ctx context.Context, user kurir.UserID, after DialogCu
 		for rows.Next() {
 			var e entry
 			c, err := scanChat(rows, &e.activity, &e.last)
+			if err == nil {
+				err = s.territorial(ctx, c)
+			}
 			if err != nil {
 				rows.Close()
 				return err
@@ -137,7 +143,7 @@ func (s *Service) Dialogs(ctx context.Context, user kurir.UserID, after DialogCu
 		}
 		for _, e := range entries {
 			d := Dialog{Chat: e.c.view(user), LastActivity: sqldb.FromMicros(e.activity)}
-			if e.c.takenDown != 0 {
+			if e.c.takenDown != 0 || e.c.withheld != nil {
 				out = append(out, d) // listed, with why, but nothing in it shows
 				continue
 			}
@@ -149,7 +155,11 @@ func (s *Service) Dialogs(ctx context.Context, user kurir.UserID, after DialogCu
 					ORDER BY seq DESC LIMIT 1`, e.c.id, e.c.cleared, e.last, user))
 				switch {
 				case err == nil:
-					d.LastMessage = &m
+					last := []Message{m}
+					if err := s.withholdMessages(ctx, last); err != nil {
+						return err
+					}
+					d.LastMessage = &last[0]
 				case !errors.Is(err, sql.ErrNoRows):
 					return err
 				}
@@ -217,6 +227,13 @@ func (s *Service) Difference(ctx context.Context, user kurir.UserID, pts int64, 
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		evs := make([]*Event, len(d.Updates))
+		for i := range d.Updates {
+			evs[i] = &d.Updates[i].Event
+		}
+		if err := s.withholdEvents(ctx, evs); err != nil {
+			return err
+		}
 		if len(d.Updates) == limit {
 			d.PTS = d.Updates[len(d.Updates)-1].PTS
 		}
@@ -235,7 +252,7 @@ func (s *Service) ChatDifference(ctx context.Context, user kurir.UserID, id Chat
 	var next int64
 	var tooLong bool
 	err := s.db.ReadTx(ctx, func(tx *sqldb.Tx) error {
-		c, err := loadChat(ctx, tx, id, user)
+		c, err := s.loadChat(ctx, tx, id, user)
 		if err != nil {
 			return err
 		}
@@ -267,6 +284,13 @@ func (s *Service) ChatDifference(ctx context.Context, user kurir.UserID, id Chat
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
+			return err
+		}
+		evs := make([]*Event, len(out))
+		for i := range out {
+			evs[i] = &out[i]
+		}
+		if err := s.withholdEvents(ctx, evs); err != nil {
 			return err
 		}
 		if len(out) == limit {
@@ -346,18 +370,44 @@ func (s *Service) State(ctx context.Context, user kurir.UserID) (SyncState, erro
 // attached to a message they can read: not deleted, not hidden by them, in
 // a chat they are a member of (after any history they cleared) or in a
 // public group or channel they are not banned from. The media service asks
-// this before serving a file to anyone but its owner.
+// this before serving a file to anyone but its owner. A posting withheld
+// where the reader is does not count: the file is visible only through
+// another.
 func (s *Service) MediaVisible(ctx context.Context, user kurir.UserID, id int64) (bool, error) {
-	var ok bool
-	err := s.db.Read().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM messages m JOIN chats c ON c.id = m.chat_id
+	const visible = ` FROM messages m JOIN chats c ON c.id = m.chat_id
 		LEFT JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = $2
 		WHERE m.media_id = $1 AND m.deleted_at = 0 AND c.taken_down_at = 0
 		AND ((cm.status = 'member' AND m.seq > cm.cleared_seq)
 			OR (COALESCE(c.username, '') <> '' AND c.kind <> 'private' AND COALESCE(cm.status, '') <> 'banned'))
-		AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $2 AND h.chat_id = m.chat_id AND h.seq = m.seq))`,
-		id, user).Scan(&ok)
+		AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $2 AND h.chat_id = m.chat_id AND h.seq = m.seq)`
+	loc := kurir.LocationFrom(ctx)
+	rs, err := s.restrictions(ctx)
+	if err != nil {
+		return false, err
+	}
+	if loc == (kurir.Location{}) || len(rs.chats) == 0 {
+		var ok bool
+		if err := s.db.Read().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1`+visible+`)`, id, user).Scan(&ok); err != nil {
+			return false, fmt.Errorf("media visibility: %w", err)
+		}
+		return ok, nil
+	}
+	// Restrictions are about; look for a posting not withheld here among
+	// the first few (a file is rarely posted in more places than that).
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT m.chat_id, m.seq`+visible+` LIMIT 200`, id, user)
 	if err != nil {
 		return false, fmt.Errorf("media visibility: %w", err)
 	}
-	return ok, nil
+	defer rows.Close()
+	for rows.Next() {
+		var chat ChatID
+		var seq int64
+		if err := rows.Scan(&chat, &seq); err != nil {
+			return false, err
+		}
+		if s.withholding(rs, loc, chat, seq) == nil {
+			return true, nil
+		}
+	}
+	return false, rows.Err()
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -55,6 +56,9 @@ func (s *Service) SearchChats(ctx context.Context, user kurir.UserID, query stri
 	var out []Chat
 	for rows.Next() {
 		c, err := scanChat(rows)
+		if err == nil {
+			err = s.territorial(ctx, c)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -79,7 +83,7 @@ func (s *Service) SearchMessages(ctx context.Context, user kurir.UserID, query s
 	limit = clampLimit(limit, 100)
 	var cleared int64
 	if chat != 0 {
-		c, err := loadChat(ctx, s.db.Read(), chat, user)
+		c, err := s.loadChat(ctx, s.db.Read(), chat, user)
 		if err != nil {
 			return nil, err
 		}
@@ -132,7 +136,14 @@ func (s *Service) SearchMessages(ctx context.Context, user kurir.UserID, query s
 		}
 		out = append(out, m)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// What is withheld where the reader is must not be found by its words.
+	if err := s.withholdMessages(ctx, out); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(out, func(m Message) bool { return m.Withheld != nil }), nil
 }
 
 // ftsQuery turns what a person typed into an FTS5 query that matches every

@@ -65,6 +65,9 @@ func (s *Service) Send(ctx context.Context, sender kurir.UserID, id ChatID, p Se
 	send := func(tx *sqldb.Tx) error {
 		n, heldNow = nil, false
 		c, prev, blocked, err := loadSendState(ctx, tx, id, sender, p.IdempotencyKey)
+		if err == nil {
+			err = s.territorial(ctx, c)
+		}
 		if err != nil {
 			return err
 		}
@@ -341,7 +344,7 @@ func replyable(ctx context.Context, q sqldb.Querier, id ChatID, seq int64) error
 
 // readable returns a message that user may read, or ENotFound.
 func (s *Service) readable(ctx context.Context, q sqldb.Querier, user kurir.UserID, id ChatID, seq int64) (Message, error) {
-	c, err := loadChat(ctx, q, id, user)
+	c, err := s.loadChat(ctx, q, id, user)
 	if err != nil {
 		return Message{}, err
 	}
@@ -354,6 +357,17 @@ func (s *Service) readable(ctx context.Context, q sqldb.Querier, user kurir.User
 	}
 	if m.Deleted || (c.isMember() && seq <= c.cleared) {
 		return Message{}, kurir.Errorf(kurir.ENotFound, "No message %d in chat %d.", seq, id)
+	}
+	one := []Message{m}
+	if err := s.withholdMessages(ctx, one); err != nil {
+		return Message{}, err
+	}
+	if w := one[0].Withheld; w != nil {
+		msg := fmt.Sprintf("This message is not available in your country (%s): %s", w.Country, w.Reason)
+		if w.LegalRef != "" {
+			msg += " (" + w.LegalRef + ")"
+		}
+		return Message{}, &kurir.Error{Code: kurir.ELegal, Reason: "withheld_in_country", Message: msg + "."}
 	}
 	return m, nil
 }
@@ -427,14 +441,14 @@ func (s *Service) messageChange(ctx context.Context, actor kurir.UserID, id Chat
 	var msg Message
 	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		n = nil
-		c, err := loadChat(ctx, tx, id, actor)
+		c, err := s.loadChat(ctx, tx, id, actor)
 		if err != nil {
 			return err
 		}
 		if !c.isMember() {
 			return noChat(id)
 		}
-		if c.takenDown != 0 {
+		if c.takenDown != 0 || c.withheld != nil {
 			return c.readErr()
 		}
 		msg, err = getMessage(ctx, tx, id, seq)

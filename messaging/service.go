@@ -37,6 +37,10 @@ type Config struct {
 	// Screen, if set, checks text people publish (messages, chat titles,
 	// descriptions and @names) before it is stored.
 	Screen Screener
+	// Territory, if set, decides where territorial restrictions apply
+	// (country groups and country rules); without it a restriction names
+	// its countries one by one.
+	Territory Territory
 }
 
 // Screener checks text before it is stored; kurir/safety implements it. An
@@ -103,6 +107,7 @@ type Service struct {
 	clock kurir.Clock
 	log   *slog.Logger
 	cfg   Config
+	restr restrictionState
 }
 
 // NewService returns the messaging service. pub may be nil, in which case
@@ -147,9 +152,10 @@ type chatRow struct {
 	pinned     int64
 	createdAt  int64
 	privateKey string
-	takenDown  int64  // when moderation took it down, or 0
-	takedown   string // why, as shown to its members
-	labels     string // moderation's labels, comma-separated
+	takenDown  int64        // when moderation took it down, or 0
+	takedown   string       // why, as shown to its members
+	labels     string       // moderation's labels, comma-separated
+	withheld   *Withholding // withheld where the reader is (see territorial)
 	// membership of the user it was loaded for
 	role    MemberRole
 	status  string
@@ -167,8 +173,9 @@ func (c *chatRow) canSee() bool {
 }
 
 // canRead reports whether the user may read the chat's messages: they can
-// see it and moderation has not taken it down.
-func (c *chatRow) canRead() bool { return c.takenDown == 0 && c.canSee() }
+// see it, moderation has not taken it down, and it is not withheld where
+// they are.
+func (c *chatRow) canRead() bool { return c.takenDown == 0 && c.withheld == nil && c.canSee() }
 
 // readErr is why the user may not read the chat: that it was taken down, for
 // those who could otherwise read it, and for everyone else that there is no
@@ -176,6 +183,9 @@ func (c *chatRow) canRead() bool { return c.takenDown == 0 && c.canSee() }
 func (c *chatRow) readErr() error {
 	if c.takenDown != 0 && c.canSee() {
 		return unavailable(c.id, c.kind, c.takedown)
+	}
+	if c.withheld != nil && c.canSee() {
+		return withheldErr(c.kind, c.withheld)
 	}
 	return noChat(c.id)
 }
@@ -232,6 +242,7 @@ func (c *chatRow) view(viewer kurir.UserID) Chat {
 	if c.labels != "" {
 		ch.Labels = strings.Split(c.labels, ",")
 	}
+	ch.Withheld = c.withheld
 	if c.isMember() {
 		ch.Role = c.role
 	}

@@ -26,6 +26,7 @@ const (
 	Ban           ActionKind = "ban"            // an account, until reversed
 	Label         ActionKind = "label"          // a group or channel, with a warning readers see
 	RemoveMedia   ActionKind = "remove_media"   // a file, everywhere it was posted, and refused if uploaded again
+	Restrict      ActionKind = "restrict"       // a message or a group or channel, withheld in some countries only
 )
 
 // Ground is what an action rests on.
@@ -53,14 +54,23 @@ type ActParams struct {
 	Until time.Time
 	// Label is the label a label action puts on (messaging.Labels).
 	Label string
+	// Countries are where a restrict action withholds its subject:
+	// countries and groups (EU, EEA). None means wherever the country
+	// rules make the category illegal, now or later.
+	Countries []string
 }
 
 // Action is a decision taken, which is also its statement of reasons.
 type Action struct {
-	ID                 int64
-	CaseID             int64
-	Kind               ActionKind
-	Label              string // for a label action
+	ID     int64
+	CaseID int64
+	Kind   ActionKind
+	Label  string // for a label action
+	// Territory is where a restrict action applies (countries and groups;
+	// empty: by country rules). Every other action applies worldwide.
+	Territory []string
+	// RestrictionID is the messaging restriction a restrict action made.
+	RestrictionID      int64
 	Subject            Subject
 	Affected           kurir.UserID // whose content or account it restricts
 	Category           Category
@@ -81,7 +91,7 @@ type Action struct {
 }
 
 const actionColumns = `id, case_id, kind, label, subject, affected_id, category, ground, legal_reference, facts, content_type, excerpt, source,
-	automated_detection, automated_decision, ends_at, moderator_id, created_at, reversed_at, reversed_by, reversal_reason`
+	automated_detection, automated_decision, ends_at, moderator_id, created_at, reversed_at, reversed_by, reversal_reason, territory, restriction_id`
 
 func scanAction(row interface{ Scan(...any) error }) (Action, error) {
 	var r actionRow
@@ -138,7 +148,9 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 	if err != nil {
 		return Action{}, err
 	}
-	ref, err := cleanText("legal_reference", "legal reference", p.LegalReference, 500, p.Ground == GroundIllegal)
+	// A restriction by country rules rests on the law each rule names.
+	byRules := p.Kind == Restrict && len(p.Countries) == 0
+	ref, err := cleanText("legal_reference", "legal reference", p.LegalReference, 500, p.Ground == GroundIllegal && !byRules)
 	if err != nil {
 		return Action{}, err
 	}
@@ -150,8 +162,11 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 		return Action{}, kurir.Invalid("ground", "unknown_ground", "The ground is terms or illegal.")
 	}
 	now := s.now()
+	if len(p.Countries) > 0 && p.Kind != Restrict {
+		return Action{}, kurir.Invalid("countries", "not_territorial", "Only a restrict action applies in some countries; the others apply worldwide.")
+	}
 	switch p.Kind {
-	case RemoveMessage, TakeDown, Ban, Label, RemoveMedia:
+	case RemoveMessage, TakeDown, Ban, Label, RemoveMedia, Restrict:
 		if !p.Until.IsZero() {
 			return Action{}, kurir.Invalid("until", "not_temporary", "Only a suspension has an end; reverse the action to end it.")
 		}
@@ -160,7 +175,7 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 			return Action{}, kurir.Invalid("until", "in_past", "A suspension must end in the future.")
 		}
 	default:
-		return Action{}, kurir.Invalid("kind", "unknown_action", "An action is remove_message, remove_media, takedown, suspend, ban or label.")
+		return Action{}, kurir.Invalid("kind", "unknown_action", "An action is remove_message, remove_media, takedown, restrict, suspend, ban or label.")
 	}
 	if (p.Kind == Label) != (p.Label != "") {
 		return Action{}, kurir.Invalid("label", "label_required", "A label action names its label, and only a label action does.")
@@ -191,6 +206,7 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 	// Act first, then record: the effect is what must not wait. If the
 	// record cannot be written the effect is undone.
 	reason := p.Category.Label("en")
+	var restriction messaging.Restriction
 	switch p.Kind {
 	case RemoveMessage:
 		_, err = s.msg.RemoveMessage(ctx, t.subject.Chat, t.subject.Seq, reason)
@@ -204,15 +220,21 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 		err = s.msg.SetLabel(ctx, t.subject.Chat, p.Label, true)
 	case RemoveMedia:
 		_, err = media.Remove(ctx, s.db, now, t.hash, reason)
+	case Restrict:
+		restriction, err = s.msg.Restrict(ctx, messaging.Restriction{Chat: t.subject.Chat, Seq: t.subject.Seq,
+			Scope: p.Countries, Category: string(p.Category), Reason: reason, LegalRef: ref})
 	}
 	if err != nil {
 		return Action{}, err
 	}
-	a := Action{CaseID: caseID, Kind: p.Kind, Label: p.Label, Subject: t.subject, Affected: t.affected, Category: p.Category, Ground: p.Ground,
+	if byRules && p.Ground == GroundIllegal && ref == "" {
+		ref = "the law of each country where it is withheld (country rules)"
+	}
+	a := Action{CaseID: caseID, Kind: p.Kind, Label: p.Label, Territory: restriction.Scope, RestrictionID: restriction.ID, Subject: t.subject, Affected: t.affected, Category: p.Category, Ground: p.Ground,
 		LegalReference: ref, Facts: facts, ContentType: t.contentType, Excerpt: t.excerpt, Until: p.Until, Moderator: by.ID, At: now}
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error { return recordAction(ctx, tx, by, &a) })
 	if err != nil {
-		if uerr := s.undo(ctx, a.Kind, a.Label, t.subject); uerr != nil {
+		if uerr := s.undo(ctx, a); uerr != nil {
 			s.log.Error("action took effect but could not be recorded or undone", "case", caseID, "kind", a.Kind, "subject", t.subject.Key(), "err", err, "undo", uerr)
 		}
 		return Action{}, err
@@ -240,11 +262,12 @@ func recordAction(ctx context.Context, tx *sqldb.Tx, by Staff, a *Action) error 
 	}
 	a.AutomatedDetection = automated > 0
 	err := tx.QueryRowContext(ctx, `INSERT INTO mod_actions (case_id, kind, label, subject, chat_id, seq, user_id, affected_id, category, ground,
-		legal_reference, facts, content_type, excerpt, source, automated_detection, automated_decision, ends_at, moderator_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
+		legal_reference, facts, content_type, excerpt, source, automated_detection, automated_decision, ends_at, moderator_id, created_at,
+		territory, restriction_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id`,
 		a.CaseID, string(a.Kind), a.Label, a.Subject.Key(), a.Subject.Chat, a.Subject.Seq, a.Subject.User, a.Affected, string(a.Category),
 		string(a.Ground), a.LegalReference, a.Facts, a.ContentType, a.Excerpt, string(a.Source), boolInt(a.AutomatedDetection),
-		boolInt(a.AutomatedDecision), optMicros(a.Until), a.Moderator, sqldb.Micros(a.At)).Scan(&a.ID)
+		boolInt(a.AutomatedDecision), optMicros(a.Until), a.Moderator, sqldb.Micros(a.At), strings.Join(a.Territory, ","), a.RestrictionID).Scan(&a.ID)
 	if err != nil {
 		return fmt.Errorf("record action: %w", err)
 	}
@@ -290,6 +313,24 @@ func (s *Service) target(ctx context.Context, subj Subject, kind ActionKind) (ta
 		t.contentType = map[media.Kind]string{media.Photo: "image", media.Video: "video", media.Audio: "audio"}[m.Kind]
 		if t.contentType == "" {
 			t.contentType = "other"
+		}
+	case Restrict:
+		switch subj.Kind {
+		case SubjectMessage:
+			m, err := s.reviewedMessage(ctx, subj)
+			if err != nil {
+				return t, err
+			}
+			t.affected, t.excerpt, t.contentType = m.SenderID, evidence(m.Message), contentType(m.Message)
+		case SubjectChat:
+			c, err := s.msg.ReviewChat(ctx, subj.Chat)
+			if err != nil {
+				return t, err
+			}
+			t.affected = c.Owner
+			t.excerpt = excerpt(fmt.Sprintf("%s %q", c.Kind, c.Title))
+		default:
+			return t, kurir.Invalid("kind", "wrong_subject", "Only a message or a group or channel can be withheld in some countries.")
 		}
 	case TakeDown, Label:
 		if subj.Kind != SubjectMessage && subj.Kind != SubjectChat {
@@ -371,11 +412,14 @@ func contentType(m messaging.Message) string {
 	return "other"
 }
 
-// undo reverses the effect of an action of kind (with label) on subj.
-func (s *Service) undo(ctx context.Context, kind ActionKind, label string, subj Subject) error {
-	switch kind {
+// undo reverses the effect of an action.
+func (s *Service) undo(ctx context.Context, a Action) error {
+	subj := a.Subject
+	switch a.Kind {
+	case Restrict:
+		return s.msg.Unrestrict(ctx, a.RestrictionID)
 	case Label:
-		return s.msg.SetLabel(ctx, subj.Chat, label, false)
+		return s.msg.SetLabel(ctx, subj.Chat, a.Label, false)
 	case RemoveMedia:
 		m, err := media.Describe(ctx, s.db.Read(), media.ID(subj.Media))
 		if err != nil {
@@ -424,7 +468,7 @@ func (s *Service) reverse(ctx context.Context, by Staff, actionID int64, reason,
 	if !a.Reversed.IsZero() {
 		return kurir.Errorf(kurir.EConflict, "Action %d was already reversed.", actionID)
 	}
-	if err := s.undo(ctx, a.Kind, a.Label, a.Subject); err != nil && kurir.ErrorCode(err) != kurir.EConflict && kurir.ErrorCode(err) != kurir.ENotFound {
+	if err := s.undo(ctx, a); err != nil && kurir.ErrorCode(err) != kurir.EConflict && kurir.ErrorCode(err) != kurir.ENotFound {
 		return err
 	}
 	now := s.now()

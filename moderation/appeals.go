@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"kurir"
@@ -218,20 +219,24 @@ func (s *Service) DecideAppeal(ctx context.Context, by Staff, appealID int64, up
 
 // actionRow scans actionColumns after other columns.
 type actionRow struct {
-	kind, subject, cat, ground, source         string
+	kind, subject, cat, ground, source, scope  string
 	autoDetect, autoDecide, ends, at, reversed int64
 	a                                          Action
 }
 
 func (r *actionRow) dest() []any {
 	return []any{&r.a.ID, &r.a.CaseID, &r.kind, &r.a.Label, &r.subject, &r.a.Affected, &r.cat, &r.ground, &r.a.LegalReference, &r.a.Facts, &r.a.ContentType,
-		&r.a.Excerpt, &r.source, &r.autoDetect, &r.autoDecide, &r.ends, &r.a.Moderator, &r.at, &r.reversed, &r.a.ReversedBy, &r.a.ReversalReason}
+		&r.a.Excerpt, &r.source, &r.autoDetect, &r.autoDecide, &r.ends, &r.a.Moderator, &r.at, &r.reversed, &r.a.ReversedBy, &r.a.ReversalReason,
+		&r.scope, &r.a.RestrictionID}
 }
 
 func (r *actionRow) action() Action {
 	a := r.a
 	a.Kind, a.Category, a.Ground, a.Source = ActionKind(r.kind), Category(r.cat), Ground(r.ground), Source(r.source)
 	a.Subject, _ = ParseSubject(r.subject)
+	if r.scope != "" {
+		a.Territory = strings.Split(r.scope, ",")
+	}
 	a.AutomatedDetection, a.AutomatedDecision = r.autoDetect != 0, r.autoDecide != 0
 	a.At = sqldb.FromMicros(r.at)
 	if r.ends != 0 {

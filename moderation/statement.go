@@ -33,6 +33,8 @@ type statementText struct {
 	removeMessage, takedown, suspend, ban       string // take the excerpt with %s
 	label                                       string // takes the chat word and the label
 	removeMedia                                 string // takes the excerpt
+	restrict                                    string // takes the excerpt
+	only, byRules                               string // only takes the countries with %s
 	terms, illegal                              string // illegal takes the reference with %s
 	worldwide, indefinite, until                string // until takes a date with %s
 	detectedAuto, detectedHuman                 string
@@ -50,6 +52,9 @@ var statementTexts = map[string]statementText{
 		ban:           "Your account %s was banned.",
 		label:         "Your %s was labelled: %s. Readers see this warning before its content.",
 		removeMedia:   "Your file was removed everywhere it was posted, and cannot be uploaded again: %s",
+		restrict:      "Your content is withheld in some countries, and available elsewhere: %s",
+		only:          "Only in: %s.",
+		byRules:       "In the countries whose law makes it illegal (the operator’s country rules).",
 		terms:         "Incompatible with our terms of service.",
 		illegal:       "Illegal content under %s.",
 		worldwide:     "Worldwide.",
@@ -71,6 +76,9 @@ var statementTexts = map[string]statementText{
 		ban:           "Akun Anda %s diblokir.",
 		label:         "%s Anda diberi label: %s. Pembaca melihat peringatan ini sebelum isinya.",
 		removeMedia:   "Berkas Anda dihapus dari semua tempat ia dikirim, dan tidak dapat diunggah lagi: %s",
+		restrict:      "Konten Anda ditahan di beberapa negara dan tetap tersedia di tempat lain: %s",
+		only:          "Hanya di: %s.",
+		byRules:       "Di negara-negara yang hukumnya melarang konten ini (aturan negara dari operator).",
 		terms:         "Tidak sesuai dengan ketentuan layanan kami.",
 		illegal:       "Konten ilegal menurut %s.",
 		worldwide:     "Di seluruh dunia.",
@@ -92,6 +100,9 @@ var statementTexts = map[string]statementText{
 		ban:           "Ваш аккаунт %s заблокирован.",
 		label:         "Ваш %s помечен: %s. Читатели видят это предупреждение перед содержимым.",
 		removeMedia:   "Ваш файл удалён везде, где он был опубликован, и не может быть загружен снова: %s",
+		restrict:      "Ваш контент скрыт в некоторых странах и доступен в остальных: %s",
+		only:          "Только в: %s.",
+		byRules:       "В странах, законы которых запрещают такой контент (правила стран оператора).",
 		terms:         "Нарушение условий использования сервиса.",
 		illegal:       "Незаконный контент согласно %s.",
 		worldwide:     "Во всём мире.",
@@ -113,6 +124,9 @@ var statementTexts = map[string]statementText{
 		ban:           "حُظر حسابك %s.",
 		label:         "وُسم %s الخاص بك: %s. يرى القراء هذا التحذير قبل المحتوى.",
 		removeMedia:   "أُزيل ملفك من كل مكان نُشر فيه، ولا يمكن رفعه مرة أخرى: %s",
+		restrict:      "حُجب محتواك في بعض البلدان، وهو متاح في غيرها: %s",
+		only:          "فقط في: %s.",
+		byRules:       "في البلدان التي يجرّم قانونها هذا المحتوى (قواعد البلدان لدى المشغّل).",
 		terms:         "مخالف لشروط الخدمة.",
 		illegal:       "محتوى غير قانوني بموجب %s.",
 		worldwide:     "في جميع أنحاء العالم.",
@@ -190,6 +204,12 @@ func (s *Service) Statement(a Action, appeal *Appeal, lang string) Statement {
 		st.Restriction = fmt.Sprintf(t.ban, a.Excerpt)
 	case RemoveMedia:
 		st.Restriction = fmt.Sprintf(t.removeMedia, a.Excerpt)
+	case Restrict:
+		st.Restriction = fmt.Sprintf(t.restrict, a.Excerpt)
+		st.Scope = t.byRules
+		if len(a.Territory) > 0 {
+			st.Scope = fmt.Sprintf(t.only, strings.Join(a.Territory, ", "))
+		}
 	case Label:
 		w := chatWords[lang][1]
 		if strings.HasPrefix(a.Excerpt, "group") {

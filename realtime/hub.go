@@ -31,6 +31,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -45,11 +46,23 @@ import (
 // live frames and the sync endpoints show the same thing.
 type EventEncoder func(messaging.Event) ([]byte, error)
 
+// Territory withholds from each device what the law where it is forbids;
+// *messaging.Service implements it.
+type Territory interface {
+	// LiveRestricted reports whether ev must be checked against each
+	// device's location (rarely).
+	LiveRestricted(ev messaging.Event) bool
+	// LiveView returns ev as a device at loc may see it, and whether that
+	// differs from ev.
+	LiveView(loc kurir.Location, ev messaging.Event) (messaging.Event, bool)
+}
+
 // Hub is one node's registry of live sessions. It is safe for concurrent use.
 type Hub struct {
-	log    *slog.Logger
-	encode EventEncoder
-	queue  int
+	log       *slog.Logger
+	encode    EventEncoder
+	queue     int
+	territory Territory
 
 	mu    sync.RWMutex
 	users map[kurir.UserID]map[*Session]struct{}
@@ -67,6 +80,9 @@ type Config struct {
 	// it the session is cut off with a resync reason. The queue takes
 	// memory only for the frames waiting in it.
 	QueueFrames int
+	// Territory, if set, filters events by where each device is (see
+	// RegisterAt).
+	Territory Territory
 }
 
 // NewHub returns a Hub. reg receives its metrics.
@@ -78,7 +94,7 @@ func NewHub(log *slog.Logger, encode EventEncoder, reg prometheus.Registerer, cf
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := &Hub{
-		log: log, encode: encode, queue: cfg.QueueFrames,
+		log: log, encode: encode, queue: cfg.QueueFrames, territory: cfg.Territory,
 		users: map[kurir.UserID]map[*Session]struct{}{},
 		chats: map[messaging.ChatID]map[*Session]struct{}{},
 		sessions: prometheus.NewGauge(prometheus.GaugeOpts{
@@ -126,7 +142,9 @@ type Session struct {
 	// (the account session's ID; 0 when not known).
 	User   kurir.UserID
 	Device int64
-	wake   func()
+	// Location is where the device is, for territorial restrictions.
+	Location kurir.Location
+	wake     func()
 
 	mu sync.Mutex
 	// queue holds the frames not yet taken, oldest first.
@@ -250,7 +268,13 @@ func (h *Hub) Register(user kurir.UserID, wake func()) *Session {
 // RegisterDevice is Register for a device whose account session is known,
 // so that LogOut can cut it off.
 func (h *Hub) RegisterDevice(user kurir.UserID, device int64, wake func()) *Session {
-	s := &Session{User: user, Device: device, wake: wake}
+	return h.RegisterAt(user, device, kurir.Location{}, wake)
+}
+
+// RegisterAt is RegisterDevice for a device at loc: events withheld there
+// reach it as the device may see them.
+func (h *Hub) RegisterAt(user kurir.UserID, device int64, loc kurir.Location, wake func()) *Session {
+	s := &Session{User: user, Device: device, Location: loc, wake: wake}
 	h.mu.Lock()
 	set := h.users[user]
 	if set == nil {
@@ -426,11 +450,26 @@ func (h *Hub) deliver(m bus.Msg) {
 		return
 	}
 	ev := n.Event
+	views := h.views(ev, event)
 	if n.Large {
 		frame := make([]byte, 0, len(event)+32)
 		frame = append(frame, `{"type":"chat_event","event":`...)
 		frame = append(frame, event...)
 		frame = append(frame, '}')
+		if views != nil {
+			// A message withheld in some places: frames differ by place.
+			// (Membership events carry no message, so are never here.)
+			h.mu.RLock()
+			for s := range h.chats[ev.ChatID] {
+				if e, changed := views.of(s); changed {
+					h.push(s, slices.Concat([]byte(`{"type":"chat_event","event":`), e, []byte("}")))
+				} else {
+					h.push(s, frame)
+				}
+			}
+			h.mu.RUnlock()
+			return
+		}
 		membership := ev.Kind == messaging.EventJoin || ev.Kind == messaging.EventCreate ||
 			ev.Kind == messaging.EventLeave || ev.Kind == messaging.EventRemove
 		if !membership {
@@ -484,19 +523,75 @@ func (h *Hub) deliver(m bus.Msg) {
 		if len(sessions) == 0 {
 			continue
 		}
-		frame := make([]byte, 0, len(event)+48)
-		frame = append(frame, prefix...)
-		frame = strconv.AppendInt(frame, r.PTS, 10)
-		frame = append(frame, `,"event":`...)
-		frame = append(frame, event...)
-		frame = append(frame, '}')
+		update := func(event []byte) []byte {
+			frame := make([]byte, 0, len(event)+48)
+			frame = append(frame, prefix...)
+			frame = strconv.AppendInt(frame, r.PTS, 10)
+			frame = append(frame, `,"event":`...)
+			frame = append(frame, event...)
+			return append(frame, '}')
+		}
+		frame := update(event)
 		for s := range sessions {
 			if ev.Kind == messaging.EventLarge {
 				h.followLocked(s, ev.ChatID)
 			}
+			if views != nil {
+				if e, changed := views.of(s); changed {
+					h.push(s, update(e))
+					continue
+				}
+			}
 			h.push(s, frame)
 		}
 	}
+}
+
+// eventViews are the encodings of one event as devices in different places
+// may see it, each made once.
+type eventViews struct {
+	h       *Hub
+	ev      messaging.Event
+	event   []byte // as seen where nothing is withheld
+	mu      sync.Mutex
+	byPlace map[kurir.Location][]byte
+}
+
+// views returns nil for an event that every device sees the same (nearly
+// all of them), and otherwise what works out each device's view.
+func (h *Hub) views(ev messaging.Event, event []byte) *eventViews {
+	if h.territory == nil || !h.territory.LiveRestricted(ev) {
+		return nil
+	}
+	return &eventViews{h: h, ev: ev, event: event, byPlace: map[kurir.Location][]byte{}}
+}
+
+// of returns the event as s may see it, and whether that differs from the
+// shared encoding.
+func (v *eventViews) of(s *Session) ([]byte, bool) {
+	if s.Location == (kurir.Location{}) {
+		return v.event, false
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if e, ok := v.byPlace[s.Location]; ok {
+		return e, e != nil
+	}
+	var e []byte // nil: as everywhere
+	if view, changed := v.h.territory.LiveView(s.Location, v.ev); changed {
+		enc, err := v.h.encode(view)
+		if err != nil {
+			// Never fall back to what must not be shown.
+			v.h.log.Error("encode a withheld live event", "chat", v.ev.ChatID, "seq", v.ev.Seq, "err", err)
+			enc = []byte(`{}`)
+		}
+		e = enc
+	}
+	v.byPlace[s.Location] = e
+	if e == nil {
+		return v.event, false
+	}
+	return e, true
 }
 
 // Sessions reports how many sessions are connected.

@@ -41,11 +41,16 @@ running). Areas:
   bank create|list|import|disable|enable
                                  hash banks of known harmful content; see
                                  "kurir admin bank --help"
+  geo import|lookup|status       the IP-to-country table, for per-country
+                                 rules; see "kurir admin geo --help"
   media remove SHA256 --reason TEXT | media restore SHA256
                                  take a file down by hash everywhere at once
   mod queue|case|act|reverse|dismiss|escalate|comment|assign|appeals|decide|flagger
                                  the moderation console's work, for scripts;
                                  see "kurir admin mod --help"
+  jurisdiction list|set|rule|where
+                                 markets (open, restricted, withdrawn) and the
+                                 country rules; see "kurir admin jurisdiction --help"
 
 Run "kurir admin user <command> --help" for a command's flags.
 `
@@ -59,9 +64,13 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprint(stdout, adminHelp)
 		return nil
 	}
-	if args[0] == "bank" || args[0] == "media" || args[0] == "mod" {
+	if args[0] == "bank" || args[0] == "media" || args[0] == "mod" || args[0] == "geo" || args[0] == "jurisdiction" {
 		a := &adminCmd{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 		switch args[0] {
+		case "geo":
+			return a.geo(ctx, args[1:])
+		case "jurisdiction":
+			return a.jurisdiction(ctx, args[1:])
 		case "media":
 			return a.media(ctx, args[1:])
 		case "mod":

@@ -13,6 +13,7 @@ import (
 	"kurir"
 	"kurir/account"
 	"kurir/bus/natsbus"
+	"kurir/jurisdiction"
 	"kurir/messaging"
 	"kurir/moderation"
 	"kurir/sqldb"
@@ -34,9 +35,9 @@ appeal against the operator's own action, use --as.
   case CASE                      a case: signals with their evidence, history,
                                  actions, the chat and the messages around the
                                  reported one (the view is audited)
-  act CASE --kind remove_message|remove_media|takedown|suspend|ban|label --facts TEXT
+  act CASE --kind remove_message|remove_media|takedown|restrict|suspend|ban|label --facts TEXT
       [--ground terms|illegal] [--law REF] [--until TIME | --for 7d]
-      [--label L] [--category C]
+      [--label L] [--category C] [--countries DE,AT,EU]
                                  decide a case by acting on its subject; the
                                  affected user gets a statement of reasons
   reverse ACTION --reason TEXT   undo an action
@@ -149,7 +150,8 @@ func (a *adminCmd) modSetup(ctx context.Context, name, help string, args []strin
 		}
 		pub = s.events
 	}
-	msg := messaging.NewService(db, pub, clock, log.With("component", "messaging"), messaging.Config{})
+	laws := jurisdiction.NewService(db, nil, clock, log.With("component", "jurisdiction"))
+	msg := messaging.NewService(db, pub, clock, log.With("component", "messaging"), messaging.Config{Territory: laws})
 	s.mod = moderation.NewService(db, msg, s.acc, clock, log.With("component", "moderation"), moderation.Config{})
 	if as != "" {
 		u, err := findUser(ctx, s.acc, as)
@@ -427,7 +429,7 @@ func (a *adminCmd) modCase(ctx context.Context, args []string) error {
 }
 
 func (a *adminCmd) modAct(ctx context.Context, args []string) error {
-	var kind, facts, ground, law, until, span, label, category string
+	var kind, facts, ground, law, until, span, label, category, countries string
 	s, rest, err := a.modSetup(ctx, "act", `Usage: kurir admin mod act CASE --kind KIND --facts TEXT [flags]
 
 Decides a case by acting on its subject, at once, and resolves it. The
@@ -436,6 +438,10 @@ affected user is owed a statement of reasons: --facts is what they read.
   remove_message  the reported message reads as deleted for everyone
   takedown        the group or channel (of the reported message) goes dark,
                   with everything in it
+  restrict        the reported message, or group or channel, is withheld in
+                  --countries only (codes and groups: DE,AT,EU,EEA), or,
+                  without --countries, wherever a country rule makes the
+                  category illegal (see kurir admin jurisdiction)
   suspend         the account (the reported user, the message's sender or
                   the chat's owner) until --until or for --for
   ban             that account, until the action is reversed
@@ -446,7 +452,8 @@ affected user is owed a statement of reasons: --facts is what they read.
 Example: kurir admin mod act 12 --kind takedown --ground illegal \
            --law "Regulation (EU) 2021/784 Art. 3" --facts "Recruitment for a terrorist group"
 `, args, 1, true, func(e envFlags) {
-		e.fs.StringVar(&kind, "kind", "", "remove_message, remove_media, takedown, suspend, ban or label")
+		e.fs.StringVar(&kind, "kind", "", "remove_message, remove_media, takedown, restrict, suspend, ban or label")
+		e.fs.StringVar(&countries, "countries", "", "for restrict: the countries and groups (EU, EEA) to withhold it in, comma-separated (default: by country rules)")
 		e.fs.StringVar(&facts, "facts", "", "the facts and circumstances the decision rests on, as the affected user will read them (required)")
 		e.fs.StringVar(&ground, "ground", "terms", "terms (against the terms of service) or illegal (name the law with --law)")
 		e.fs.StringVar(&law, "law", "", "the law the content breaks, required with --ground illegal")
@@ -464,13 +471,18 @@ Example: kurir admin mod act 12 --kind takedown --ground illegal \
 		return err
 	}
 	if kind == "" {
-		return usagef("admin mod act: say what to do with --kind remove_message, takedown, suspend, ban or label")
+		return usagef("admin mod act: say what to do with --kind remove_message, takedown, restrict, suspend, ban or label")
 	}
 	if strings.TrimSpace(facts) == "" {
 		return usagef("admin mod act: --facts is required; the affected user reads it in their statement of reasons")
 	}
 	p := moderation.ActParams{Kind: moderation.ActionKind(kind), Category: moderation.Category(category), Ground: moderation.Ground(ground),
 		LegalReference: law, Facts: facts, Label: label}
+	for _, c := range strings.Split(countries, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			p.Countries = append(p.Countries, c)
+		}
+	}
 	switch {
 	case until != "" && span != "":
 		return usagef("admin mod act: give --until or --for, not both")

@@ -20,6 +20,7 @@ import (
 	"kurir/account"
 	"kurir/bus"
 	"kurir/bus/natsbus"
+	"kurir/jurisdiction"
 	"kurir/media"
 	"kurir/media/mediatest"
 	"kurir/messaging"
@@ -501,5 +502,34 @@ func TestAdminCommandsAreAudited(t *testing.T) {
 	}
 	if out := admin("", "audit", "verify"); !strings.Contains(out, "11 entries, chain intact") {
 		t.Errorf("audit verify: %s", out)
+	}
+}
+
+// TestAdminModRestrictInCountries: a restrict action from the command line
+// withholds the post in the countries and groups named, and nowhere else,
+// and a bad country is refused with nothing done.
+func TestAdminModRestrictInCountries(t *testing.T) {
+	w := newModWorld(t)
+	c := w.report(w.rita, moderation.Subject{Kind: moderation.SubjectMessage, Chat: w.news.ID, Seq: w.post.Seq}, moderation.HateSpeech)
+	if _, err := w.kurir("act", id(c), "--kind", "restrict", "--countries", "DE,XX", "--facts", "Banned slogan", "--as", "mona"); err == nil ||
+		!strings.Contains(err.Error(), `"XX"`) {
+		t.Errorf("restrict in XX: %v, want the code refused", err)
+	}
+	out, err := w.kurir("act", id(c), "--kind", "restrict", "--countries", "ch, eu", "--ground", "illegal", "--law", "a test law",
+		"--facts", "Banned slogan", "--as", "mona")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "restrict") {
+		t.Errorf("act printed %q", out)
+	}
+	laws := jurisdiction.NewService(w.db, nil, kurir.SystemClock{}, nil)
+	msg := messaging.NewService(w.db, nil, kurir.SystemClock{}, nil, messaging.Config{Territory: laws})
+	for country, withheld := range map[string]bool{"CH": true, "AT": true, "NO": false, "US": false} {
+		ctx := kurir.WithLocation(w.ctx, kurir.Location{Network: country})
+		m, err := msg.MessageVisible(ctx, w.rita, w.news.ID, w.post.Seq)
+		if got := kurir.ErrorCode(err) == kurir.ELegal; got != withheld || (!withheld && m.Text == "") {
+			t.Errorf("in %s: message %+v, err %v; want withheld %v", country, m, err, withheld)
+		}
 	}
 }

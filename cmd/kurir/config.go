@@ -19,6 +19,8 @@ import (
 
 	"kurir/account"
 	"kurir/audit"
+	"kurir/jurisdiction"
+	"kurir/jurisdiction/geo"
 	"kurir/media"
 	"kurir/messaging"
 	"kurir/moderation"
@@ -171,7 +173,7 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 // schema is every capability's migrations, in dependency order.
-var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, hashbank.Migrations, safety.Migrations, audit.Migrations, moderation.Migrations}
+var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, hashbank.Migrations, safety.Migrations, audit.Migrations, geo.Migrations, moderation.Migrations, jurisdiction.Migrations}
 
 // openDB opens and migrates the database the settings name, creating the data
 // directory for SQLite.

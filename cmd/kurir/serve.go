@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,8 @@ import (
 	"kurir/bus"
 	"kurir/bus/natsbus"
 	"kurir/httpapi"
+	"kurir/jurisdiction"
+	"kurir/jurisdiction/geo"
 	"kurir/media"
 	"kurir/messaging"
 	"kurir/moderation"
@@ -69,6 +72,8 @@ type serveConfig struct {
 	textRules       string
 	classifierURL   string
 	bulkApproval    int
+	trustedProxies  string
+	clientIPHeader  string
 }
 
 func (c *serveConfig) register(e envFlags) {
@@ -83,6 +88,8 @@ func (c *serveConfig) register(e envFlags) {
 	e.bytes(&c.maxUpload, "max-upload", "KURIR_MAX_UPLOAD", 2<<30, "largest file a user may upload")
 	e.bytes(&c.uploadQuota, "upload-quota", "KURIR_UPLOAD_QUOTA", 20<<30, "most bytes of files one user may keep")
 	e.int(&c.bulkApproval, "bulk-approval-above", "KURIR_BULK_APPROVAL_ABOVE", 10, "a bulk moderation action on more subjects than this waits for a second person's approval")
+	e.string(&c.trustedProxies, "trusted-proxies", "KURIR_TRUSTED_PROXIES", "", "addresses or CIDR ranges (comma-separated) of proxies in front of kurir, such as a load balancer, whose --client-ip-header is believed about the client's address (default: none; the connection's address is the client's)")
+	e.string(&c.clientIPHeader, "client-ip-header", "KURIR_CLIENT_IP_HEADER", "X-Forwarded-For", "the header trusted proxies name the client's address in")
 	e.bool(&c.noRateLimits, "dev-no-rate-limits", "KURIR_DEV_NO_RATE_LIMITS", "for load tests only: no limits on registrations and logins (never on a server others can reach)")
 }
 
@@ -102,6 +109,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if fs.NArg() > 0 {
 		return usagef("serve takes no arguments, got %q", fs.Args())
+	}
+	proxies, err := parseProxies(cfg.trustedProxies)
+	if err != nil {
+		return err
 	}
 	log, err := cfg.logger(stderr)
 	if err != nil {
@@ -144,7 +155,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	defer events.Close()
-	messages := messaging.NewService(db, events, clock, log.With("component", "messaging"), messaging.Config{Screen: screen})
+	places := geo.NewLocator(db, log.With("component", "geo"))
+	laws := jurisdiction.NewService(db, places, clock, log.With("component", "jurisdiction"))
+	messages := messaging.NewService(db, events, clock, log.With("component", "messaging"), messaging.Config{Screen: screen, Territory: laws})
 	blobs, err := blob.OpenFS(filepath.Join(cfg.dataDir, "blobs"))
 	if err != nil {
 		return err
@@ -187,10 +200,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			}, func() float64 { _, t := db.GroupStats(); return float64(t) }),
 		)
 	}
-	hub := realtime.NewHub(log.With("component", "realtime"), httpapi.EncodeEvent, reg, realtime.Config{})
+	hub := realtime.NewHub(log.With("component", "realtime"), httpapi.EncodeEvent, reg, realtime.Config{Territory: messages})
 	moderate := moderation.NewService(db, messages, accounts, clock, log.With("component", "moderation"), moderation.Config{BulkApprovalAbove: max(cfg.bulkApproval, 1)})
 	api := httpapi.NewServer(httpapi.Deps{
 		Accounts: accounts, Messaging: messages, Media: files, Moderation: moderate, Live: hub, Web: web.Handler(), Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
+		Jurisdiction: laws, TrustedProxies: proxies, ClientIPHeader: cfg.clientIPHeader,
 	})
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -215,6 +229,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	wg.Go(func() { files.RunCollector(jobs, time.Hour) })
 	wg.Go(func() { banks.RunSync(jobs, 500*time.Millisecond) })
 	wg.Go(func() { moderate.RunIntake(jobs, time.Second) })
+	// Policy, restrictions and the IP table change on any node: each takes
+	// effect on this one within a second.
+	wg.Go(func() { laws.RunSync(jobs, time.Second) })
+	wg.Go(func() { messages.RunRestrictionSync(jobs, time.Second) })
+	wg.Go(func() { places.RunSync(jobs, time.Second) })
 	if classifier != nil {
 		wg.Go(func() { classifier.Run(jobs, 2) })
 	}
@@ -304,4 +323,25 @@ func loadTextRules(screen *safety.TextScreen, files string, log *slog.Logger) er
 	}
 	log.Info("text rules loaded", "rules", len(rules), "files", files)
 	return nil
+}
+
+// parseProxies reads --trusted-proxies: addresses and CIDR ranges.
+func parseProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, usagef("--trusted-proxies: %q is neither an address nor a CIDR range such as 10.0.0.0/8", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
