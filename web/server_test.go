@@ -19,6 +19,7 @@ import (
 	"kurir/blob"
 	"kurir/bus"
 	"kurir/httpapi"
+	"kurir/jurisdiction"
 	"kurir/media"
 	"kurir/messaging"
 	"kurir/moderation"
@@ -41,6 +42,10 @@ type serverOptions struct {
 	// bulkApprovalAbove is moderation's Config.BulkApprovalAbove; zero
 	// means its default.
 	bulkApprovalAbove int
+	// jurisdictions gives the server the law of the place, as kurir serve
+	// has it: readers are placed in the country their account declares
+	// (there is no IP table), and content restricted there is withheld.
+	jurisdictions bool
 }
 
 // testServer is the whole of kurir serve — API, live stream, media and the
@@ -61,6 +66,11 @@ type testServer struct {
 	// db is the server's database, for what outside processes write, such
 	// as a classifier's signals.
 	db *sqldb.DB
+	// msg is the server's messaging service, for restricting a chat or
+	// message as a legal order would.
+	msg *messaging.Service
+	// laws is the jurisdictions policy (nil without the option).
+	laws *jurisdiction.Service
 
 	mu    sync.Mutex
 	srv   *http.Server
@@ -70,7 +80,11 @@ type testServer struct {
 func newServer(t testing.TB, opt serverOptions) *testServer {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
-	db := sqldbtest.SQLite(t, account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations, safety.Migrations)
+	schema := []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations, safety.Migrations}
+	if opt.jurisdictions {
+		schema = append(schema, jurisdiction.Migrations)
+	}
+	db := sqldbtest.SQLite(t, schema...)
 	clock := kurir.SystemClock{}
 	accounts := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}})
 	events := bus.NewMemory(bus.MemoryOptions{})
@@ -87,7 +101,16 @@ func newServer(t testing.TB, opt serverOptions) *testServer {
 		}
 		mcfg.Screen = screen
 	}
+	var laws *jurisdiction.Service
+	var rcfg realtime.Config
+	if opt.jurisdictions {
+		laws = jurisdiction.NewService(db, nil, clock, log)
+		mcfg.Territory = laws
+	}
 	msg := messaging.NewService(db, events, clock, log, mcfg)
+	if opt.jurisdictions {
+		rcfg.Territory = msg
+	}
 	dir := t.TempDir()
 	blobs, err := blob.OpenFS(filepath.Join(dir, "blobs"))
 	if err != nil {
@@ -98,7 +121,7 @@ func newServer(t testing.TB, opt serverOptions) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub := realtime.NewHub(log, httpapi.EncodeEvent, nil, realtime.Config{})
+	hub := realtime.NewHub(log, httpapi.EncodeEvent, nil, rcfg)
 	ctx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); hub.Run(ctx, events) }()
@@ -106,9 +129,9 @@ func newServer(t testing.TB, opt serverOptions) *testServer {
 	mod := moderation.NewService(db, msg, accounts, clock, log, moderation.Config{BulkApprovalAbove: opt.bulkApprovalAbove})
 	api := httpapi.NewServer(httpapi.Deps{
 		Accounts: accounts, Messaging: msg, Media: files, Moderation: mod, Live: hub, Ready: db, Log: log, Clock: clock,
-		Version: "test", Metrics: prometheus.NewRegistry(), Web: web.Handler(),
+		Version: "test", Metrics: prometheus.NewRegistry(), Web: web.Handler(), Jurisdiction: laws,
 	})
-	s := &testServer{handler: api, api: api, accounts: accounts, mod: mod, db: db, conns: map[net.Conn]struct{}{}}
+	s := &testServer{handler: api, api: api, accounts: accounts, mod: mod, db: db, msg: msg, laws: laws, conns: map[net.Conn]struct{}{}}
 	s.start(t, "127.0.0.1:0")
 	t.Cleanup(s.kill)
 	return s

@@ -1,9 +1,10 @@
 // The kurir HTTP API as the app uses it: bearer-token requests, problem+json
 // errors, uploads with progress and authenticated downloads as blob: URLs.
-import { t } from './i18n.js';
+import { t, language } from './i18n.js';
 
 const tokenKey = 'kurir.token';
 let unauthorized = () => {};
+let withdrawn = () => {};
 
 // ApiError is a failed request. detail is for people; code, reason and field
 // come from the server's problem details; network is set when the server
@@ -31,8 +32,17 @@ export function onUnauthorized(fn) {
   unauthorized = fn;
 }
 
+// onWithdrawn registers what to do when the server refuses the caller
+// because the operator has left the market where they are (HTTP 451,
+// market_withdrawn): every request will be refused the same way.
+export function onWithdrawn(fn) {
+  withdrawn = fn;
+}
+
 function headers(extra) {
-  const hs = { ...extra };
+  // The server writes its refusals (such as a withdrawn market's) in the
+  // app's language.
+  const hs = { 'Accept-Language': language(), ...extra };
   const tok = token();
   if (tok) hs.Authorization = `Bearer ${tok}`;
   return hs;
@@ -52,6 +62,7 @@ function problemError(status, p) {
     detail: p.detail || t('error.status', { status }), requestId: p.request_id || '',
   });
   if (status === 401 && token()) unauthorized(err);
+  if (status === 451 && err.reason === 'market_withdrawn') withdrawn(err);
   return err;
 }
 

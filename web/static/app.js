@@ -1,6 +1,6 @@
 // The kurir web app: start-up, the screens' routes, the connection banner
 // and logging in and out. Screens live in their own modules.
-import { api, setToken, token, onUnauthorized, forgetBlobs, errorText } from './api.js';
+import { api, setToken, token, onUnauthorized, onWithdrawn, forgetBlobs, errorText } from './api.js';
 import { detect, setLanguage, t, onLanguageChange } from './i18n.js';
 import { h, replace, formatDateTime } from './dom.js';
 import { Live } from './live.js';
@@ -15,6 +15,7 @@ import { decisionsScreen } from './decisions.js';
 import { noticeScreen, noticeStatusScreen } from './notices.js';
 import { setRouter } from './nav.js';
 import { consoleScreen } from './console.js';
+import { withdrawnScreen } from './jurisdiction.js';
 
 const app = document.getElementById('app');
 const banner = document.getElementById('banner');
@@ -149,7 +150,7 @@ async function start() {
   try {
     store.me = await api('GET', '/me');
   } catch (e) {
-    if (e.status === 401) return; // onUnauthorized has logged out
+    if (e.status === 401 || withdrawnErr(e)) return; // onUnauthorized has logged out, or onWithdrawn explained
     return startFailed(e);
   }
   if (restricted(store.me)) {
@@ -164,7 +165,7 @@ async function start() {
     state = await api('GET', '/updates/state');
     await loadDialogs();
   } catch (e) {
-    if (e.status === 401) return;
+    if (e.status === 401 || withdrawnErr(e)) return;
     return startFailed(e);
   }
   store.live = new Live({
@@ -200,6 +201,31 @@ function showRestricted() {
     screen.el);
   show(app, el);
   current = { path: location.pathname, ...screen };
+}
+
+// withdrawnErr says whether err is the refusal of a market the operator
+// has left, which onWithdrawn has already shown.
+function withdrawnErr(err) {
+  return err.status === 451 && err.reason === 'market_withdrawn';
+}
+
+// showWithdrawn is all a person sees where the operator has withdrawn
+// from the market (at login, or when it happens while they use the app):
+// the server's explanation in their language, trying again, and logging
+// out or going back to the login form. Their account and data are kept.
+function showWithdrawn(err) {
+  if (document.querySelector('.withdrawn-detail')?.textContent === err.detail) return; // shown already
+  const loggedIn = !!token();
+  if (store.live) store.live.stop();
+  store.live = null;
+  store.me = null;
+  dropLayout();
+  show(app, withdrawnScreen(err.detail, {
+    loggedIn,
+    retry: () => { replace(app); start(); },
+    logout: () => logout(),
+    back: () => navigate('/login', { replace: true }),
+  }));
 }
 
 // startFailed shows why the app cannot start (the server is unreachable or
@@ -245,6 +271,8 @@ async function logout() {
   stop();
   navigate('/login', { replace: true });
 }
+
+onWithdrawn(showWithdrawn);
 
 onUnauthorized(() => {
   setToken('');

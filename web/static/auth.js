@@ -1,9 +1,10 @@
 // Logging in, signing up and joining by invite link.
 import { api, setToken, errorText } from './api.js';
 import { t, languages, language, setLanguage } from './i18n.js';
-import { h, field, showError } from './dom.js';
+import { h, replace, field, showError } from './dom.js';
 import { putChat } from './store.js';
 import { navigate } from './nav.js';
+import { countryField, isWithheld, withheldFound } from './jurisdiction.js';
 
 // languagePicker is a labelled <select> that switches and saves the language.
 // With heading, its label is a section heading.
@@ -38,6 +39,7 @@ export function authScreen(mode, { onLoggedIn }) {
   const form = h('form', { class: 'stack', novalidate: true },
     field(t('auth.username'), { name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false', maxlength: '32', hint: signup ? t('auth.username_hint') : null }),
     signup ? field(t('auth.display_name'), { name: 'display_name', autocomplete: 'nickname', maxlength: '64', hint: t('auth.display_name_hint') }) : null,
+    signup ? countryField() : null,
     field(t('auth.password'), { name: 'password', type: 'password', autocomplete: signup ? 'new-password' : 'current-password', required: true, hint: signup ? t('auth.password_hint') : null }),
     box,
     submit);
@@ -54,6 +56,7 @@ export function authScreen(mode, { onLoggedIn }) {
       if (signup) {
         const body = { username: v.username.trim(), password: v.password };
         if (v.display_name.trim()) body.display_name = v.display_name.trim();
+        if (v.country) body.country = v.country;
         await api('POST', '/accounts', body);
       }
       await login(v.username.trim(), v.password);
@@ -104,7 +107,8 @@ export function joinScreen(code) {
       putChat(chat);
       navigate(`/chats/${chat.id}`, { replace: true });
     } catch (err) {
-      box.textContent = errorText(err);
+      if (isWithheld(err)) replace(box, withheldFound(err));
+      else box.textContent = errorText(err);
       box.hidden = false;
       join.disabled = false;
     }

@@ -14,6 +14,7 @@ import {
   can, loadCategories, categoryLabel, sourceLabel, stateLabel, actionLabel, groundLabel, eventLabel, person, subjectText,
   relativeTime, priorityLevel, labels, warningLabel, loadPeople, knownAccount, forgetAccount,
 } from './console-labels.js';
+import { jurisdictions, territoryField, restrictionsSection, scopeText } from './console-jurisdictions.js';
 
 const refreshEvery = 10000;
 
@@ -29,6 +30,8 @@ export function caseView(id, { queuePath, notStaff }) {
       title),
     body);
   let d = null;
+  let restrictions = null; // those in force on the case's chat, for a case about a chat or message
+  let laws = null; // GET /jurisdictions, for where restrictions by country rules apply
   let shown = ''; // the case as last rendered, to skip refreshes that change nothing
   let closed = false;
   const revealed = new Set(); // media the reviewer chose to see unblurred
@@ -41,8 +44,15 @@ export function caseView(id, { queuePath, notStaff }) {
       const r = await api('GET', `/moderation/cases/${id}`);
       if (closed) return;
       await loadPeople(people(r));
-      const json = JSON.stringify(r);
+      const chat = (r.subject.kind === 'chat' || r.subject.kind === 'message') && r.subject.chat_id;
+      const [rs, jur] = chat ? await Promise.all([
+        api('GET', `/moderation/chats/${chat}/restrictions`).then((x) => x.restrictions, () => null),
+        jurisdictions({ fresh: !laws }).catch(() => null),
+      ]) : [null, null];
+      const json = JSON.stringify([r, rs, jur]);
       if (closed || json === shown || document.querySelector('dialog[open]')) return;
+      restrictions = rs;
+      laws = jur;
       d = r;
       shown = json;
       show();
@@ -119,6 +129,8 @@ export function caseView(id, { queuePath, notStaff }) {
         buttons(),
         ...affected().map(([uid, who]) => accountPanel(uid, who)),
         d.chat ? chatInfo(d.chat) : null,
+        // Without jurisdictions on the server, only restrictions there are say anything.
+        restrictions && (laws || restrictions.length) ? restrictionsSection(restrictions, laws) : null,
         section('case-actions-title', t('console.actions_taken'),
           d.actions.length ? h('ul', { class: 'actions-taken' }, d.actions.map(actionTaken)) : h('p', { class: 'muted' }, t('console.none'))),
         noteForm(),
@@ -231,6 +243,9 @@ export function caseView(id, { queuePath, notStaff }) {
         () => actDialog('takedown'), 'btn danger'),
       b('label', actionLabel('label'), act && (d.subject.kind === 'message' || d.subject.kind === 'chat') && chatOK,
         () => actDialog('label')),
+      // Withheld where the law requires: a message anywhere, or a whole group or channel.
+      b('restrict', actionLabel('restrict'), act && ((d.subject.kind === 'message' && reportedMsg && !reportedMsg.removed_at && !reportedMsg.deleted)
+        || (d.subject.kind === 'chat' && chatOK)), () => actDialog('restrict'), 'btn danger'),
       b('suspend', actionLabel('suspend'), act && d.subject.kind !== 'notice', () => actDialog('suspend'), 'btn danger'),
       b('ban', actionLabel('ban'), act && d.subject.kind !== 'notice', () => actDialog('ban'), 'btn danger'),
       b('dismiss', held ? t('console.dismiss_release') : actionLabel('dismiss'), act, () => dismissDialog(held)),
@@ -398,6 +413,9 @@ export function caseView(id, { queuePath, notStaff }) {
         a.legal_reference ? ` (${a.legal_reference})` : '',
         h('span', { class: 'muted' }, ` · ${person(a.moderator_id)} · ${formatDateTime(a.created_at)}`)),
       a.until ? h('p', {}, t('console.until_date', { when: formatDateTime(a.until) })) : null,
+      a.kind === 'restrict' ? h('p', { class: 'restriction-where' }, t('console.restriction_where', {
+        where: a.territory && a.territory.length ? a.territory.map((c) => (laws ? scopeText(c, laws) : c)).join(', ') : t('console.restrict_by_rules'),
+      })) : null,
       h('p', { class: 'note', dir: 'auto' }, a.facts),
       a.reversed_at
         ? h('p', { class: 'reversed-note' }, t('console.reversed_on', { when: formatDateTime(a.reversed_at), name: person(a.reversed_by) }),
@@ -522,6 +540,14 @@ export function caseView(id, { queuePath, notStaff }) {
       until = field(t('console.until'), { name: 'until', type: 'datetime-local', required: true, min: localInput(new Date()) });
       until.querySelector('input').value = localInput(new Date(Date.now() + 7 * 86400000));
     }
+    let territory = null;
+    if (kind === 'restrict') {
+      // Withholding where the law requires rests on the law: by default
+      // the law of the country rules, which the field fills in.
+      ground.querySelector('select').value = 'illegal';
+      ref.hidden = false;
+      territory = territoryField(catSelect, ref.querySelector('input'));
+    }
     catSelect.addEventListener('change', () => replace(tplField.querySelector('select'), ...templateOptions(actTemplates(catSelect.value))));
     function apply(x) {
       const f = openForm();
@@ -531,7 +557,7 @@ export function caseView(id, { queuePath, notStaff }) {
       ref.hidden = x.ground !== 'illegal';
     }
     formDialog(kind, actIntro(kind), [
-      label, catField, tplField,
+      label, catField, territory && territory.el, tplField,
       field(t('console.facts'), { name: 'facts', tag: 'textarea', rows: '5', maxlength: '5000', required: true, hint: t('console.facts_hint') }),
       ground, ref, until,
     ], actionLabel(kind), kind !== 'label', async (f) => {
@@ -539,6 +565,7 @@ export function caseView(id, { queuePath, notStaff }) {
       if (!body.facts) throw new ApiError({ field: 'facts', detail: t('auth.fill_in') });
       if (body.ground === 'illegal') body.legal_reference = f.elements.legal_reference.value.trim();
       if (kind === 'label') body.label = f.elements.label.value;
+      if (kind === 'restrict' && territory.countries().length) body.countries = territory.countries();
       if (kind === 'suspend') {
         const v = f.elements.until.value;
         if (!v) throw new ApiError({ field: 'until', detail: t('auth.fill_in') });
@@ -558,6 +585,7 @@ export function caseView(id, { queuePath, notStaff }) {
     if (kind === 'suspend') return t('console.suspend_text');
     if (kind === 'label') return t('console.label_text');
     if (kind === 'remove_media') return t('console.remove_media_text');
+    if (kind === 'restrict') return t('console.restrict_text');
     return t('console.ban_text');
   }
 

@@ -83,6 +83,7 @@ export function actionLabel(kind) {
     suspend: t('console.act.suspend'),
     ban: t('console.act.ban'),
     label: t('console.act.label'),
+    restrict: t('console.act.restrict'),
     remove_media: t('console.act.remove_media'),
     dismiss: t('console.act.dismiss'),
     escalate: t('console.act.escalate'),

@@ -1,7 +1,8 @@
 // The moderation console, for staff (triage, moderators, admins): the queue
 // of cases in priority order, a case with its context and history, the
 // appeals waiting for a second person, bulk actions on every posting of a
-// file (moderators and admins) and the trusted flaggers (admins). It is a
+// file (moderators and admins), the trusted flaggers (admins) and the
+// jurisdictions (changed by admins, read by all staff). It is a
 // screen of the app at /console, full width; the server decides who may do what, and the console
 // offers only what the reviewer's role allows. Single keys work as
 // shortcuts except while typing; "?" lists them.
@@ -18,6 +19,7 @@ import { caseView } from './console-case.js';
 import { appealsView } from './console-appeals.js';
 import { bulkView } from './console-bulk.js';
 import { flaggersView } from './console-flaggers.js';
+import { jurisdictionsView } from './console-jurisdictions.js';
 
 // queuePath is the queue with the filters last used, where a case view
 // goes back to.
@@ -42,20 +44,21 @@ function loadStyles() {
 }
 
 // consoleScreen is the console at path: /console (the queue),
-// /console/cases/{id}, /console/appeals, /console/bulk or
-// /console/flaggers. It returns {el, focus, leave}.
+// /console/cases/{id}, /console/appeals, /console/bulk, /console/flaggers
+// or /console/jurisdictions. It returns {el, focus, leave}.
 export function consoleScreen(path) {
   const main = h('main', { id: 'main', class: 'console-main', tabindex: '-1' }, h('p', { class: 'loading' }, t('console.loading')));
   const roleTag = h('span', { class: 'console-role' });
-  const screens = ['/console/appeals', '/console/bulk', '/console/flaggers'];
+  const screens = ['/console/appeals', '/console/bulk', '/console/flaggers', '/console/jurisdictions'];
   const current = (prefix) => (prefix ? path.startsWith(prefix) : !screens.some((p) => path.startsWith(p))) ? 'page' : null;
   // Bulk actions and flaggers are linked once the role is known.
   const bulkLink = h('a', { href: '/console/bulk', 'aria-current': current('/console/bulk'), hidden: true }, t('console.bulk'));
   const flaggersLink = h('a', { href: '/console/flaggers', 'aria-current': current('/console/flaggers'), hidden: true }, t('console.flaggers'));
+  const jurisdictionsLink = h('a', { href: '/console/jurisdictions', 'aria-current': current('/console/jurisdictions'), hidden: true }, t('console.jurisdictions'));
   const nav = h('nav', { class: 'console-nav', 'aria-label': t('console.nav') },
     h('a', { href: queuePath, 'aria-current': current('') }, t('console.queue')),
     h('a', { href: '/console/appeals', 'aria-current': current('/console/appeals') }, t('console.appeals')),
-    bulkLink, flaggersLink);
+    bulkLink, flaggersLink, jurisdictionsLink);
   const el = h('div', { class: 'console', hidden: true },
     h('header', { class: 'console-head' },
       h('p', { class: 'console-brand' }, t('console.title')),
@@ -102,6 +105,7 @@ export function consoleScreen(path) {
     roleTag.textContent = isStaff(store.me.role) ? roleLabel(store.me.role) : '';
     bulkLink.hidden = !can(store.me.role, 'act');
     flaggersLink.hidden = !can(store.me.role, 'admin');
+    jurisdictionsLink.hidden = !can(store.me.role, 'view');
     let m;
     if ((m = path.match(/^\/console\/cases\/(\d+)\/?$/))) {
       view = caseView(Number(m[1]), { queuePath, notStaff });
@@ -111,6 +115,8 @@ export function consoleScreen(path) {
       view = bulkView({ notStaff });
     } else if (/^\/console\/flaggers\/?$/.test(path)) {
       view = flaggersView({ notStaff });
+    } else if (/^\/console\/jurisdictions\/?$/.test(path)) {
+      view = jurisdictionsView({ notStaff });
     } else if (/^\/console\/?$/.test(path)) {
       view = queueView({ notStaff });
     } else {

@@ -11,6 +11,7 @@ import {
 } from './store.js';
 import { chatInfoDialog, peerInfoDialog } from './chatinfo.js';
 import { reportDialog } from './report.js';
+import { withheldMessageNote, withheldPreview, withheldChatNotice, isWithheld } from './jurisdiction.js';
 
 const pageSize = 50;
 const maxText = 4096;
@@ -27,6 +28,7 @@ function snippet(m) {
   if (!m) return '';
   if (m.removed) return t('mod.removed');
   if (m.deleted) return t('msg.deleted');
+  if (m.withheld) return withheldPreview(m.withheld);
   if (m.media && !m.text) return m.media.kind === 'photo' ? t('msg.photo') : m.media.name || t('msg.file');
   return m.text.split('\n')[0].slice(0, 120);
 }
@@ -98,7 +100,7 @@ export function conversation(chatId) {
     if (!chat) return;
     renderTitle();
     infoBtn.hidden = chat.kind === 'private' && !chat.peer_id;
-    const warn = chat.unavailable ? [] : (chat.labels || []);
+    const warn = chat.unavailable || chat.withheld ? [] : (chat.labels || []);
     labels.hidden = !warn.length;
     labels.textContent = warn.length ? t('mod.labels', { labels: warn.map(labelName).join(', ') }) : '';
     if (renderUnavailable()) return;
@@ -106,10 +108,11 @@ export function conversation(chatId) {
     renderComposer();
   }
 
-  // renderUnavailable shows, for a chat that moderation took down, why,
-  // instead of its history and the message box. It returns whether it is.
+  // renderUnavailable shows, for a chat that moderation took down or that
+  // is withheld in the reader's country, why, instead of its history and
+  // the message box. It returns whether it is.
   function renderUnavailable() {
-    const down = !!chat.unavailable;
+    const down = !!chat.unavailable || !!chat.withheld;
     const wasDown = !gone.hidden;
     scroller.hidden = down;
     gone.hidden = !down;
@@ -123,11 +126,16 @@ export function conversation(chatId) {
     }
     const reason = typeof chat.unavailable === 'string' ? chat.unavailable : '';
     const what = chat.kind === 'channel' ? t('mod.unavailable_channel') : t('mod.unavailable_group');
-    replace(gone,
-      h('h3', {}, what),
-      h('p', {}, t('mod.unavailable_text')),
-      reason ? h('p', {}, t('mod.unavailable_reason', { reason })) : null,
-      chat.role === 'owner' ? h('p', {}, h('a', { href: '/settings/decisions' }, t('mod.unavailable_owner'))) : null);
+    gone.classList.toggle('withheld', !chat.unavailable);
+    if (chat.unavailable) {
+      replace(gone,
+        h('h3', {}, what),
+        h('p', {}, t('mod.unavailable_text')),
+        reason ? h('p', {}, t('mod.unavailable_reason', { reason })) : null,
+        chat.role === 'owner' ? h('p', {}, h('a', { href: '/settings/decisions' }, t('mod.unavailable_owner'))) : null);
+    } else {
+      replace(gone, ...withheldChatNotice(chat));
+    }
     pinned.hidden = true;
     jump.hidden = true;
     form.hidden = true;
@@ -225,6 +233,7 @@ export function conversation(chatId) {
     }
     if (m.media) parts.push(renderMedia(m.media));
     if (m.text) parts.push(h('div', { class: 'text', dir: 'auto' }, m.text));
+    if (m.withheld) parts.push(withheldMessageNote(m.withheld));
     const meta = h('div', { class: 'meta' },
       m.edited_at ? h('span', { class: 'edited' }, t('msg.edited')) : null,
       h('time', { datetime: m.created_at, title: formatDateTime(m.created_at) }, formatTime(m.created_at)));
@@ -232,7 +241,7 @@ export function conversation(chatId) {
     const more = iconButton('more', t('msg.actions'), { class: 'icon-btn more', 'aria-haspopup': 'menu' });
     more.hidden = !chat;
     more.addEventListener('click', () => actions(m.seq, more));
-    return h('li', { class: `msg${own ? ' own' : ''}`, id: `m-${chatId}-${m.seq}`, dataset: { seq: String(m.seq) } },
+    return h('li', { class: `msg${own ? ' own' : ''}${m.withheld ? ' withheld' : ''}`, id: `m-${chatId}-${m.seq}`, dataset: { seq: String(m.seq) } },
       h('div', { class: 'bubble' }, ...parts), more);
   }
 
@@ -379,14 +388,14 @@ export function conversation(chatId) {
 
   // readVisible marks the chat read when its newest messages are on screen.
   function readVisible() {
-    if (!chat || !chat.role || chat.unavailable || document.hidden || !nearBottom()) return;
+    if (!chat || !chat.role || chat.unavailable || chat.withheld || document.hidden || !nearBottom()) return;
     const d = store.dialogs.get(chatId);
     const seq = Math.max(lastSeq(), d ? d.chat.seq : 0);
     if (seq) markRead(chatId, seq);
   }
 
   async function loadOlder() {
-    if (loading || !hasMore || closed || (chat && chat.unavailable)) return;
+    if (loading || !hasMore || closed || (chat && (chat.unavailable || chat.withheld))) return;
     loading = true;
     renderEdge();
     let first = Infinity;
@@ -406,6 +415,16 @@ export function conversation(chatId) {
         loading = false;
         if (closed) return;
         chat = { ...(chat || {}), unavailable: (chat && chat.unavailable) || true };
+        renderHead();
+        refreshChat(chatId);
+        return;
+      }
+      if (isWithheld(err)) {
+        // Withheld where the reader is since the chat was loaded: say so
+        // with the server's words until the chat, fetched again, says why.
+        loading = false;
+        if (closed) return;
+        chat = { ...(chat || {}), withheld: (chat && chat.withheld) || { detail: err.detail } };
         renderHead();
         refreshChat(chatId);
         return;
@@ -497,16 +516,33 @@ export function conversation(chatId) {
           renderHead();
         }
         break;
+      case 'restricted':
+      case 'unrestricted':
+        // Withheld in some countries, or no longer: the chat, fetched again
+        // (by the store), says whether here; a message is fetched again.
+        if (ev.message_seq && messages.has(ev.message_seq)) refetch(ev.message_seq);
+        break;
       default:
     }
   }
 
   function onChat(c) {
     if (!c || c.id !== chatId) return;
-    const wasDown = chat && chat.unavailable;
-    chat = { ...chat, ...c, unavailable: c.unavailable || '' };
-    if (wasDown && !chat.unavailable) reloadHistory();
+    const wasDown = chat && (chat.unavailable || chat.withheld);
+    chat = { ...chat, ...c, unavailable: c.unavailable || '', withheld: c.withheld || null };
+    if (wasDown && !chat.unavailable && !chat.withheld) reloadHistory();
     renderHead();
+  }
+
+  // refetch fetches one loaded message again, as the reader may now see it.
+  async function refetch(seq) {
+    try {
+      const r = await api('GET', `/chats/${chatId}/messages?before=${seq + 1}&limit=1`);
+      const m = r.messages.find((x) => x.seq === seq);
+      if (!closed && m && messages.has(seq)) put(m);
+    } catch {
+      // The chat itself changed; its event says how.
+    }
   }
 
   function onGone(id) {
@@ -541,8 +577,8 @@ export function conversation(chatId) {
     const member = !!chat.role;
     const items = [];
     if (canPost(chat)) items.push({ label: t('msg.reply'), action: () => startReply(seq) });
-    if (own && !m.forward && canPost(chat)) items.push({ label: t('msg.edit'), action: () => startEdit(seq) });
-    items.push({ label: t('msg.forward'), action: () => forward(m) });
+    if (own && !m.forward && !m.withheld && canPost(chat)) items.push({ label: t('msg.edit'), action: () => startEdit(seq) });
+    if (!m.withheld) items.push({ label: t('msg.forward'), action: () => forward(m) });
     if (can(chat, 'pin')) {
       if (chat.pinned_seq === seq) items.push({ label: t('msg.unpin'), action: () => pin(0) });
       else items.push({ label: t('msg.pin'), action: () => pin(seq) });
@@ -681,7 +717,7 @@ export function conversation(chatId) {
       e.preventDefault();
       stopContext();
     } else if (e.key === 'ArrowUp' && !input.value && !editing) {
-      const mine = [...messages.values()].filter((m) => m.sender_id === store.me.id && !m.forward);
+      const mine = [...messages.values()].filter((m) => m.sender_id === store.me.id && !m.forward && !m.withheld);
       if (mine.length) {
         e.preventDefault();
         startEdit(mine.reduce((a, b) => (a.seq > b.seq ? a : b)).seq);
@@ -825,7 +861,7 @@ export function conversation(chatId) {
       }
       if (closed) return;
       renderHead();
-      if (chat.unavailable) return;
+      if (chat.unavailable || chat.withheld) return;
       loadMembers();
       await loadOlder();
       if (closed) return;
@@ -834,7 +870,7 @@ export function conversation(chatId) {
     } catch (err) {
       if (closed) return;
       replace(el, h('section', { class: 'placeholder' },
-        h('h2', { tabindex: '-1' }, t('conv.unavailable')),
+        h('h2', { tabindex: '-1' }, isWithheld(err) ? t('law.withheld_short') : t('conv.unavailable')),
         h('p', { role: 'alert' }, errorText(err)),
         h('a', { href: '/', class: 'btn' }, t('conv.back'))));
     }

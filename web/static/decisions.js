@@ -16,6 +16,7 @@ function actionTitle(action) {
     case 'suspend': return t('decisions.action_suspend');
     case 'ban': return t('decisions.action_ban');
     case 'label': return t('decisions.action_label');
+    case 'restrict': return t('decisions.action_restrict');
     default: return action;
   }
 }

@@ -270,10 +270,11 @@ export class Live {
       try {
         r = await api('GET', `/chats/${id}/updates?seq=${seq}`);
       } catch (e) {
-        if (e.reason === 'chat_unavailable') {
-          // Taken down: nothing to fetch until it is reinstated, which its
+        if (e.reason === 'chat_unavailable' || e.reason === 'withheld_in_country') {
+          // Taken down, or withheld where the reader is: nothing to fetch
+          // until it is reinstated or the restriction lifted, which its
           // next event says. Keep following it, and show it unavailable
-          // once, in case the takedown itself was missed.
+          // once, in case the takedown or restriction itself was missed.
           this.pendingChat.delete(id);
           if (!this.unavailable.has(id)) {
             this.unavailable.add(id);

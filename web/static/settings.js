@@ -1,12 +1,13 @@
-// Settings: the account, the language, the way to the moderators' decisions
-// and the user's reports, the devices logged in (each can be logged out) and
-// logging out of this one.
+// Settings: the account, the country it declares, the language, the way
+// to the moderators' decisions and the user's reports, the devices logged
+// in (each can be logged out) and logging out of this one.
 import { api, errorText } from './api.js';
 import { t } from './i18n.js';
 import { h, replace, formatDateTime, confirmDialog, toast, icon } from './dom.js';
 import { store } from './store.js';
 import { languagePicker } from './auth.js';
 import { isStaff } from './console-labels.js';
+import { countrySection } from './jurisdiction.js';
 
 export function settingsScreen({ logout }) {
   const devices = h('ul', { class: 'devices', 'aria-labelledby': 'devices-title' });
@@ -22,6 +23,7 @@ export function settingsScreen({ logout }) {
         h('dl', { class: 'facts' },
           h('dt', {}, t('auth.username')), h('dd', {}, h('bdi', {}, `@${me.username}`)),
           h('dt', {}, t('auth.display_name')), h('dd', { dir: 'auto' }, me.display_name || me.username))),
+      countrySection(),
       h('section', { 'aria-labelledby': 'lang-title' },
         languagePicker({ heading: true })),
       h('section', { 'aria-labelledby': 'decisions-link-title' },

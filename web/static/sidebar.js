@@ -5,6 +5,7 @@ import { t } from './i18n.js';
 import { h, replace, icon, iconButton, avatar, formatTime, menu } from './dom.js';
 import { store, on, sortedDialogs, chatTitle, userName } from './store.js';
 import { newPrivateDialog, newChatDialog, joinLinkDialog } from './newchat.js';
+import { withheldPreview, isWithheld, withheldFound } from './jurisdiction.js';
 
 // preview is a one-line summary of a message for the chat list.
 export function preview(m, chat) {
@@ -12,6 +13,7 @@ export function preview(m, chat) {
   let text;
   if (m.removed) text = t('mod.removed');
   else if (m.deleted) text = t('msg.deleted');
+  else if (m.withheld) text = withheldPreview(m.withheld);
   else if (m.media) text = `${m.media.kind === 'photo' ? t('msg.photo') : m.media.name || t('msg.file')}${m.text ? `, ${m.text}` : ''}`;
   else text = m.text;
   text = text.split('\n')[0];
@@ -84,13 +86,16 @@ export function sidebar() {
 
   function fill(a, d, active) {
     const title = chatTitle(d.chat);
-    // A chat the moderators took down shows that instead of its messages.
-    const last = d.chat.unavailable ? t('mod.unavailable_preview') : preview(d.last, d.chat);
+    // A chat the moderators took down, or one withheld in the reader's
+    // country, shows that instead of its messages.
+    const last = d.chat.unavailable ? t('mod.unavailable_preview')
+      : d.chat.withheld ? withheldPreview(d.chat.withheld) : preview(d.last, d.chat);
     const when = d.last ? d.last.created_at : d.activity;
     if (active) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
     a.classList.toggle('unread', d.unread > 0);
-    a.classList.toggle('unavailable', !!d.chat.unavailable);
+    a.classList.toggle('unavailable', !!d.chat.unavailable || !!d.chat.withheld);
+    a.classList.toggle('withheld', !!d.chat.withheld);
     replace(a,
       avatar(title, d.chat.id),
       h('span', { class: 'd-body' },
@@ -130,8 +135,10 @@ export function sidebar() {
     replace(results, h('p', { class: 'muted' }, t('search.searching')));
     try {
       const found = new Map();
+      let withheld = null; // the @name is of a chat withheld where the reader is
       const byName = q.startsWith('@') && q.length > 1
-        ? api('GET', `/public-chats/${encodeURIComponent(q.slice(1))}`).catch(() => null) : Promise.resolve(null);
+        ? api('GET', `/public-chats/${encodeURIComponent(q.slice(1))}`).catch((e) => { if (isWithheld(e)) withheld = e; return null; })
+        : Promise.resolve(null);
       const [exact, r] = await Promise.all([byName, api('GET', `/search/chats?q=${encodeURIComponent(q)}&limit=20`)]);
       if (exact) found.set(exact.id, exact);
       for (const c of r.chats) found.set(c.id, c);
@@ -147,7 +154,8 @@ export function sidebar() {
       }
       replace(results,
         h('h2', { class: 'section-title' }, t('search.results')),
-        found.size ? ul : h('p', { class: 'muted' }, t('search.none')));
+        withheld ? h('p', { class: 'withheld-result' }, withheldFound(withheld)) : null,
+        found.size ? ul : withheld ? null : h('p', { class: 'muted' }, t('search.none')));
     } catch (err) {
       if (mine === seq) replace(results, h('p', { class: 'form-error', role: 'alert' }, errorText(err)));
     }

@@ -269,6 +269,7 @@ export async function refreshChat(id) {
   try {
     const chat = await api('GET', `/chats/${id}`);
     chat.unavailable = chat.unavailable || ''; // present once it is back, to replace the reason
+    chat.withheld = chat.withheld || null; // likewise, once no longer withheld where the reader is
     if (chat.role) putChat(chat);
     else dropChat(id);
     emit('chat', chat);
@@ -330,6 +331,13 @@ export function applyEvent(ev) {
       d.chat.unavailable = '';
       refreshChat(ev.chat_id);
       reloadDialogs(); // for its last message
+      break;
+    case 'restricted':
+    case 'unrestricted':
+      // Withheld in some countries, or no longer: whether here, the chat
+      // and its last message, fetched again, say.
+      refreshChat(ev.chat_id);
+      reloadDialogs();
       break;
     case 'pin':
       d.chat.pinned_seq = ev.message_seq;
