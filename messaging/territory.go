@@ -319,22 +319,21 @@ func (s *Service) withholding(rs *restrictionSet, loc kurir.Location, chat ChatI
 	if cr == nil {
 		return nil
 	}
-	countries := loc.Countries()
-	if len(countries) == 0 {
-		return nil
-	}
-	if w := s.firstApplying(cr.whole, countries); w != nil {
+	if w := s.firstApplying(cr.whole, loc); w != nil {
 		return w
 	}
 	if seq == 0 {
 		return nil
 	}
-	return s.firstApplying(cr.msgs[seq], countries)
+	return s.firstApplying(cr.msgs[seq], loc)
 }
 
-func (s *Service) firstApplying(rs []*Restriction, countries []string) *Withholding {
+func (s *Service) firstApplying(rs []*Restriction, loc kurir.Location) *Withholding {
 	for _, r := range rs {
-		for _, c := range countries {
+		for i, c := range [2]string{loc.Network, loc.Declared} {
+			if c == "" || (i == 1 && c == loc.Network) {
+				continue
+			}
 			if ref, ok := s.applies(r, c); ok {
 				w := &Withholding{Country: c, Category: r.Category, Reason: r.Reason, LegalRef: r.LegalRef}
 				if w.LegalRef == "" {
@@ -408,7 +407,16 @@ func (s *Service) withholdMessages(ctx context.Context, msgs []Message) error {
 	if err != nil {
 		return err
 	}
+	var chat ChatID
+	none := false
 	for i := range msgs {
+		if i == 0 || msgs[i].ChatID != chat { // a page is of one chat: look it up once
+			chat = msgs[i].ChatID
+			none = rs.chats[chat] == nil
+		}
+		if none {
+			continue
+		}
 		if w := s.withholding(rs, loc, msgs[i].ChatID, msgs[i].Seq); w != nil {
 			msgs[i] = *withheldView(&msgs[i], w)
 		}

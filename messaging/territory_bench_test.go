@@ -36,22 +36,21 @@ func BenchmarkHistoryTerritorial(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			// Other chats with restrictions: the index holds them all.
+			// Other chats with restrictions, written at once as a bulk
+			// import would: the index holds them all.
 			const others = 10_000
-			for i := range others / 100 {
-				ch, err := svc.CreateChannel(ctx, owner.ID, messaging.NewChat{Title: fmt.Sprintf("other %d", i)})
-				if err != nil {
-					b.Fatal(err)
-				}
-				post, err := svc.Send(ctx, owner.ID, ch.ID, messaging.SendParams{Text: "x", IdempotencyKey: fmt.Sprintf("o-%d", i)})
-				if err != nil {
-					b.Fatal(err)
-				}
-				for j := range 100 {
-					if _, err := svc.Restrict(ctx, messaging.Restriction{Chat: ch.ID, Seq: post.Seq, Scope: []string{[]string{"DE", "FR", "RU", "TR"}[j%4]}, Reason: "r"}); err != nil {
-						b.Fatal(err)
+			err = db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+				for i := range others {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO restrictions (chat_id, seq, scope, reason, created_at) VALUES ($1, $2, $3, 'r', 1)`,
+						1_000_000+i/10, i%10+1, []string{"DE", "FR", "RU", "TR"}[i%4]); err != nil {
+						return err
 					}
 				}
+				_, err := tx.ExecContext(ctx, `UPDATE restriction_version SET version = version + 1 WHERE id = 1`)
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
 			}
 			ch, err := svc.CreateChannel(ctx, owner.ID, messaging.NewChat{Title: "the channel"})
 			if err != nil {
