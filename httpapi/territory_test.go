@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -343,3 +344,47 @@ func TestRestrictedMarketTurnsFeaturesOff(t *testing.T) {
 
 // accountCountry is a profile change that declares country c.
 func accountCountry(c string) account.ProfileUpdate { return account.ProfileUpdate{Country: &c} }
+
+// fromSocket makes a request over a connection from local address ip, with
+// extra headers: the server sees ip as the socket's address.
+func (h *harness) fromSocket(t *testing.T, ip, method, path string, body string, header http.Header) *http.Response {
+	t.Helper()
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	client := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+	t.Cleanup(client.CloseIdleConnections)
+	req, err := http.NewRequestWithContext(t.Context(), method, h.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = header
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s from %s: %v", method, path, ip, err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// TestSocketAddressPlacesTheClient: without a proxy in front, the client is
+// where its connection comes from, and it cannot move itself by naming
+// another address in X-Forwarded-For: only trusted proxies are believed.
+func TestSocketAddressPlacesTheClient(t *testing.T) {
+	db := sqldbtest.SQLite(t, schema...)
+	h := newHarness(t, db, options{places: testPlaces})
+	h.register(t, "farida")
+	if _, err := h.laws.SetPolicy(t.Context(), moderation.Staff{Role: kurir.RoleAdmin}, jurisdiction.Policy{Country: "IR", Status: jurisdiction.Withdrawn}); err != nil {
+		t.Fatal(err)
+	}
+	login := `{"username":"farida","password":"` + password + `"}`
+	if r := h.fromSocket(t, inIran, "POST", "/api/v1/sessions", login, http.Header{}); r.StatusCode != http.StatusUnavailableForLegalReasons {
+		t.Errorf("login from an Iranian socket address: %d, want 451", r.StatusCode)
+	}
+	spoof := http.Header{"X-Forwarded-For": {inFrance}}
+	if r := h.fromSocket(t, inIran, "POST", "/api/v1/sessions", login, spoof); r.StatusCode != http.StatusUnavailableForLegalReasons {
+		t.Errorf("login from Iran claiming France: %d, want 451", r.StatusCode)
+	}
+	if r := h.fromSocket(t, inFrance, "POST", "/api/v1/sessions", login, http.Header{"X-Forwarded-For": {inIran}}); r.StatusCode != http.StatusCreated {
+		t.Errorf("login from France claiming Iran: %d, want 201 (an untrusted header is ignored)", r.StatusCode)
+	}
+}
