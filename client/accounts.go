@@ -10,12 +10,15 @@ import (
 
 // User is an account as its owner sees it (GET /api/v1/me).
 type User struct {
-	ID          int64      `json:"id"`
-	Username    string     `json:"username"`
-	DisplayName string     `json:"display_name"`
-	Email       string     `json:"email,omitempty"`
-	Phone       string     `json:"phone,omitempty"`
-	Role        kurir.Role `json:"role"`
+	ID          int64  `json:"id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	Email       string `json:"email,omitempty"`
+	Phone       string `json:"phone,omitempty"`
+	// Country is the country the account declares (ISO 3166-1 alpha-2):
+	// with the country of the connection, it decides whose law applies.
+	Country string     `json:"country,omitempty"`
+	Role    kurir.Role `json:"role"`
 	// State is "active", "suspended" or "banned", StateReason why, and
 	// SuspendedUntil when a suspension ends.
 	State          string    `json:"state"`
@@ -53,6 +56,7 @@ type RegisterParams struct {
 	DisplayName string `json:"display_name,omitempty"`
 	Email       string `json:"email,omitempty"`
 	Phone       string `json:"phone,omitempty"`
+	Country     string `json:"country,omitempty"`
 }
 
 // LoginParams open a session. DeviceName is how the session appears in the
@@ -81,6 +85,7 @@ type ProfileUpdate struct {
 	DisplayName *string `json:"display_name,omitempty"`
 	Email       *string `json:"email,omitempty"`
 	Phone       *string `json:"phone,omitempty"`
+	Country     *string `json:"country,omitempty"`
 }
 
 // Register creates an account and returns it. It needs no token. A refused

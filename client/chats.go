@@ -63,6 +63,26 @@ type Chat struct {
 	Unavailable string `json:"unavailable,omitempty"`
 	// Labels are warnings moderation put on the chat, such as "graphic".
 	Labels []string `json:"labels,omitempty"`
+	// Withheld, if set, says the chat is withheld in the caller's country:
+	// it is listed, but nothing in it can be read there.
+	Withheld *Withholding `json:"withheld,omitempty"`
+}
+
+// Withholding says why something is not shown where the caller is.
+type Withholding struct {
+	Country  string `json:"country"`
+	Category string `json:"category,omitempty"`
+	Reason   string `json:"reason"`
+	LegalRef string `json:"legal_reference,omitempty"`
+}
+
+// String is the notice to show in its place.
+func (w *Withholding) String() string {
+	s := "not available in your country (" + w.Country + "): " + w.Reason
+	if w.LegalRef != "" {
+		s += " (" + w.LegalRef + ")"
+	}
+	return s
 }
 
 // NewChat is a group or channel to create. Title is required.

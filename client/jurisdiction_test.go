@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"kurir"
@@ -96,6 +97,19 @@ func testJurisdictions(t *testing.T, s *server) {
 		rs[1].Seq != 0 || !slices.Equal(rs[1].Scope, []string{"AT"}) || rs[1].Where != "AT" {
 		t.Fatalf("restrictions: got %+v", rs)
 	}
+
+	// A reader who declares Austria finds the channel withheld there.
+	me := must(reader.UpdateMe(ctx, client.ProfileUpdate{Country: new("at")}))(t, "declare Austria")
+	if me.Country != "AT" {
+		t.Fatalf("declared country %q, want AT", me.Country)
+	}
+	if c := must(reader.Chat(ctx, ch.ID))(t, "the channel from Austria"); c.Withheld == nil || c.Withheld.Country != "AT" ||
+		!strings.Contains(c.Withheld.String(), "(AT)") {
+		t.Fatalf("the channel from Austria: withheld %+v", c.Withheld)
+	}
+	_, err = reader.History(ctx, ch.ID, client.Before(0), 10)
+	wantReason(t, "history from Austria", err, "unavailable_for_legal_reasons", "withheld_in_country")
+	must(reader.UpdateMe(ctx, client.ProfileUpdate{Country: new("")}))(t, "declare no country")
 
 	_, err = mod.GeoLookup(ctx, "192.0.2.9")
 	wantReason(t, "a moderator looks up an address", err, "forbidden", "admin_only")

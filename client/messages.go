@@ -29,6 +29,9 @@ type Message struct {
 	// Held, in the answer to a send, says the message waits for a
 	// moderator's review: nobody else sees it until it is released.
 	Held bool `json:"held,omitempty"`
+	// Withheld, if set, says the message is withheld in the caller's
+	// country: Text and Media are empty.
+	Withheld *Withholding `json:"withheld,omitempty"`
 }
 
 // Forward is the origin of a forwarded message.

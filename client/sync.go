@@ -33,6 +33,10 @@ const (
 	EventRestored   EventKind = "restored"
 	EventTakedown   EventKind = "takedown"
 	EventReinstated EventKind = "reinstated"
+	// A territorial restriction of the chat (MessageSeq 0) or of a message
+	// was put on or lifted: fetch it again to see it as it now is.
+	EventRestricted   EventKind = "restricted"
+	EventUnrestricted EventKind = "unrestricted"
 )
 
 // Event is one change to a chat, numbered by the chat's seq. The sync

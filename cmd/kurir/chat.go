@@ -497,6 +497,9 @@ func messageBody(m *client.Message, withID bool, newline string) string {
 	if m.Deleted {
 		return "(deleted)"
 	}
+	if m.Withheld != nil {
+		return "(" + m.Withheld.String() + ")"
+	}
 	var parts []string
 	if m.Forward != nil {
 		parts = append(parts, "(forwarded)")

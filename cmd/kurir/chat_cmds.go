@@ -195,6 +195,9 @@ func (c *chatCmd) list(ctx context.Context, args []string) error {
 		if d.Chat.Unavailable != "" {
 			last = truncate("taken down by the moderators: "+d.Chat.Unavailable, 60)
 		}
+		if d.Chat.Withheld != nil {
+			last = truncate(d.Chat.Withheld.String(), 60)
+		}
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", d.Chat.ID, d.Chat.Kind, d.Unread, truncate(p.title(d.Chat), 30), last)
 	}
 	return tw.Flush()

@@ -897,6 +897,12 @@ func (m *tui) liveEvent(le client.LiveEvent) tea.Cmd {
 			return tea.Batch(cmd, m.reloadDialogs())
 		}
 		return m.reloadDialogs()
+	case client.EventRestricted, client.EventUnrestricted:
+		// Withheld where we are, or no longer: read it again as it now is.
+		if open {
+			return tea.Batch(m.openChat(m.chat.chat), m.reloadDialogs())
+		}
+		return m.reloadDialogs()
 	case client.EventEdit, client.EventDelete, client.EventRemoved:
 		if open {
 			cv := m.chat

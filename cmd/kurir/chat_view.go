@@ -157,6 +157,9 @@ func (m *tui) listBody(w int) []string {
 		if d.Chat.Unavailable != "" {
 			last = "⚠ taken down by the moderators: " + d.Chat.Unavailable
 		}
+		if d.Chat.Withheld != nil {
+			last = "⚠ " + d.Chat.Withheld.String()
+		}
 		lastW := max(w-2-titleW-1-4-2-len(when)-1, 0)
 		last = padRight(ansi.Truncate(last, lastW, "…"), lastW)
 		if i == sel {
