@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -201,24 +200,11 @@ func handleAddRule(j *jurisdiction.Service, limit int64) http.Handler {
 		}
 		rule, err := j.AddRule(r.Context(), staff(r), jurisdiction.Rule{Scope: req.Scope, Category: moderation.Category(req.Category), LegalRef: req.LegalRef})
 		if err != nil {
-			writeError(w, r, scopeField(err))
+			writeError(w, r, err)
 			return
 		}
 		encode(w, http.StatusCreated, newRuleView(rule))
 	})
-}
-
-// scopeField names the request's scope field in an error about it: the
-// service checks a rule's scope as it does a restriction's countries, and
-// names that field.
-func scopeField(err error) error {
-	var e *kurir.Error
-	if errors.As(err, &e) && e.Field == "countries" {
-		c := *e
-		c.Field = "scope"
-		return &c
-	}
-	return err
 }
 
 func handleRemoveRule(j *jurisdiction.Service) http.Handler {

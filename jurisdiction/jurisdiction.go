@@ -227,8 +227,10 @@ func expand(code string) []string {
 }
 
 // ParseScope normalises a list of countries and groups: upper case, known
-// codes only, no repeats.
-func ParseScope(codes []string) ([]string, error) {
+// codes only, no repeats. An error names the field "countries".
+func ParseScope(codes []string) ([]string, error) { return parseScope(codes, "countries") }
+
+func parseScope(codes []string, field string) ([]string, error) {
 	var out []string
 	for _, c := range codes {
 		c = strings.ToUpper(strings.TrimSpace(c))
@@ -236,7 +238,7 @@ func ParseScope(codes []string) ([]string, error) {
 			continue
 		}
 		if _, group := Groups[c]; !group && !kurir.IsCountry(c) {
-			return nil, kurir.Invalid("countries", "unknown_country",
+			return nil, kurir.Invalid(field, "unknown_country",
 				"%q is neither an ISO 3166-1 alpha-2 country code (such as DE) nor a group of countries (EU, EEA).", c)
 		}
 		if !slices.Contains(out, c) {
@@ -445,7 +447,7 @@ func (s *Service) AddRule(ctx context.Context, by moderation.Staff, r Rule) (Rul
 	if err := mayChange(by); err != nil {
 		return Rule{}, err
 	}
-	scope, err := ParseScope([]string{r.Scope})
+	scope, err := parseScope([]string{r.Scope}, "scope")
 	if err != nil {
 		return Rule{}, err
 	}

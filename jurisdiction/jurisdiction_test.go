@@ -157,7 +157,7 @@ func TestBadPolicyChangesNothing(t *testing.T) {
 			{"rule for an unknown scope", func() error {
 				_, err := j.AddRule(ctx, admin, jurisdiction.Rule{Scope: "Germany", Category: moderation.Spam, LegalRef: "x"})
 				return err
-			}, "countries"},
+			}, "scope"},
 			{"rule for an unknown category", func() error {
 				_, err := j.AddRule(ctx, admin, jurisdiction.Rule{Scope: "DE", Category: "jaywalking", LegalRef: "x"})
 				return err
