@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"kurir"
+	"kurir/jurisdiction"
 	"kurir/moderation"
 	"kurir/sqldb"
 )
@@ -377,6 +378,56 @@ func (s *Service) enforce(ctx context.Context, r *Request, ag Agency) {
 		return
 	}
 	r.Enforced = now
+}
+
+// Extend withholds the targets of a removal order in more countries, as
+// the legal team decides on review (countries and groups such as EU).
+func (s *Service) Extend(ctx context.Context, by Staff, id int64, countries []string) (Request, error) {
+	if err := mayReview(by); err != nil {
+		return Request{}, err
+	}
+	r, err := s.request(ctx, s.db.Read(), id)
+	if err != nil {
+		return r, err
+	}
+	if r.Kind != Removal || !r.Open() {
+		return r, &kurir.Error{Code: kurir.EConflict, Reason: "wrong_state", Message: fmt.Sprintf("Request %s is not an open removal order.", r.Number)}
+	}
+	if countries, err = jurisdiction.ParseScope(countries); err != nil {
+		return r, err
+	}
+	if len(countries) == 0 {
+		return r, kurir.Invalid("countries", "required", "Name the countries (or EU, EEA) to extend the order to.")
+	}
+	ag, err := s.agency(ctx, s.db.Read(), r.AgencyID)
+	if err != nil {
+		return r, err
+	}
+	var done []string
+	for _, t := range r.Targets {
+		subj := moderation.Subject{Kind: moderation.SubjectChat, Chat: t.Chat}
+		if t.Seq != 0 {
+			subj = moderation.Subject{Kind: moderation.SubjectMessage, Chat: t.Chat, Seq: t.Seq}
+		}
+		a, err := s.mod.EnforceOrder(ctx, moderation.Order{Subject: subj, Category: moderation.Terrorism, Countries: countries,
+			Authority: r.IssuingAuthority, Reference: r.Number, LegalRef: r.LegalBasis,
+			Facts: fmt.Sprintf("The removal order %s of %s (%s) is extended by the operator's legal team.", r.CaseReference, r.IssuingAuthority, ag.Name)})
+		if err != nil {
+			return r, err
+		}
+		if err := s.effect(ctx, r.ID, "restriction", a.ID, t.Value); err != nil {
+			return r, err
+		}
+		done = append(done, t.Value)
+	}
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		note := fmt.Sprintf("Extended to %s: %s.", strings.Join(countries, ", "), strings.Join(done, ", "))
+		if err := event(ctx, tx, r.ID, s.now(), "legal", int64(by.ID), "extended", note, false); err != nil {
+			return err
+		}
+		return record(ctx, tx, by.ID, by.Role, "legal.request.extend", "legal_request:"+r.Number, note)
+	})
+	return r, err
 }
 
 // effect records what a request put in place.

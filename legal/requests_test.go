@@ -235,11 +235,22 @@ func TestRemovalOrderIsEnforcedInTheIssuingCountry(t *testing.T) {
 		if len(w.pages.got) != 1 || w.pages.got[0].Number != r.Number || !w.pages.got[0].Enforced {
 			t.Errorf("pages = %+v", w.pages.got)
 		}
+		if _, err := w.svc.Extend(w.ctx, w.legal, r.ID, []string{"be", "XX"}); kurir.ErrorCode(err) != kurir.EInvalid {
+			t.Errorf("extend to XX: %v", err)
+		}
+		if _, err := w.svc.Extend(w.ctx, w.legal, r.ID, []string{"BE"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := read("BE"); kurir.ErrorCode(err) != kurir.ELegal {
+			t.Errorf("in Belgium after extending: %v", err)
+		}
 		if _, err := w.svc.Reject(w.ctx, w.legal, r.ID, "The order names no provision our review can confirm."); err != nil {
 			t.Fatal(err)
 		}
-		if err := read("FR"); err != nil {
-			t.Errorf("in France after contesting: %v", err)
+		for _, c := range []string{"FR", "BE"} {
+			if err := read(c); err != nil {
+				t.Errorf("in %s after contesting: %v", c, err)
+			}
 		}
 		v, err := w.svc.Request(w.ctx, sess, r.ID)
 		if err != nil {
@@ -249,7 +260,7 @@ func TestRemovalOrderIsEnforcedInTheIssuingCountry(t *testing.T) {
 		for _, e := range v.Timeline {
 			kinds = append(kinds, e.Kind)
 		}
-		if got := strings.Join(kinds, " "); got != "filed enforced rejected lifted" {
+		if got := strings.Join(kinds, " "); got != "filed enforced extended rejected lifted lifted" {
 			t.Errorf("the officer's timeline = %s (internal steps such as the page are not in it)", got)
 		}
 	})
