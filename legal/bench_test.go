@@ -2,7 +2,10 @@ package legal
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -73,12 +76,22 @@ func report(b *testing.B, ds []time.Duration, what string) {
 }
 
 // BenchmarkEmergencyToPage measures the time from an officer filing an
-// emergency request to the on-call pager receiving it.
+// emergency request to the on-call webhook receiving the page, over HTTP
+// on loopback, as kurir serve --legal-pager-url sends it.
 func BenchmarkEmergencyToPage(b *testing.B) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		b.Run(engine, func(b *testing.B) {
 			pager := make(signalPager, 1)
-			svc, acc, _, legal := benchWorld(b, engine, pager)
+			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				var pg Page
+				if err := json.NewDecoder(r.Body).Decode(&pg); err != nil {
+					http.Error(w, err.Error(), http.StatusBadRequest)
+					return
+				}
+				pager <- pg
+			}))
+			b.Cleanup(hook.Close)
+			svc, acc, _, legal := benchWorld(b, engine, Webhook{URL: hook.URL})
 			sess := readyOfficer(b, svc, legal, "DE", false)
 			ctx := context.Background()
 			u, err := acc.Register(ctx, account.RegisterParams{Username: "missing", Password: "wet-otter-lantern-9"})
