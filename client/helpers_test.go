@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,12 +19,15 @@ import (
 
 	"kurir/account"
 	"kurir/audit"
+	"kurir/blob"
 	"kurir/bus"
 	"kurir/client"
 	"kurir/clocktest"
 	"kurir/httpapi"
 	"kurir/jurisdiction"
 	"kurir/jurisdiction/geo"
+	"kurir/legal"
+	"kurir/legal/mail"
 	"kurir/media"
 	"kurir/media/mediatest"
 	"kurir/messaging"
@@ -35,7 +39,7 @@ import (
 
 // schema is every migration the API's services need.
 var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations,
-	jurisdiction.Migrations}
+	jurisdiction.Migrations, legal.Migrations}
 
 // places is the test servers' IP table: it places 192.0.2.0/24 in Germany,
 // and the loopback address the tests connect from nowhere.
@@ -72,6 +76,9 @@ type server struct {
 	spec     *openapi.Spec
 	ops      *http.ServeMux // matches a request to its documented operation
 
+	// mail is where the law-enforcement portal mails officers their codes.
+	mail *mail.LogSender
+
 	mu     sync.Mutex
 	called map[string]int // by "METHOD /path/{template}"
 }
@@ -97,11 +104,17 @@ func newServer(t testing.TB, db *sqldb.DB, opt options) *server {
 	go func() { defer close(hubDone); hub.Run(hubCtx, events) }()
 	t.Cleanup(func() { stopHub(); <-hubDone })
 	mod := moderation.NewService(db, msg, accounts, clock, log, moderation.Config{})
+	postbox := &mail.LogSender{Log: slog.New(slog.DiscardHandler)}
+	legalBlobs, err := blob.OpenFS(filepath.Join(t.TempDir(), "legal-blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	portal := legal.NewService(db, legalBlobs, accounts, msg, mod, clock, log, legal.Config{Mail: postbox})
 	api := httpapi.NewServer(httpapi.Deps{
 		Accounts: accounts, Messaging: msg, Media: files, Moderation: mod, Live: hub, Ready: db, Log: log, Clock: clock, Version: "test",
-		Metrics: prometheus.NewRegistry(), Jurisdiction: laws,
+		Metrics: prometheus.NewRegistry(), Jurisdiction: laws, Legal: portal,
 	})
-	s := &server{clock: clock, accounts: accounts, spec: api.Spec(), ops: http.NewServeMux(), called: map[string]int{}}
+	s := &server{clock: clock, accounts: accounts, mail: postbox, spec: api.Spec(), ops: http.NewServeMux(), called: map[string]int{}}
 	for _, op := range s.spec.Operations() {
 		s.ops.Handle(op.Method+" "+op.Path, http.NotFoundHandler())
 	}

@@ -25,6 +25,7 @@ import (
 	"kurir/httpapi"
 	"kurir/jurisdiction"
 	"kurir/jurisdiction/geo"
+	"kurir/legal"
 	"kurir/media"
 	"kurir/media/mediatest"
 	"kurir/messaging"
@@ -57,16 +58,19 @@ type options struct {
 	// places requests in countries; requests from 127.0.0.1 may name their
 	// address in X-Forwarded-For. With it the server has jurisdictions.
 	places string
+	// legal runs the law-enforcement portal (Deps.Legal); see legal_test.go.
+	legal bool
 }
 
 // schema is every migration the API's services need.
 var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations,
-	jurisdiction.Migrations, geo.Migrations}
+	jurisdiction.Migrations, geo.Migrations, legal.Migrations}
 
 // harness is a real API server on a loopback port, over a real database,
 // with a client that checks all traffic against the server's OpenAPI document.
 type harness struct {
 	laws   *jurisdiction.Service // nil without options.places
+	legal  *legalPortal          // nil without options.legal
 	msg    *messaging.Service
 	mod    *moderation.Service
 	db     *sqldb.DB
@@ -118,15 +122,19 @@ func newHarness(t testing.TB, db *sqldb.DB, opt options) *harness {
 	go func() { defer close(hubDone); hub.Run(hubCtx, events) }()
 	t.Cleanup(func() { stopHub(); <-hubDone })
 	mod := moderation.NewService(db, msg, svc, clock, log, moderation.Config{})
+	var portal *legalPortal
+	if opt.legal {
+		portal = newLegalPortal(t, db, svc, msg, mod, clock, log)
+	}
 	srv := httpapi.NewServer(httpapi.Deps{
 		Accounts: svc, Messaging: msg, Media: files, Moderation: mod, Live: hub, Ready: db, Log: log, Clock: clock, Version: "test",
 		Metrics: prometheus.NewRegistry(), MaxBodyBytes: opt.maxBody,
-		Jurisdiction: laws, TrustedProxies: proxies,
+		Jurisdiction: laws, TrustedProxies: proxies, Legal: portal.service(),
 	})
 	ts := serve(t, srv)
 	client := checkingClient(srv.Spec())
 	t.Cleanup(client.CloseIdleConnections)
-	return &harness{laws: laws, msg: msg, mod: mod, db: db, svc: svc, clock: clock, srv: srv, url: ts.URL, client: client}
+	return &harness{laws: laws, legal: portal, msg: msg, mod: mod, db: db, svc: svc, clock: clock, srv: srv, url: ts.URL, client: client}
 }
 
 // serve starts h on 127.0.0.1 and closes it, waiting for its requests, when t ends.

@@ -123,6 +123,7 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) *openapi.Spec {
 	addModerationRoutes(rt, d.Moderation, d.Media, d.Clock, limit)
 	addBulkRoutes(rt, d.Moderation, limit)
 	addJurisdictionRoutes(rt, d.Jurisdiction, d.Messaging, limit)
+	addLegalRoutes(rt, d.Legal, limit)
 
 	// Anything else under /api/ is a problem+json 404 (see withProblemFallback).
 	return spec

@@ -17,6 +17,7 @@ import (
 	"kurir"
 	"kurir/account"
 	"kurir/jurisdiction"
+	"kurir/legal"
 	"kurir/media"
 	"kurir/messaging"
 	"kurir/moderation"
@@ -55,6 +56,9 @@ type Deps struct {
 	// restricted there is withheld, and withdrawn and restricted markets
 	// refuse what they must. Nil places nobody anywhere.
 	Jurisdiction *jurisdiction.Service
+	// Legal, if set, runs the law-enforcement portal (/api/v1/legal) and
+	// the legal team's API (/api/v1/legal-team). Nil answers them with 503.
+	Legal *legal.Service
 	// TrustedProxies are the proxies (such as the load balancer) whose
 	// ClientIPHeader is believed about the client's address; by default
 	// none, and the socket's address is the client's.

@@ -668,7 +668,7 @@ func (s *Service) AskInfo(ctx context.Context, by Staff, id int64, question stri
 	if err := mayReview(by); err != nil {
 		return Request{}, err
 	}
-	q, err := cleanText("note", "question", question, 5000, true)
+	q, err := cleanText("question", "question", question, 5000, true)
 	if err != nil {
 		return Request{}, err
 	}
@@ -681,7 +681,7 @@ func (s *Service) Respond(ctx context.Context, sess OfficerSession, id int64, an
 	if err := RequireReady(sess); err != nil {
 		return Request{}, err
 	}
-	a, err := cleanText("note", "answer", answer, 10000, true)
+	a, err := cleanText("answer", "answer", answer, 10000, true)
 	if err != nil {
 		return Request{}, err
 	}
@@ -697,7 +697,7 @@ func (s *Service) Withdraw(ctx context.Context, sess OfficerSession, id int64, r
 	if err := RequireReady(sess); err != nil {
 		return Request{}, err
 	}
-	reason, err := cleanText("note", "reason", reason, 2000, false)
+	reason, err := cleanText("reason", "reason", reason, 2000, false)
 	if err != nil {
 		return Request{}, err
 	}
@@ -825,7 +825,7 @@ func (s *Service) Note(ctx context.Context, by Staff, id int64, text string) err
 	if err := mayReview(by); err != nil {
 		return err
 	}
-	text, err := cleanText("note", "note", text, 5000, true)
+	text, err := cleanText("text", "note", text, 5000, true)
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,9 @@ running). Areas:
   jurisdiction list|set|rule|where
                                  markets (open, restricted, withdrawn) and the
                                  country rules; see "kurir admin jurisdiction --help"
+  legal agency add|list|disable|enable
+                                 law-enforcement agencies whose officers use the
+                                 portal; see "kurir admin legal --help"
 
 Run "kurir admin user <command> --help" for a command's flags.
 `
@@ -64,13 +67,15 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprint(stdout, adminHelp)
 		return nil
 	}
-	if args[0] == "bank" || args[0] == "media" || args[0] == "mod" || args[0] == "geo" || args[0] == "jurisdiction" {
+	if args[0] == "bank" || args[0] == "media" || args[0] == "mod" || args[0] == "geo" || args[0] == "jurisdiction" || args[0] == "legal" {
 		a := &adminCmd{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 		switch args[0] {
 		case "geo":
 			return a.geo(ctx, args[1:])
 		case "jurisdiction":
 			return a.jurisdiction(ctx, args[1:])
+		case "legal":
+			return a.legal(ctx, args[1:])
 		case "media":
 			return a.media(ctx, args[1:])
 		case "mod":

@@ -21,6 +21,7 @@ import (
 	"kurir/audit"
 	"kurir/jurisdiction"
 	"kurir/jurisdiction/geo"
+	"kurir/legal"
 	"kurir/media"
 	"kurir/messaging"
 	"kurir/moderation"
@@ -173,7 +174,7 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 // schema is every capability's migrations, in dependency order.
-var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, hashbank.Migrations, safety.Migrations, audit.Migrations, geo.Migrations, moderation.Migrations, jurisdiction.Migrations}
+var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, hashbank.Migrations, safety.Migrations, audit.Migrations, geo.Migrations, moderation.Migrations, jurisdiction.Migrations, legal.Migrations}
 
 // openDB opens and migrates the database the settings name, creating the data
 // directory for SQLite.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +28,8 @@ import (
 	"kurir/httpapi"
 	"kurir/jurisdiction"
 	"kurir/jurisdiction/geo"
+	"kurir/legal"
+	"kurir/legal/mail"
 	"kurir/media"
 	"kurir/messaging"
 	"kurir/moderation"
@@ -74,6 +77,8 @@ type serveConfig struct {
 	bulkApproval    int
 	trustedProxies  string
 	clientIPHeader  string
+	mailURL         string
+	legalPagerURL   string
 }
 
 func (c *serveConfig) register(e envFlags) {
@@ -90,6 +95,8 @@ func (c *serveConfig) register(e envFlags) {
 	e.int(&c.bulkApproval, "bulk-approval-above", "KURIR_BULK_APPROVAL_ABOVE", 10, "a bulk moderation action on more subjects than this waits for a second person's approval")
 	e.string(&c.trustedProxies, "trusted-proxies", "KURIR_TRUSTED_PROXIES", "", "addresses or CIDR ranges (comma-separated) of proxies in front of kurir, such as a load balancer, whose --client-ip-header is believed about the client's address (default: none; the connection's address is the client's)")
 	e.string(&c.clientIPHeader, "client-ip-header", "KURIR_CLIENT_IP_HEADER", "X-Forwarded-For", "the header trusted proxies name the client's address in")
+	e.string(&c.mailURL, "mail", "KURIR_MAIL_URL", "log:", "where e-mail goes (the law-enforcement portal's verification codes): smtp://USER:PASSWORD@HOST:PORT?from=ADDRESS, or log: to write it to the log, for development")
+	e.string(&c.legalPagerURL, "legal-pager-url", "KURIR_LEGAL_PAGER_URL", "", "URL of an on-call webhook that emergency requests and removal orders from law enforcement are POSTed to as JSON (default: none; the legal console's banner shows them)")
 	e.bool(&c.noRateLimits, "dev-no-rate-limits", "KURIR_DEV_NO_RATE_LIMITS", "for load tests only: no limits on registrations and logins (never on a server others can reach)")
 }
 
@@ -113,6 +120,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	proxies, err := parseProxies(cfg.trustedProxies)
 	if err != nil {
 		return err
+	}
+	postbox, err := mail.Parse(cfg.mailURL)
+	if err != nil {
+		return usagef("--mail: %v", err)
+	}
+	lcfg := legal.Config{Mail: postbox}
+	if cfg.legalPagerURL != "" {
+		if u, err := url.Parse(cfg.legalPagerURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--legal-pager-url: want an http:// or https:// URL")
+		}
+		lcfg.Pager = legal.Webhook{URL: cfg.legalPagerURL}
 	}
 	log, err := cfg.logger(stderr)
 	if err != nil {
@@ -202,9 +220,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	hub := realtime.NewHub(log.With("component", "realtime"), httpapi.EncodeEvent, reg, realtime.Config{Territory: messages})
 	moderate := moderation.NewService(db, messages, accounts, clock, log.With("component", "moderation"), moderation.Config{BulkApprovalAbove: max(cfg.bulkApproval, 1)})
+	if sink, ok := postbox.(*mail.LogSender); ok {
+		sink.Log = log.With("component", "mail")
+		log.Warn("e-mail is written to the log (--mail log:), verification codes included; set --mail to an SMTP server in production")
+	}
+	portal := legal.NewService(db, blobs, accounts, messages, moderate, clock, log.With("component", "legal"), lcfg)
 	api := httpapi.NewServer(httpapi.Deps{
 		Accounts: accounts, Messaging: messages, Media: files, Moderation: moderate, Live: hub, Web: web.Handler(), Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
-		Jurisdiction: laws, TrustedProxies: proxies, ClientIPHeader: cfg.clientIPHeader,
+		Jurisdiction: laws, TrustedProxies: proxies, ClientIPHeader: cfg.clientIPHeader, Legal: portal,
 	})
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -237,12 +260,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if classifier != nil {
 		wg.Go(func() { classifier.Run(jobs, 2) })
 	}
+	// Users are told of a disclosure once its non-disclosure order ends.
+	wg.Go(func() { portal.RunNotifier(jobs, time.Hour) })
 	wg.Go(func() {
 		if err := hub.Run(jobs, events); err != nil {
 			log.Error("live delivery stopped", "err", err)
 		}
 	})
-	defer func() { stopJobs(); wg.Wait() }()
+	// Pages to on-call legal staff still being sent are recorded before the
+	// database closes.
+	defer func() { stopJobs(); wg.Wait(); portal.Wait() }()
 
 	if cfg.debugAddr != "" {
 		dbg, err := startDebug(jobs, cfg.debugAddr)
