@@ -817,12 +817,30 @@ func (s *Service) RunNotifier(ctx context.Context, interval time.Duration) {
 		} else if n > 0 {
 			s.log.Info("notified users of disclosures", "users", n)
 		}
+		if _, err := s.PurgeSessions(ctx); err != nil {
+			s.log.Error("delete expired officer sessions", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// PurgeSessions deletes officers' sessions that have expired, and returns
+// how many. RunNotifier calls it too.
+func (s *Service) PurgeSessions(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM legal_sessions WHERE expires_at < $1`, sqldb.Micros(s.now()))
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
 }
 
 // NoticesFor returns what user has been told of disclosures of their

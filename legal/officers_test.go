@@ -634,7 +634,7 @@ func TestOfficerDisabled(t *testing.T) {
 
 func TestOfficerSessionLifetime(t *testing.T) {
 	runOfficers(t, func(t *testing.T, e *officerEnv) {
-		token, sess, _ := e.ready("jana@bka.bund.de")
+		token, sess, key := e.ready("jana@bka.bund.de")
 		lastSeen := func() time.Time {
 			var us int64
 			if err := e.db.Read().QueryRowContext(e.ctx, `SELECT last_seen_at FROM legal_sessions WHERE id = $1`, sess.SessionID).Scan(&us); err != nil {
@@ -665,6 +665,15 @@ func TestOfficerSessionLifetime(t *testing.T) {
 		_, err := e.svc.Authenticate(e.ctx, token)
 		wantOfficerErr(t, err, kurir.EUnauthenticated, "session_expired")
 		wantOfficerErr(t, e.svc.Attest(e.ctx, sess, Attestation), kurir.EUnauthenticated, "invalid_session")
+		// Expired sessions are deleted by the background job; live ones stay.
+		fresh, _ := e.login("jana@bka.bund.de", key.Code(e.clock.Now()))
+		e.clock.Advance(time.Minute)
+		if n, err := e.svc.PurgeSessions(e.ctx); err != nil || n != 1 {
+			t.Errorf("PurgeSessions = %d, %v; want the expired one", n, err)
+		}
+		if _, err := e.svc.Authenticate(e.ctx, fresh); err != nil {
+			t.Errorf("a live session after the purge: %v", err)
+		}
 	})
 }
 
