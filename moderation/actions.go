@@ -248,12 +248,13 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 // automated detection did.
 func recordAction(ctx context.Context, tx *sqldb.Tx, by Staff, a *Action) error {
 	var first string
-	var automated int64
+	var automated, opened int64
 	if err := tx.QueryRowContext(ctx, `SELECT
 		COALESCE((SELECT source FROM mod_signals WHERE case_id = $1 ORDER BY CASE source
 			WHEN 'legal_order' THEN 0 WHEN 'trusted_flagger' THEN 1 WHEN 'notice' THEN 2 WHEN 'user_report' THEN 3 ELSE 4 END, id LIMIT 1), ''),
-		(SELECT COUNT(*) FROM mod_signals WHERE case_id = $1 AND source IN ('hash_bank', 'text_rule', 'classifier'))`, a.CaseID).
-		Scan(&first, &automated); err != nil {
+		(SELECT COUNT(*) FROM mod_signals WHERE case_id = $1 AND source IN ('hash_bank', 'text_rule', 'classifier')),
+		(SELECT opened_at FROM mod_cases WHERE id = $1)`, a.CaseID).
+		Scan(&first, &automated, &opened); err != nil {
 		return err
 	}
 	a.Source = Source(first)
@@ -273,6 +274,9 @@ func recordAction(ctx context.Context, tx *sqldb.Tx, by Staff, a *Action) error 
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE mod_cases SET state = 'resolved', outcome = 'actioned', resolved_at = $2, updated_at = $2 WHERE id = $1`,
 		a.CaseID, sqldb.Micros(a.At)); err != nil {
+		return err
+	}
+	if err := countAction(ctx, tx, a, opened); err != nil {
 		return err
 	}
 	note := fmt.Sprintf("%s %s (%s)", a.Kind, a.Subject.Key(), a.Category)
@@ -480,6 +484,9 @@ func (s *Service) reverse(ctx context.Context, by Staff, actionID int64, reason,
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return kurir.Errorf(kurir.EConflict, "Action %d was already reversed.", actionID)
+		}
+		if err := countReversal(ctx, tx, a, now); err != nil {
+			return err
 		}
 		if err := addEvent(ctx, tx, a.CaseID, by.ID, "reversed", fmt.Sprintf("action %d: %s", actionID, reason), now); err != nil {
 			return err
