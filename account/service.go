@@ -175,13 +175,16 @@ type RegisterParams struct {
 	// IP is the address the request came from, for rate limiting; empty for
 	// operator commands, which are not limited.
 	IP string
+	// System allows a reserved username, for an account kurir itself runs
+	// (ParseSystemUsername). Never set it from a request.
+	System bool
 }
 
 // Register creates an account. It fails with EInvalid for a bad field (the
 // error names it), EConflict when the username or a confusable look-alike is
 // taken, and ERateLimited when the IP registers too often.
 func (s *Service) Register(ctx context.Context, p RegisterParams) (User, error) {
-	name, err := ParseUsername(p.Username)
+	name, err := parseUsername(p.Username, p.System)
 	if err != nil {
 		return User{}, err
 	}

@@ -61,6 +61,17 @@ type Username struct {
 // signs. Generic marks such as U+0301 COMBINING ACUTE ACCENT are refused:
 // NFKC has already composed every accented letter that exists precomposed.
 func ParseUsername(s string) (Username, error) {
+	return parseUsername(s, false)
+}
+
+// ParseSystemUsername is ParseUsername for the accounts and channels kurir
+// itself runs (such as @transparency): it allows the reserved words, which
+// are kept for them. Never call it with a name from a request.
+func ParseSystemUsername(s string) (Username, error) {
+	return parseUsername(s, true)
+}
+
+func parseUsername(s string, system bool) (Username, error) {
 	if len(s) > maxUsernameInput {
 		return Username{}, errUsernameLength("username_too_long")
 	}
@@ -74,7 +85,7 @@ func ParseUsername(s string) (Username, error) {
 	}
 	key := nfkcCasefold(display)
 	skel := skeleton(key)
-	if word, exact, ok := reservedMatch(skel); ok {
+	if word, exact, ok := reservedMatch(skel); ok && !system {
 		if exact {
 			return Username{}, kurir.Invalid("username", "username_reserved",
 				"This username is reserved: it looks like %q.", word)

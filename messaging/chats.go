@@ -20,6 +20,9 @@ type NewChat struct {
 	Permissions *Permissions // nil: members may post and add users
 	// Members are added at creation (groups only).
 	Members []kurir.UserID
+	// System allows a reserved @name, for a chat kurir itself runs
+	// (account.ParseSystemUsername). Never set it from a request.
+	System bool
 }
 
 // CreateGroup creates a group owned by creator, with the given members.
@@ -47,7 +50,11 @@ func (s *Service) create(ctx context.Context, creator kurir.UserID, kind Kind, n
 	}
 	var uname account.Username
 	if nc.Username != "" {
-		if uname, err = account.ParseUsername(nc.Username); err != nil {
+		parse := account.ParseUsername
+		if nc.System {
+			parse = account.ParseSystemUsername
+		}
+		if uname, err = parse(nc.Username); err != nil {
 			return Chat{}, err
 		}
 	}

@@ -84,6 +84,14 @@ func (s *Service) Day(ctx context.Context, day time.Time) (Report, error) {
 	if err != nil || ok {
 		return r, err
 	}
+	first, any, err := s.firstRecord(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	if !any || day.Before(first) {
+		// Nothing happened then: an empty report, not worth a row.
+		return s.compute(ctx, day)
+	}
 	// Not stored yet (the job has not run since midnight): compute and keep it.
 	return s.ensure(ctx, day)
 }
