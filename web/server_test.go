@@ -20,6 +20,8 @@ import (
 	"kurir/bus"
 	"kurir/httpapi"
 	"kurir/jurisdiction"
+	"kurir/legal"
+	"kurir/legal/mail"
 	"kurir/media"
 	"kurir/messaging"
 	"kurir/moderation"
@@ -29,6 +31,7 @@ import (
 	"kurir/safety/textscan"
 	"kurir/sqldb"
 	"kurir/sqldb/sqldbtest"
+	"kurir/transparency"
 	"kurir/web"
 )
 
@@ -46,6 +49,13 @@ type serverOptions struct {
 	// has it: readers are placed in the country their account declares
 	// (there is no IP table), and content restricted there is withheld.
 	jurisdictions bool
+	// legal runs the law-enforcement portal as kurir serve does, with
+	// officers' codes sent to testServer.mail and emergencies paged to
+	// testServer.pages.
+	legal bool
+	// transparency serves the public transparency pages at /transparency,
+	// from testServer.reports (with the legal schema they count).
+	transparency bool
 }
 
 // testServer is the whole of kurir serve — API, live stream, media and the
@@ -71,6 +81,14 @@ type testServer struct {
 	msg *messaging.Service
 	// laws is the jurisdictions policy (nil without the option).
 	laws *jurisdiction.Service
+	// legal is the law-enforcement portal, mail the development sink its
+	// codes go to and pages what on-call staff were paged with (all nil
+	// without the option).
+	legal *legal.Service
+	mail  *mail.LogSender
+	pages *pageRecorder
+	// reports is the transparency service (nil without the option).
+	reports *transparency.Service
 
 	mu    sync.Mutex
 	srv   *http.Server
@@ -83,6 +101,12 @@ func newServer(t testing.TB, opt serverOptions) *testServer {
 	schema := []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations, safety.Migrations}
 	if opt.jurisdictions {
 		schema = append(schema, jurisdiction.Migrations)
+	}
+	if opt.legal || opt.transparency {
+		schema = append(schema, legal.Migrations)
+	}
+	if opt.transparency {
+		schema = append(schema, transparency.Migrations)
 	}
 	db := sqldbtest.SQLite(t, schema...)
 	clock := kurir.SystemClock{}
@@ -127,11 +151,29 @@ func newServer(t testing.TB, opt serverOptions) *testServer {
 	go func() { defer close(hubDone); hub.Run(ctx, events) }()
 	t.Cleanup(func() { stopHub(); <-hubDone })
 	mod := moderation.NewService(db, msg, accounts, clock, log, moderation.Config{BulkApprovalAbove: opt.bulkApprovalAbove})
+	var (
+		portal *legal.Service
+		sender *mail.LogSender
+		pages  *pageRecorder
+	)
+	if opt.legal {
+		sender, pages = &mail.LogSender{Log: log}, &pageRecorder{}
+		portal = legal.NewService(db, blobs, accounts, msg, mod, clock, log,
+			legal.Config{Mail: sender, Pager: pages, Argon2: account.CheapArgon2Params})
+		t.Cleanup(portal.Wait)
+	}
+	site := web.Handler()
+	var reports *transparency.Service
+	if opt.transparency {
+		reports = transparency.NewService(db, clock, log, transparency.Config{})
+		site = web.WithTransparency(site, web.Transparency(reports, clock, log))
+	}
 	api := httpapi.NewServer(httpapi.Deps{
 		Accounts: accounts, Messaging: msg, Media: files, Moderation: mod, Live: hub, Ready: db, Log: log, Clock: clock,
-		Version: "test", Metrics: prometheus.NewRegistry(), Web: web.Handler(), Jurisdiction: laws,
+		Version: "test", Metrics: prometheus.NewRegistry(), Web: site, Jurisdiction: laws, Legal: portal,
 	})
-	s := &testServer{handler: api, api: api, accounts: accounts, mod: mod, db: db, msg: msg, laws: laws, conns: map[net.Conn]struct{}{}}
+	s := &testServer{handler: api, api: api, accounts: accounts, mod: mod, db: db, msg: msg, laws: laws,
+		legal: portal, mail: sender, pages: pages, reports: reports, conns: map[net.Conn]struct{}{}}
 	s.start(t, "127.0.0.1:0")
 	t.Cleanup(s.kill)
 	return s

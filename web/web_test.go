@@ -76,13 +76,15 @@ func TestHandler(t *testing.T) {
 	}
 
 	for _, path := range []string{"/login", "/signup", "/settings", "/settings/decisions", "/chats/42", "/chats/42/", "/join/AbC-123",
-		"/notices", "/notices/status"} {
+		"/notices", "/notices/status", "/legal", "/legal/signup", "/legal/new", "/legal/requests/7", "/console/legal", "/console/legal/7",
+		"/console/agencies"} {
 		resp, body := get(t, "GET", s.URL+path, nil)
 		if resp.StatusCode != 200 || !bytes.Equal(body, index) {
 			t.Errorf("GET %s: %d, want 200 and the app's page", path, resp.StatusCode)
 		}
 	}
-	for _, path := range []string{"/nope", "/chats/", "/chats/1/2", "/assets/0000/app.js", "/favicon.ico", "/notices/1", "/settings/other"} {
+	for _, path := range []string{"/nope", "/chats/", "/chats/1/2", "/assets/0000/app.js", "/favicon.ico", "/notices/1", "/settings/other",
+		"/legal/requests/7/documents", "/console/legal/7/x"} {
 		resp, _ := get(t, "GET", s.URL+path, nil)
 		if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); resp.StatusCode != 404 || ct != "text/html" {
 			t.Errorf("GET %s: %d %s, want a 404 page", path, resp.StatusCode, ct)

@@ -39,29 +39,35 @@ export function onWithdrawn(fn) {
   withdrawn = fn;
 }
 
-function headers(extra) {
+// headers are a request's headers. bearer, if given, is the token to send
+// instead of the user's (the law-enforcement portal's officer token; '' for
+// none).
+function headers(extra, bearer) {
   // The server writes its refusals (such as a withdrawn market's) in the
   // app's language.
   const hs = { 'Accept-Language': language(), ...extra };
-  const tok = token();
+  const tok = bearer ?? token();
   if (tok) hs.Authorization = `Bearer ${tok}`;
   return hs;
 }
 
-async function problem(resp) {
+async function problem(resp, bearer) {
   let p = {};
   if ((resp.headers.get('Content-Type') || '').includes('json')) {
     try { p = await resp.json(); } catch { p = {}; }
   }
-  return problemError(resp.status, p);
+  return problemError(resp.status, p, bearer);
 }
 
-function problemError(status, p) {
+// problemError is the ApiError of a refusal. A 401 to a request made with
+// the user's token logs the user out; one made with another bearer is the
+// caller's to handle.
+function problemError(status, p, bearer) {
   const err = new ApiError({
     status, code: p.code || '', reason: p.reason || '', field: p.field || '',
     detail: p.detail || t('error.status', { status }), requestId: p.request_id || '',
   });
-  if (status === 401 && token()) unauthorized(err);
+  if (status === 401 && bearer === undefined && token()) unauthorized(err);
   if (status === 451 && err.reason === 'market_withdrawn') withdrawn(err);
   return err;
 }
@@ -69,13 +75,14 @@ function problemError(status, p) {
 const networkError = () => new ApiError({ network: true, detail: t('error.network') });
 
 // api makes one JSON request to /api/v1+path and returns the decoded answer
-// (null for 204), or throws an ApiError.
-export async function api(method, path, body, { signal } = {}) {
+// (null for 204), or throws an ApiError. bearer, if given, is sent instead
+// of the user's token.
+export async function api(method, path, body, { signal, bearer } = {}) {
   let resp;
   try {
     resp = await fetch(`/api/v1${path}`, {
       method,
-      headers: headers(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      headers: headers(body === undefined ? {} : { 'Content-Type': 'application/json' }, bearer),
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
       cache: 'no-store',
@@ -84,26 +91,26 @@ export async function api(method, path, body, { signal } = {}) {
     if (e.name === 'AbortError') throw e;
     throw networkError();
   }
-  if (!resp.ok) throw await problem(resp);
+  if (!resp.ok) throw await problem(resp, bearer);
   if (resp.status === 204) return null;
   return resp.json();
 }
 
-// upload sends a file with POST /api/v1/media, reporting progress as a
-// fraction to onProgress, and resolves to the stored media object. Calling
-// the returned abort cancels it.
-export function upload(file, onProgress) {
+// upload sends a file with POST /api/v1/media (or /api/v1+path), reporting
+// progress as a fraction to onProgress, and resolves to the stored object.
+// Calling the returned abort cancels it. bearer is as for api.
+export function upload(file, onProgress, { path = '/media', bearer } = {}) {
   const xhr = new XMLHttpRequest();
   const done = new Promise((resolve, reject) => {
-    xhr.open('POST', `/api/v1/media?name=${encodeURIComponent(file.name)}`);
-    for (const [k, v] of Object.entries(headers({}))) xhr.setRequestHeader(k, v);
+    xhr.open('POST', `/api/v1${path}?name=${encodeURIComponent(file.name)}`);
+    for (const [k, v] of Object.entries(headers({}, bearer))) xhr.setRequestHeader(k, v);
     if (file.type) xhr.setRequestHeader('Content-Type', file.type);
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
     xhr.onload = () => {
       let body = {};
       try { body = JSON.parse(xhr.responseText); } catch { body = {}; }
       if (xhr.status >= 200 && xhr.status < 300) resolve(body);
-      else reject(problemError(xhr.status, body));
+      else reject(problemError(xhr.status, body, bearer));
     };
     xhr.onerror = () => reject(networkError());
     xhr.onabort = () => reject(new DOMException('aborted', 'AbortError'));
@@ -116,16 +123,18 @@ export function upload(file, onProgress) {
 // is downloaded once. forgetBlobs frees them all (at logout).
 const blobs = new Map();
 
-export function blobURL(path) {
+// blobURL downloads /api/v1+path once and resolves to its object URL;
+// bearer is as for api.
+export function blobURL(path, { bearer } = {}) {
   if (!blobs.has(path)) {
     const p = (async () => {
       let resp;
       try {
-        resp = await fetch(`/api/v1${path}`, { headers: headers({}) });
+        resp = await fetch(`/api/v1${path}`, { headers: headers({}, bearer) });
       } catch {
         throw networkError();
       }
-      if (!resp.ok) throw await problem(resp);
+      if (!resp.ok) throw await problem(resp, bearer);
       return URL.createObjectURL(await resp.blob());
     })();
     blobs.set(path, p);

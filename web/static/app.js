@@ -16,6 +16,7 @@ import { noticeScreen, noticeStatusScreen } from './notices.js';
 import { setRouter } from './nav.js';
 import { consoleScreen } from './console.js';
 import { withdrawnScreen } from './jurisdiction.js';
+import { isPortal, portalScreen } from './legal.js';
 
 const app = document.getElementById('app');
 const banner = document.getElementById('banner');
@@ -57,6 +58,16 @@ function publicPage(path) {
 }
 
 function routeTo(path) {
+  if (isPortal(path)) {
+    // The law-enforcement portal is for officers, who have no account:
+    // it stands alone, whoever is logged in to the app in this browser.
+    leaveCurrent();
+    dropLayout();
+    const screen = portalScreen(path);
+    current = { path, ...screen };
+    replace(app, screen.el);
+    return;
+  }
   const page = publicPage(path);
   if (page) {
     dropLayout();
@@ -282,7 +293,7 @@ onUnauthorized(() => {
 
 // Another tab logged in or out.
 window.addEventListener('storage', (e) => {
-  if (e.key !== 'kurir.token' && e.key !== null) return;
+  if ((e.key !== 'kurir.token' && e.key !== null) || isPortal(location.pathname)) return;
   if (!token() && store.me) {
     stop();
     navigate('/login', { replace: true });
@@ -329,7 +340,7 @@ onLanguageChange(() => {
   if (layout) {
     dropLayout();
     route();
-  } else if (!store.me || publicPage(location.pathname)) {
+  } else if (!store.me || publicPage(location.pathname) || isPortal(location.pathname)) {
     route();
   }
 });
@@ -341,7 +352,7 @@ async function boot() {
     // The catalog did not load: keys are shown, and the app still works.
   }
   document.body.classList.remove('booting');
-  if (token()) await start();
+  if (token() && !isPortal(location.pathname)) await start();
   else route();
 }
 

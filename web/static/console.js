@@ -2,7 +2,9 @@
 // of cases in priority order, a case with its context and history, the
 // appeals waiting for a second person, bulk actions on every posting of a
 // file (moderators and admins), the trusted flaggers (admins) and the
-// jurisdictions (changed by admins, read by all staff). It is a
+// jurisdictions (changed by admins, read by all staff); and, for the legal
+// team (role legal) and admins, law-enforcement requests and agencies
+// (console-legal.js) under a banner of open emergencies. It is a
 // screen of the app at /console, full width; the server decides who may do what, and the console
 // offers only what the reviewer's role allows. Single keys work as
 // shortcuts except while typing; "?" lists them.
@@ -20,6 +22,7 @@ import { appealsView } from './console-appeals.js';
 import { bulkView } from './console-bulk.js';
 import { flaggersView } from './console-flaggers.js';
 import { jurisdictionsView } from './console-jurisdictions.js';
+import { isLegalTeam, emergencyBanner, legalQueueView, legalRequestView, agenciesView } from './console-legal.js';
 
 // queuePath is the queue with the filters last used, where a case view
 // goes back to.
@@ -44,21 +47,26 @@ function loadStyles() {
 }
 
 // consoleScreen is the console at path: /console (the queue),
-// /console/cases/{id}, /console/appeals, /console/bulk, /console/flaggers
-// or /console/jurisdictions. It returns {el, focus, leave}.
+// /console/cases/{id}, /console/appeals, /console/bulk, /console/flaggers,
+// /console/jurisdictions, /console/legal, /console/legal/{id} or
+// /console/agencies. It returns {el, focus, leave}.
 export function consoleScreen(path) {
   const main = h('main', { id: 'main', class: 'console-main', tabindex: '-1' }, h('p', { class: 'loading' }, t('console.loading')));
   const roleTag = h('span', { class: 'console-role' });
-  const screens = ['/console/appeals', '/console/bulk', '/console/flaggers', '/console/jurisdictions'];
+  const screens = ['/console/appeals', '/console/bulk', '/console/flaggers', '/console/jurisdictions', '/console/legal', '/console/agencies'];
   const current = (prefix) => (prefix ? path.startsWith(prefix) : !screens.some((p) => path.startsWith(p))) ? 'page' : null;
   // Bulk actions and flaggers are linked once the role is known.
   const bulkLink = h('a', { href: '/console/bulk', 'aria-current': current('/console/bulk'), hidden: true }, t('console.bulk'));
   const flaggersLink = h('a', { href: '/console/flaggers', 'aria-current': current('/console/flaggers'), hidden: true }, t('console.flaggers'));
   const jurisdictionsLink = h('a', { href: '/console/jurisdictions', 'aria-current': current('/console/jurisdictions'), hidden: true }, t('console.jurisdictions'));
+  // The queue and appeals are moderation's; the legal team's pages are its own.
+  const queueLink = h('a', { href: queuePath, 'aria-current': current('') }, t('console.queue'));
+  const appealsLink = h('a', { href: '/console/appeals', 'aria-current': current('/console/appeals') }, t('console.appeals'));
+  const legalLink = h('a', { href: '/console/legal', 'aria-current': current('/console/legal'), hidden: true }, t('legal.console_nav'));
+  const agenciesLink = h('a', { href: '/console/agencies', 'aria-current': current('/console/agencies'), hidden: true }, t('legal.agencies'));
   const nav = h('nav', { class: 'console-nav', 'aria-label': t('console.nav') },
-    h('a', { href: queuePath, 'aria-current': current('') }, t('console.queue')),
-    h('a', { href: '/console/appeals', 'aria-current': current('/console/appeals') }, t('console.appeals')),
-    bulkLink, flaggersLink, jurisdictionsLink);
+    queueLink, appealsLink, bulkLink, flaggersLink, jurisdictionsLink, legalLink, agenciesLink);
+  let banner = null; // the emergencies, for the legal team
   const el = h('div', { class: 'console', hidden: true },
     h('header', { class: 'console-head' },
       h('p', { class: 'console-brand' }, t('console.title')),
@@ -68,6 +76,7 @@ export function consoleScreen(path) {
         h('button', { type: 'button', class: 'btn small keys-btn', 'aria-keyshortcuts': '?', onclick: () => showShortcuts() },
           h('span', { 'aria-hidden': 'true' }, '?'), h('span', { class: 'keys-label' }, t('console.shortcuts'))),
         h('a', { href: '/', class: 'btn small' }, t('console.to_chats')))),
+    h('div', { class: 'console-alarm' }),
     main);
   let view = null;
   let closed = false;
@@ -102,11 +111,26 @@ export function consoleScreen(path) {
       replace(main, problem(t('console.unavailable'), errorText(err)));
       return;
     }
-    roleTag.textContent = isStaff(store.me.role) ? roleLabel(store.me.role) : '';
+    roleTag.textContent = isStaff(store.me.role) || isLegalTeam(store.me.role) ? roleLabel(store.me.role) : '';
     bulkLink.hidden = !can(store.me.role, 'act');
     flaggersLink.hidden = !can(store.me.role, 'admin');
-    jurisdictionsLink.hidden = !can(store.me.role, 'view');
+    jurisdictionsLink.hidden = !can(store.me.role, 'view') && !isLegalTeam(store.me.role);
+    const legal = isLegalTeam(store.me.role);
+    legalLink.hidden = !legal;
+    agenciesLink.hidden = !legal;
+    queueLink.hidden = !isStaff(store.me.role) && legal;
+    appealsLink.hidden = queueLink.hidden;
+    if (legal) {
+      banner = emergencyBanner();
+      replace(el.querySelector('.console-alarm'), banner.el);
+    }
     let m;
+    if (legal && !isStaff(store.me.role) && /^\/console\/?$/.test(path)) {
+      // The legal team's console opens on its own queue.
+      history.replaceState(null, '', '/console/legal');
+      path = '/console/legal';
+      legalLink.setAttribute('aria-current', 'page');
+    }
     if ((m = path.match(/^\/console\/cases\/(\d+)\/?$/))) {
       view = caseView(Number(m[1]), { queuePath, notStaff });
     } else if (/^\/console\/appeals\/?$/.test(path)) {
@@ -117,6 +141,12 @@ export function consoleScreen(path) {
       view = flaggersView({ notStaff });
     } else if (/^\/console\/jurisdictions\/?$/.test(path)) {
       view = jurisdictionsView({ notStaff });
+    } else if (/^\/console\/legal\/?$/.test(path)) {
+      view = legalQueueView({ notStaff });
+    } else if ((m = path.match(/^\/console\/legal\/(\d+)\/?$/))) {
+      view = legalRequestView(Number(m[1]), { notStaff, changed: () => banner && banner.refresh() });
+    } else if (/^\/console\/agencies\/?$/.test(path)) {
+      view = agenciesView({ notStaff });
     } else if (/^\/console\/?$/.test(path)) {
       view = queueView({ notStaff });
     } else {
@@ -145,6 +175,7 @@ export function consoleScreen(path) {
       closed = true;
       document.removeEventListener('keydown', onKey);
       if (view && view.leave) view.leave();
+      if (banner) banner.stop();
       // A standing looked up now may have changed by the next visit.
       forgetAccounts();
       document.title = t('app.title');
@@ -153,7 +184,7 @@ export function consoleScreen(path) {
 }
 
 function roleLabel(role) {
-  const labels = { triage: t('console.role.triage'), moderator: t('console.role.moderator'), admin: t('console.role.admin') };
+  const labels = { triage: t('console.role.triage'), moderator: t('console.role.moderator'), legal: t('console.role.legal'), admin: t('console.role.admin') };
   return labels[role] || role;
 }
 

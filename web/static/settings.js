@@ -1,6 +1,7 @@
 // Settings: the account, the country it declares, the language, the way
-// to the moderators' decisions and the user's reports, the devices logged
-// in (each can be logged out) and logging out of this one.
+// to the moderators' decisions and the user's reports, the disclosures of
+// the user's data to authorities, the devices logged in (each can be
+// logged out) and logging out of this one.
 import { api, errorText } from './api.js';
 import { t } from './i18n.js';
 import { h, replace, formatDateTime, confirmDialog, toast, icon } from './dom.js';
@@ -8,6 +9,8 @@ import { store } from './store.js';
 import { languagePicker } from './auth.js';
 import { isStaff } from './console-labels.js';
 import { countrySection } from './jurisdiction.js';
+import { isLegalTeam } from './console-legal.js';
+import { disclosuresSection } from './disclosures.js';
 
 export function settingsScreen({ logout }) {
   const devices = h('ul', { class: 'devices', 'aria-labelledby': 'devices-title' });
@@ -30,11 +33,12 @@ export function settingsScreen({ logout }) {
         h('h3', { id: 'decisions-link-title' }, t('decisions.title')),
         h('p', { class: 'muted' }, t('decisions.settings_text')),
         h('div', { class: 'actions start' }, h('a', { href: '/settings/decisions', class: 'btn decisions-link' }, t('decisions.open')))),
+      disclosuresSection(),
       h('section', { 'aria-labelledby': 'devices-title' },
         h('h3', { id: 'devices-title' }, t('settings.devices')),
         h('p', { class: 'muted' }, t('settings.devices_text')),
         status, devices),
-      isStaff(me.role) ? h('section', { 'aria-labelledby': 'console-link-title' },
+      isStaff(me.role) || isLegalTeam(me.role) ? h('section', { 'aria-labelledby': 'console-link-title' },
         h('h3', { id: 'console-link-title' }, t('console.title')),
         h('p', { class: 'muted' }, t('console.settings_text')),
         h('div', { class: 'actions start' }, h('a', { href: '/console', class: 'btn' }, t('console.open')))) : null,
