@@ -54,6 +54,12 @@ running). Areas:
   legal agency add|list|disable|enable
                                  law-enforcement agencies whose officers use the
                                  portal; see "kurir admin legal --help"
+  transparency rebuild|show|halfyear
+                                 the public transparency reports: recompute
+                                 past days, print one, write the DSA half-year
+                                 report; see "kurir admin transparency --help"
+  dsa export|submit|status      statements of reasons for the EU DSA
+                                 Transparency Database; see "kurir admin dsa --help"
 
 Run "kurir admin user <command> --help" for a command's flags.
 `
@@ -67,7 +73,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprint(stdout, adminHelp)
 		return nil
 	}
-	if args[0] == "bank" || args[0] == "media" || args[0] == "mod" || args[0] == "geo" || args[0] == "jurisdiction" || args[0] == "legal" {
+	if args[0] == "bank" || args[0] == "media" || args[0] == "mod" || args[0] == "geo" || args[0] == "jurisdiction" || args[0] == "legal" || args[0] == "transparency" || args[0] == "dsa" {
 		a := &adminCmd{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 		switch args[0] {
 		case "geo":
@@ -80,6 +86,10 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 			return a.media(ctx, args[1:])
 		case "mod":
 			return a.mod(ctx, args[1:])
+		case "transparency":
+			return a.transparency(ctx, args[1:])
+		case "dsa":
+			return a.dsa(ctx, args[1:])
 		}
 		return a.bank(ctx, args[1:])
 	}

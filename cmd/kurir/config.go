@@ -28,6 +28,8 @@ import (
 	"kurir/safety"
 	"kurir/safety/hashbank"
 	"kurir/sqldb"
+	"kurir/transparency"
+	"kurir/transparency/dsa"
 )
 
 // common are the settings every command that touches the database shares.
@@ -174,7 +176,7 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 // schema is every capability's migrations, in dependency order.
-var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, hashbank.Migrations, safety.Migrations, audit.Migrations, geo.Migrations, moderation.Migrations, jurisdiction.Migrations, legal.Migrations}
+var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, hashbank.Migrations, safety.Migrations, audit.Migrations, geo.Migrations, moderation.Migrations, jurisdiction.Migrations, legal.Migrations, transparency.Migrations, dsa.Migrations}
 
 // openDB opens and migrates the database the settings name, creating the data
 // directory for SQLite.

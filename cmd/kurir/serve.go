@@ -39,6 +39,8 @@ import (
 	"kurir/safety/hashbank"
 	"kurir/safety/textscan"
 	"kurir/sqldb"
+	"kurir/transparency"
+	"kurir/transparency/dsa"
 	"kurir/web"
 )
 
@@ -79,6 +81,12 @@ type serveConfig struct {
 	clientIPHeader  string
 	mailURL         string
 	legalPagerURL   string
+	dsaEndpoint     string
+	dsaTokenFile    string
+	bandBelow       int
+	trChannel       string
+	publicURL       string
+	trLanguages     string
 }
 
 func (c *serveConfig) register(e envFlags) {
@@ -97,6 +105,12 @@ func (c *serveConfig) register(e envFlags) {
 	e.string(&c.clientIPHeader, "client-ip-header", "KURIR_CLIENT_IP_HEADER", "X-Forwarded-For", "the header trusted proxies name the client's address in")
 	e.string(&c.mailURL, "mail", "KURIR_MAIL_URL", "log:", "where e-mail goes (the law-enforcement portal's verification codes): smtp://USER:PASSWORD@HOST:PORT?from=ADDRESS, or log: to write it to the log, for development")
 	e.string(&c.legalPagerURL, "legal-pager-url", "KURIR_LEGAL_PAGER_URL", "", "URL of an on-call webhook that emergency requests and removal orders from law enforcement are POSTed to as JSON (default: none; the legal console's banner shows them)")
+	e.string(&c.trChannel, "transparency-channel", "KURIR_TRANSPARENCY_CHANNEL", "transparency", "@name of the public channel a system account posts each day's transparency report in; off (or empty) posts none")
+	e.string(&c.publicURL, "public-url", "KURIR_PUBLIC_URL", "", "the address people reach this server at, such as https://kurir.example, for links kurir writes into messages (the transparency channel's); default: links are paths only")
+	e.string(&c.trLanguages, "transparency-languages", "KURIR_TRANSPARENCY_LANGUAGES", "en,id,ru,ar", "languages the transparency channel posts in, one message each, in order: en, id, ru, ar")
+	e.int(&c.bandBelow, "transparency-band-below", "KURIR_TRANSPARENCY_BAND_BELOW", 10, "the public transparency report shows law-enforcement request counts from 1 to this less one as a range (\"1-9\"), so that no single request can be picked out; 1 shows every count exactly")
+	e.string(&c.dsaEndpoint, "dsa-endpoint", "KURIR_DSA_ENDPOINT", "", "base URL of the EU DSA Transparency Database API, such as https://transparency.dsa.ec.europa.eu, that every statement of reasons is submitted to each minute; with --dsa-token-file (default: none; see kurir admin dsa)")
+	e.string(&c.dsaTokenFile, "dsa-token-file", "KURIR_DSA_TOKEN_FILE", "", "file holding the DSA Transparency Database API token, kept out of the process list")
 	e.bool(&c.noRateLimits, "dev-no-rate-limits", "KURIR_DEV_NO_RATE_LIMITS", "for load tests only: no limits on registrations and logins (never on a server others can reach)")
 }
 
@@ -118,6 +132,30 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return usagef("serve takes no arguments, got %q", fs.Args())
 	}
 	proxies, err := parseProxies(cfg.trustedProxies)
+	if err != nil {
+		return err
+	}
+	if cfg.bandBelow < 1 {
+		return usagef("--transparency-band-below: want 1 or more")
+	}
+	trLanguages, err := transparency.ParseLanguages(cfg.trLanguages)
+	if err != nil {
+		return usagef("--transparency-languages: %v", clientError(err))
+	}
+	if cfg.publicURL != "" {
+		if u, err := url.Parse(cfg.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--public-url %q: want an address such as https://kurir.example", cfg.publicURL)
+		}
+	}
+	if cfg.trChannel = strings.TrimPrefix(cfg.trChannel, "@"); cfg.trChannel == "off" {
+		cfg.trChannel = ""
+	}
+	if cfg.trChannel != "" {
+		if _, err := account.ParseSystemUsername(cfg.trChannel); err != nil {
+			return usagef("--transparency-channel: %v", clientError(err))
+		}
+	}
+	statements, err := dsaExporter(cfg.dsaEndpoint, cfg.dsaTokenFile, dsa.Exporter{Clock: kurir.SystemClock{}})
 	if err != nil {
 		return err
 	}
@@ -225,8 +263,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Warn("e-mail is written to the log (--mail log:), verification codes included; set --mail to an SMTP server in production")
 	}
 	portal := legal.NewService(db, blobs, accounts, messages, moderate, clock, log.With("component", "legal"), lcfg)
+	reports := transparency.NewService(db, clock, log.With("component", "transparency"), transparency.Config{BandBelow: int64(cfg.bandBelow)})
 	api := httpapi.NewServer(httpapi.Deps{
-		Accounts: accounts, Messaging: messages, Media: files, Moderation: moderate, Live: hub, Web: web.Handler(), Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
+		Accounts: accounts, Messaging: messages, Media: files, Moderation: moderate, Live: hub,
+		Web: web.WithTransparency(web.Handler(), web.Transparency(reports, clock, log.With("component", "transparency"))), Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
 		Jurisdiction: laws, TrustedProxies: proxies, ClientIPHeader: cfg.clientIPHeader, Legal: portal,
 	})
 
@@ -262,6 +302,26 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	// Users are told of a disclosure once its non-disclosure order ends.
 	wg.Go(func() { portal.RunNotifier(jobs, time.Hour) })
+	// Statements of reasons go to the EU DSA Transparency Database as they
+	// are made; several nodes may submit at once (the database refuses a
+	// PUID twice).
+	if statements != nil {
+		statements.DB, statements.Log = db, log.With("component", "dsa")
+		wg.Go(func() { statements.Run(jobs, time.Minute) })
+	}
+	// Each finished day's report is stored once, by whichever node gets
+	// there first, and posted in the transparency channel.
+	var trPosts func(ctx context.Context, stored int)
+	if cfg.trChannel != "" {
+		ch := &transparency.Channel{Msg: messages, Acc: accounts, Reports: reports, Username: cfg.trChannel, Languages: trLanguages,
+			Site: strings.TrimSuffix(cfg.publicURL, "/")}
+		trPosts = func(ctx context.Context, stored int) {
+			if err := ch.PostLatest(ctx, stored); err != nil && ctx.Err() == nil {
+				log.Error("post to the transparency channel", "channel", cfg.trChannel, "err", err)
+			}
+		}
+	}
+	wg.Go(func() { reports.RunDaily(jobs, 10*time.Minute, trPosts) })
 	wg.Go(func() {
 		if err := hub.Run(jobs, events); err != nil {
 			log.Error("live delivery stopped", "err", err)
