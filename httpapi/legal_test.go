@@ -583,7 +583,7 @@ func TestLegalOfficerSteps(t *testing.T) {
 			t.Fatalf("after withdrawing: %+v", r)
 		}
 		h.do(t, "GET", fmt.Sprintf("/api/v1/legal/requests/%d/package", withdrawn.ID), officer, nil).
-			wantProblem(t, "the package of a withdrawn request", problemWant{http.StatusNotFound, "not_found", "", ""})
+			wantProblem(t, "the package of a withdrawn request", problemWant{http.StatusConflict, "conflict", "not_fulfilled", ""})
 
 		for _, c := range []struct {
 			name, method, path string

@@ -628,10 +628,17 @@ func (s *Service) Download(ctx context.Context, sess OfficerSession, requestID i
 	}
 	var p Package
 	err := s.db.ReadTx(ctx, func(tx *sqldb.Tx) error {
-		if _, err := s.ownRequest(ctx, tx, sess, requestID); err != nil {
+		r, err := s.ownRequest(ctx, tx, sess, requestID)
+		if err != nil {
 			return err
 		}
-		var err error
+		if r.State != Fulfilled {
+			// A package is handed over only once its request is fulfilled
+			// (and its users will be told): not while it is being built,
+			// nor after a withdrawal.
+			return &kurir.Error{Code: kurir.EConflict, Reason: "not_fulfilled",
+				Message: fmt.Sprintf("Request %s is %s; its package is available once it is fulfilled.", r.Number, r.State)}
+		}
 		p, err = latestPackage(ctx, tx, requestID)
 		return err
 	})

@@ -501,11 +501,17 @@ func TestDisclosureDownloadIsForTheRequestingAgencyAndLogged(t *testing.T) {
 		suspect := w.user("suspect")
 		bka, nca := w.officer("BKA", "DE", false), w.officer("NCA", "GB", false)
 		r := discRequest(w, bka, discSpec{process: CourtOrder, approved: []Category{Subscriber}, targets: []Target{userTarget(suspect)}})
-		if _, _, err := w.svc.Download(w.ctx, bka, r.ID, "192.0.2.1"); kurir.ErrorCode(err) != kurir.ENotFound {
-			t.Errorf("download before a package exists: %v", err)
-		}
 		p, err := w.svc.buildPackage(w.ctx, r, w.legal)
 		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := w.svc.Download(w.ctx, bka, r.ID, "192.0.2.1"); kurir.ErrorCode(err) != kurir.EConflict {
+			t.Errorf("download of a request approved, not yet fulfilled: %v", err)
+		}
+		if err := w.db.WriteTx(w.ctx, func(tx *sqldb.Tx) error {
+			_, err := tx.ExecContext(w.ctx, `UPDATE legal_requests SET state = 'fulfilled' WHERE id = $1`, r.ID)
+			return err
+		}); err != nil {
 			t.Fatal(err)
 		}
 		_, _, errOther := w.svc.Download(w.ctx, nca, r.ID, "192.0.2.9")

@@ -50,7 +50,7 @@ const (
 // dummyPasswordHash is verified against when a login names no officer, so
 // that the time taken does not tell whether the address signed up.
 var dummyPasswordHash = sync.OnceValue(func() string {
-	h, err := account.HashPassword("kurir dummy officer password for timing", account.CheapArgon2Params)
+	h, err := account.HashPassword("kurir dummy officer password for timing", account.DefaultArgon2Params)
 	if err != nil {
 		panic(fmt.Sprintf("legal: hash dummy password: %v", err))
 	}

@@ -111,8 +111,11 @@ func (s *Service) File(ctx context.Context, sess OfficerSession, p NewRequest) (
 	case Preservation:
 		s.preserve(ctx, &r)
 	case Removal:
-		if ag.Removal {
-			s.enforce(ctx, &r, ag)
+		// At once only where the agency is competent: its own country
+		// (every EU member for an EU order of an EU authority). Anything
+		// else waits for the legal team, who may Extend it.
+		if ag.Removal && r.Jurisdiction == ag.Country && (r.Process != TCORemovalOrder || inEU(ag.Country)) {
+			s.enforce(ctx, &r, ag, p.Category)
 		}
 	}
 	if r.Kind == Emergency || r.Kind == Removal {
@@ -220,8 +223,11 @@ var (
 	linkPath = regexp.MustCompile(`^/?@?([A-Za-z][A-Za-z0-9_]{3,31})(?:/([0-9]{1,18}))?/?$`)
 )
 
-// resolve finds what a target names, or ENotFound.
+// resolve finds what a target names, or ENotFound. It looks as kurir
+// itself, from nowhere: content withheld where the officer is can still be
+// named.
 func (s *Service) resolve(ctx context.Context, t Target) (Target, error) {
+	ctx = kurir.WithLocation(ctx, kurir.Location{})
 	v := strings.TrimSpace(t.Value)
 	out := Target{Kind: t.Kind, Value: v}
 	switch t.Kind {
@@ -338,7 +344,10 @@ func (s *Service) preserve(ctx context.Context, r *Request) {
 // enforce withholds every target of a removal order in the issuing country
 // (in every EU member for an EU terrorist-content order) through
 // moderation, so that the owners get statements of reasons.
-func (s *Service) enforce(ctx context.Context, r *Request, ag Agency) {
+func (s *Service) enforce(ctx context.Context, r *Request, ag Agency, cat moderation.Category) {
+	if !cat.Valid() {
+		cat = moderation.Terrorism
+	}
 	countries := []string{r.Jurisdiction}
 	if r.Process == TCORemovalOrder {
 		countries = []string{"EU"}
@@ -349,10 +358,9 @@ func (s *Service) enforce(ctx context.Context, r *Request, ag Agency) {
 		if t.Seq != 0 {
 			subj = moderation.Subject{Kind: moderation.SubjectMessage, Chat: t.Chat, Seq: t.Seq}
 		}
-		a, err := s.mod.EnforceOrder(ctx, moderation.Order{Subject: subj, Category: moderation.Terrorism, Countries: countries,
-			Authority: r.IssuingAuthority, Reference: r.Number, LegalRef: r.LegalBasis,
-			Facts: fmt.Sprintf("A removal order of %s (%s, reference %s) names this content as illegal under %s.",
-				r.IssuingAuthority, ag.Name, r.CaseReference, r.LegalBasis)})
+		a, err := s.mod.EnforceOrder(ctx, moderation.Order{Subject: subj, Category: cat, Countries: countries,
+			Authority: ag.Name, Reference: r.Number, LegalRef: r.LegalBasis,
+			Facts: fmt.Sprintf("A removal order of %s names this content as illegal under %s.", ag.Name, r.LegalBasis)})
 		if err != nil {
 			s.log.Error("enforce a removal order", "request", r.Number, "target", t.Value, "err", err)
 			continue
@@ -410,8 +418,8 @@ func (s *Service) Extend(ctx context.Context, by Staff, id int64, countries []st
 			subj = moderation.Subject{Kind: moderation.SubjectMessage, Chat: t.Chat, Seq: t.Seq}
 		}
 		a, err := s.mod.EnforceOrder(ctx, moderation.Order{Subject: subj, Category: moderation.Terrorism, Countries: countries,
-			Authority: r.IssuingAuthority, Reference: r.Number, LegalRef: r.LegalBasis,
-			Facts: fmt.Sprintf("The removal order %s of %s (%s) is extended by the operator's legal team.", r.CaseReference, r.IssuingAuthority, ag.Name)})
+			Authority: ag.Name, Reference: r.Number, LegalRef: r.LegalBasis,
+			Facts: fmt.Sprintf("A removal order of %s names this content as illegal under %s; the operator's legal team extended it.", ag.Name, r.LegalBasis)})
 		if err != nil {
 			return r, err
 		}
@@ -429,6 +437,9 @@ func (s *Service) Extend(ctx context.Context, by Staff, id int64, countries []st
 	})
 	return r, err
 }
+
+// inEU reports whether a country is a member of the EU.
+func inEU(country string) bool { return slices.Contains(jurisdiction.Groups["EU"], country) }
 
 // effect records what a request put in place.
 func (s *Service) effect(ctx context.Context, request int64, kind string, ref int64, target string) error {

@@ -226,14 +226,27 @@ func TestRemovalOrderIsEnforcedInTheIssuingCountry(t *testing.T) {
 		if err := read("DE"); err != nil {
 			t.Errorf("in Germany: %v", err)
 		}
+		// An order for another country than the agency's waits for review.
+		elsewhere, err := w.svc.File(w.ctx, sess, NewRequest{Kind: Removal, Process: RemovalOrder, CaseReference: "PH-78", LegalBasis: "Art. 6-1 LCEN",
+			IssuingAuthority: "OCLCTIC", Jurisdiction: "US", Targets: []Target{{Kind: TargetLink, Value: "@recruitnow"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !elsewhere.Enforced.IsZero() || read("US") != nil {
+			t.Errorf("an order of a French agency for the US was enforced at once: %v, %v", elsewhere.Enforced, read("US"))
+		}
 		sts, _, err := w.mod.Statements(w.ctx, owner)
 		if err != nil || len(sts) != 1 || sts[0].Kind != moderation.Restrict || sts[0].Source != moderation.SourceLegal ||
 			sts[0].LegalReference != "Art. 6-1 LCEN" {
 			t.Errorf("owner's statements = %+v, %v", sts, err)
 		}
 		w.svc.Wait()
-		if len(w.pages.got) != 1 || w.pages.got[0].Number != r.Number || !w.pages.got[0].Enforced {
-			t.Errorf("pages = %+v", w.pages.got)
+		enforced := map[string]bool{}
+		for _, p := range w.pages.got {
+			enforced[p.Number] = p.Enforced
+		}
+		if len(w.pages.got) != 2 || !enforced[r.Number] || enforced[elsewhere.Number] {
+			t.Errorf("pages = %+v; want both orders paged, the French one enforced", w.pages.got)
 		}
 		if _, err := w.svc.Extend(w.ctx, w.legal, r.ID, []string{"be", "XX"}); kurir.ErrorCode(err) != kurir.EInvalid {
 			t.Errorf("extend to XX: %v", err)

@@ -394,18 +394,22 @@ func (s *Service) MediaVisible(ctx context.Context, user kurir.UserID, id int64)
 	}
 	// Restrictions are about; look for a posting not withheld here among
 	// the first few (a file is rarely posted in more places than that).
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT m.chat_id, m.seq`+visible+` LIMIT 200`, id, user)
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT m.chat_id, m.seq, m.fwd_chat_id, m.fwd_seq`+visible+` LIMIT 200`, id, user)
 	if err != nil {
 		return false, fmt.Errorf("media visibility: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var chat ChatID
-		var seq int64
-		if err := rows.Scan(&chat, &seq); err != nil {
+		var m Message
+		var fwdChat ChatID
+		var fwdSeq int64
+		if err := rows.Scan(&m.ChatID, &m.Seq, &fwdChat, &fwdSeq); err != nil {
 			return false, err
 		}
-		if s.withholding(rs, loc, chat, seq) == nil {
+		if fwdChat != 0 {
+			m.Forward = &Forward{ChatID: fwdChat, Seq: fwdSeq}
+		}
+		if s.withheldMessage(rs, loc, &m, false) == nil {
 			return true, nil
 		}
 	}

@@ -328,6 +328,21 @@ func (s *Service) withholding(rs *restrictionSet, loc kurir.Location, chat ChatI
 	return s.firstApplying(cr.msgs[seq], loc)
 }
 
+// withheldMessage is why m is withheld from a reader at loc: its own
+// restriction or its chat's, or, for a forwarded copy, the original's, so
+// that forwarding does not carry content past a restriction.
+func (s *Service) withheldMessage(rs *restrictionSet, loc kurir.Location, m *Message, ownChecked bool) *Withholding {
+	if !ownChecked {
+		if w := s.withholding(rs, loc, m.ChatID, m.Seq); w != nil {
+			return w
+		}
+	}
+	if m.Forward != nil {
+		return s.withholding(rs, loc, m.Forward.ChatID, m.Forward.Seq)
+	}
+	return nil
+}
+
 func (s *Service) firstApplying(rs []*Restriction, loc kurir.Location) *Withholding {
 	for _, r := range rs {
 		for i, c := range [2]string{loc.Network, loc.Declared} {
@@ -414,10 +429,8 @@ func (s *Service) withholdMessages(ctx context.Context, msgs []Message) error {
 			chat = msgs[i].ChatID
 			none = rs.chats[chat] == nil
 		}
-		if none {
-			continue
-		}
-		if w := s.withholding(rs, loc, msgs[i].ChatID, msgs[i].Seq); w != nil {
+		w := s.withheldMessage(rs, loc, &msgs[i], none)
+		if w != nil {
 			msgs[i] = *withheldView(&msgs[i], w)
 		}
 	}
@@ -438,7 +451,7 @@ func (s *Service) withholdEvents(ctx context.Context, evs []*Event) error {
 		if ev.Message == nil {
 			continue
 		}
-		if w := s.withholding(rs, loc, ev.ChatID, ev.MessageSeq); w != nil {
+		if w := s.withheldMessage(rs, loc, ev.Message, false); w != nil {
 			ev.Message = withheldView(ev.Message, w)
 		}
 	}
@@ -465,6 +478,9 @@ func (s *Service) LiveRestricted(ev Event) bool {
 		s.log.Error("load restrictions for live push", "err", err)
 		return false
 	}
+	if f := ev.Message.Forward; f != nil && rs.chats[f.ChatID] != nil {
+		return true
+	}
 	return rs.chats[ev.ChatID] != nil
 }
 
@@ -475,7 +491,7 @@ func (s *Service) LiveView(loc kurir.Location, ev Event) (Event, bool) {
 	if rs == nil || ev.Message == nil {
 		return ev, false
 	}
-	w := s.withholding(rs, loc, ev.ChatID, ev.MessageSeq)
+	w := s.withheldMessage(rs, loc, ev.Message, false)
 	if w == nil {
 		return ev, false
 	}

@@ -40,7 +40,7 @@ func TestMessageWithheldInOneCountryOnEveryPath(t *testing.T) {
 		if len(page) != 1 || page[0].Text != bad.Text || page[0].Withheld != nil {
 			t.Errorf("history in France = %+v", page)
 		}
-		d, err := e.svc.Difference(de, ben, 0, 100)
+		d, err := e.svc.Difference(de, ben, 0, 1000)
 		must(t, "Difference in Germany", err)
 		for _, u := range d.Updates {
 			if m := u.Event.Message; m != nil && m.Seq == bad.Seq && (m.Text != "" || m.Withheld == nil) {
@@ -64,6 +64,16 @@ func TestMessageWithheldInOneCountryOnEveryPath(t *testing.T) {
 		wantCode(t, "reading it in Germany", err, kurir.ELegal, "withheld_in_country")
 		_, err = e.svc.Send(de, ben, g.ID, messaging.SendParams{IdempotencyKey: e.key(), ForwardFrom: &messaging.MessageRef{ChatID: g.ID, Seq: bad.Seq}})
 		wantCode(t, "forwarding it in Germany", err, kurir.ELegal, "withheld_in_country")
+		// A copy forwarded from France is withheld in Germany as the original is.
+		other := e.group(ben, "Elsewhere", ana)
+		fwd, err := e.svc.Send(fr, ben, other.ID, messaging.SendParams{IdempotencyKey: e.key(), ForwardFrom: &messaging.MessageRef{ChatID: g.ID, Seq: bad.Seq}})
+		must(t, "forward from France", err)
+		if page, _ := e.svc.History(de, ana, other.ID, 0, messaging.Older, 10); len(page) != 1 || page[0].Seq != fwd.Seq || page[0].Withheld == nil || page[0].Text != "" {
+			t.Errorf("the forwarded copy in Germany reads %+v", page)
+		}
+		if page, _ := e.svc.History(fr, ana, other.ID, 0, messaging.Older, 10); len(page) != 1 || page[0].Text != bad.Text {
+			t.Errorf("the forwarded copy in France reads %+v", page)
+		}
 		// Declaring Germany is enough; so is either of two countries.
 		both := kurir.WithLocation(e.ctx, kurir.Location{Network: "FR", Declared: "DE"})
 		if page, _ := e.svc.History(both, ben, g.ID, 0, messaging.Older, 10); page[0].Withheld == nil {

@@ -89,8 +89,10 @@ func (s *Service) Day(ctx context.Context, day time.Time) (Report, error) {
 		return Report{}, err
 	}
 	if !any || day.Before(first) {
-		// Nothing happened then: an empty report, not worth a row.
-		return s.compute(ctx, day)
+		// Nothing happened then: an empty report, not worth a row nor a query.
+		r := newReport(day.Format(time.DateOnly), day, day.AddDate(0, 0, 1))
+		r.Generated = s.clock.Now().UTC().Truncate(time.Second)
+		return r, nil
 	}
 	// Not stored yet (the job has not run since midnight): compute and keep it.
 	return s.ensure(ctx, day)
