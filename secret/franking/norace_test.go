@@ -1,0 +1,5 @@
+//go:build !race
+
+package franking_test
+
+const raceEnabled = false
