@@ -185,6 +185,7 @@ type Service struct {
 	pages sync.WaitGroup // pages being sent
 
 	loginFail *ratelimit.Limiter // failed logins per officer e-mail
+	signups   *ratelimit.Limiter // officer sign-ups per agency domain
 }
 
 // Wait waits for the pages being sent in the background.
@@ -218,7 +219,8 @@ func NewService(db *sqldb.DB, blobs Blobs, acc *account.Service, msg *messaging.
 		cfg.LoginFailures = ratelimit.Limit{Every: time.Minute, Burst: 5}
 	}
 	return &Service{db: db, blobs: blobs, acc: acc, msg: msg, mod: mod, clock: clock, log: log, cfg: cfg,
-		loginFail: ratelimit.New(cfg.LoginFailures, clock, 100_000)}
+		loginFail: ratelimit.New(cfg.LoginFailures, clock, 100_000),
+		signups:   ratelimit.New(ratelimit.Limit{Every: 3 * time.Minute, Burst: 20}, clock, 10_000)}
 }
 
 func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }

@@ -36,6 +36,7 @@ const (
 	codeTTL           = 30 * time.Minute // an e-mail code is valid this long
 	codeResendEvery   = time.Minute      // a new code at most this often per officer
 	codeMaxAttempts   = 5                // wrong codes before the code is void
+	codeMaxFailures   = 10               // wrong codes, over all codes, before no more are sent
 	officerSessionTTL = 12 * time.Hour   // a portal session, however active
 	officerTouchEvery = time.Minute      // how stale last_seen_at may get
 
@@ -111,6 +112,12 @@ func (s *Service) SignUp(ctx context.Context, p SignUpParams) (Officer, error) {
 	if _, err := officerAgency(ctx, s.db.Read(), domain); err != nil {
 		return Officer{}, err
 	}
+	// An agency's officers sign up a few at a time; a flood of made-up
+	// addresses at its domain (each a chance to guess a code) is not.
+	if ok, wait := s.signups.Allow(domain); !ok {
+		return Officer{}, &kurir.Error{Code: kurir.ERateLimited, RetryAfter: wait,
+			Message: fmt.Sprintf("Too many sign-ups at %s just now; try again in %s.", domain, wait.Round(time.Second))}
+	}
 	hash, err := account.HashPassword(p.Password, s.cfg.Argon2)
 	if err != nil {
 		return Officer{}, fmt.Errorf("sign up officer: %w", err)
@@ -167,6 +174,9 @@ func (s *Service) ResendCode(ctx context.Context, email string) error {
 		case r.disabled:
 			return errOfficerDisabled
 		}
+		if err := codesLeft(ctx, tx, r.ID); err != nil {
+			return err
+		}
 		// The last code was sent codeTTL before it expires.
 		if next := r.codeExpires.Add(codeResendEvery - codeTTL); now.Before(next) {
 			return codeRateLimited(next.Sub(now))
@@ -189,6 +199,20 @@ func (s *Service) ResendCode(ctx context.Context, email string) error {
 	return s.sendCode(ctx, id, email, code)
 }
 
+// codesLeft refuses an officer who entered too many wrong codes over all
+// the codes they were sent: only the operator's legal team can help them.
+func codesLeft(ctx context.Context, tx *sqldb.Tx, id int64) error {
+	var failures int64
+	if err := tx.QueryRowContext(ctx, `SELECT code_failures FROM legal_officers WHERE id = $1`, id).Scan(&failures); err != nil {
+		return err
+	}
+	if failures >= codeMaxFailures {
+		return &kurir.Error{Code: kurir.EForbidden, Field: "code", Reason: "codes_exhausted",
+			Message: "Too many wrong codes were entered for this address; ask the operator's legal team to check it."}
+	}
+	return nil
+}
+
 // VerifyEmail checks the code mailed to email and, if it is right, marks
 // the address verified. A wrong code is refused with EInvalid on field
 // "code" (reason "wrong_code") and spends one of five attempts; after the
@@ -208,6 +232,11 @@ func (s *Service) VerifyEmail(ctx context.Context, email, code string) error {
 		if err != nil {
 			return err
 		}
+		if !r.Verified {
+			if err := codesLeft(ctx, tx, r.ID); err != nil {
+				return err
+			}
+		}
 		switch {
 		case r.Verified:
 			return errAlreadyVerified
@@ -217,12 +246,13 @@ func (s *Service) VerifyEmail(ctx context.Context, email, code string) error {
 			return kurir.Invalid("code", "code_expired", "This code has expired; ask for a new one.")
 		}
 		// Spend the attempt before comparing, so that guesses sent at once
-		// cannot get past the limit.
+		// cannot get past the limit; it counts against the officer's
+		// failures over all codes until it proves right.
 		var attempts int64
 		err = tx.QueryRowContext(ctx, `
-			UPDATE legal_officers SET code_attempts = code_attempts + 1
-			WHERE id = $1 AND code_hash = $2 AND code_attempts < $3 RETURNING code_attempts`,
-			r.ID, r.codeHash, codeMaxAttempts).Scan(&attempts)
+			UPDATE legal_officers SET code_attempts = code_attempts + 1, code_failures = code_failures + 1
+			WHERE id = $1 AND code_hash = $2 AND code_attempts < $3 AND code_failures < $4 RETURNING code_attempts`,
+			r.ID, r.codeHash, codeMaxAttempts, codeMaxFailures).Scan(&attempts)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errCodeVoid
 		}
@@ -238,7 +268,7 @@ func (s *Service) VerifyEmail(ctx context.Context, email, code string) error {
 			return record(ctx, tx, 0, "", "legal.officer.code_wrong", officerSubject(r.ID), fmt.Sprintf("attempt %d of %d", attempts, codeMaxAttempts))
 		}
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE legal_officers SET verified_at = $1, code_hash = '', code_expires_at = 0, code_attempts = 0 WHERE id = $2`,
+			UPDATE legal_officers SET verified_at = $1, code_hash = '', code_expires_at = 0, code_attempts = 0, code_failures = 0 WHERE id = $2`,
 			sqldb.Micros(now), r.ID); err != nil {
 			return err
 		}

@@ -316,6 +316,50 @@ func TestOfficerWrongCodes(t *testing.T) {
 	})
 }
 
+// TestOfficerCodesExhausted: asking for new codes does not reset the count
+// of wrong ones: after ten, no more codes are checked or sent.
+func TestOfficerCodesExhausted(t *testing.T) {
+	runOfficers(t, func(t *testing.T, e *officerEnv) {
+		o := e.signUp("jana@bka.bund.de")
+		for round := range 2 {
+			code := e.lastCode(o.Email)
+			wrong := fmt.Sprintf("%06d", (officerAtoi(code)+1)%1_000_000)
+			for range 5 {
+				e.svc.VerifyEmail(e.ctx, o.Email, wrong)
+			}
+			e.clock.Advance(time.Minute)
+			err := e.svc.ResendCode(e.ctx, o.Email)
+			if round == 0 && err != nil {
+				t.Fatal(err)
+			}
+			if round == 1 {
+				wantOfficerErr(t, err, kurir.EForbidden, "codes_exhausted", "code")
+			}
+		}
+		wantOfficerErr(t, e.svc.VerifyEmail(e.ctx, o.Email, e.lastCode(o.Email)), kurir.EForbidden, "codes_exhausted", "code")
+		if n := e.count(`SELECT COUNT(*) FROM legal_officers WHERE verified_at <> 0`); n != 0 {
+			t.Errorf("%d officers verified", n)
+		}
+	})
+}
+
+// TestOfficerSignUpsPerDomainAreLimited: a flood of made-up addresses at an
+// agency's domain is refused after twenty, with nothing stored.
+func TestOfficerSignUpsPerDomainAreLimited(t *testing.T) {
+	runOfficers(t, func(t *testing.T, e *officerEnv) {
+		for i := range 20 {
+			e.signUp(fmt.Sprintf("officer%d@bka.bund.de", i))
+		}
+		_, err := e.svc.SignUp(e.ctx, SignUpParams{Email: "officer20@bka.bund.de", Name: "Flood", Password: "wet-otter-lantern-9"})
+		if kurir.ErrorCode(err) != kurir.ERateLimited {
+			t.Fatalf("the 21st sign-up: %v", err)
+		}
+		if n := e.count(`SELECT COUNT(*) FROM legal_officers`); n != 20 {
+			t.Errorf("%d officers stored", n)
+		}
+	})
+}
+
 func officerAtoi(s string) int {
 	n := 0
 	for _, c := range s {
