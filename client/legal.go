@@ -62,12 +62,14 @@ func (c *Client) OfficerSignUp(ctx context.Context, p OfficerSignUpParams) (Offi
 }
 
 // VerifyOfficerEmail verifies an officer's address with the code mailed to
-// it. A wrong code spends one of five attempts.
-func (c *Client) VerifyOfficerEmail(ctx context.Context, email, code string) error {
+// it and the password it was signed up with. A wrong code spends one of
+// five attempts.
+func (c *Client) VerifyOfficerEmail(ctx context.Context, email, password, code string) error {
 	return c.do(ctx, http.MethodPost, c.url("/legal/officers/verify"), struct {
-		Email string `json:"email"`
-		Code  string `json:"code"`
-	}{email, code}, nil)
+		Email    string `json:"email"`
+		Password string `json:"password"`
+		Code     string `json:"code"`
+	}{email, password, code}, nil)
 }
 
 // ResendOfficerCode mails a new verification code, at most once a minute

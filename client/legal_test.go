@@ -69,9 +69,9 @@ func testLegal(t *testing.T, s *server) {
 	s.clock.Advance(time.Minute)
 	ok(t, "resend code", anon.ResendOfficerCode(ctx, email))
 	if first != s.officerCodeFor(t, email) {
-		wantField(t, "verify with the voided code", anon.VerifyOfficerEmail(ctx, email, first), "code")
+		wantField(t, "verify with the voided code", anon.VerifyOfficerEmail(ctx, email, password, first), "code")
 	}
-	ok(t, "verify", anon.VerifyOfficerEmail(ctx, email, s.officerCodeFor(t, email)))
+	ok(t, "verify", anon.VerifyOfficerEmail(ctx, email, password, s.officerCodeFor(t, email)))
 
 	setup := must(anon.OfficerLogin(ctx, email, password, ""))(t, "setup login")
 	if setup.SetupComplete || setup.Token == "" || !setup.Officer.EmailVerified {

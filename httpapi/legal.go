@@ -193,8 +193,9 @@ type legalEmailRequest struct {
 }
 
 type legalVerifyRequest struct {
-	Email string `json:"email"`
-	Code  string `json:"code" jsonschema:"description=The 6 digits of the e-mail."`
+	Email    string `json:"email"`
+	Password string `json:"password" jsonschema:"description=The password the address was signed up with."`
+	Code     string `json:"code" jsonschema:"description=The 6 digits of the e-mail."`
 }
 
 type legalLoginRequest struct {
@@ -472,7 +473,7 @@ func handleOfficerVerify(svc *legal.Service, limit int64) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		respondDone(w, r, svc.VerifyEmail(r.Context(), req.Email, req.Code))
+		respondDone(w, r, svc.VerifyEmail(r.Context(), req.Email, req.Password, req.Code))
 	})
 }
 

@@ -155,7 +155,7 @@ func (h *harness) officer(t *testing.T, email string) (string, totp.Key) {
 	t.Helper()
 	h.do(t, "POST", "/api/v1/legal/officers", "", map[string]string{"email": email, "name": "Officer " + email, "password": password}).
 		want(t, "sign up "+email, http.StatusCreated, nil)
-	h.do(t, "POST", "/api/v1/legal/officers/verify", "", map[string]string{"email": email, "code": h.legal.code(t, email)}).
+	h.do(t, "POST", "/api/v1/legal/officers/verify", "", map[string]string{"email": email, "password": password, "code": h.legal.code(t, email)}).
 		want(t, "verify "+email, http.StatusNoContent, nil)
 	var setup officerLoginJSON
 	h.do(t, "POST", "/api/v1/legal/sessions", "", map[string]string{"email": email, "password": password}).
@@ -248,7 +248,7 @@ func TestLegalPortal(t *testing.T) {
 		}
 		h.do(t, "POST", "/api/v1/legal/sessions", "", map[string]string{"email": email, "password": password}).
 			wantProblem(t, "log in before verifying", problemWant{http.StatusForbidden, "forbidden", "email_unverified", ""})
-		h.do(t, "POST", "/api/v1/legal/officers/verify", "", map[string]string{"email": email, "code": h.legal.code(t, email)}).
+		h.do(t, "POST", "/api/v1/legal/officers/verify", "", map[string]string{"email": email, "password": password, "code": h.legal.code(t, email)}).
 			want(t, "verify", http.StatusNoContent, nil)
 
 		// A setup session may only set up the authenticator.

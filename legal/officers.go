@@ -131,6 +131,28 @@ func (s *Service) SignUp(ctx context.Context, p SignUpParams) (Officer, error) {
 			return err
 		}
 		o.AgencyID = agency
+		// An address signed up but never verified is taken over by whoever
+		// signs it up again: only the mailbox's owner can verify, and only
+		// with the password of the latest sign-up. Wrong codes still count.
+		var existing, verified int64
+		switch err := tx.QueryRowContext(ctx, `SELECT id, verified_at FROM legal_officers WHERE email = $1`, email).Scan(&existing, &verified); {
+		case err == nil && verified == 0:
+			if err := codesLeft(ctx, tx, existing); err != nil {
+				return err
+			}
+			o.ID = existing
+			if _, err := tx.ExecContext(ctx, `UPDATE legal_officers SET agency_id = $2, name = $3, badge = $4, password_hash = $5, code_hash = $6,
+				code_expires_at = $7, code_attempts = 0, lang = $8 WHERE id = $1`,
+				existing, agency, name, badge, hash, codeHash, sqldb.Micros(now.Add(codeTTL)), o.Lang); err != nil {
+				return err
+			}
+			return record(ctx, tx, 0, "", "legal.officer.signup_again", officerSubject(o.ID), fmt.Sprintf("agency %d, %s", agency, email))
+		case err == nil:
+			return &kurir.Error{Code: kurir.EConflict, Field: "email", Reason: "email_taken",
+				Message: "An officer has already signed up with this e-mail address and verified it. Log in instead."}
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
 		err = tx.QueryRowContext(ctx, `
 			INSERT INTO legal_officers (agency_id, email, name, badge, password_hash, code_hash, code_expires_at, lang, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
@@ -218,11 +240,25 @@ func codesLeft(ctx context.Context, tx *sqldb.Tx, id int64) error {
 // "code" (reason "wrong_code") and spends one of five attempts; after the
 // fifth the code is void (reason "code_void") and ResendCode must send
 // another. An expired code gives reason "code_expired".
-func (s *Service) VerifyEmail(ctx context.Context, email, code string) error {
+//
+// The password the address was signed up with must come with the code, so
+// that whoever signed it up is who verifies it: someone who signed up an
+// officer's address first cannot keep it when the officer verifies.
+func (s *Service) VerifyEmail(ctx context.Context, email, password, code string) error {
 	email = normalizeEmail(email)
 	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
 	if !isEmailCode(code) {
 		return kurir.Invalid("code", "invalid_code", "The code is the 6 digits in the e-mail we sent you.")
+	}
+	if len(password) > maxOfficerPassword {
+		return errWrongSignUpPassword
+	}
+	if r, err := findOfficer(ctx, s.db.Read(), `o.email = $1`, email); err == nil && !r.Verified {
+		if ok, err := account.VerifyPassword(r.passwordHash, password); err != nil {
+			return fmt.Errorf("verify officer e-mail: %w", err)
+		} else if !ok {
+			return errWrongSignUpPassword
+		}
 	}
 	now := s.now()
 	var refused error // a refusal that still commits the attempt it spent
@@ -884,6 +920,8 @@ func codeRateLimited(wait time.Duration) error {
 var (
 	errAlreadyVerified = &kurir.Error{Code: kurir.EConflict, Reason: "already_verified",
 		Message: "This e-mail address is already verified; log in."}
+	errWrongSignUpPassword = &kurir.Error{Code: kurir.EForbidden, Field: "password", Reason: "wrong_password",
+		Message: "The password is not the one this address was signed up with. If you did not sign it up, sign up again: that replaces it."}
 	errCodeVoid = kurir.Invalid("code", "code_void",
 		"Too many wrong codes were entered; ask for a new code.")
 	errOfficerDisabled = &kurir.Error{Code: kurir.EForbidden, Reason: "officer_disabled",

@@ -100,7 +100,7 @@ func (e *officerEnv) signUp(email string) Officer {
 func (e *officerEnv) verified(email string) Officer {
 	e.t.Helper()
 	o := e.signUp(email)
-	if err := e.svc.VerifyEmail(e.ctx, email, e.lastCode(email)); err != nil {
+	if err := e.svc.VerifyEmail(e.ctx, email, officerPassword, e.lastCode(email)); err != nil {
 		e.t.Fatalf("VerifyEmail: %v", err)
 	}
 	o.Verified = true
@@ -249,18 +249,28 @@ func TestOfficerSignUpAndVerify(t *testing.T) {
 			t.Errorf("stored code %q, password %q: the code and password must be kept only as hashes", stored, hash)
 		}
 
-		_, err = e.svc.SignUp(e.ctx, SignUpParams{Email: "JANA.SCHMIDT@bka.bund.de", Name: "Someone Else", Password: "another good passphrase"})
-		wantOfficerErr(t, err, kurir.EConflict, "email_taken", "email")
-		if n := e.count(`SELECT COUNT(*) FROM legal_officers`); n != 1 {
-			t.Errorf("%d officers after a taken address; want 1", n)
+		// Signing an unverified address up again takes it over: the first
+		// password no longer verifies it, so whoever signed it up first
+		// cannot keep it once its owner verifies.
+		again, err := e.svc.SignUp(e.ctx, SignUpParams{Email: "JANA.SCHMIDT@bka.bund.de", Name: "Someone Else", Password: "another good passphrase"})
+		if err != nil || again.ID != o.ID {
+			t.Fatalf("signing an unverified address up again: %+v, %v", again, err)
 		}
+		if n := e.count(`SELECT COUNT(*) FROM legal_officers`); n != 1 {
+			t.Errorf("%d officers after signing an address up again; want 1", n)
+		}
+		wantOfficerErr(t, e.svc.VerifyEmail(e.ctx, o.Email, officerPassword, e.lastCode(o.Email)), kurir.EForbidden, "wrong_password", "password")
+		if _, err := e.svc.SignUp(e.ctx, SignUpParams{Email: o.Email, Name: "Jana Schmidt", Password: officerPassword}); err != nil {
+			t.Fatal(err)
+		}
+		code = e.lastCode(o.Email)
 
 		_, _, err = e.svc.Login(e.ctx, o.Email, officerPassword, "", "")
 		wantOfficerErr(t, err, kurir.EForbidden, "email_unverified")
 
-		wantOfficerErr(t, e.svc.VerifyEmail(e.ctx, o.Email, "12ab56"), kurir.EInvalid, "invalid_code", "code")
-		wantOfficerErr(t, e.svc.VerifyEmail(e.ctx, "nobody@bka.bund.de", code), kurir.ENotFound, "officer_not_found", "email")
-		if err := e.svc.VerifyEmail(e.ctx, "Jana.Schmidt@bka.bund.de", code[:3]+" "+code[3:]); err != nil {
+		wantOfficerErr(t, e.svc.VerifyEmail(e.ctx, o.Email, officerPassword, "12ab56"), kurir.EInvalid, "invalid_code", "code")
+		wantOfficerErr(t, e.svc.VerifyEmail(e.ctx, "nobody@bka.bund.de", officerPassword, code), kurir.ENotFound, "officer_not_found", "email")
+		if err := e.svc.VerifyEmail(e.ctx, "Jana.Schmidt@bka.bund.de", officerPassword, code[:3]+" "+code[3:]); err != nil {
 			t.Fatalf("VerifyEmail: %v", err)
 		}
 		got, err := e.svc.officer(e.ctx, e.db.Read(), o.ID)
@@ -270,10 +280,10 @@ func TestOfficerSignUpAndVerify(t *testing.T) {
 		if n := e.count(`SELECT COUNT(*) FROM legal_officers WHERE code_hash = '' AND code_attempts = 0 AND verified_at > 0`); n != 1 {
 			t.Error("verifying did not clear the code")
 		}
-		wantOfficerErr(t, e.svc.VerifyEmail(e.ctx, o.Email, code), kurir.EConflict, "already_verified")
+		wantOfficerErr(t, e.svc.VerifyEmail(e.ctx, o.Email, officerPassword, code), kurir.EConflict, "already_verified")
 		wantOfficerErr(t, e.svc.ResendCode(e.ctx, o.Email), kurir.EConflict, "already_verified")
 
-		if got, want := e.actions(o.ID), []string{"legal.officer.signup", "legal.officer.verify"}; !slices.Equal(got, want) {
+		if got, want := e.actions(o.ID), []string{"legal.officer.signup", "legal.officer.signup_again", "legal.officer.signup_again", "legal.officer.verify"}; !slices.Equal(got, want) {
 			t.Errorf("audit = %q; want %q", got, want)
 		}
 	})
@@ -285,15 +295,15 @@ func TestOfficerWrongCodes(t *testing.T) {
 		code := e.lastCode(o.Email)
 		wrong := fmt.Sprintf("%06d", (officerAtoi(code)+1)%1_000_000)
 		for i := 1; i <= 4; i++ {
-			err := e.svc.VerifyEmail(e.ctx, o.Email, wrong)
+			err := e.svc.VerifyEmail(e.ctx, o.Email, officerPassword, wrong)
 			wantOfficerErr(t, err, kurir.EInvalid, "wrong_code", "code")
 			if want := fmt.Sprintf("%d attempts left", 5-i); !strings.Contains(kurir.ErrorMessage(err), want) {
 				t.Errorf("attempt %d: %q; want it to say %q", i, kurir.ErrorMessage(err), want)
 			}
 		}
-		wantOfficerErr(t, e.svc.VerifyEmail(e.ctx, o.Email, wrong), kurir.EInvalid, "code_void", "code")
+		wantOfficerErr(t, e.svc.VerifyEmail(e.ctx, o.Email, officerPassword, wrong), kurir.EInvalid, "code_void", "code")
 		// The right code is no good once the code is void.
-		wantOfficerErr(t, e.svc.VerifyEmail(e.ctx, o.Email, code), kurir.EInvalid, "code_void", "code")
+		wantOfficerErr(t, e.svc.VerifyEmail(e.ctx, o.Email, officerPassword, code), kurir.EInvalid, "code_void", "code")
 		if n := e.count(`SELECT code_attempts FROM legal_officers WHERE id = $1`, o.ID); n != 5 {
 			t.Errorf("code_attempts = %d; want 5", n)
 		}
@@ -302,7 +312,7 @@ func TestOfficerWrongCodes(t *testing.T) {
 		if err := e.svc.ResendCode(e.ctx, o.Email); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.VerifyEmail(e.ctx, o.Email, e.lastCode(o.Email)); err != nil {
+		if err := e.svc.VerifyEmail(e.ctx, o.Email, officerPassword, e.lastCode(o.Email)); err != nil {
 			t.Fatalf("VerifyEmail with the new code: %v", err)
 		}
 		want := []string{"legal.officer.signup"}
@@ -325,7 +335,7 @@ func TestOfficerCodesExhausted(t *testing.T) {
 			code := e.lastCode(o.Email)
 			wrong := fmt.Sprintf("%06d", (officerAtoi(code)+1)%1_000_000)
 			for range 5 {
-				e.svc.VerifyEmail(e.ctx, o.Email, wrong)
+				e.svc.VerifyEmail(e.ctx, o.Email, officerPassword, wrong)
 			}
 			e.clock.Advance(time.Minute)
 			err := e.svc.ResendCode(e.ctx, o.Email)
@@ -336,7 +346,7 @@ func TestOfficerCodesExhausted(t *testing.T) {
 				wantOfficerErr(t, err, kurir.EForbidden, "codes_exhausted", "code")
 			}
 		}
-		wantOfficerErr(t, e.svc.VerifyEmail(e.ctx, o.Email, e.lastCode(o.Email)), kurir.EForbidden, "codes_exhausted", "code")
+		wantOfficerErr(t, e.svc.VerifyEmail(e.ctx, o.Email, officerPassword, e.lastCode(o.Email)), kurir.EForbidden, "codes_exhausted", "code")
 		if n := e.count(`SELECT COUNT(*) FROM legal_officers WHERE verified_at <> 0`); n != 0 {
 			t.Errorf("%d officers verified", n)
 		}
@@ -373,7 +383,7 @@ func TestOfficerCodeExpires(t *testing.T) {
 		o := e.signUp("jana@bka.bund.de")
 		code := e.lastCode(o.Email)
 		e.clock.Advance(30 * time.Minute)
-		err := e.svc.VerifyEmail(e.ctx, o.Email, code)
+		err := e.svc.VerifyEmail(e.ctx, o.Email, officerPassword, code)
 		wantOfficerErr(t, err, kurir.EInvalid, "code_expired", "code")
 		if got, want := kurir.ErrorMessage(err), "This code has expired; ask for a new one."; got != want {
 			t.Errorf("message = %q; want %q", got, want)
@@ -382,7 +392,7 @@ func TestOfficerCodeExpires(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.clock.Advance(30*time.Minute - time.Second)
-		if err := e.svc.VerifyEmail(e.ctx, o.Email, e.lastCode(o.Email)); err != nil {
+		if err := e.svc.VerifyEmail(e.ctx, o.Email, officerPassword, e.lastCode(o.Email)); err != nil {
 			t.Fatalf("VerifyEmail a second before the new code expires: %v", err)
 		}
 	})
@@ -413,9 +423,9 @@ func TestOfficerResendRateLimit(t *testing.T) {
 		second := e.lastCode(o.Email)
 		wantOfficerErr(t, e.svc.ResendCode(e.ctx, o.Email), kurir.ERateLimited, "code_recently_sent")
 		if second != first { // one time in a million they are the same
-			wantOfficerErr(t, e.svc.VerifyEmail(e.ctx, o.Email, first), kurir.EInvalid, "wrong_code", "code")
+			wantOfficerErr(t, e.svc.VerifyEmail(e.ctx, o.Email, officerPassword, first), kurir.EInvalid, "wrong_code", "code")
 		}
-		if err := e.svc.VerifyEmail(e.ctx, o.Email, second); err != nil {
+		if err := e.svc.VerifyEmail(e.ctx, o.Email, officerPassword, second); err != nil {
 			t.Fatal(err)
 		}
 		wantOfficerErr(t, e.svc.ResendCode(e.ctx, "nobody@bka.bund.de"), kurir.ENotFound, "officer_not_found", "email")
@@ -447,7 +457,7 @@ func TestOfficerMailDown(t *testing.T) {
 		if err := e.svc.ResendCode(e.ctx, o.Email); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.VerifyEmail(e.ctx, o.Email, e.lastCode(o.Email)); err != nil {
+		if err := e.svc.VerifyEmail(e.ctx, o.Email, officerPassword, e.lastCode(o.Email)); err != nil {
 			t.Fatal(err)
 		}
 

@@ -159,7 +159,8 @@ func TestBrowserLegalPortal(t *testing.T) {
 		waitText(".form-error", "A code was sent less than a minute ago"),
 	)
 	code := mailedCode(t, s, "o@bka.example")
-	do(t, officer, "enter the code",
+	do(t, officer, "enter the password and the code",
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),
 		chromedp.SendKeys(chromedp.CSS(`input[name="code"]`), code),
 	)
 	b.shot(t, officer, "legal-04-verify")
@@ -433,7 +434,7 @@ func officerSession(t *testing.T, s *testServer, email string) *apiClient {
 	t.Helper()
 	anon := &apiClient{t: t, base: s.URL}
 	anon.call("POST", "/legal/officers", map[string]string{"email": email, "name": "Otto Officer", "password": password}, nil)
-	anon.call("POST", "/legal/officers/verify", map[string]string{"email": email, "code": mailedCode(t, s, email)}, nil)
+	anon.call("POST", "/legal/officers/verify", map[string]string{"email": email, "password": password, "code": mailedCode(t, s, email)}, nil)
 	var login struct {
 		Token string `json:"token"`
 	}

@@ -243,7 +243,7 @@ func TestServeLegalPortal(t *testing.T) {
 	if code == nil {
 		t.Fatalf("the log shows no code:\n%s", logs.String())
 	}
-	if st := anon.call("POST", "/api/v1/legal/officers/verify", map[string]string{"email": email, "code": code[1]}, nil); st != http.StatusNoContent {
+	if st := anon.call("POST", "/api/v1/legal/officers/verify", map[string]string{"email": email, "password": "wet-otter-lantern-9", "code": code[1]}, nil); st != http.StatusNoContent {
 		t.Fatalf("verify: status %d", st)
 	}
 	var sess struct{ Token string }

@@ -225,6 +225,7 @@ function verifyView(email, unsent) {
   const submit = h('button', { type: 'submit', class: 'btn primary wide' }, t('legal.verify'));
   const form = h('form', { class: 'stack', novalidate: true },
     field(t('legal.email'), { name: 'email', type: 'email', autocomplete: 'email', required: true, spellcheck: 'false', autocapitalize: 'none', dir: 'ltr', value: email }),
+    field(t('auth.password'), { name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
     field(t('legal.code'), { name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', required: true, maxlength: '7', dir: 'ltr', class: 'le-code', hint: t('legal.code_hint') }),
     box, submit);
   const resend = h('button', { type: 'button', class: 'btn le-resend' }, t('legal.resend'));
@@ -247,13 +248,16 @@ function verifyView(email, unsent) {
     e.preventDefault();
     const to = form.elements.email.value.trim();
     const code = form.elements.code.value.replace(/\s/g, '');
-    if (!to || !code) {
-      showError(form, box, { field: to ? 'code' : 'email' }, t('auth.fill_in'));
+    const password = form.elements.password.value;
+    if (!to || !password || !code) {
+      showError(form, box, { field: !to ? 'email' : !password ? 'password' : 'code' }, t('auth.fill_in'));
       return;
     }
     await busy(submit, async () => {
       try {
-        await call('POST', '/officers/verify', { email: to, code });
+        // The password of the sign-up proves that whoever verifies is who
+        // signed the address up.
+        await call('POST', '/officers/verify', { email: to, password, code });
         navigate(`/legal/login?email=${encodeURIComponent(to)}&verified=1`);
       } catch (err) {
         showError(form, box, err, errorText(err));
