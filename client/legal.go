@@ -415,6 +415,21 @@ func (c *Client) AgencyOfficers(ctx context.Context, id int64) ([]Officer, error
 	return out.Officers, err
 }
 
+// SetOfficerDisabled keeps an officer out of the portal, or lets them in
+// again; their sessions end at once (legal team only).
+func (c *Client) SetOfficerDisabled(ctx context.Context, id int64, disabled bool) error {
+	return c.do(ctx, http.MethodPost, c.url("/legal-team/officers/*/disabled", id), struct {
+		Disabled bool `json:"disabled"`
+	}{disabled}, nil)
+}
+
+// ResetOfficer clears an officer's verification, authenticator and
+// sessions, for a lost authenticator or a misused account: they sign up
+// again and verify (legal team only).
+func (c *Client) ResetOfficer(ctx context.Context, id int64) error {
+	return c.do(ctx, http.MethodPost, c.url("/legal-team/officers/*/reset", id), nil, nil)
+}
+
 // LegalQueue returns the requests in state, or with state "" the open ones,
 // emergencies first (legal team only).
 func (c *Client) LegalQueue(ctx context.Context, state string) ([]LegalRequest, error) {

@@ -250,4 +250,14 @@ func testLegal(t *testing.T, s *server) {
 	ok(t, "log out", officer.OfficerLogout(ctx))
 	_, err = officer.OfficerMe(ctx)
 	wantCode(t, "after logging out", err, "unauthenticated")
+
+	// An officer who lost their authenticator, or whose account was misused.
+	wantReason(t, "a user disables an officer", target.SetOfficerDisabled(ctx, o.ID, true), "forbidden", "legal_only")
+	ok(t, "disable the officer", team.SetOfficerDisabled(ctx, o.ID, true))
+	ok(t, "let the officer in again", team.SetOfficerDisabled(ctx, o.ID, false))
+	ok(t, "reset the officer", team.ResetOfficer(ctx, o.ID))
+	if os := must(team.AgencyOfficers(ctx, ag.ID))(t, "officers after a reset"); len(os) != 1 || os[0].EmailVerified || os[0].TOTPEnabled || os[0].Attested {
+		t.Fatalf("officers after a reset: got %+v", os)
+	}
+	wantCode(t, "reset an unknown officer", team.ResetOfficer(ctx, o.ID+1000), "not_found")
 }

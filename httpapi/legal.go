@@ -762,6 +762,33 @@ func handleAgencyDisabled(svc *legal.Service, limit int64) http.Handler {
 	})
 }
 
+func handleOfficerDisabled(svc *legal.Service, limit int64) http.Handler {
+	return legalTeam(svc, func(w http.ResponseWriter, r *http.Request, by legal.Staff) {
+		id, err := pathInt(r, "id", "officer ID")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		req, err := decode[legalDisabledRequest](r, limit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		respondDone(w, r, svc.SetOfficerDisabled(r.Context(), by, id, req.Disabled))
+	})
+}
+
+func handleOfficerReset(svc *legal.Service) http.Handler {
+	return legalTeam(svc, func(w http.ResponseWriter, r *http.Request, by legal.Staff) {
+		id, err := pathInt(r, "id", "officer ID")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		respondDone(w, r, svc.ResetOfficer(r.Context(), by, id))
+	})
+}
+
 func handleAgencyOfficers(svc *legal.Service) http.Handler {
 	return legalTeam(svc, func(w http.ResponseWriter, r *http.Request, _ legal.Staff) {
 		id, err := pathInt(r, "id", "agency ID")
@@ -1090,6 +1117,18 @@ func addLegalRoutes(rt *router, svc *legal.Service, limit int64) {
 		Summary: "An agency's officers", Description: team,
 		Params: []openapi.Param{agencyID}, Responses: map[int]openapi.Response{200: {Body: legalOfficerList{}}},
 	}, handleAgencyOfficers(svc))
+	officerID := openapi.Param{Name: "id", In: "path", Description: "The officer's ID.", Schema: int64(0)}
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/legal-team/officers/{id}/disabled", ID: "legalSetOfficerDisabled", Tags: tags, Auth: true,
+		Summary:     "Keep an officer out of the portal, or let them in again",
+		Description: team + " Their sessions end at once; their requests stay with the agency.",
+		Params:      []openapi.Param{officerID}, Request: legalDisabledRequest{}, Responses: done("Done."),
+	}, handleOfficerDisabled(svc, limit))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/legal-team/officers/{id}/reset", ID: "legalResetOfficer", Tags: tags, Auth: true,
+		Summary: "Reset an officer who lost their authenticator or whose account was misused",
+		Description: team + " Sessions end; the authenticator, attestation and verification are cleared. The owner of the " +
+			"mailbox signs up again, which replaces the password, and verifies the address with the code mailed to it.",
+		Params: []openapi.Param{officerID}, Responses: done("Done."),
+	}, handleOfficerReset(svc))
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/legal-team/requests", ID: "legalQueue", Tags: tags, Auth: true,
 		Summary:     "The requests to work on",
 		Description: team + " Without state: the open ones, emergencies first, then by due time.",

@@ -83,6 +83,25 @@ func (s *Service) SetAgencyDisabled(ctx context.Context, by Staff, id int64, dis
 		at = sqldb.Micros(s.now())
 	}
 	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		if !disabled {
+			// Let back in only if no enabled agency took one of its domains.
+			ag, err := s.agency(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			others, err := agencies(ctx, tx, `disabled_at = 0 AND id <> $1`, id)
+			if err != nil {
+				return err
+			}
+			for _, o := range others {
+				for _, d := range ag.Domains {
+					if slices.Contains(o.Domains, d) {
+						return &kurir.Error{Code: kurir.EConflict, Field: "domains", Reason: "domain_taken",
+							Message: fmt.Sprintf("The domain %s now belongs to %s.", d, o.Name)}
+					}
+				}
+			}
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE legal_agencies SET disabled_at = $2 WHERE id = $1`, id, at)
 		if err != nil {
 			return err

@@ -933,3 +933,55 @@ var (
 	errSessionEnded = &kurir.Error{Code: kurir.EUnauthenticated, Reason: "invalid_session",
 		Message: "Your session has ended; log in again."}
 )
+
+// SetOfficerDisabled keeps an officer out of the portal (or lets them in
+// again), ending their sessions at once: what the legal team does when an
+// officer leaves the agency or their account is misused. Their requests
+// stay with the agency.
+func (s *Service) SetOfficerDisabled(ctx context.Context, by Staff, id int64, disabled bool) error {
+	if err := mayReview(by); err != nil {
+		return err
+	}
+	at := int64(0)
+	if disabled {
+		at = sqldb.Micros(s.now())
+	}
+	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE legal_officers SET disabled_at = $2 WHERE id = $1`, id, at)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return &kurir.Error{Code: kurir.ENotFound, Reason: "officer_not_found", Message: fmt.Sprintf("There is no officer %d.", id)}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM legal_sessions WHERE officer_id = $1`, id); err != nil {
+			return err
+		}
+		return record(ctx, tx, by.ID, by.Role, "legal.officer.disable", officerSubject(id), fmt.Sprintf("disabled %v", disabled))
+	})
+}
+
+// ResetOfficer takes an officer back to before they verified their address:
+// sessions ended, authenticator and attestation cleared, the address
+// unverified. The owner of the mailbox signs up again (which replaces the
+// password), verifies, and sets up a new authenticator. It is what the
+// legal team does for a lost authenticator or a compromised account.
+func (s *Service) ResetOfficer(ctx context.Context, by Staff, id int64) error {
+	if err := mayReview(by); err != nil {
+		return err
+	}
+	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE legal_officers SET verified_at = 0, totp_secret = '', totp_enabled_at = 0, totp_last_step = 0,
+			attested_at = 0, attestation = '', code_hash = '', code_expires_at = 0, code_attempts = 0, code_failures = 0 WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return &kurir.Error{Code: kurir.ENotFound, Reason: "officer_not_found", Message: fmt.Sprintf("There is no officer %d.", id)}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM legal_sessions WHERE officer_id = $1`, id); err != nil {
+			return err
+		}
+		return record(ctx, tx, by.ID, by.Role, "legal.officer.reset", officerSubject(id), "")
+	})
+}

@@ -781,3 +781,44 @@ func TestOfficerTOTPCodeRacedOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestOfficerDisabledAndReset: the legal team can shut an officer out at
+// once, and reset one who lost their authenticator: they sign up again,
+// with a new password, verify and set up a new authenticator.
+func TestOfficerDisabledAndReset(t *testing.T) {
+	runOfficers(t, func(t *testing.T, e *officerEnv) {
+		token, sess, _ := e.ready("jana@bka.bund.de")
+		team := Staff{ID: 7, Role: kurir.RoleLegal}
+		wantOfficerErr(t, e.svc.SetOfficerDisabled(e.ctx, Staff{ID: 8, Role: kurir.RoleModerator}, sess.Officer.ID, true), kurir.EForbidden, "legal_only")
+		if err := e.svc.SetOfficerDisabled(e.ctx, team, sess.Officer.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Authenticate(e.ctx, token); kurir.ErrorCode(err) != kurir.EUnauthenticated {
+			t.Errorf("a disabled officer's session: %v", err)
+		}
+		if _, _, err := e.svc.Login(e.ctx, "jana@bka.bund.de", officerPassword, "", ""); kurir.ErrorCode(err) != kurir.EForbidden {
+			t.Errorf("a disabled officer logs in: %v", err)
+		}
+		if err := e.svc.SetOfficerDisabled(e.ctx, team, sess.Officer.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.ResetOfficer(e.ctx, team, sess.Officer.ID); err != nil {
+			t.Fatal(err)
+		}
+		const fresh = "a fresh and different passphrase"
+		o, err := e.svc.SignUp(e.ctx, SignUpParams{Email: "jana@bka.bund.de", Name: "Jana Schmidt", Password: fresh})
+		if err != nil || o.ID != sess.Officer.ID {
+			t.Fatalf("signing up again after a reset: %+v, %v", o, err)
+		}
+		if err := e.svc.VerifyEmail(e.ctx, o.Email, fresh, e.lastCode(o.Email)); err != nil {
+			t.Fatal(err)
+		}
+		_, again, err := e.svc.Login(e.ctx, "jana@bka.bund.de", fresh, "", "")
+		if err != nil || again.TOTP || again.Attested {
+			t.Errorf("after a reset: %+v, %v; want a setup session without an authenticator", again, err)
+		}
+		if got := e.actions(o.ID); !slices.Contains(got, "legal.officer.disable") || !slices.Contains(got, "legal.officer.reset") {
+			t.Errorf("audit %q", got)
+		}
+	})
+}
