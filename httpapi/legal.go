@@ -651,14 +651,16 @@ func handleAttach(svc *legal.Service) http.Handler {
 	})
 }
 
-func handleRespond(svc *legal.Service, limit int64) http.Handler {
+// officerStep answers an officer's step on request {id} that takes a body
+// and answers with the request.
+func officerStep[T any](limit int64, fn func(r *http.Request, sess legal.OfficerSession, id int64, req T) (legal.Request, error)) http.Handler {
 	return officerRequest(func(w http.ResponseWriter, r *http.Request, sess legal.OfficerSession, id int64) {
-		req, err := decode[legalAnswerRequest](r, limit)
+		req, err := decode[T](r, limit)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		q, err := svc.Respond(r.Context(), sess, id, req.Answer)
+		q, err := fn(r, sess, id, req)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -667,19 +669,15 @@ func handleRespond(svc *legal.Service, limit int64) http.Handler {
 	})
 }
 
+func handleRespond(svc *legal.Service, limit int64) http.Handler {
+	return officerStep(limit, func(r *http.Request, sess legal.OfficerSession, id int64, req legalAnswerRequest) (legal.Request, error) {
+		return svc.Respond(r.Context(), sess, id, req.Answer)
+	})
+}
+
 func handleWithdraw(svc *legal.Service, limit int64) http.Handler {
-	return officerRequest(func(w http.ResponseWriter, r *http.Request, sess legal.OfficerSession, id int64) {
-		req, err := decode[reasonRequest](r, limit)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		q, err := svc.Withdraw(r.Context(), sess, id, req.Reason)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		encode(w, http.StatusOK, newLegalRequestView(q))
+	return officerStep(limit, func(r *http.Request, sess legal.OfficerSession, id int64, req reasonRequest) (legal.Request, error) {
+		return svc.Withdraw(r.Context(), sess, id, req.Reason)
 	})
 }
 

@@ -263,11 +263,7 @@ func halfYearAppeals(ctx context.Context, tx *sqldb.Tx, d *Document, lo, hi int6
 // in microseconds, by the daily reports' histogram buckets (so it is a
 // bucket's lower bound); nil if there are none.
 func median(ctx context.Context, tx *sqldb.Tx, durations string, args ...any) (*int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT b, COUNT(*) FROM (SELECT CASE
-			WHEN d < 60000000 THEN d / 1000000
-			WHEN d < 3600000000 THEN 60 + d / 60000000
-			WHEN d < 604800000000 THEN 120 + d / 3600000000
-			ELSE 288 END AS b
+	rows, err := tx.QueryContext(ctx, `SELECT b, COUNT(*) FROM (SELECT `+bucketSQL("d")+` AS b
 		FROM (`+durations+`) AS durations) AS buckets GROUP BY b`, args...)
 	if err != nil {
 		return nil, err

@@ -222,11 +222,7 @@ func (s *Service) recount(ctx context.Context, day time.Time) error {
 			SELECT $1, 'action', a.kind, a.category, a.source,
 				CASE WHEN a.kind <> 'restrict' THEN 'worldwide' WHEN a.territory = '' THEN 'rules' ELSE a.territory END,
 				a.content_type, a.automated_detection, a.automated_decision,
-				CASE WHEN a.created_at - c.opened_at < 0 THEN 0
-					WHEN a.created_at - c.opened_at < 60000000 THEN (a.created_at - c.opened_at) / 1000000
-					WHEN a.created_at - c.opened_at < 3600000000 THEN 60 + (a.created_at - c.opened_at) / 60000000
-					WHEN a.created_at - c.opened_at < 604800000000 THEN 120 + (a.created_at - c.opened_at) / 3600000000
-					ELSE 288 END,
+				`+bucketSQL("(a.created_at - c.opened_at)")+`,
 				COUNT(*)
 			FROM mod_actions a JOIN mod_cases c ON c.id = a.case_id
 			WHERE a.created_at >= $2 AND a.created_at < $3
@@ -242,6 +238,17 @@ func (s *Service) recount(ctx context.Context, day time.Time) error {
 		}
 		return nil
 	})
+}
+
+// bucketSQL is moderation.TimeBucket in SQL, for a duration d in
+// microseconds, in integer arithmetic both engines do alike. The migration
+// that created mod_action_stats wrote it out once more.
+func bucketSQL(d string) string {
+	return `CASE WHEN ` + d + ` < 0 THEN 0
+		WHEN ` + d + ` < 60000000 THEN ` + d + ` / 1000000
+		WHEN ` + d + ` < 3600000000 THEN 60 + ` + d + ` / 60000000
+		WHEN ` + d + ` < 604800000000 THEN 120 + ` + d + ` / 3600000000
+		ELSE 288 END`
 }
 
 // CatchUp stores the report of every finished day that has none, from the
