@@ -165,7 +165,9 @@ func (b *browser) shot(t testing.TB, ctx context.Context, name string) {
 // done and the page's text.
 func do(t testing.TB, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	// Generous: under -race on two busy cores, a step of several clicks
+	// and page loads has taken over ten seconds.
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	if err := chromedp.Do(tctx, actions...); err != nil {
 		ectx, ecancel := context.WithTimeout(ctx, 2*time.Second)
