@@ -176,9 +176,22 @@ func (c *Channel) PostDay(ctx context.Context, r Report) error {
 		return err
 	}
 	p := r.Public(c.Reports.BandBelow())
+	// A day's post has no law-enforcement figures (see
+	// Report.PublishesLegal); the month's come with its last day.
+	var month *Public
+	if r.To.Day() == 1 {
+		m, err := c.Reports.Month(ctx, r.From.Year(), r.From.Month())
+		if err != nil {
+			return fmt.Errorf("the month of %s: %w", r.Period, err)
+		}
+		if m.PublishesLegal() {
+			mp := m.Public(c.Reports.BandBelow())
+			month = &mp
+		}
+	}
 	link := strings.TrimRight(c.Site, "/") + "/transparency/" + r.Period
 	for _, l := range c.languages() {
-		_, err := c.Msg.Send(ctx, bot, chat, messaging.SendParams{Text: Summary(p, l, link), IdempotencyKey: "transparency-" + r.Period + "-" + l})
+		_, err := c.Msg.Send(ctx, bot, chat, messaging.SendParams{Text: Summary(p, month, l, link), IdempotencyKey: "transparency-" + r.Period + "-" + l})
 		if err != nil {
 			return fmt.Errorf("post the report of %s in %s: %w", r.Period, l, err)
 		}
@@ -211,8 +224,9 @@ func (c *Channel) PostLatest(ctx context.Context, days int) error {
 // Summary is the text of a day's post in lang (en, id, ru or ar; English
 // otherwise), ending with link: groups and channels taken down for child
 // abuse and for terrorism first, as Telegram publishes them, then every
-// action, the median time to act, appeals and law-enforcement requests.
-func Summary(p Public, lang, link string) string {
+// action, the median time to act, appeals, and, if month is given (on the
+// month's last day), the month's law-enforcement requests.
+func Summary(p Public, month *Public, lang, link string) string {
 	t, ok := texts[lang]
 	if !ok {
 		lang, t = "en", texts["en"]
@@ -230,7 +244,9 @@ func Summary(p Public, lang, link string) string {
 	if p.Speed.Count > 0 {
 		s.median = t.duration(s.printer, p.Speed.MedianSeconds)
 	}
-	s.legal = s.count(p.Legal.Received)
+	if month != nil && month.Legal != nil {
+		s.legal, s.month = s.count(month.Legal.Received), month.Period
+	}
 	return t.write(s)
 }
 
@@ -242,7 +258,7 @@ type summary struct {
 	total, removed, takenDown, accounts, restricted, labelled int64
 	decided, reversed                                         int64
 	median                                                    string // "" when nothing was acted on
-	legal                                                     string // a number or a band
+	legal, month                                              string // the month's requests, a number or a band; "" if not given
 }
 
 // n writes a number as lang writes it: 1,234, 1.234, 1 234 or ١٬٢٣٤.
@@ -323,8 +339,11 @@ var texts = map[string]postTemplate{
 			if s.median != "" {
 				fmt.Fprintf(&b, "; median time to action %s", s.median)
 			}
-			fmt.Fprintf(&b, "; %s %s decided, %s reversed; law-enforcement requests: %s. Details: %s",
-				s.n(s.decided), plural(s.decided, "appeal", "appeals"), s.n(s.reversed), s.legal, s.link)
+			fmt.Fprintf(&b, "; %s %s decided, %s reversed", s.n(s.decided), plural(s.decided, "appeal", "appeals"), s.n(s.reversed))
+			if s.legal != "" {
+				fmt.Fprintf(&b, "; law-enforcement requests in %s: %s", s.month, s.legal)
+			}
+			fmt.Fprintf(&b, ". Details: %s", s.link)
 			return b.String()
 		},
 	},
@@ -353,8 +372,11 @@ var texts = map[string]postTemplate{
 			if s.median != "" {
 				fmt.Fprintf(&b, "; median waktu hingga tindakan %s", s.median)
 			}
-			fmt.Fprintf(&b, "; %s banding diputuskan, %s dikabulkan; permintaan penegak hukum: %s. Rincian: %s",
-				s.n(s.decided), s.n(s.reversed), s.legal, s.link)
+			fmt.Fprintf(&b, "; %s banding diputuskan, %s dikabulkan", s.n(s.decided), s.n(s.reversed))
+			if s.legal != "" {
+				fmt.Fprintf(&b, "; permintaan penegak hukum pada %s: %s", s.month, s.legal)
+			}
+			fmt.Fprintf(&b, ". Rincian: %s", s.link)
 			return b.String()
 		},
 	},
@@ -383,8 +405,11 @@ var texts = map[string]postTemplate{
 			if s.median != "" {
 				fmt.Fprintf(&b, ". Медианное время до принятия мер: %s", s.median)
 			}
-			fmt.Fprintf(&b, ". Рассмотрено апелляций: %s, решений отменено: %s. Запросы правоохранительных органов: %s. Подробнее: %s",
-				s.n(s.decided), s.n(s.reversed), s.legal, s.link)
+			fmt.Fprintf(&b, ". Рассмотрено апелляций: %s, решений отменено: %s", s.n(s.decided), s.n(s.reversed))
+			if s.legal != "" {
+				fmt.Fprintf(&b, ". Запросы правоохранительных органов за %s: %s", s.month, s.legal)
+			}
+			fmt.Fprintf(&b, ". Подробнее: %s", s.link)
 			return b.String()
 		},
 	},
@@ -413,8 +438,11 @@ var texts = map[string]postTemplate{
 			if s.median != "" {
 				fmt.Fprintf(&b, "؛ الوقت الوسيط حتى اتخاذ الإجراء: %s", s.median)
 			}
-			fmt.Fprintf(&b, "؛ الطعون التي بُتّ فيها: %s، أُلغي القرار في: %s؛ طلبات جهات إنفاذ القانون: %s. التفاصيل: %s",
-				s.n(s.decided), s.n(s.reversed), s.legal, s.link)
+			fmt.Fprintf(&b, "؛ الطعون التي بُتّ فيها: %s، أُلغي القرار في: %s", s.n(s.decided), s.n(s.reversed))
+			if s.legal != "" {
+				fmt.Fprintf(&b, "؛ طلبات جهات إنفاذ القانون في %s: %s", s.month, s.legal)
+			}
+			fmt.Fprintf(&b, ". التفاصيل: %s", s.link)
 			return b.String()
 		},
 	},

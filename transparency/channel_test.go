@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -267,16 +268,16 @@ func TestChannelPostsTheDailyReportInEachLanguage(t *testing.T) {
 		want := []string{
 			"Transparency report for 2026-11-28: 1 group or channel related to child abuse banned; 1 related to terrorism; 4 actions in all " +
 				"(1 message or file removed, 2 groups and channels taken down, 1 account suspended or banned, 0 restricted in some countries); " +
-				"median time to action 7 min; 1 appeal decided, 1 reversed; law-enforcement requests: 1–9. Details: /transparency/2026-11-28",
+				"median time to action 7 min; 1 appeal decided, 1 reversed. Details: /transparency/2026-11-28",
 			"Laporan transparansi 2026-11-28: 1 grup dan kanal terkait pelecehan seksual anak diblokir; 1 terkait terorisme; total 4 tindakan " +
 				"(1 pesan dan berkas dihapus, 2 grup dan kanal ditutup, 1 akun ditangguhkan atau diblokir, 0 dibatasi di beberapa negara); " +
-				"median waktu hingga tindakan 7 menit; 1 banding diputuskan, 1 dikabulkan; permintaan penegak hukum: 1–9. Rincian: /transparency/2026-11-28",
+				"median waktu hingga tindakan 7 menit; 1 banding diputuskan, 1 dikabulkan. Rincian: /transparency/2026-11-28",
 			"Отчёт о прозрачности за 2026-11-28. Заблокировано групп и каналов, связанных с сексуальным насилием над детьми: 1; с терроризмом: 1. " +
 				"Всего мер: 4 (удалено сообщений и файлов: 1; закрыто групп и каналов: 2; приостановлено или заблокировано аккаунтов: 1; ограничено в отдельных странах: 0). " +
-				"Медианное время до принятия мер: 7 мин. Рассмотрено апелляций: 1, решений отменено: 1. Запросы правоохранительных органов: 1–9. Подробнее: /transparency/2026-11-28",
+				"Медианное время до принятия мер: 7 мин. Рассмотрено апелляций: 1, решений отменено: 1. Подробнее: /transparency/2026-11-28",
 			"تقرير الشفافية ليوم 2026-11-28: المجموعات والقنوات المحظورة المتعلقة بالاعتداء الجنسي على الأطفال: ١؛ المتعلقة بالإرهاب: ١؛ مجموع الإجراءات: ٤ " +
 				"(الرسائل والملفات المحذوفة: ١، المجموعات والقنوات المغلقة: ٢، الحسابات الموقوفة أو المحظورة: ١، المقيدة في بعض البلدان: ٠)؛ " +
-				"الوقت الوسيط حتى اتخاذ الإجراء: ٧ د؛ الطعون التي بُتّ فيها: ١، أُلغي القرار في: ١؛ طلبات جهات إنفاذ القانون: ١–٩. التفاصيل: /transparency/2026-11-28",
+				"الوقت الوسيط حتى اتخاذ الإجراء: ٧ د؛ الطعون التي بُتّ فيها: ١، أُلغي القرار في: ١. التفاصيل: /transparency/2026-11-28",
 		}
 		got := w.history(rita, found.ID)
 		if len(got) != len(want) {
@@ -303,6 +304,33 @@ func TestChannelPostsTheDailyReportInEachLanguage(t *testing.T) {
 		w.must("Day today", err)
 		if err := ch.PostDay(w.ctx, today); kurir.ErrorCode(err) != kurir.EInvalid {
 			t.Errorf("posting today's partial report: %v, want EInvalid", err)
+		}
+
+		// A day's post says nothing of law-enforcement requests; the
+		// month's come with its last day, banded (one request: 0-9).
+		w.clock.Set(time.Date(2026, 12, 1, 0, 30, 0, 0, time.UTC))
+		n, err = w.rep.CatchUp(w.ctx)
+		if err != nil || n != 2 {
+			t.Fatalf("CatchUp on 1 December = %d, %v; want 29 and 30 November", n, err)
+		}
+		w.must("PostLatest on 1 December", ch.PostLatest(w.ctx, n))
+		got = w.history(rita, found.ID)
+		if len(got) != len(want)+8 {
+			t.Fatalf("the channel holds %d posts, want %d", len(got), len(want)+8)
+		}
+		for i, post := range got[len(want) : len(want)+4] {
+			if strings.Contains(post, "2026-11:") || strings.Contains(post, "law-enforcement") || strings.Contains(post, "penegak hukum") {
+				t.Errorf("29 November's post %d speaks of law-enforcement requests: %s", i, post)
+			}
+		}
+		last := got[len(want)+4:]
+		for i, wantPart := range []string{"; law-enforcement requests in 2026-11: 0–9. Details: /transparency/2026-11-30",
+			"; permintaan penegak hukum pada 2026-11: 0–9. Rincian: /transparency/2026-11-30",
+			". Запросы правоохранительных органов за 2026-11: 0–9. Подробнее: /transparency/2026-11-30",
+			"؛ طلبات جهات إنفاذ القانون في 2026-11: ٠–٩. التفاصيل: /transparency/2026-11-30"} {
+			if !strings.HasSuffix(last[i], wantPart) {
+				t.Errorf("30 November's post %d does not end with the month's requests %q:\n%s", i, wantPart, last[i])
+			}
 		}
 	}, trSchema...)
 }
@@ -371,24 +399,24 @@ func TestSummaryWritesNumbersAsEachLanguageDoes(t *testing.T) {
 		ChatsTakenDown: map[string]int64{"child_abuse": 2000, "terrorism": 300, "spam": 100}}
 	p.Speed = transparency.TimeToAction{Count: 9, MedianSeconds: 3 * 3600}
 	p.Appeals = transparency.Appeals{Decided: 1500, Reversed: 20}
-	p.Legal.Received = transparency.Count{N: 42}
+	month := &transparency.Public{Period: "2026-11", Legal: &transparency.PublicLegal{Received: transparency.Count{N: 42}}}
 	tests := []struct{ lang, want string }{
 		{"en", "Transparency report for 2026-11-28: 2,000 groups and channels related to child abuse banned; 300 related to terrorism; 100 for other reasons; " +
 			"1,234,567 actions in all (1,234 messages and files removed, 2,400 groups and channels taken down, 12 accounts suspended or banned, 5 restricted in some countries, 3 labelled); " +
-			"median time to action 3 h; 1,500 appeals decided, 20 reversed; law-enforcement requests: 42. Details: https://kurir.example/transparency/2026-11-28"},
+			"median time to action 3 h; 1,500 appeals decided, 20 reversed; law-enforcement requests in 2026-11: 42. Details: https://kurir.example/transparency/2026-11-28"},
 		{"id", "Laporan transparansi 2026-11-28: 2.000 grup dan kanal terkait pelecehan seksual anak diblokir; 300 terkait terorisme; 100 karena alasan lain; " +
 			"total 1.234.567 tindakan (1.234 pesan dan berkas dihapus, 2.400 grup dan kanal ditutup, 12 akun ditangguhkan atau diblokir, 5 dibatasi di beberapa negara, 3 diberi label); " +
-			"median waktu hingga tindakan 3 jam; 1.500 banding diputuskan, 20 dikabulkan; permintaan penegak hukum: 42. Rincian: https://kurir.example/transparency/2026-11-28"},
+			"median waktu hingga tindakan 3 jam; 1.500 banding diputuskan, 20 dikabulkan; permintaan penegak hukum pada 2026-11: 42. Rincian: https://kurir.example/transparency/2026-11-28"},
 		{"ru", "Отчёт о прозрачности за 2026-11-28. Заблокировано групп и каналов, связанных с сексуальным насилием над детьми: 2\u00a0000; с терроризмом: 300; по другим причинам: 100. " +
 			"Всего мер: 1\u00a0234\u00a0567 (удалено сообщений и файлов: 1\u00a0234; закрыто групп и каналов: 2\u00a0400; приостановлено или заблокировано аккаунтов: 12; ограничено в отдельных странах: 5; помечено: 3). " +
-			"Медианное время до принятия мер: 3 ч. Рассмотрено апелляций: 1\u00a0500, решений отменено: 20. Запросы правоохранительных органов: 42. Подробнее: https://kurir.example/transparency/2026-11-28"},
+			"Медианное время до принятия мер: 3 ч. Рассмотрено апелляций: 1\u00a0500, решений отменено: 20. Запросы правоохранительных органов за 2026-11: 42. Подробнее: https://kurir.example/transparency/2026-11-28"},
 		{"ar", "تقرير الشفافية ليوم 2026-11-28: المجموعات والقنوات المحظورة المتعلقة بالاعتداء الجنسي على الأطفال: ٢٬٠٠٠؛ المتعلقة بالإرهاب: ٣٠٠؛ لأسباب أخرى: ١٠٠؛ " +
 			"مجموع الإجراءات: ١٬٢٣٤٬٥٦٧ (الرسائل والملفات المحذوفة: ١٬٢٣٤، المجموعات والقنوات المغلقة: ٢٬٤٠٠، الحسابات الموقوفة أو المحظورة: ١٢، المقيدة في بعض البلدان: ٥، الموسومة بتحذير: ٣)؛ " +
-			"الوقت الوسيط حتى اتخاذ الإجراء: ٣ س؛ الطعون التي بُتّ فيها: ١٬٥٠٠، أُلغي القرار في: ٢٠؛ طلبات جهات إنفاذ القانون: ٤٢. التفاصيل: https://kurir.example/transparency/2026-11-28"},
+			"الوقت الوسيط حتى اتخاذ الإجراء: ٣ س؛ الطعون التي بُتّ فيها: ١٬٥٠٠، أُلغي القرار في: ٢٠؛ طلبات جهات إنفاذ القانون في 2026-11: ٤٢. التفاصيل: https://kurir.example/transparency/2026-11-28"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
-			if got := transparency.Summary(p, tt.lang, "https://kurir.example/transparency/2026-11-28"); got != tt.want {
+			if got := transparency.Summary(p, month, tt.lang, "https://kurir.example/transparency/2026-11-28"); got != tt.want {
 				t.Errorf("\n got %s\nwant %s", got, tt.want)
 			}
 		})
@@ -397,8 +425,8 @@ func TestSummaryWritesNumbersAsEachLanguageDoes(t *testing.T) {
 	// A quiet day: no actions, so no breakdown and no median.
 	quiet := transparency.Public{Period: "2026-11-29"}
 	want := "Transparency report for 2026-11-29: 0 groups and channels related to child abuse banned; 0 related to terrorism; 0 actions in all; " +
-		"0 appeals decided, 0 reversed; law-enforcement requests: 0. Details: /transparency/2026-11-29"
-	if got := transparency.Summary(quiet, "en", "/transparency/2026-11-29"); got != want {
+		"0 appeals decided, 0 reversed. Details: /transparency/2026-11-29"
+	if got := transparency.Summary(quiet, nil, "en", "/transparency/2026-11-29"); got != want {
 		t.Errorf("quiet day:\n got %s\nwant %s", got, want)
 	}
 }

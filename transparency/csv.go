@@ -12,7 +12,7 @@ import (
 //	section,key,value
 //	actions,total,1234
 //	actions.by_kind,takedown,56
-//	legal_requests.by_country,DE,1-9
+//	legal_requests.by_country,DE,0-9
 func (p Public) CSV() []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
@@ -47,6 +47,11 @@ func (p Public) CSV() []byte {
 	row("appeals", "received", n(p.Appeals.Received))
 	row("appeals", "decided", n(p.Appeals.Decided))
 	row("appeals", "reversed", n(p.Appeals.Reversed))
+	if p.Legal == nil {
+		row("report", "legal_requests_note", p.LegalNote)
+		w.Flush()
+		return b.Bytes()
+	}
 	l := p.Legal
 	row("legal_requests", "received", l.Received.String())
 	row("legal_requests", "accounts_affected", l.AccountsAffected.String())

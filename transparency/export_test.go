@@ -15,3 +15,6 @@ func PercentilesOf(secs []int64) TimeToAction {
 	t.settle()
 	return t
 }
+
+// LegalKinds and LegalOutcomes are the cells of the published breakdowns.
+var LegalKinds, LegalOutcomes = legalKinds, legalOutcomes

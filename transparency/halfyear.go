@@ -44,9 +44,11 @@ type Document struct {
 // Orders are the requests authorities filed through the law-enforcement
 // portal (Art. 15(1)(a)): orders to act against illegal content (removal,
 // Art. 9) and to provide information (disclosure and emergency, Art. 10),
-// and preservations. Counts are banded as in the daily reports.
+// and preservations. Counts are banded as in the monthly reports; while
+// the half-year is not over they are not given (nil), and Note says so.
 type Orders struct {
-	PublicLegal
+	*PublicLegal
+	Note string `json:"note,omitempty"`
 	// ActionsByCategory are the moderation actions taken on orders, by
 	// the kind of illegal content.
 	ActionsByCategory map[string]int64 `json:"actions_by_category"`
@@ -127,7 +129,7 @@ func (s *Service) HalfYear(ctx context.Context, year, half int) (Document, error
 	}
 	pub := sum.Public(s.cfg.BandBelow)
 	d := Document{Period: period, From: from, To: to, Generated: sum.Generated, Partial: sum.Partial,
-		Orders:  Orders{PublicLegal: pub.Legal, ActionsByCategory: map[string]int64{}},
+		Orders:  Orders{PublicLegal: pub.Legal, Note: pub.LegalNote, ActionsByCategory: map[string]int64{}},
 		Notices: Notices{ByCategory: map[string]int64{}, ActionsByGround: map[string]int64{}},
 		Actions: sum.Actions, ByGround: map[string]int64{}, Speed: sum.Speed,
 		Automation: Automation{SignalsBySource: map[string]int64{}},
@@ -305,18 +307,22 @@ func (d Document) Markdown() string {
 	p("Every number is counted by kurir from the records its moderators, its automated detection and its legal team write as they work; ")
 	p("the actions, times, appeals and law-enforcement requests are the sums of the period's published daily reports (/transparency). ")
 	p("Categories, kinds of action and sources are kurir's stable codes, as in the daily reports' JSON and CSV.")
-	if d.Orders.BandsBelow > 1 {
-		p(" Counts of requests from authorities from 1 to %d are given as the band \"1-%d\", so that no single request can be picked out.", d.Orders.BandsBelow-1, d.Orders.BandsBelow-1)
+	if d.Orders.PublicLegal != nil && d.Orders.BandsBelow > 1 {
+		p(" Counts of requests from authorities from 0 to %d are given as the band \"0-%d\", so that no single request can be picked out.", d.Orders.BandsBelow-1, d.Orders.BandsBelow-1)
 	}
 	p("\n\n")
 
 	o := d.Orders
 	p("## 1. Orders from authorities (Art. 15(1)(a))\n\n")
-	p("Requests received through the law-enforcement portal: %s. Each is acknowledged at once: the portal gives it its case number when it is filed.\n\n", o.Received)
-	countTable(&b, "Kind of request", o.ByKind)
-	countTable(&b, "Issuing country", o.ByCountry)
-	countTable(&b, "Outcome (requests closed in the period)", o.ByOutcome)
-	p("Accounts whose data was disclosed: %s.\n\n", o.AccountsAffected)
+	if o.PublicLegal == nil {
+		p("%s\n\n", o.Note)
+	} else {
+		p("Requests received through the law-enforcement portal: %s. Each is acknowledged at once: the portal gives it its case number when it is filed.\n\n", o.Received)
+		countTable(&b, "Kind of request", o.ByKind, "Any other kind")
+		countTable(&b, "Issuing country", o.ByCountry, "Every other country")
+		countTable(&b, "Outcome (requests closed in the period)", o.ByOutcome, "Any other outcome")
+		p("Accounts whose data was disclosed: %s.\n\n", o.AccountsAffected)
+	}
 	p("- Median time from receipt to giving effect to a removal order (Art. 9): %s.\n", optDuration(o.RemovalMedianSeconds, "no removal order was enforced"))
 	p("- Median time from receipt to fulfilling a request for information (Art. 10; disclosure and emergency requests): %s.\n\n",
 		optDuration(o.InformationMedianSeconds, "none was fulfilled"))
@@ -393,18 +399,23 @@ func table(b *strings.Builder, heading string, m map[string]int64) {
 	b.WriteString("\n")
 }
 
-// countTable writes published counts as a Markdown table.
-func countTable(b *strings.Builder, heading string, m map[string]Count) {
-	if len(m) == 0 {
+// countTable writes published counts as a Markdown table: those given
+// exactly, then one row, labelled others, for all the banded ones.
+func countTable(b *strings.Builder, heading string, m map[string]Count, others string) {
+	keys, band := Listed(m)
+	if len(keys) == 0 && band == "" {
 		return
 	}
-	raw := make(map[string]int64, len(m))
-	for k, c := range m {
-		raw[k] = c.N
-	}
 	fmt.Fprintf(b, "| %s | Count |\n|---|---:|\n", heading)
-	for _, k := range sortedKeys(raw) {
+	for _, k := range keys {
 		fmt.Fprintf(b, "| %s | %s |\n", k, m[k])
+	}
+	if band != "" {
+		label := others
+		if len(keys) == 0 {
+			label = "Each"
+		}
+		fmt.Fprintf(b, "| %s | %s |\n", label, band)
 	}
 	b.WriteString("\n")
 }

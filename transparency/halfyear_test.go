@@ -62,8 +62,12 @@ func TestHalfYearCountsTheRecordsOfItsSixMonths(t *testing.T) {
 			t.Fatal(err)
 		}
 		sec := func(n int64) *int64 { return &n }
-		exact := func(m map[string]int64) map[string]transparency.Count {
+		// Every cell is published, those with nothing counted too.
+		exact := func(cells []string, m map[string]int64) map[string]transparency.Count {
 			out := map[string]transparency.Count{}
+			for _, k := range cells {
+				out[k] = transparency.Count{}
+			}
 			for k, n := range m {
 				out[k] = transparency.Count{N: n}
 			}
@@ -75,9 +79,9 @@ func TestHalfYearCountsTheRecordsOfItsSixMonths(t *testing.T) {
 		}{
 			{"period", []any{doc.Period, doc.From, doc.To, doc.Partial}, []any{"2026-H2", at(7, 1, 0, 0), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), false}},
 			{"orders received", doc.Orders.Received, transparency.Count{N: 3}},
-			{"orders by kind", doc.Orders.ByKind, exact(map[string]int64{"removal": 1, "disclosure": 1, "emergency": 1})},
-			{"orders by country", doc.Orders.ByCountry, exact(map[string]int64{"DE": 1, "FR": 1, "US": 1})},
-			{"orders by outcome", doc.Orders.ByOutcome, exact(map[string]int64{"fulfilled": 2, "rejected": 1})},
+			{"orders by kind", doc.Orders.ByKind, exact(transparency.LegalKinds, map[string]int64{"removal": 1, "disclosure": 1, "emergency": 1})},
+			{"orders by country", doc.Orders.ByCountry, exact(kurir.Countries(), map[string]int64{"DE": 1, "FR": 1, "US": 1})},
+			{"orders by outcome", doc.Orders.ByOutcome, exact(transparency.LegalOutcomes, map[string]int64{"fulfilled": 2, "rejected": 1})},
 			{"actions on orders", doc.Orders.ActionsByCategory, map[string]int64{"terrorism": 1}},
 			{"time to enforce a removal order", doc.Orders.RemovalMedianSeconds, sec(300)},
 			{"time to answer for information", doc.Orders.InformationMedianSeconds, sec(48 * 3600)},
@@ -109,6 +113,7 @@ func TestHalfYearCountsTheRecordsOfItsSixMonths(t *testing.T) {
 			"Period: 1 July 2026 to 31 December 2026 (UTC).",
 			"Requests received through the law-enforcement portal: 3.",
 			"| removal | 1 |",
+			"| Every other country | 0 |",
 			"Median time from receipt to giving effect to a removal order (Art. 9): 5 minutes.",
 			"Median time from receipt to fulfilling a request for information (Art. 10; disclosure and emergency requests): 48 hours.",
 			"Notices of illegal content received (Art. 16): 3. Reports from trusted flaggers (Art. 22): 1.",
@@ -134,13 +139,17 @@ func TestHalfYearCountsTheRecordsOfItsSixMonths(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := banded.Orders.Received.String(); got != "1-9" || !strings.Contains(banded.Markdown(), "Requests received through the law-enforcement portal: 1-9.") {
-			t.Errorf("banded orders received %q", got)
+		bmd := banded.Markdown()
+		if got := banded.Orders.Received.String(); got != "0-9" || !strings.Contains(bmd, "Requests received through the law-enforcement portal: 0-9.") ||
+			!strings.Contains(bmd, "| Issuing country | Count |\n|---|---:|\n| Each | 0-9 |\n") {
+			t.Errorf("banded orders received %q:\n%s", got, bmd)
 		}
 
-		// A half not over is partial; one not begun has no report; there is no third half.
-		if doc, err := rep.HalfYear(ctx, 2027, 1); err != nil || !doc.Partial || !strings.Contains(doc.Markdown(), "The period is not over") {
-			t.Errorf("2027-H1 on 2 January 2027: partial %v, %v", doc.Partial, err)
+		// A half not over is partial, without law-enforcement figures; one
+		// not begun has no report; there is no third half.
+		if doc, err := rep.HalfYear(ctx, 2027, 1); err != nil || !doc.Partial || !strings.Contains(doc.Markdown(), "The period is not over") ||
+			doc.Orders.PublicLegal != nil || !strings.Contains(doc.Markdown(), transparency.LegalNote) {
+			t.Errorf("2027-H1 on 2 January 2027: partial %v, orders %+v, %v", doc.Partial, doc.Orders.PublicLegal, err)
 		}
 		if _, err := rep.HalfYear(ctx, 2027, 2); kurir.ErrorCode(err) != kurir.ENotFound {
 			t.Errorf("2027-H2 on 2 January 2027: %v, want ENotFound", err)

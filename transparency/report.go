@@ -9,7 +9,8 @@
 // them, so the layers stay flat and the public numbers are derived from
 // exactly what happened. A day's report is computed once the day is over,
 // by whichever node gets there first, and stored; months and years are sums
-// of days. Small counts of legal requests are published in bands.
+// of days. Law-enforcement requests are published only for whole months and
+// longer once they are over, for every country, small counts in bands.
 package transparency
 
 import (
@@ -19,6 +20,7 @@ import (
 	"strconv"
 	"time"
 
+	"kurir"
 	"kurir/moderation"
 )
 
@@ -148,7 +150,7 @@ func (r *Report) add(o Report) {
 	r.Legal.AccountsAffected += o.Legal.AccountsAffected
 }
 
-// Count is a published number: exact, or a band such as "1-9" where a
+// Count is a published number: exact, or a band such as "0-9" where a
 // small exact count could identify someone.
 type Count struct {
 	N    int64
@@ -173,27 +175,65 @@ func (c Count) String() string {
 
 func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
 
-// band publishes n exactly, or as "1-(below-1)" when it is small but not
-// zero (below 0 or 1 bands nothing).
+// band publishes n exactly, or as the band "0-(below-1)" when it is under
+// below (below 0 or 1 bands nothing). Zero is banded with the small counts:
+// were it published exactly, a band would say "at least one".
 func band(n int64, below int64) Count {
-	if below > 1 && n > 0 && n < below {
-		return Count{N: -1, Band: "1-" + formatInt(below-1)}
+	if below > 1 && n < below {
+		return Count{N: -1, Band: "0-" + formatInt(below-1)}
 	}
 	return Count{N: n}
 }
 
-// PublicLegal is Legal as published, small counts in bands.
+// The cells every published legal breakdown has, whatever was counted:
+// were only the non-zero ones listed, a banded cell would still say "at
+// least one request". Countries are every ISO 3166-1 country; kinds and
+// outcomes are the legal package's (a test holds them equal).
+var (
+	legalKinds    = []string{"emergency", "preservation", "disclosure", "removal", "other"}
+	legalOutcomes = []string{"fulfilled", "rejected", "withdrawn"}
+)
+
+// PublicLegal is Legal as published: every country, kind and outcome,
+// small counts (zero included) in bands.
 type PublicLegal struct {
 	Received         Count            `json:"received"`
 	ByCountry        map[string]Count `json:"by_country"`
 	ByKind           map[string]Count `json:"by_kind"`
 	ByOutcome        map[string]Count `json:"by_outcome"`
 	AccountsAffected Count            `json:"accounts_affected"`
-	// BandsBelow says counts of 1 to BandsBelow-1 are published as a band.
+	// BandsBelow says counts from 0 to BandsBelow-1 are published as a band.
 	BandsBelow int64 `json:"bands_below,omitempty"`
 }
 
-// Public is a report as published.
+// Listed returns the keys of the counts a page lists, those published
+// exactly and not zero, largest first, and what all the others are: their
+// band, "0", or "" if there are none. A page lists these and says "every
+// other: 0-9" rather than print a long run of the same value.
+func Listed(counts map[string]Count) (keys []string, others string) {
+	raw := make(map[string]int64, len(counts))
+	for k, c := range counts {
+		switch {
+		case c.Band != "":
+			others = c.Band
+		case c.N == 0:
+			if others == "" {
+				others = "0"
+			}
+		default:
+			raw[k] = c.N
+		}
+	}
+	return sortedKeys(raw), others
+}
+
+// LegalNote is what a report says in place of law-enforcement figures it
+// does not carry.
+const LegalNote = "Requests from authorities are published for whole months once they are over, and for whole years and half-years, never for a day or a period still running, so that no request can be told apart by its date."
+
+// Public is a report as published. Legal is nil for a period that does not
+// carry law-enforcement figures (see Report.PublishesLegal), with LegalNote
+// saying why.
 type Public struct {
 	Period    string       `json:"period"`
 	From      time.Time    `json:"from"`
@@ -203,24 +243,45 @@ type Public struct {
 	Actions   Actions      `json:"actions"`
 	Speed     TimeToAction `json:"time_to_action"`
 	Appeals   Appeals      `json:"appeals"`
-	Legal     PublicLegal  `json:"legal_requests"`
+	Legal     *PublicLegal `json:"legal_requests"`
+	LegalNote string       `json:"legal_requests_note,omitempty"`
 }
 
-// Public returns the report as published, with legal-request counts under
-// bandBelow in bands.
+// PublishesLegal reports whether the report's law-enforcement figures are
+// published: only for a finished period of at least a whole month. A day's
+// figures, or those of a month still running, would let anyone watching
+// the numbers tell when a request came in, and so often which one it was.
+func (r Report) PublishesLegal() bool {
+	return !r.Partial && !r.From.AddDate(0, 1, 0).After(r.To)
+}
+
+// Public returns the report as published: legal-request figures only for
+// a finished month or longer, every cell present, counts under bandBelow
+// in bands.
 func (r Report) Public(bandBelow int64) Public {
-	bandMap := func(m map[string]int64) map[string]Count {
-		out := make(map[string]Count, len(m))
-		for k, n := range m {
-			out[k] = band(n, bandBelow)
-		}
-		return out
+	p := Public{Period: r.Period, From: r.From, To: r.To, Generated: r.Generated, Partial: r.Partial,
+		Actions: r.Actions, Speed: r.Speed, Appeals: r.Appeals}
+	if !r.PublishesLegal() {
+		p.LegalNote = LegalNote
+		return p
 	}
-	return Public{Period: r.Period, From: r.From, To: r.To, Generated: r.Generated, Partial: r.Partial,
-		Actions: r.Actions, Speed: r.Speed, Appeals: r.Appeals,
-		Legal: PublicLegal{Received: band(r.Legal.Received, bandBelow), ByCountry: bandMap(r.Legal.ByCountry), ByKind: bandMap(r.Legal.ByKind),
-			ByOutcome: bandMap(r.Legal.ByOutcome), AccountsAffected: band(r.Legal.AccountsAffected, bandBelow), BandsBelow: max(bandBelow, 0)},
+	l := r.Legal
+	p.Legal = &PublicLegal{Received: band(l.Received, bandBelow), AccountsAffected: band(l.AccountsAffected, bandBelow),
+		ByCountry: bandAll(l.ByCountry, kurir.Countries(), bandBelow), ByKind: bandAll(l.ByKind, legalKinds, bandBelow),
+		ByOutcome: bandAll(l.ByOutcome, legalOutcomes, bandBelow), BandsBelow: max(bandBelow, 0)}
+	return p
+}
+
+// bandAll publishes a count for every key of cells and of m.
+func bandAll(m map[string]int64, cells []string, bandBelow int64) map[string]Count {
+	out := make(map[string]Count, len(cells)+len(m))
+	for _, k := range cells {
+		out[k] = band(m[k], bandBelow)
 	}
+	for k, n := range m {
+		out[k] = band(n, bandBelow)
+	}
+	return out
 }
 
 // sortedKeys returns m's keys by descending count, then name.

@@ -159,16 +159,21 @@ func TestDailyReportCountsWhatHappened(t *testing.T) {
 		if l.Received != 2 || l.ByCountry["DE"] != 2 || l.ByKind["disclosure"] != 1 || l.ByOutcome["fulfilled"] != 2 || l.AccountsAffected != 1 {
 			t.Errorf("legal %+v", l)
 		}
-		// Published, the small legal counts are banded; the rest are exact.
-		pub, _ := json.Marshal(r.Public(svc.BandBelow()))
-		if !strings.Contains(string(pub), `"received":"1-4"`) || !strings.Contains(string(pub), `"DE":"1-4"`) || !strings.Contains(string(pub), `"total":6`) {
+		// Published, a day carries no law-enforcement figures, and says why.
+		dayPub := r.Public(svc.BandBelow())
+		pub, _ := json.Marshal(dayPub)
+		if dayPub.Legal != nil || !strings.Contains(string(pub), `"legal_requests":null,"legal_requests_note":"Requests from authorities are published for whole months`) ||
+			!strings.Contains(string(pub), `"total":6`) {
 			t.Errorf("published %s", pub)
 		}
-		csv := string(r.Public(svc.BandBelow()).CSV())
-		for _, line := range []string{"actions,total,6", "actions.chats_taken_down,child_abuse,3", "legal_requests.by_country,DE,1-4", "time_to_action,median_seconds,420"} {
-			if !strings.Contains(csv, line+"\n") {
+		csv := string(dayPub.CSV())
+		for _, line := range []string{"actions,total,6", "actions.chats_taken_down,child_abuse,3", "time_to_action,median_seconds,420", `report,legal_requests_note,"Requests from authorities`} {
+			if !strings.Contains(csv, line) {
 				t.Errorf("CSV has no line %q:\n%s", line, csv)
 			}
+		}
+		if strings.Contains(csv, "legal_requests.") {
+			t.Errorf("a day's CSV has law-enforcement figures:\n%s", csv)
 		}
 		// Rebuilding the day gives identical numbers.
 		before, _ := json.Marshal(r)
@@ -192,7 +197,60 @@ func TestDailyReportCountsWhatHappened(t *testing.T) {
 		if _, err := svc.Day(ctx, day.AddDate(0, 0, 5)); kurir.ErrorCode(err) != kurir.ENotFound {
 			t.Errorf("a future day: %v", err)
 		}
+		if p := m.Public(svc.BandBelow()); !m.Partial || p.Legal != nil {
+			t.Errorf("the running month publishes law-enforcement figures: partial %v, %+v", m.Partial, p.Legal)
+		}
+
+		// Once November is over, its figures are published: every country,
+		// kind and outcome, small counts (zero too) in the same band.
+		clock.Set(time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC))
+		if _, err := svc.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if m, err = svc.Month(ctx, 2026, time.November); err != nil || m.Partial {
+			t.Fatalf("November on 1 December: partial %v, %v", m.Partial, err)
+		}
+		ml := m.Public(svc.BandBelow()).Legal
+		if ml == nil {
+			t.Fatal("November, over, publishes no law-enforcement figures")
+		}
+		band := transparency.Count{N: -1, Band: "0-4"}
+		if ml.Received != band || ml.AccountsAffected != band || ml.BandsBelow != 5 {
+			t.Errorf("November's requests %+v, accounts %+v; want both %v", ml.Received, ml.AccountsAffected, band)
+		}
+		if len(ml.ByCountry) != len(kurir.Countries()) || ml.ByCountry["DE"] != band || ml.ByCountry["FR"] != band {
+			t.Errorf("by country: %d cells (want %d), DE %v, FR %v; want every country, DE and FR alike", len(ml.ByCountry), len(kurir.Countries()), ml.ByCountry["DE"], ml.ByCountry["FR"])
+		}
+		if fmt.Sprint(ml.ByKind) != fmt.Sprint(map[string]transparency.Count{"disclosure": band, "emergency": band, "other": band, "preservation": band, "removal": band}) ||
+			fmt.Sprint(ml.ByOutcome) != fmt.Sprint(map[string]transparency.Count{"fulfilled": band, "rejected": band, "withdrawn": band}) {
+			t.Errorf("by kind %v, by outcome %v; want every kind and outcome banded", ml.ByKind, ml.ByOutcome)
+		}
+		if csv := string(m.Public(svc.BandBelow()).CSV()); !strings.Contains(csv, "legal_requests.by_country,DE,0-4\n") || !strings.Contains(csv, "legal_requests.by_country,FR,0-4\n") {
+			t.Errorf("November's CSV lacks the banded countries:\n%.2000s", csv)
+		}
+		// With no threshold every count is exact, zeros included.
+		exact := m.Public(1).Legal
+		if exact.Received.N != 2 || exact.ByCountry["DE"].N != 2 || exact.ByCountry["FR"] != (transparency.Count{}) || exact.ByKind["disclosure"].N != 1 ||
+			exact.ByOutcome["fulfilled"].N != 2 || exact.AccountsAffected.N != 1 {
+			t.Errorf("exact figures %+v", exact)
+		}
 	}, schema...)
+}
+
+// TestLegalCellsAreTheLegalPackages: the published breakdowns have a cell
+// for every kind of request and every outcome the portal records.
+func TestLegalCellsAreTheLegalPackages(t *testing.T) {
+	var kinds []string
+	for _, k := range legal.Kinds {
+		kinds = append(kinds, string(k))
+	}
+	if fmt.Sprint(kinds) != fmt.Sprint(transparency.LegalKinds) {
+		t.Errorf("published kinds %v, the portal's %v", transparency.LegalKinds, kinds)
+	}
+	outcomes := []string{string(legal.Fulfilled), string(legal.Rejected), string(legal.Withdrawn)}
+	if fmt.Sprint(outcomes) != fmt.Sprint(transparency.LegalOutcomes) {
+		t.Errorf("published outcomes %v, the portal's closing states %v", transparency.LegalOutcomes, outcomes)
+	}
 }
 
 // TestTimeToActionPercentiles: the median and 90th percentile come from

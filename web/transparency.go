@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -651,7 +652,9 @@ func (v *trView) report(p period, pub transparency.Public, today time.Time, seri
 		{Label: v.t("actions_total"), Value: f.n(a.Total)},
 		{Label: v.t("chats_down"), Value: f.n(takenDown)},
 		{Label: v.t("appeals_received"), Value: f.n(pub.Appeals.Received)},
-		{Label: v.t("legal_received"), Value: f.count(pub.Legal.Received)},
+	}
+	if pub.Legal != nil {
+		v.Stats = append(v.Stats, trStat{Label: v.t("legal_received"), Value: f.count(pub.Legal.Received)})
 	}
 	v.Bans = []string{
 		fmt.Sprintf(v.t("ban_line"), f.n(a.ChatsTakenDown[string(moderation.ChildAbuse)]), v.t("ban.child_abuse")),
@@ -715,18 +718,23 @@ func (v *trView) report(p period, pub transparency.Public, today time.Time, seri
 		{Label: v.t("appeals_reversed"), Value: ap.Reversed, Text: f.n(ap.Reversed)},
 	}, false)
 
-	// Law enforcement: banded where small, and said so.
+	// Law enforcement: only for a finished month or longer (see
+	// transparency.Report.PublishesLegal), banded where small, and said so.
 	l := pub.Legal
+	if l == nil {
+		v.Sections = append(v.Sections, trSection{ID: "legal", Heading: v.t("sec_legal"), Intro: []string{v.t("legal_intro"), v.t("legal_monthly")}})
+		return
+	}
 	legal := trSection{ID: "legal", Heading: v.t("sec_legal"), Intro: []string{v.t("legal_intro"),
 		v.t("legal_received") + ": " + f.count(l.Received) + ". " + v.t("legal_accounts") + ": " + f.count(l.AccountsAffected) + "."}}
 	if l.BandsBelow > 1 {
 		top := strconv.FormatInt(l.BandsBelow-1, 10)
-		legal.Note = fmt.Sprintf(v.t("band_note"), f.n(1), f.n(l.BandsBelow-1), f.count(transparency.Count{Band: "1-" + top}))
+		legal.Note = fmt.Sprintf(v.t("band_note"), f.n(0), f.n(l.BandsBelow-1), f.count(transparency.Count{Band: "0-" + top}))
 	}
 	v.Sections = append(v.Sections, legal)
-	v.bandedBreakdown("legal-country", v.t("sec_legal_country"), v.t("col_country"), "country", l.ByCountry, l.BandsBelow)
-	v.bandedBreakdown("legal-kind", v.t("sec_legal_kind"), v.t("col_legal_kind"), "lkind", l.ByKind, l.BandsBelow)
-	v.bandedBreakdown("legal-outcome", v.t("sec_legal_outcome"), v.t("col_outcome"), "outcome", l.ByOutcome, l.BandsBelow)
+	v.bandedBreakdown("legal-country", v.t("sec_legal_country"), v.t("col_country"), "country", l.ByCountry, l.BandsBelow, v.t("other_countries"))
+	v.bandedBreakdown("legal-kind", v.t("sec_legal_kind"), v.t("col_legal_kind"), "lkind", l.ByKind, l.BandsBelow, "")
+	v.bandedBreakdown("legal-outcome", v.t("sec_legal_outcome"), v.t("col_outcome"), "outcome", l.ByOutcome, l.BandsBelow, "")
 }
 
 // speedRanges group the time-to-action histogram for the chart.
@@ -748,18 +756,34 @@ func (v *trView) breakdown(prefix, heading, column string, counts map[string]int
 }
 
 // bandedBreakdown adds a part of the legal section: published counts,
-// bands drawn as the range they stand for.
-func (v *trView) bandedBreakdown(id, heading, column, prefix string, counts map[string]transparency.Count, bandsBelow int64) {
-	raw := make(map[string]int64, len(counts))
-	for k, c := range counts {
-		raw[k] = c.N
+// bands drawn as the range they stand for. With an others label, only the
+// counts given exactly are listed, and one row stands for all the rest
+// (every other country: 0-9); without, every cell is listed.
+func (v *trView) bandedBreakdown(id, heading, column, prefix string, counts map[string]transparency.Count, bandsBelow int64, others string) {
+	value := func(c transparency.Count) int64 {
 		if c.Band != "" {
-			raw[k] = max(bandsBelow-1, 1)
+			return max(bandsBelow-1, 1)
 		}
+		return c.N
+	}
+	keys, rest := slices.Collect(maps.Keys(counts)), ""
+	if others != "" {
+		keys, rest = transparency.Listed(counts)
+	}
+	raw := make(map[string]int64, len(keys))
+	for _, k := range keys {
+		raw[k] = value(counts[k])
 	}
 	var bars []bar
 	for _, k := range byCount(raw) {
 		bars = append(bars, bar{Label: v.label(prefix, k), Value: raw[k], Text: v.num.count(counts[k]), Band: counts[k].Band != ""})
+	}
+	if rest != "" {
+		c := transparency.Count{Band: rest}
+		if rest == "0" {
+			c = transparency.Count{}
+		}
+		bars = append(bars, bar{Label: others, Value: value(c), Text: v.num.count(c), Band: c.Band != ""})
 	}
 	v.section(trSection{ID: id, Heading: heading, Column: column, Sub: true}, bars, false)
 }
@@ -880,6 +904,8 @@ var texts = map[string]map[string]string{
 		"sec_legal_country": "Requests by country", "col_country": "Country",
 		"sec_legal_kind": "Requests by type", "col_legal_kind": "Type",
 		"sec_legal_outcome": "Requests by outcome", "col_outcome": "Outcome",
+		"legal_monthly":       "So that no request can be told apart by its date, they are published only for whole months once they are over (and for whole years): see the month's report.",
+		"other_countries":     "Every other country",
 		"band_note":           "So that no single request can be picked out, counts from %s to %s are shown as a range (%s), drawn as a dashed bar.",
 		"about":               "Every action is counted once, on the day (UTC) it was taken, including those reversed later; a reversal is counted on the day it is made. A month or a year is the sum of its days.",
 		"err_title":           "No report here",
@@ -955,6 +981,8 @@ var texts = map[string]map[string]string{
 		"sec_legal_country": "Permintaan menurut negara", "col_country": "Negara",
 		"sec_legal_kind": "Permintaan menurut jenis", "col_legal_kind": "Jenis",
 		"sec_legal_outcome": "Permintaan menurut hasil", "col_outcome": "Hasil",
+		"legal_monthly":       "Agar tidak ada permintaan yang dapat dikenali dari tanggalnya, angka ini hanya diterbitkan per bulan penuh setelah bulan itu berakhir (dan per tahun penuh): lihat laporan bulanannya.",
+		"other_countries":     "Setiap negara lain",
 		"band_note":           "Agar tidak ada permintaan yang dapat dikenali, jumlah %s sampai %s ditampilkan sebagai rentang (%s), digambar sebagai batang putus-putus.",
 		"about":               "Setiap tindakan dihitung sekali, pada hari (UTC) tindakan itu diambil, termasuk yang kemudian dibatalkan; pembatalan dihitung pada hari dilakukannya. Sebulan atau setahun adalah jumlah hari-harinya.",
 		"err_title":           "Tidak ada laporan di sini",
@@ -1030,6 +1058,8 @@ var texts = map[string]map[string]string{
 		"sec_legal_country": "Запросы по странам", "col_country": "Страна",
 		"sec_legal_kind": "Запросы по типам", "col_legal_kind": "Тип",
 		"sec_legal_outcome": "Запросы по результатам", "col_outcome": "Результат",
+		"legal_monthly":       "Чтобы ни один запрос нельзя было вычислить по дате, эти данные публикуются только за полные месяцы после их окончания (и за полные годы): см. отчёт за месяц.",
+		"other_countries":     "Все остальные страны",
 		"band_note":           "Чтобы ни один запрос нельзя было вычислить, числа от %s до %s показаны диапазоном (%s) и пунктирной полосой.",
 		"about":               "Каждая мера учитывается один раз, в день (UTC), когда она принята, включая отменённые позже; отмена учитывается в день, когда она сделана. Месяц и год — сумма их дней.",
 		"err_title":           "Отчёта нет",
@@ -1105,6 +1135,8 @@ var texts = map[string]map[string]string{
 		"sec_legal_country": "الطلبات حسب البلد", "col_country": "البلد",
 		"sec_legal_kind": "الطلبات حسب النوع", "col_legal_kind": "النوع",
 		"sec_legal_outcome": "الطلبات حسب النتيجة", "col_outcome": "النتيجة",
+		"legal_monthly":       "حتى لا يمكن تمييز أي طلب من تاريخه، تُنشر هذه الأعداد لأشهر كاملة فقط بعد انتهائها (ولسنوات كاملة): انظر تقرير الشهر.",
+		"other_countries":     "كل البلدان الأخرى",
 		"band_note":           "حتى لا يمكن تمييز أي طلب بعينه، تظهر الأعداد من %s إلى %s كنطاق (%s) بشريط متقطع.",
 		"about":               "يُحسب كل إجراء مرة واحدة، في اليوم (UTC) الذي اتُّخذ فيه، بما في ذلك ما أُلغي لاحقًا. الشهر أو السنة مجموع أيامهما.",
 		"err_title":           "لا يوجد تقرير هنا",

@@ -17,6 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"kurir"
 	"kurir/account"
 	"kurir/audit"
 	"kurir/legal"
@@ -156,9 +157,7 @@ func recordAppeal(t testing.TB, db *sqldb.DB, action int64, at time.Time, state 
 }
 
 // seedDay records a busy day: 12 actions (5 groups and channels taken
-// down, 3 of them for child abuse and 2 for terrorism), 2 appeals and 15
-// law-enforcement requests, 3 of them from Germany (a count published as
-// a band).
+// down, 3 of them for child abuse and 2 for terrorism) and 2 appeals.
 func seedDay(t testing.TB, db *sqldb.DB, day time.Time) {
 	t.Helper()
 	at := day.Add(10 * time.Hour)
@@ -178,6 +177,11 @@ func seedDay(t testing.TB, db *sqldb.DB, day time.Time) {
 	)
 	recordAppeal(t, db, ids[11], at.Add(time.Hour), "upheld")
 	recordAppeal(t, db, ids[3], at.Add(time.Hour), "pending")
+}
+
+// seedLegal records 15 law-enforcement requests received at: 12 from the
+// United States, 3 from Germany (a count published as a band).
+func seedLegal(t testing.TB, db *sqldb.DB, at time.Time) {
 	var reqs []trLegal
 	for range 10 {
 		reqs = append(reqs, trLegal{country: "US", kind: "preservation", state: "received"})
@@ -197,8 +201,9 @@ var transparencySchema = []sqldb.Migrations{account.Migrations, media.Migrations
 	moderation.Migrations, safety.Migrations, legal.Migrations, transparency.Migrations}
 
 // trSite is the web app with the transparency pages, over a database
-// seeded with a busy yesterday and two actions earlier in the month, at a
-// clock stopped at 15:00 UTC on 28 November 2026.
+// seeded with a busy yesterday, two actions earlier in the month and
+// law-enforcement requests in October, at a clock stopped at 15:00 UTC on
+// 28 November 2026.
 type trSite struct {
 	URL     string
 	svc     *transparency.Service
@@ -211,13 +216,14 @@ func newTrSite(t *testing.T, db *sqldb.DB) *trSite {
 	today := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
 	clock := stoppedClock{today.Add(15 * time.Hour)}
 	seedDay(t, db, today.AddDate(0, 0, -1))
+	seedLegal(t, db, time.Date(2026, 10, 15, 10, 0, 0, 0, time.UTC))
 	recordActions(t, db, time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC),
 		trAction{kind: "remove_message", category: "spam", source: "user_report", content: "text", sinceSignal: time.Minute},
 		trAction{kind: "remove_message", category: "spam", source: "user_report", content: "text", sinceSignal: time.Minute})
 	svc := transparency.NewService(db, clock, nil, transparency.Config{})
 	// The records were written behind moderation's back, as an import
 	// would be: count them as kurir transparency rebuild does.
-	if _, err := svc.Rebuild(t.Context(), time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC), nil); err != nil {
+	if _, err := svc.Rebuild(t.Context(), time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), nil); err != nil {
 		t.Fatal(err)
 	}
 	h := web.WithTransparency(web.Handler(), web.Transparency(svc, clock, nil))
@@ -256,8 +262,9 @@ func httpGet(t *testing.T, url, acceptLanguage string) (*http.Response, string) 
 
 // TestTransparencyDownloads checks the JSON and CSV of a day, a month and
 // a year: the JSON is exactly the service's published report, with the
-// counts the records give in every breakdown and small legal counts in
-// bands; the CSV says the same numbers; finished periods are cacheable and
+// counts the records give in every breakdown; law-enforcement figures only
+// for a finished month, every country there, small counts in bands; the
+// CSV says the same numbers; finished periods are cacheable and
 // unfinished ones are not.
 func TestTransparencyDownloads(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
@@ -357,16 +364,46 @@ func TestTransparencyDownloads(t *testing.T) {
 			{[]string{"time_to_action", "p90_seconds"}, "7200"},
 			{[]string{"appeals", "received"}, "2"},
 			{[]string{"appeals", "reversed"}, "1"},
-			{[]string{"legal_requests", "received"}, "15"},
-			{[]string{"legal_requests", "by_country", "US"}, "12"},
-			{[]string{"legal_requests", "by_country", "DE"}, "1-9"},
-			{[]string{"legal_requests", "by_kind", "preservation"}, "10"},
-			{[]string{"legal_requests", "by_outcome", "fulfilled"}, "1-9"},
-			{[]string{"legal_requests", "accounts_affected"}, "1-9"},
+			{[]string{"legal_requests"}, ""},
 		} {
 			if got := lookup(pub, c.path...); got != c.want {
 				t.Errorf("%s = %q, want %q", strings.Join(c.path, "."), got, c.want)
 			}
+		}
+		if !strings.Contains(body, `"legal_requests":null,"legal_requests_note":"Requests from authorities are published for whole months`) {
+			t.Errorf("a day's JSON does not say why it has no law-enforcement figures: %s", body)
+		}
+
+		// October, over, has its law-enforcement requests: every country,
+		// Germany's 3 and France's none alike in the band.
+		_, body = s.get(t, "/transparency/2026-10.json", "")
+		pub = nil
+		dec = json.NewDecoder(strings.NewReader(body))
+		dec.UseNumber()
+		if err := dec.Decode(&pub); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			path []string
+			want string
+		}{
+			{[]string{"legal_requests", "received"}, "15"},
+			{[]string{"legal_requests", "by_country", "US"}, "12"},
+			{[]string{"legal_requests", "by_country", "DE"}, "0-9"},
+			{[]string{"legal_requests", "by_country", "FR"}, "0-9"},
+			{[]string{"legal_requests", "by_kind", "preservation"}, "10"},
+			{[]string{"legal_requests", "by_kind", "removal"}, "0-9"},
+			{[]string{"legal_requests", "by_outcome", "fulfilled"}, "0-9"},
+			{[]string{"legal_requests", "by_outcome", "withdrawn"}, "0-9"},
+			{[]string{"legal_requests", "accounts_affected"}, "0-9"},
+			{[]string{"legal_requests", "bands_below"}, "10"},
+		} {
+			if got := lookup(pub, c.path...); got != c.want {
+				t.Errorf("October: %s = %q, want %q", strings.Join(c.path, "."), got, c.want)
+			}
+		}
+		if n := len(pub["legal_requests"].(map[string]any)["by_country"].(map[string]any)); n != len(kurir.Countries()) {
+			t.Errorf("October's requests name %d countries, want all %d", n, len(kurir.Countries()))
 		}
 	}, transparencySchema...)
 }
@@ -420,7 +457,8 @@ func csvAgrees(t *testing.T, body string, pub map[string]any) {
 	}
 	for _, m := range [][]string{{"actions", "by_kind"}, {"actions", "by_category"}, {"actions", "by_source"}, {"actions", "by_scope"},
 		{"actions", "by_content_type"}, {"actions", "chats_taken_down"}, {"legal_requests", "by_country"}, {"legal_requests", "by_kind"}, {"legal_requests", "by_outcome"}} {
-		counts, _ := pub[m[0]].(map[string]any)[m[1]].(map[string]any)
+		section, _ := pub[m[0]].(map[string]any) // nil: a period without law-enforcement figures
+		counts, _ := section[m[1]].(map[string]any)
 		for k := range counts {
 			if !seen[m[0]+"."+m[1]+"."+k] {
 				t.Errorf("JSON %s.%s.%s has no CSV row", m[0], m[1], k)
@@ -457,8 +495,7 @@ func TestTransparencyPage(t *testing.T) {
 		"<li>2 groups and channels related to terrorism banned</li>",
 		"<div><dt>Actions taken</dt><dd>12</dd></div>",
 		"<div><dt>Groups and channels taken down</dt><dd>5</dd></div>",
-		"<div><dt>Law-enforcement requests</dt><dd>15</dd></div>",
-		"counts from 1 to 9 are shown as a range (1-9)",
+		"they are published only for whole months once they are over",
 		"Half of the actions were taken within 10 min of the first report or detection, and 90% within 2 h (12 actions measured).",
 		"58.3% of actions followed automated detection, and 8.3% were decided without a person.",
 		"Decisions reversed in this period (taken on any date, reversed on appeal or review): 1.",
@@ -474,17 +511,14 @@ func TestTransparencyPage(t *testing.T) {
 		}
 	}
 	for id, want := range map[string]map[string]string{
-		"kind":          {"Group or channel taken down": "5", "Message removed": "4", "Withheld in some countries": "2", "Account banned": "1"},
-		"category":      {"Child sexual abuse": "3", "Terrorism": "3", "Hate speech": "4", "Illegal drugs": "1", "Scam or fraud": "1"},
-		"source":        {"Match with known illegal files": "3", "User report": "3", "Text rule": "4", "Legal order": "1", "Notice from someone without an account": "1"},
-		"content":       {"Text": "7", "Images": "2", "Videos": "2", "Other files": "1"},
-		"scope":         {"Worldwide": "10", "Germany": "1", "France": "1", "Where local law forbids it": "1"},
-		"automation":    {"Detected automatically": "7 (58.3%)", "Reported or found by people": "5 (41.7%)", "Decided automatically": "1 (8.3%)", "Decided by people": "11 (91.7%)"},
-		"speed":         {"Under a minute": "3", "1 to 10 minutes": "2", "10 minutes to an hour": "1", "1 to 6 hours": "5", "6 to 24 hours": "0", "1 to 7 days": "1", "A week or more": "0"},
-		"appeals":       {"Received": "2", "Decided": "1", "Decision reversed": "1"},
-		"legal-country": {"United States": "12", "Germany": "1-9"},
-		"legal-kind":    {"Preservation": "10", "Emergency disclosure": "1-9", "Disclosure by legal process": "1-9"},
-		"legal-outcome": {"Fulfilled": "1-9", "Rejected": "1-9"},
+		"kind":       {"Group or channel taken down": "5", "Message removed": "4", "Withheld in some countries": "2", "Account banned": "1"},
+		"category":   {"Child sexual abuse": "3", "Terrorism": "3", "Hate speech": "4", "Illegal drugs": "1", "Scam or fraud": "1"},
+		"source":     {"Match with known illegal files": "3", "User report": "3", "Text rule": "4", "Legal order": "1", "Notice from someone without an account": "1"},
+		"content":    {"Text": "7", "Images": "2", "Videos": "2", "Other files": "1"},
+		"scope":      {"Worldwide": "10", "Germany": "1", "France": "1", "Where local law forbids it": "1"},
+		"automation": {"Detected automatically": "7 (58.3%)", "Reported or found by people": "5 (41.7%)", "Decided automatically": "1 (8.3%)", "Decided by people": "11 (91.7%)"},
+		"speed":      {"Under a minute": "3", "1 to 10 minutes": "2", "10 minutes to an hour": "1", "1 to 6 hours": "5", "6 to 24 hours": "0", "1 to 7 days": "1", "A week or more": "0"},
+		"appeals":    {"Received": "2", "Decided": "1", "Decision reversed": "1"},
 	} {
 		got := sectionRows(t, page, id)
 		if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -492,8 +526,8 @@ func TestTransparencyPage(t *testing.T) {
 		}
 	}
 	charts := regexp.MustCompile(`(?s)<svg .*?</svg>`).FindAllString(page, -1)
-	if len(charts) != 11 {
-		t.Errorf("%d charts, want one per breakdown: 11", len(charts))
+	if len(charts) != 8 {
+		t.Errorf("%d charts, want one per breakdown: 8", len(charts))
 	}
 	for _, c := range charts {
 		title := xmlTitle(t, c)
@@ -501,8 +535,30 @@ func TestTransparencyPage(t *testing.T) {
 			t.Errorf("chart without a title: %.200s", c)
 		}
 	}
+	if strings.Contains(page, `id="legal-country"`) || strings.Contains(page, "<dt>Law-enforcement requests</dt>") {
+		t.Error("a day's page has law-enforcement figures")
+	}
+
+	// A finished month has them: the countries given exactly, then every
+	// other country in one banded row; every kind and outcome.
+	_, page = s.get(t, "/transparency/2026-10", "en")
+	for _, want := range []string{"<div><dt>Law-enforcement requests</dt><dd>15</dd></div>", "counts from 0 to 9 are shown as a range (0-9)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("October's page lacks %q", want)
+		}
+	}
+	for id, want := range map[string]map[string]string{
+		"legal-country": {"United States": "12", "Every other country": "0-9"},
+		"legal-kind": {"Preservation": "10", "Emergency disclosure": "0-9", "Disclosure by legal process": "0-9",
+			"Content removal order": "0-9", "Other": "0-9"},
+		"legal-outcome": {"Fulfilled": "0-9", "Rejected": "0-9", "Withdrawn": "0-9"},
+	} {
+		if got := sectionRows(t, page, id); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("October, section %s: table\n got %v\nwant %v", id, got, want)
+		}
+	}
 	if !strings.Contains(sectionHTML(t, page, "legal-country"), `stroke-dasharray`) {
-		t.Error("the banded count of Germany is not drawn as a band")
+		t.Error("the banded countries are not drawn as a band")
 	}
 
 	// Today's page is the live one, and a month has its days.
@@ -579,11 +635,12 @@ func TestTransparencyLanguages(t *testing.T) {
 		want               []string
 	}{
 		{"arabic by query", "/transparency/2026-11-27?lang=ar", "en", []string{`<html lang="ar" dir="rtl">`, "تقرير الشفافية", "٢٧ نوفمبر ٢٠٢٦",
-			"حُظرت ٣ من المجموعات والقنوات المرتبطة بـإساءة معاملة الأطفال", `direction="rtl"`, "ألمانيا", "١-٩",
+			"حُظرت ٣ من المجموعات والقنوات المرتبطة بـإساءة معاملة الأطفال", `direction="rtl"`, "ألمانيا",
 			`<a href="/transparency/2026-11-26?lang=ar" rel="prev">`, `<input type="hidden" name="lang" value="ar">`}},
 		{"russian by header", "/transparency/2026-11-27", "ru-RU,ru;q=0.9,en;q=0.5", []string{`<html lang="ru" dir="ltr">`, "Отчёт о прозрачности",
 			"27 ноября 2026 г.", "Заблокировано групп и каналов, связанных с насилием над детьми: 3", "Германия", "10 мин",
 			`<a href="/transparency/2026-11-26" rel="prev">`}},
+		{"arabic month", "/transparency/2026-10?lang=ar", "", []string{`<html lang="ar" dir="rtl">`, "كل البلدان الأخرى", "٠-٩", "الولايات المتحدة"}},
 		{"indonesian by header", "/transparency/2026-11", "id", []string{`<html lang="id" dir="ltr">`, "Laporan transparansi", "November 2026",
 			"3 grup dan kanal terkait pelecehan anak diblokir", "Tindakan per hari"}},
 		{"unknown language", "/transparency/2026-11-27?lang=xx", "de-DE", []string{`<html lang="en" dir="ltr">`, "Transparency report"}},
@@ -699,22 +756,29 @@ func TestBrowserTransparency(t *testing.T) {
 	s := newServer(t, serverOptions{transparency: true})
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	yesterday := today.AddDate(0, 0, -1)
+	lastMonth := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -10)
 	seedDay(t, s.db, yesterday)
-	if _, err := s.reports.Rebuild(t.Context(), yesterday, nil); err != nil {
+	seedDay(t, s.db, lastMonth)
+	seedLegal(t, s.db, lastMonth.Add(9*time.Hour))
+	if _, err := s.reports.Rebuild(t.Context(), lastMonth, nil); err != nil {
 		t.Fatal(err)
 	}
 	day := yesterday.Format(time.DateOnly)
 
+	// A day has 8 charts; a month 9 with its days, 12 with the
+	// law-enforcement requests once it is over.
 	for _, tc := range []struct {
-		name  string
-		path  string
-		width int64
+		name   string
+		path   string
+		width  int64
+		charts int
 	}{
-		{"transparency-day-desktop", "/transparency/" + day + "?lang=en", 1100},
-		{"transparency-day-phone", "/transparency/" + day + "?lang=en", 390},
-		{"transparency-day-arabic", "/transparency/" + day + "?lang=ar", 1100},
-		{"transparency-month-phone", "/transparency/" + yesterday.Format("2006-01") + "?lang=ru", 390},
-		{"transparency-year-arabic-phone", "/transparency/" + yesterday.Format("2006") + "?lang=ar", 390},
+		{"transparency-day-desktop", "/transparency/" + day + "?lang=en", 1100, 8},
+		{"transparency-day-phone", "/transparency/" + day + "?lang=en", 390, 8},
+		{"transparency-day-arabic", "/transparency/" + day + "?lang=ar", 1100, 8},
+		{"transparency-month-phone", "/transparency/" + yesterday.Format("2006-01") + "?lang=ru", 390, 9},
+		{"transparency-last-month-desktop", "/transparency/" + lastMonth.Format("2006-01") + "?lang=en", 1100, 12},
+		{"transparency-year-arabic-phone", "/transparency/" + yesterday.Format("2006") + "?lang=ar", 390, 9},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := b.page(t, tc.width, 800)
@@ -745,8 +809,8 @@ func TestBrowserTransparency(t *testing.T) {
 			for _, p := range problems {
 				t.Error(p)
 			}
-			if n := eval[int](t, ctx, `document.querySelectorAll('svg.chart').length`); n < 10 {
-				t.Errorf("%d charts drawn, want at least 10", n)
+			if n := eval[int](t, ctx, `document.querySelectorAll('svg.chart').length`); n < tc.charts {
+				t.Errorf("%d charts drawn, want at least %d", n, tc.charts)
 			}
 			// Each chart's numbers are also a table, opened on demand.
 			do(t, ctx, "open the first table",

@@ -21,8 +21,9 @@ const adminTransparencyHelp = `Usage: kurir admin transparency <command> [flags]
 
 The public transparency reports (/transparency). The servers compute each
 day's report once the day is over and keep it; months and years are sums
-of days. Counts of law-enforcement requests under
---transparency-band-below (as for kurir serve) are published as a band.
+of days. Law-enforcement requests are published only for whole months
+once over, every country listed, counts under --transparency-band-below
+(as for kurir serve) as a band.
 
   rebuild --from DAY             recompute and replace the report of every day
                                  from DAY to yesterday from the records, with
@@ -64,7 +65,7 @@ func (a *adminCmd) transparency(ctx context.Context, args []string) error {
 func (a *adminCmd) openReports(ctx context.Context, command, help string, args []string, nargs int, extra func(envFlags)) (*transparency.Service, func(), []string, error) {
 	var bandBelow int
 	db, log, rest, err := a.open(ctx, command, help, args, nargs, func(e envFlags) {
-		e.int(&bandBelow, "transparency-band-below", "KURIR_TRANSPARENCY_BAND_BELOW", 10, "publish law-enforcement request counts from 1 to this less one as a band (\"1-9\"); 1 publishes every count exactly")
+		e.int(&bandBelow, "transparency-band-below", "KURIR_TRANSPARENCY_BAND_BELOW", 10, "publish law-enforcement request counts from 0 to this less one as a band (\"0-9\"); 1 publishes every count exactly")
 		if extra != nil {
 			extra(e)
 		}
@@ -218,23 +219,32 @@ func writeReportSummary(a *adminCmd, p transparency.Public) error {
 	}
 	fmt.Fprintf(tw, "appeals\treceived %d, decided %d, reversed %d\n", p.Appeals.Received, p.Appeals.Decided, p.Appeals.Reversed)
 	l := p.Legal
+	if l == nil {
+		fmt.Fprintf(tw, "legal requests\tnot published for a day or a period not over: see the whole month once it is\n")
+		return tw.Flush()
+	}
 	fmt.Fprintf(tw, "legal requests\t%s received, accounts affected %s", l.Received, l.AccountsAffected)
 	if l.BandsBelow > 1 {
-		fmt.Fprintf(tw, " (1 to %d shown as 1-%d)", l.BandsBelow-1, l.BandsBelow-1)
+		fmt.Fprintf(tw, " (0 to %d shown as 0-%d)", l.BandsBelow-1, l.BandsBelow-1)
 	}
 	fmt.Fprintln(tw)
 	for _, b := range []struct {
 		name   string
 		counts map[string]transparency.Count
 	}{{"  by country", l.ByCountry}, {"  by kind", l.ByKind}, {"  by outcome", l.ByOutcome}} {
-		if len(b.counts) == 0 {
-			continue
+		keys, others := transparency.Listed(b.counts)
+		raw := make(map[string]int64, len(keys))
+		for _, k := range keys {
+			raw[k] = b.counts[k].N
 		}
-		raw := make(map[string]int64, len(b.counts))
-		for k, c := range b.counts {
-			raw[k] = c.N
+		line := breakdown(raw, func(k string) string { return b.counts[k].String() })
+		switch {
+		case others != "" && line != "":
+			line += ", every other " + others
+		case others != "":
+			line = "each " + others
 		}
-		fmt.Fprintf(tw, "%s\t%s\n", b.name, breakdown(raw, func(k string) string { return b.counts[k].String() }))
+		fmt.Fprintf(tw, "%s\t%s\n", b.name, line)
 	}
 	return tw.Flush()
 }

@@ -170,7 +170,7 @@ func TestAdminTransparencyShow(t *testing.T) {
 		{"by", "kind", "takedown", "3"},
 		{"chats", "taken", "down", "child_abuse", "2,", "terrorism", "1"},
 		{"time", "to", "action", "median", "5m0s,"},
-		{"legal", "requests", "0", "received,"},
+		{"legal", "requests", "not", "published", "for", "a", "day"},
 	} {
 		if !hasRow(out, row...) {
 			t.Errorf("show lacks the row %q:\n%s", row, out)
@@ -223,5 +223,30 @@ func TestAdminTransparencyHalfYear(t *testing.T) {
 	var usage usageError
 	if _, _, err := w.kurir("halfyear", "2026-H3"); !errors.As(err, &usage) || !strings.Contains(err.Error(), "is not a half-year such as 2026-H1") {
 		t.Errorf("halfyear 2026-H3: %v, want a usage error", err)
+	}
+}
+
+// TestReportSummaryOfAFinishedMonth: a month's law-enforcement figures
+// list the exact counts and give the band the rest share.
+func TestReportSummaryOfAFinishedMonth(t *testing.T) {
+	band := transparency.Count{N: -1, Band: "0-9"}
+	p := transparency.Public{Period: "2026-10", Actions: transparency.Actions{ByKind: map[string]int64{}},
+		Legal: &transparency.PublicLegal{Received: transparency.Count{N: 15}, AccountsAffected: band, BandsBelow: 10,
+			ByCountry: map[string]transparency.Count{"US": {N: 12}, "DE": band, "FR": band},
+			ByKind:    map[string]transparency.Count{"preservation": {N: 10}, "disclosure": band},
+			ByOutcome: map[string]transparency.Count{"fulfilled": band, "rejected": band}}}
+	var out strings.Builder
+	if err := writeReportSummary(&adminCmd{stdout: &out}, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range [][]string{
+		{"legal", "requests", "15", "received,", "accounts", "affected", "0-9", "(0", "to", "9", "shown", "as", "0-9)"},
+		{"by", "country", "US", "12,", "every", "other", "0-9"},
+		{"by", "kind", "preservation", "10,", "every", "other", "0-9"},
+		{"by", "outcome", "each", "0-9"},
+	} {
+		if !hasRow(out.String(), row...) {
+			t.Errorf("the summary lacks the row %q:\n%s", row, out.String())
+		}
 	}
 }
