@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -109,11 +108,11 @@ func (s *Service) SearchMessages(ctx context.Context, user kurir.UserID, query s
 		}
 	}
 	var sqlText string
-	args := []any{arg, user, limit}
+	args := []any{arg, user, limit, 0}
 	if chat != 0 {
-		sqlText = `SELECT ` + messageColumnsM + ` FROM messages m WHERE ` + match + ` AND m.chat_id = $4 AND m.seq > $5 AND m.deleted_at = 0
+		sqlText = `SELECT ` + messageColumnsM + ` FROM messages m WHERE ` + match + ` AND m.chat_id = $5 AND m.seq > $6 AND m.deleted_at = 0
 			AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $2 AND h.chat_id = m.chat_id AND h.seq = m.seq)
-			ORDER BY m.seq DESC LIMIT $3`
+			ORDER BY m.seq DESC LIMIT $3 OFFSET $4`
 		args = append(args, chat, cleared)
 	} else {
 		sqlText = `SELECT ` + messageColumnsM + ` FROM messages m
@@ -121,8 +120,39 @@ func (s *Service) SearchMessages(ctx context.Context, user kurir.UserID, query s
 			JOIN chats c ON c.id = m.chat_id AND c.taken_down_at = 0
 			WHERE ` + match + ` AND m.seq > cm.cleared_seq AND m.deleted_at = 0
 			AND NOT EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = $2 AND h.chat_id = m.chat_id AND h.seq = m.seq)
-			ORDER BY m.created_at DESC LIMIT $3`
+			ORDER BY m.created_at DESC, m.chat_id, m.seq DESC LIMIT $3 OFFSET $4`
 	}
+	// What is withheld where the reader is must not be found by its words;
+	// pages withheld are made up from the next ones, a bounded number of them.
+	var out []Message
+	for page := 0; page < searchPages && len(out) < limit; page++ {
+		args[3] = page * limit
+		found, err := s.searchPage(ctx, sqlText, args)
+		if err != nil {
+			return nil, err
+		}
+		full := len(found) == limit
+		if err := s.withholdMessages(ctx, found); err != nil {
+			return nil, err
+		}
+		for _, m := range found {
+			if m.Withheld == nil && len(out) < limit {
+				out = append(out, m)
+			}
+		}
+		if !full {
+			break
+		}
+	}
+	return out, nil
+}
+
+// searchPages bounds the pages a search reads to fill its answer when
+// what it found is withheld where the reader is.
+const searchPages = 5
+
+// searchPage runs one page of a message search.
+func (s *Service) searchPage(ctx context.Context, sqlText string, args []any) ([]Message, error) {
 	rows, err := s.db.Read().QueryContext(ctx, sqlText, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search messages: %w", err)
@@ -136,14 +166,7 @@ func (s *Service) SearchMessages(ctx context.Context, user kurir.UserID, query s
 		}
 		out = append(out, m)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	// What is withheld where the reader is must not be found by its words.
-	if err := s.withholdMessages(ctx, out); err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(out, func(m Message) bool { return m.Withheld != nil }), nil
+	return out, rows.Err()
 }
 
 // ftsQuery turns what a person typed into an FTS5 query that matches every

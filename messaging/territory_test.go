@@ -2,6 +2,7 @@ package messaging_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -175,6 +176,37 @@ func TestAnotherNodeSeesARestrictionOnceItSyncs(t *testing.T) {
 		}
 		if _, err := other.History(de, ana, ch.ID, 0, messaging.Older, 10); kurir.ErrorCode(err) != kurir.ELegal {
 			t.Errorf("the other node serves it in Germany after syncing: %v", err)
+		}
+	})
+}
+
+// TestSearchFillsItsPageWhenTheNewestAreWithheld: withheld messages do not
+// use up a search's limit; the older matches behind them are found.
+func TestSearchFillsItsPageWhenTheNewestAreWithheld(t *testing.T) {
+	run(t, messaging.Config{}, func(t *testing.T, e *env) {
+		ana, ben := e.user("anabel"), e.user("benedikt")
+		g := e.group(ana, "Friends", ben)
+		var older []int64
+		for i := range 3 {
+			older = append(older, e.send(ana, g.ID, fmt.Sprintf("harmless river %d", i)).Seq)
+		}
+		for i := range 4 {
+			bad := e.send(ana, g.ID, fmt.Sprintf("banned river %d", i))
+			_, err := e.svc.Restrict(e.ctx, messaging.Restriction{Chat: g.ID, Seq: bad.Seq, Scope: []string{"DE"}, Reason: "Banned"})
+			must(t, "Restrict", err)
+		}
+		de := e.in("DE")
+		for _, chat := range []messaging.ChatID{g.ID, 0} {
+			found, err := e.svc.SearchMessages(de, ben, "river", chat, 2)
+			must(t, "search in Germany", err)
+			if len(found) != 2 || found[0].Seq != older[2] || found[1].Seq != older[1] {
+				t.Errorf("search in chat %d in Germany, limit 2: %+v; want the two newest harmless ones", chat, found)
+			}
+			found, err = e.svc.SearchMessages(de, ben, "river", chat, 10)
+			must(t, "search in Germany", err)
+			if len(found) != 3 {
+				t.Errorf("search in chat %d in Germany, limit 10: %d found, want the 3 harmless", chat, len(found))
+			}
 		}
 	})
 }
