@@ -304,13 +304,28 @@ type zipEntry struct {
 }
 
 // buildPackage makes, signs and stores the disclosure package of an
-// approved request with the categories the legal team approved, records it
-// in legal_packages and the audit log, and returns it. Only accounts are
-// disclosed: targets that name a chat or a message add a line to the
-// manifest's not_held. Content needs a process in contentProcesses, which
-// is checked again here: otherwise EInvalid "content_needs_warrant". It
-// runs its own transactions, so its caller must not hold one.
+// approved request (see makePackage), records it in legal_packages and the
+// audit log, and returns it. It runs its own transactions, so its caller
+// must not hold one.
 func (s *Service) buildPackage(ctx context.Context, req Request, by Staff) (Package, error) {
+	p, err := s.makePackage(ctx, req, by)
+	if err != nil {
+		return Package{}, err
+	}
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error { return s.recordPackage(ctx, tx, req, by, &p) })
+	if err != nil {
+		return Package{}, err
+	}
+	return p, nil
+}
+
+// makePackage makes, signs and stores in the blob store the disclosure
+// package of an approved request with the categories the legal team
+// approved; recordPackage then records it. Only accounts are disclosed:
+// targets that name a chat or a message add a line to the manifest's
+// not_held. Content needs a process in contentProcesses, which is checked
+// again here: otherwise EInvalid "content_needs_warrant".
+func (s *Service) makePackage(ctx context.Context, req Request, by Staff) (Package, error) {
 	if err := mayReview(by); err != nil {
 		return Package{}, err
 	}
@@ -366,21 +381,20 @@ func (s *Service) buildPackage(ctx context.Context, req Request, by Staff) (Pack
 	if err != nil {
 		return Package{}, &kurir.Error{Code: kurir.EUnavailable, Message: "The package could not be stored; try again.", Err: err}
 	}
-	p := Package{RequestID: req.ID, Created: now, CreatedBy: by.ID, SHA256: info.SHA256.String(), Size: info.Size,
-		Manifest: manifest, Signature: sig}
-	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
-		if err := tx.QueryRowContext(ctx, `INSERT INTO legal_packages (request_id, created_at, created_by, sha256, size, manifest, signature)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, p.RequestID, sqldb.Micros(p.Created), p.CreatedBy, p.SHA256, p.Size,
-			string(p.Manifest), base64.StdEncoding.EncodeToString(p.Signature)).Scan(&p.ID); err != nil {
-			return fmt.Errorf("record package: %w", err)
-		}
-		return record(ctx, tx, by.ID, by.Role, "legal.package", "legal_request:"+req.Number,
-			fmt.Sprintf("package %d: %s; %d files, %d bytes, sha256 %s", p.ID, joinCategories(m.Categories), len(m.Files), p.Size, p.SHA256))
-	})
-	if err != nil {
-		return Package{}, err
+	return Package{RequestID: req.ID, Created: now, CreatedBy: by.ID, SHA256: info.SHA256.String(), Size: info.Size,
+		Manifest: manifest, Signature: sig, summary: fmt.Sprintf("%s; %d files", joinCategories(m.Categories), len(m.Files))}, nil
+}
+
+// recordPackage records a package makePackage made, in legal_packages and
+// the audit log, in tx, and sets its ID.
+func (s *Service) recordPackage(ctx context.Context, tx *sqldb.Tx, req Request, by Staff, p *Package) error {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO legal_packages (request_id, created_at, created_by, sha256, size, manifest, signature)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, p.RequestID, sqldb.Micros(p.Created), p.CreatedBy, p.SHA256, p.Size,
+		string(p.Manifest), base64.StdEncoding.EncodeToString(p.Signature)).Scan(&p.ID); err != nil {
+		return fmt.Errorf("record package: %w", err)
 	}
-	return p, nil
+	return record(ctx, tx, by.ID, by.Role, "legal.package", "legal_request:"+req.Number,
+		fmt.Sprintf("package %d: %s, %d bytes, sha256 %s", p.ID, p.summary, p.Size, p.SHA256))
 }
 
 // disclosable checks that req may be disclosed as it stands.

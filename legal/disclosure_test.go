@@ -583,3 +583,38 @@ func TestDisclosureSigningKeyIsCreatedOnceAcrossNodes(t *testing.T) {
 		}
 	})
 }
+
+// TestFulfilTwiceAtOnceMakesOnePackage: two of the legal team fulfilling
+// the same request at the same moment record one package; the other is
+// told the request is no longer approved.
+func TestFulfilTwiceAtOnceMakesOnePackage(t *testing.T) {
+	run(t, func(t *testing.T, w *world) {
+		suspect := w.user("suspect")
+		r := discRequest(w, w.officer("BKA", "DE", false), discSpec{process: CourtOrder, approved: []Category{Subscriber},
+			targets: []Target{userTarget(suspect)}})
+		var errs [2]error
+		var pkgs [2]*Package
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Go(func() { _, pkgs[i], errs[i] = w.svc.Fulfil(w.ctx, w.legal, r.ID) })
+		}
+		wg.Wait()
+		ok := 0
+		for i, err := range errs {
+			switch {
+			case err == nil && pkgs[i] != nil && pkgs[i].ID != 0:
+				ok++
+			case kurir.ErrorCode(err) == kurir.EConflict && pkgs[i] == nil:
+			default:
+				t.Errorf("Fulfil %d = %+v, %v; want a package or EConflict", i, pkgs[i], err)
+			}
+		}
+		var n int
+		if err := w.db.Read().QueryRowContext(w.ctx, `SELECT COUNT(*) FROM legal_packages WHERE request_id = $1`, r.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if ok != 1 || n != 1 {
+			t.Errorf("%d fulfilments succeeded and %d packages were recorded; want one of each", ok, n)
+		}
+	})
+}

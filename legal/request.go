@@ -100,4 +100,6 @@ type Package struct {
 	Size      int64
 	Manifest  []byte // JSON, as signed
 	Signature []byte // Ed25519 over Manifest
+
+	summary string // what the audit log says of a package just made
 }

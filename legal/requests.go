@@ -648,8 +648,17 @@ func (s *Service) transition(ctx context.Context, id int64, from []State, to Sta
 			set += `, answered_at = $3`
 			r.Answered = now
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE legal_requests SET `+set+` WHERE id = $1`, id, string(to), sqldb.Micros(now)); err != nil {
+		// Only from the state read: on PostgreSQL two people may read it
+		// at once, and the second to write must not move it twice.
+		res, err := tx.ExecContext(ctx, `UPDATE legal_requests SET `+set+` WHERE id = $1 AND state = $4`, id, string(to), sqldb.Micros(now), string(r.State))
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			return &kurir.Error{Code: kurir.EConflict, Reason: "wrong_state",
+				Message: fmt.Sprintf("Request %s changed while this was being done; look at it again.", r.Number)}
 		}
 		r.State, r.Updated = to, now
 		if also != nil {
@@ -809,9 +818,12 @@ func (s *Service) Fulfil(ctx context.Context, by Staff, id int64) (Request, *Pac
 	if r.State != Approved {
 		return r, nil, &kurir.Error{Code: kurir.EConflict, Reason: "wrong_state", Message: fmt.Sprintf("Request %s is %s; approve it first.", r.Number, r.State)}
 	}
+	// The package is made first (it reads much and writes a blob), and
+	// recorded with the transition: of two people fulfilling the request at
+	// once, one records a package and the other gets EConflict.
 	var pkg *Package
 	if (r.Kind == Disclosure || r.Kind == Emergency) && len(r.Approved) > 0 {
-		p, err := s.buildPackage(ctx, r, by)
+		p, err := s.makePackage(ctx, r, by)
 		if err != nil {
 			return r, nil, err
 		}
@@ -823,12 +835,20 @@ func (s *Service) Fulfil(ctx context.Context, by Staff, id int64) (Request, *Pac
 	}
 	r, err = s.transition(ctx, id, []State{Approved}, Fulfilled, "legal", int64(by.ID), by, note,
 		func(tx *sqldb.Tx, r *Request, now time.Time) error {
+			if pkg != nil {
+				if err := s.recordPackage(ctx, tx, *r, by, pkg); err != nil {
+					return err
+				}
+			}
 			if r.Kind == Disclosure || r.Kind == Emergency {
 				return s.noticeUsers(ctx, tx, *r, now)
 			}
 			return nil
 		})
-	return r, pkg, err
+	if err != nil {
+		return r, nil, err
+	}
+	return r, pkg, nil
 }
 
 // Note adds an internal note of the legal team to a request's timeline.
