@@ -46,6 +46,15 @@ func (s *Service) Attach(ctx context.Context, sess OfficerSession, requestID int
 	if !req.Open() {
 		return Attachment{}, &kurir.Error{Code: kurir.EConflict, Reason: "closed", Message: fmt.Sprintf("Request %s is %s: no more documents.", req.Number, req.State)}
 	}
+	// Refused before the upload is stored, and checked again when it is
+	// recorded, should two arrive at once.
+	tooMany := &kurir.Error{Code: kurir.EConflict, Reason: "too_many_documents",
+		Message: fmt.Sprintf("A request carries at most %d documents.", s.cfg.MaxAttachments)}
+	if docs, err := attachmentCount(ctx, s.db.Read(), requestID); err != nil {
+		return Attachment{}, err
+	} else if docs >= s.cfg.MaxAttachments {
+		return Attachment{}, tooMany
+	}
 	var head [8]byte
 	n, err := io.ReadFull(r, head[:])
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
@@ -71,13 +80,10 @@ func (s *Service) Attach(ctx context.Context, sess OfficerSession, requestID int
 	}
 	a := Attachment{RequestID: requestID, Name: name, ContentType: contentType, Size: info.Size, SHA256: info.SHA256.String(), Uploaded: s.now()}
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
-		var count int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM legal_attachments WHERE request_id = $1`, requestID).Scan(&count); err != nil {
+		if docs, err := attachmentCount(ctx, tx, requestID); err != nil {
 			return err
-		}
-		if count >= s.cfg.MaxAttachments {
-			return &kurir.Error{Code: kurir.EConflict, Reason: "too_many_documents",
-				Message: fmt.Sprintf("A request carries at most %d documents.", s.cfg.MaxAttachments)}
+		} else if docs >= s.cfg.MaxAttachments {
+			return tooMany
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO legal_attachments (request_id, name, content_type, size, sha256, uploaded_at)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, requestID, a.Name, a.ContentType, a.Size, a.SHA256, sqldb.Micros(a.Uploaded)).Scan(&a.ID); err != nil {
@@ -94,6 +100,15 @@ func (s *Service) Attach(ctx context.Context, sess OfficerSession, requestID int
 		return Attachment{}, err
 	}
 	return a, nil
+}
+
+// attachmentCount is how many documents a request carries.
+func attachmentCount(ctx context.Context, q sqldb.Querier, request int64) (int, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM legal_attachments WHERE request_id = $1`, request).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count documents: %w", err)
+	}
+	return n, nil
 }
 
 func attachments(ctx context.Context, q sqldb.Querier, request int64) ([]Attachment, error) {

@@ -3,6 +3,7 @@ package legal
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -428,7 +429,32 @@ func TestDocuments(t *testing.T) {
 			t.Fatal(err)
 		}
 		rc.Close()
+
+		// Past the limit a document is refused before its upload is read.
+		w.svc.cfg.MaxAttachments = 2
+		if _, err := w.svc.Attach(w.ctx, bka, r.ID, "second.pdf", strings.NewReader("%PDF-1.7\nsecond")); err != nil {
+			t.Fatal(err)
+		}
+		third := &watchedReader{Reader: strings.NewReader("%PDF-1.7\nthird")}
+		_, err = w.svc.Attach(w.ctx, bka, r.ID, "third.pdf", third)
+		if kurir.ErrorReason(err) != "too_many_documents" || third.read {
+			t.Errorf("a third document of two allowed: %v, its upload read: %v", err, third.read)
+		}
+		if n := w.count("legal_attachments"); n != 2 {
+			t.Errorf("%d documents stored, want 2", n)
+		}
 	})
+}
+
+// watchedReader says whether anything read it.
+type watchedReader struct {
+	io.Reader
+	read bool
+}
+
+func (r *watchedReader) Read(p []byte) (int, error) {
+	r.read = true
+	return r.Reader.Read(p)
 }
 
 // TestEmergencyPagesOnCallStaff: an emergency request pages on-call staff,
