@@ -148,11 +148,14 @@ type legalOfficerView struct {
 	TOTP      bool      `json:"totp_enabled" jsonschema:"description=An authenticator app is set up."`
 	Attested  bool      `json:"attested" jsonschema:"description=The officer attested to acting in their official capacity."`
 	CreatedAt time.Time `json:"created_at"`
+	// DisabledAt is shown to the legal team only (the officers' own view
+	// of themselves is refused while they are disabled).
+	DisabledAt *time.Time `json:"disabled_at,omitempty" jsonschema:"description=Set while the legal team keeps the officer out of the portal."`
 }
 
 func newLegalOfficerView(o legal.Officer) legalOfficerView {
 	return legalOfficerView{ID: o.ID, AgencyID: o.AgencyID, Email: o.Email, Name: o.Name, Badge: o.Badge, Lang: o.Lang,
-		Verified: o.Verified, TOTP: o.TOTP, Attested: o.Attested, CreatedAt: o.CreatedAt}
+		Verified: o.Verified, TOTP: o.TOTP, Attested: o.Attested, CreatedAt: o.CreatedAt, DisabledAt: optTime(o.DisabledAt)}
 }
 
 type legalOfficerList struct {

@@ -135,6 +135,8 @@ type Officer struct {
 	TOTP      bool
 	Attested  bool
 	CreatedAt time.Time
+	// DisabledAt is when the legal team kept the officer out; zero if not.
+	DisabledAt time.Time
 }
 
 // Ready reports whether the officer has done every step before access.

@@ -698,6 +698,9 @@ func (r *officerRecord) fill() *officerRecord {
 	r.CreatedAt = sqldb.FromMicros(r.createdAt)
 	r.codeExpires = sqldb.FromMicros(r.codeExpiresAt)
 	r.disabled, r.agencyDisabled = r.disabledAt != 0, r.agencyDisabledAt != 0
+	if r.disabled {
+		r.DisabledAt = sqldb.FromMicros(r.disabledAt)
+	}
 	return r
 }
 

@@ -577,3 +577,67 @@ func TestBrowserLegalReview(t *testing.T) {
 	)
 	b.shot(t, officer, "legal-22-requests")
 }
+
+// TestBrowserLegalOfficerAccess: the legal team opens an agency's officers
+// in the console, keeps one out (their session ends at once) and lets them
+// in again, resets another (who must sign up again), and keeps the whole
+// agency out.
+func TestBrowserLegalOfficerAccess(t *testing.T) {
+	b := newBrowser(t)
+	s := newServer(t, serverOptions{legal: true})
+	lenaAPI, _ := staffAccount(t, s, "lena", kurir.RoleLegal)
+	lenaAPI.call("POST", "/legal-team/agencies", map[string]any{"name": "Police Nord", "country": "NL", "domains": []string{"politie.example"}}, nil)
+	otto := officerSession(t, s, "otto@politie.example")
+	if code := otto.status("GET", "/legal/me", nil); code != http.StatusOK {
+		t.Fatalf("Otto's session before: %d", code)
+	}
+
+	lena := b.page(t, 1280, 900)
+	consoleLogIn(t, lena, s.URL, "/console/agencies", "lena")
+	do(t, lena, "open the agency's officers",
+		waitText("tr.le-agency", "politie.example"),
+		waitText("tr.le-agency", "Let in"),
+		chromedp.Click(chromedp.CSS(`tr.le-agency button[data-action="officers"]`)),
+		waitText("tr.le-officers-row caption", "Officers of Police Nord"),
+		waitText("tr.le-officer", "otto@politie.example"),
+		waitText("tr.le-officer", "Done"),
+	)
+	do(t, lena, "keep Otto out",
+		chromedp.Click(chromedp.CSS(`tr.le-officer button[data-action="disable"]`)),
+		waitText("dialog[open]", "Keep Otto Officer out of the portal?"),
+		chromedp.Click(chromedp.CSS(`dialog[open] button.danger`)),
+		waitText(".toast", "Otto Officer is kept out of the portal."),
+		waitText("tr.le-officer", "Kept out since"),
+		waitJS(`!!document.querySelector('tr.le-officer button[data-action="enable"]')`),
+	)
+	b.shot(t, lena, "legal-30-console-officer-kept-out")
+	if code := otto.status("GET", "/legal/me", nil); code != http.StatusUnauthorized && code != http.StatusForbidden {
+		t.Errorf("Otto's session after he was kept out: %d, want it ended", code)
+	}
+	do(t, lena, "let Otto in again, then reset him",
+		chromedp.Click(chromedp.CSS(`tr.le-officer button[data-action="enable"]`)),
+		waitText(".toast", "Otto Officer is let into the portal again."),
+		waitJS(`!!document.querySelector('tr.le-officer button[data-action="disable"]')`),
+		chromedp.Click(chromedp.CSS(`tr.le-officer button[data-action="reset"]`)),
+		waitText("dialog[open]", "Reset Otto Officer?"),
+		chromedp.Click(chromedp.CSS(`dialog[open] button.danger`)),
+		waitText(".toast", "Otto Officer is reset and must sign up again."),
+		waitText("tr.le-officer", "Not yet: E-mail verified, Authenticator, Attestation"),
+	)
+	do(t, lena, "keep the agency out",
+		chromedp.Click(chromedp.CSS(`tr.le-agency button[data-action="disable"]`)),
+		waitText("dialog[open]", "Its officers cannot log in"),
+		chromedp.Click(chromedp.CSS(`dialog[open] button.danger`)),
+		waitText(".toast", "Police Nord is kept out of the portal."),
+		waitText("tr.le-agency", "Kept out since"),
+	)
+	var agencies struct {
+		Agencies []struct {
+			DisabledAt *time.Time `json:"disabled_at"`
+		} `json:"agencies"`
+	}
+	lenaAPI.call("GET", "/legal-team/agencies", nil, &agencies)
+	if len(agencies.Agencies) != 1 || agencies.Agencies[0].DisabledAt == nil {
+		t.Errorf("agencies after keeping Police Nord out: %+v", agencies)
+	}
+}

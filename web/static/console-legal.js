@@ -432,15 +432,110 @@ export function legalRequestView(id, { notStaff, changed }) {
   };
 }
 
+// accessCell says whether an agency or officer may use the portal, with
+// the button that changes it.
+function accessCell(who, disabledAt, path, reload) {
+  const toggle = h('button', { type: 'button', class: disabledAt ? 'btn' : 'btn danger', dataset: { action: disabledAt ? 'enable' : 'disable' } },
+    disabledAt ? t('legal.enable') : t('legal.disable'));
+  toggle.addEventListener('click', async () => {
+    const disable = !disabledAt;
+    if (disable && !await confirmDialog(t('legal.disable_title', { name: who.name }), who.disableText, t('legal.disable'), { danger: true })) return;
+    toggle.disabled = true;
+    try {
+      await api('POST', path, { disabled: disable });
+      toast(disable ? t('legal.done_disabled', { name: who.name }) : t('legal.done_enabled', { name: who.name }));
+      reload();
+    } catch (err) {
+      toast(errorText(err));
+      toggle.disabled = false;
+    }
+  });
+  return h('div', { class: 'le-access' },
+    h('span', { class: disabledAt ? 'tag danger' : 'tag' }, disabledAt
+      ? t('legal.access_disabled', { time: formatDateTime(disabledAt) }) : t('legal.access_open')),
+    toggle);
+}
+
+// agencyRows are an agency's row in the agencies table and, below it, a
+// row with its officers, shown on demand.
+function agencyRows(a, reload, closed) {
+  const detail = h('tr', { class: 'le-officers-row', hidden: true }, h('td', { colspan: '7' }));
+  const show = h('button', { type: 'button', class: 'btn', 'aria-expanded': 'false', dataset: { action: 'officers' } }, t('legal.officers_show'));
+  async function loadOfficers() {
+    try {
+      const r = await api('GET', `/legal-team/agencies/${a.id}/officers`);
+      if (closed()) return;
+      replace(detail.firstChild, officersTable(a, r.officers, loadOfficers));
+    } catch (err) {
+      replace(detail.firstChild, h('p', { class: 'form-error', role: 'alert' }, errorText(err)));
+    }
+  }
+  show.addEventListener('click', () => {
+    const open = detail.hidden;
+    detail.hidden = !open;
+    show.setAttribute('aria-expanded', String(open));
+    if (open) loadOfficers();
+  });
+  const row = h('tr', { class: 'case-row le-agency', dataset: { id: String(a.id) } },
+    h('td', { 'data-label': t('legal.agency_name'), dir: 'auto' }, h('strong', {}, a.name)),
+    h('td', { 'data-label': t('legal.agency_country') }, country(a.country)),
+    h('td', { 'data-label': t('legal.agency_jurisdiction'), dir: 'auto' }, a.jurisdiction || '—'),
+    h('td', { 'data-label': t('legal.agency_domains'), dir: 'ltr', class: 'mono' }, a.domains.join(', ')),
+    h('td', { 'data-label': t('legal.agency_removal') }, a.removal_orders ? t('legal.yes') : t('legal.no')),
+    h('td', { 'data-label': t('legal.agency_added') }, h('time', { datetime: a.created_at }, formatDateTime(a.created_at))),
+    h('td', { 'data-label': t('legal.agency_access') }, h('div', { class: 'le-access' },
+      accessCell({ name: a.name, disableText: t('legal.agency_disable_text') }, a.disabled_at, `/legal-team/agencies/${a.id}/disabled`, reload),
+      show)));
+  return [row, detail];
+}
+
+// officersTable lists an agency's officers: how far each got signing up,
+// and buttons to keep one out or reset them.
+function officersTable(a, officers, reload) {
+  if (!officers.length) return h('p', { class: 'muted' }, t('legal.officers_empty'));
+  const steps = (o) => {
+    const missing = [[o.email_verified, t('legal.step_email')], [o.totp_enabled, t('legal.step_totp')], [o.attested, t('legal.step_attest')]]
+      .filter(([done]) => !done).map(([, step]) => step);
+    return missing.length ? t('legal.officer_pending', { steps: missing.join(', ') }) : t('legal.officer_ready');
+  };
+  return h('table', { class: 'queue le-officers' },
+    h('caption', {}, t('legal.officers_of', { name: a.name })),
+    h('thead', {}, h('tr', {}, [t('legal.officer_name'), t('legal.officer_email'), t('legal.officer_steps'), t('legal.agency_access'), '']
+      .map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, officers.map((o) => {
+      const name = o.badge ? `${o.name} (${o.badge})` : o.name;
+      const reset = h('button', { type: 'button', class: 'btn', dataset: { action: 'reset' } }, t('legal.reset'));
+      reset.addEventListener('click', async () => {
+        if (!await confirmDialog(t('legal.reset_title', { name }), t('legal.reset_text'), t('legal.reset'), { danger: true })) return;
+        reset.disabled = true;
+        try {
+          await api('POST', `/legal-team/officers/${o.id}/reset`);
+          toast(t('legal.done_reset', { name }));
+          reload();
+        } catch (err) {
+          toast(errorText(err));
+          reset.disabled = false;
+        }
+      });
+      return h('tr', { class: 'le-officer', dataset: { id: String(o.id) } },
+        h('td', { 'data-label': t('legal.officer_name'), dir: 'auto' }, name),
+        h('td', { 'data-label': t('legal.officer_email'), dir: 'ltr', class: 'mono' }, o.email),
+        h('td', { 'data-label': t('legal.officer_steps') }, steps(o)),
+        h('td', { 'data-label': t('legal.agency_access') },
+          accessCell({ name, disableText: t('legal.officer_disable_text') }, o.disabled_at, `/legal-team/officers/${o.id}/disabled`, reload)),
+        h('td', {}, reset));
+    })));
+}
+
 // agenciesView lists the agencies at /console/agencies and registers new
-// ones.
+// ones, and keeps agencies and their officers out of the portal.
 export function agenciesView({ notStaff }) {
   const status = h('p', { class: 'muted console-status', role: 'status' });
   const body = h('tbody');
   const wrap = h('div', { class: 'table-wrap' }, h('table', { class: 'queue le-agencies' },
     h('caption', { class: 'sr' }, t('legal.agencies')),
     h('thead', {}, h('tr', {},
-      [t('legal.agency_name'), t('legal.agency_country'), t('legal.agency_jurisdiction'), t('legal.agency_domains'), t('legal.agency_removal'), t('legal.agency_added')]
+      [t('legal.agency_name'), t('legal.agency_country'), t('legal.agency_jurisdiction'), t('legal.agency_domains'), t('legal.agency_removal'), t('legal.agency_added'), t('legal.agency_access')]
         .map((c) => h('th', { scope: 'col' }, c)))),
     body));
   const box = h('p', { class: 'form-error', role: 'alert', hidden: true });
@@ -503,13 +598,7 @@ export function agenciesView({ notStaff }) {
       status.hidden = !!list.length;
       status.textContent = list.length ? '' : t('legal.agencies_empty');
       wrap.hidden = !list.length;
-      replace(body, list.map((a) => h('tr', { class: 'case-row le-agency', dataset: { id: String(a.id) } },
-        h('td', { 'data-label': t('legal.agency_name'), dir: 'auto' }, h('strong', {}, a.name)),
-        h('td', { 'data-label': t('legal.agency_country') }, country(a.country)),
-        h('td', { 'data-label': t('legal.agency_jurisdiction'), dir: 'auto' }, a.jurisdiction || '—'),
-        h('td', { 'data-label': t('legal.agency_domains'), dir: 'ltr', class: 'mono' }, a.domains.join(', ')),
-        h('td', { 'data-label': t('legal.agency_removal') }, a.removal_orders ? t('legal.yes') : t('legal.no')),
-        h('td', { 'data-label': t('legal.agency_added') }, h('time', { datetime: a.created_at }, formatDateTime(a.created_at))))));
+      replace(body, list.flatMap((a) => agencyRows(a, load, () => closed)));
     } catch (err) {
       if (closed) return;
       if (err.status === 403) {
@@ -526,7 +615,7 @@ export function agenciesView({ notStaff }) {
   return {
     el: h('section', { class: 'console-legal', 'aria-labelledby': 'le-agencies-title' },
       bar('le-agencies-title', t('legal.agencies')),
-      h('div', { class: 'bulk-grid' },
+      h('div', { class: 'le-agencies-layout' },
         h('section', { class: 'case-section', 'aria-label': t('legal.agencies') }, status, wrap),
         h('div', { class: 'case-section' }, form))),
     keys: {},
