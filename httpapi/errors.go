@@ -27,6 +27,8 @@ var statusOfReason = map[string]int{
 	reasonBodyTooLarge:    http.StatusRequestEntityTooLarge,
 	reasonUnsupportedType: http.StatusUnsupportedMediaType,
 	reasonMethod:          http.StatusMethodNotAllowed,
+	// A well-formed report whose franking proof does not verify.
+	"franking_invalid": http.StatusUnprocessableEntity,
 }
 
 // Problem is an RFC 9457 problem details body, sent with every error.

@@ -31,7 +31,9 @@ import (
 	"kurir/messaging"
 	"kurir/moderation"
 	"kurir/openapi"
+	"kurir/ratelimit"
 	"kurir/realtime"
+	"kurir/secret"
 	"kurir/sqldb"
 )
 
@@ -60,17 +62,21 @@ type options struct {
 	places string
 	// legal runs the law-enforcement portal (Deps.Legal); see legal_test.go.
 	legal bool
+	// claims limits secret-chat claims (secret.Config.Claims); nil means
+	// the default.
+	claims *ratelimit.Limit
 }
 
 // schema is every migration the API's services need.
 var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations,
-	jurisdiction.Migrations, geo.Migrations, legal.Migrations}
+	jurisdiction.Migrations, geo.Migrations, legal.Migrations, secret.Migrations}
 
 // harness is a real API server on a loopback port, over a real database,
 // with a client that checks all traffic against the server's OpenAPI document.
 type harness struct {
 	laws   *jurisdiction.Service // nil without options.places
 	legal  *legalPortal          // nil without options.legal
+	secret *secret.Service
 	msg    *messaging.Service
 	mod    *moderation.Service
 	db     *sqldb.DB
@@ -122,6 +128,10 @@ func newHarness(t testing.TB, db *sqldb.DB, opt options) *harness {
 	go func() { defer close(hubDone); hub.Run(hubCtx, events) }()
 	t.Cleanup(func() { stopHub(); <-hubDone })
 	mod := moderation.NewService(db, msg, svc, clock, log, moderation.Config{})
+	secrets, err := secret.NewService(context.Background(), db, clock, log, secret.Config{Reports: mod, Claims: opt.claims})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var portal *legalPortal
 	if opt.legal {
 		portal = newLegalPortal(t, db, svc, msg, mod, clock, log)
@@ -129,12 +139,12 @@ func newHarness(t testing.TB, db *sqldb.DB, opt options) *harness {
 	srv := httpapi.NewServer(httpapi.Deps{
 		Accounts: svc, Messaging: msg, Media: files, Moderation: mod, Live: hub, Ready: db, Log: log, Clock: clock, Version: "test",
 		Metrics: prometheus.NewRegistry(), MaxBodyBytes: opt.maxBody,
-		Jurisdiction: laws, TrustedProxies: proxies, Legal: portal.service(),
+		Jurisdiction: laws, TrustedProxies: proxies, Legal: portal.service(), Secret: secrets,
 	})
 	ts := serve(t, srv)
 	client := checkingClient(srv.Spec())
 	t.Cleanup(client.CloseIdleConnections)
-	return &harness{laws: laws, legal: portal, msg: msg, mod: mod, db: db, svc: svc, clock: clock, srv: srv, url: ts.URL, client: client}
+	return &harness{laws: laws, legal: portal, secret: secrets, msg: msg, mod: mod, db: db, svc: svc, clock: clock, srv: srv, url: ts.URL, client: client}
 }
 
 // serve starts h on 127.0.0.1 and closes it, waiting for its requests, when t ends.

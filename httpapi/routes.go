@@ -124,6 +124,7 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) *openapi.Spec {
 	addBulkRoutes(rt, d.Moderation, limit)
 	addJurisdictionRoutes(rt, d.Jurisdiction, d.Messaging, limit)
 	addLegalRoutes(rt, d.Legal, limit)
+	addSecretRoutes(rt, d.Secret, d.Live, limit)
 
 	// Anything else under /api/ is a problem+json 404 (see withProblemFallback).
 	return spec

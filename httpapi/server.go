@@ -23,6 +23,7 @@ import (
 	"kurir/moderation"
 	"kurir/openapi"
 	"kurir/realtime"
+	"kurir/secret"
 )
 
 // Pinger reports whether a dependency (the database) can serve requests.
@@ -59,6 +60,9 @@ type Deps struct {
 	// Legal, if set, runs the law-enforcement portal (/api/v1/legal) and
 	// the legal team's API (/api/v1/legal-team). Nil answers them with 503.
 	Legal *legal.Service
+	// Secret, if set, runs secret chats' key directory and envelope relay
+	// (/api/v1/secret). Nil answers them with 503.
+	Secret *secret.Service
 	// TrustedProxies are the proxies (such as the load balancer) whose
 	// ClientIPHeader is believed about the client's address; by default
 	// none, and the socket's address is the client's.

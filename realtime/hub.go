@@ -21,6 +21,8 @@
 //	{"type":"update","pts":N,"event":{...}}   a change in a private chat or small group, numbered in the user's log
 //	{"type":"chat_event","event":{...}}       a change in a large group or channel; event.seq is the chat's
 //	{"type":"resync","reason":"..."}          events were lost: sync, then reconnect
+//	{"type":"..."}                            a nudge for one device (NotifyDevice), such as
+//	                                          {"type":"secret"}: fetch what waits for it
 //
 // Lock order: Hub.mu, then Session.mu, then nothing. A session's wake
 // callback runs with Hub.mu held (for reading at least) and must not block.
@@ -375,6 +377,14 @@ func (h *Hub) Run(ctx context.Context, b bus.Bus) error {
 		sub.Unsubscribe()
 		return err
 	}
+	// A lost nudge costs a device a fetch it does on connecting anyway:
+	// no resync.
+	nudges, err := b.Subscribe(nudgeSubject, h.deviceNudged, func(int) {})
+	if err != nil {
+		sub.Unsubscribe()
+		logouts.Unsubscribe()
+		return err
+	}
 	h.mu.Lock()
 	h.bus = b
 	h.mu.Unlock()
@@ -382,7 +392,7 @@ func (h *Hub) Run(ctx context.Context, b bus.Bus) error {
 	h.mu.Lock()
 	h.bus = nil
 	h.mu.Unlock()
-	return errors.Join(sub.Unsubscribe(), logouts.Unsubscribe())
+	return errors.Join(sub.Unsubscribe(), logouts.Unsubscribe(), nudges.Unsubscribe())
 }
 
 // logoutSubject carries logouts to every node, whose hubs cut off the
@@ -421,6 +431,63 @@ func (h *Hub) deviceLoggedOut(m bus.Msg) {
 		return
 	}
 	h.LogOut(l.User, l.Device, l.Keep)
+}
+
+// nudgeSubject carries nudges for one device to every node, whose hubs
+// pass them to the device's live sessions.
+const nudgeSubject = "device.nudge"
+
+type nudgeMsg struct {
+	User   kurir.UserID `json:"user"`
+	Device int64        `json:"device"`
+	Type   string       `json:"type"`
+}
+
+// NotifyDevice sends the frame {"type":typ} to the live sessions of user's
+// device (account session) on every node: a nudge that something waits
+// for that device alone, such as secret-chat envelopes, which it then
+// fetches. It announces the nudge on the bus the hub runs on, or acts on
+// this node alone when there is none or the announcement fails. A nudge
+// may be lost, like any live frame, so a device also fetches on connecting.
+func (h *Hub) NotifyDevice(ctx context.Context, user kurir.UserID, device int64, typ string) {
+	h.mu.RLock()
+	b := h.bus
+	h.mu.RUnlock()
+	if b != nil {
+		data, _ := json.Marshal(nudgeMsg{User: user, Device: device, Type: typ})
+		err := b.Publish(context.WithoutCancel(ctx), nudgeSubject, data)
+		if err == nil {
+			return
+		}
+		h.log.Warn("announce a device nudge to other nodes", "user", user, "err", err)
+	}
+	h.nudge(user, device, typ)
+}
+
+func (h *Hub) deviceNudged(m bus.Msg) {
+	var n nudgeMsg
+	if err := json.Unmarshal(m.Data, &n); err != nil {
+		h.log.Error("undecodable device nudge on the bus", "err", err)
+		return
+	}
+	h.nudge(n.User, n.Device, n.Type)
+}
+
+// nudge queues {"type":typ} for the device's sessions on this node.
+func (h *Hub) nudge(user kurir.UserID, device int64, typ string) {
+	frame, err := json.Marshal(struct {
+		Type string `json:"type"`
+	}{typ})
+	if err != nil {
+		return
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for s := range h.users[user] {
+		if s.Device == device {
+			h.push(s, frame)
+		}
+	}
 }
 
 // lost cuts every session off: events they needed are gone.

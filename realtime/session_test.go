@@ -68,3 +68,52 @@ func TestEndDeviceReachesEveryNode(t *testing.T) {
 		t.Errorf("the laptop's session was cut too: %q", laptop.Reason())
 	}
 }
+
+// TestNotifyDeviceReachesEveryNode: a nudge sent on one node's hub reaches
+// the device's live sessions on another node, as the frame {"type":...},
+// and no other device of the same user.
+func TestNotifyDeviceReachesEveryNode(t *testing.T) {
+	b := bus.NewMemory(bus.MemoryOptions{})
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	enc := func(messaging.Event) ([]byte, error) { return []byte("{}"), nil }
+	a, other := NewHub(nil, enc, nil, Config{}), NewHub(nil, enc, nil, Config{})
+	for _, h := range []*Hub{a, other} {
+		go h.Run(ctx, b)
+	}
+	phone := other.RegisterDevice(7, 100, func() {})
+	phone2 := other.RegisterDevice(7, 100, func() {}) // the same device twice
+	laptop := other.RegisterDevice(7, 200, func() {})
+	stranger := other.RegisterDevice(8, 100, func() {})
+	// Run subscribes asynchronously: nudge until the other node hears.
+	var got [][]byte
+	deadline := time.Now().Add(5 * time.Second)
+	for len(got) == 0 && time.Now().Before(deadline) {
+		a.NotifyDevice(ctx, 7, 100, "secret")
+		time.Sleep(20 * time.Millisecond)
+		got, _ = phone.Take()
+	}
+	if len(got) == 0 || string(got[0]) != `{"type":"secret"}` {
+		t.Fatalf("the phone's session on the other node got %q, want {\"type\":\"secret\"}", got)
+	}
+	if f, _ := phone2.Take(); len(f) == 0 || string(f[0]) != `{"type":"secret"}` {
+		t.Errorf("the device's second session got %q", f)
+	}
+	for name, s := range map[string]*Session{"another device": laptop, "another user's device": stranger} {
+		if f, reason := s.Take(); len(f) != 0 || reason != "" {
+			t.Errorf("%s got %q (%q)", name, f, reason)
+		}
+	}
+}
+
+// TestNotifyDeviceWithoutBus: a hub that runs on no bus nudges its own
+// sessions.
+func TestNotifyDeviceWithoutBus(t *testing.T) {
+	h := NewHub(nil, nil, nil, Config{})
+	s := h.RegisterDevice(1, 5, func() {})
+	h.NotifyDevice(context.Background(), 1, 5, "secret_keys_low")
+	if f, _ := s.Take(); len(f) != 1 || string(f[0]) != `{"type":"secret_keys_low"}` {
+		t.Errorf("got %q, want the nudge", f)
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"kurir/moderation"
 	"kurir/safety"
 	"kurir/safety/hashbank"
+	"kurir/secret"
 	"kurir/sqldb"
 	"kurir/transparency"
 	"kurir/transparency/dsa"
@@ -176,7 +177,7 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 // schema is every capability's migrations, in dependency order.
-var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, hashbank.Migrations, safety.Migrations, audit.Migrations, geo.Migrations, moderation.Migrations, jurisdiction.Migrations, legal.Migrations, transparency.Migrations, dsa.Migrations}
+var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, hashbank.Migrations, safety.Migrations, audit.Migrations, geo.Migrations, moderation.Migrations, jurisdiction.Migrations, legal.Migrations, transparency.Migrations, dsa.Migrations, secret.Migrations}
 
 // openDB opens and migrates the database the settings name, creating the data
 // directory for SQLite.

@@ -38,6 +38,7 @@ import (
 	"kurir/safety"
 	"kurir/safety/hashbank"
 	"kurir/safety/textscan"
+	"kurir/secret"
 	"kurir/sqldb"
 	"kurir/transparency"
 	"kurir/transparency/dsa"
@@ -87,6 +88,7 @@ type serveConfig struct {
 	trChannel       string
 	publicURL       string
 	trLanguages     string
+	envelopeTTL     time.Duration
 }
 
 func (c *serveConfig) register(e envFlags) {
@@ -111,6 +113,7 @@ func (c *serveConfig) register(e envFlags) {
 	e.int(&c.bandBelow, "transparency-band-below", "KURIR_TRANSPARENCY_BAND_BELOW", 10, "the public transparency report shows law-enforcement request counts from 0 to this less one as a range (\"0-9\"), so that no single request can be picked out; 1 shows every count exactly. They are published only for whole months once over, for every country")
 	e.string(&c.dsaEndpoint, "dsa-endpoint", "KURIR_DSA_ENDPOINT", "", "base URL of the EU DSA Transparency Database API, such as https://transparency.dsa.ec.europa.eu, that every statement of reasons is submitted to each minute; with --dsa-token-file (default: none; see kurir admin dsa)")
 	e.string(&c.dsaTokenFile, "dsa-token-file", "KURIR_DSA_TOKEN_FILE", "", "file holding the DSA Transparency Database API token, kept out of the process list")
+	e.duration(&c.envelopeTTL, "secret-envelope-ttl", "KURIR_SECRET_ENVELOPE_TTL", secret.DefaultEnvelopeTTL, "how long a secret-chat envelope waits for its recipient device to fetch and acknowledge it before it is deleted unread")
 	e.bool(&c.noRateLimits, "dev-no-rate-limits", "KURIR_DEV_NO_RATE_LIMITS", "for load tests only: no limits on registrations and logins (never on a server others can reach)")
 }
 
@@ -134,6 +137,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	proxies, err := parseProxies(cfg.trustedProxies)
 	if err != nil {
 		return err
+	}
+	if cfg.envelopeTTL < time.Minute {
+		return usagef("--secret-envelope-ttl: want a duration of a minute or more, such as 720h")
 	}
 	if cfg.bandBelow < 1 {
 		return usagef("--transparency-band-below: want 1 or more")
@@ -263,11 +269,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Warn("e-mail is written to the log (--mail log:), verification codes included; set --mail to an SMTP server in production")
 	}
 	portal := legal.NewService(db, blobs, accounts, messages, moderate, clock, log.With("component", "legal"), lcfg)
+	scfg := secret.Config{EnvelopeTTL: cfg.envelopeTTL, Reports: moderate}
+	if cfg.noRateLimits {
+		scfg.Claims = &ratelimit.Limit{}
+	}
+	// Like the banks, the franking key loads quickly; a stop is seen below.
+	secrets, err := secret.NewService(context.WithoutCancel(ctx), db, clock, log.With("component", "secret"), scfg)
+	if err != nil {
+		return err
+	}
 	reports := transparency.NewService(db, clock, log.With("component", "transparency"), transparency.Config{BandBelow: int64(cfg.bandBelow)})
 	api := httpapi.NewServer(httpapi.Deps{
 		Accounts: accounts, Messaging: messages, Media: files, Moderation: moderate, Live: hub,
 		Web: web.WithTransparency(web.Handler(), web.Transparency(reports, clock, log.With("component", "transparency"))), Ready: db, Log: log, Clock: clock, Version: version(), Metrics: reg,
 		Jurisdiction: laws, TrustedProxies: proxies, ClientIPHeader: cfg.clientIPHeader, Legal: portal,
+		Secret: secrets,
 	})
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -288,6 +304,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var wg sync.WaitGroup
 	wg.Go(func() { accounts.RunPurger(jobs, 10*time.Minute) })
 	wg.Go(func() { messages.RunJanitor(jobs, time.Hour) })
+	wg.Go(func() { secrets.RunJanitor(jobs, time.Hour) })
 	wg.Go(func() { messages.RunSearchIndexer(jobs, 200*time.Millisecond) })
 	wg.Go(func() { files.RunCollector(jobs, time.Hour) })
 	wg.Go(func() { banks.RunSync(jobs, 500*time.Millisecond) })
