@@ -35,6 +35,7 @@ func TestAPI(t *testing.T) {
 		t.Run("bulk", func(t *testing.T) { testBulk(t, s) })
 		t.Run("jurisdictions", func(t *testing.T) { testJurisdictions(t, s) })
 		t.Run("legal", func(t *testing.T) { testLegal(t, s) })
+		t.Run("secret", func(t *testing.T) { testSecret(t, s) })
 		if t.Failed() {
 			return
 		}

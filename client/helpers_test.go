@@ -34,12 +34,13 @@ import (
 	"kurir/moderation"
 	"kurir/openapi"
 	"kurir/realtime"
+	"kurir/secret"
 	"kurir/sqldb"
 )
 
 // schema is every migration the API's services need.
 var schema = []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations,
-	jurisdiction.Migrations, legal.Migrations}
+	jurisdiction.Migrations, legal.Migrations, secret.Migrations}
 
 // places is the test servers' IP table: it places 192.0.2.0/24 in Germany,
 // and the loopback address the tests connect from nowhere.
@@ -110,9 +111,13 @@ func newServer(t testing.TB, db *sqldb.DB, opt options) *server {
 		t.Fatal(err)
 	}
 	portal := legal.NewService(db, legalBlobs, accounts, msg, mod, clock, log, legal.Config{Mail: postbox})
+	secrets, err := secret.NewService(context.Background(), db, clock, log, secret.Config{Reports: mod})
+	if err != nil {
+		t.Fatal(err)
+	}
 	api := httpapi.NewServer(httpapi.Deps{
 		Accounts: accounts, Messaging: msg, Media: files, Moderation: mod, Live: hub, Ready: db, Log: log, Clock: clock, Version: "test",
-		Metrics: prometheus.NewRegistry(), Jurisdiction: laws, Legal: portal,
+		Metrics: prometheus.NewRegistry(), Jurisdiction: laws, Legal: portal, Secret: secrets,
 	})
 	s := &server{clock: clock, accounts: accounts, mail: postbox, spec: api.Spec(), ops: http.NewServeMux(), called: map[string]int{}}
 	for _, op := range s.spec.Operations() {

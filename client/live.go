@@ -24,7 +24,22 @@ type LiveEvent struct {
 	// Reset means the stream fell too far behind to replay what it missed:
 	// reload the chat list and open chats, then carry on. Event is empty.
 	Reset bool
+	// Nudge, if not "", says something waits for this device alone:
+	// NudgeSecret (call SecretChats.Receive) or NudgeSecretKeysLow (call
+	// SecretChats.Register). Event is empty. Nudges sent while the stream
+	// was reconnecting are lost, so it sends NudgeSecret once reconnected;
+	// receive once after Client.Live returns, too.
+	Nudge string
 }
+
+// The nudges a Live stream delivers (LiveEvent.Nudge).
+const (
+	// NudgeSecret: secret-chat envelopes wait for this device.
+	NudgeSecret = "secret"
+	// NudgeSecretKeysLow: the server is running out of this device's
+	// one-time prekeys.
+	NudgeSecretKeysLow = "secret_keys_low"
+)
 
 // Live is the live update stream of one device. It delivers every change to
 // the caller's chats once, in order within the update log and within each
@@ -178,6 +193,10 @@ func (l *Live) run(ctx context.Context, conn *websocket.Conn) {
 			if err == nil {
 				err = l.catchUp(ctx, hello)
 				if err == nil {
+					// Nudges sent while away are lost: one stands for them.
+					err = l.emit(ctx, LiveEvent{Nudge: NudgeSecret})
+				}
+				if err == nil {
 					backoff = 100 * time.Millisecond
 					break
 				}
@@ -242,6 +261,8 @@ func (l *Live) read(ctx context.Context, conn *websocket.Conn) error {
 				err = l.chatEvent(ctx, f.Event, pendingChat)
 			case "resync":
 				return fmt.Errorf("server asked to resync: %s", f.Reason)
+			case NudgeSecret, NudgeSecretKeysLow:
+				err = l.emit(ctx, LiveEvent{Nudge: f.Type})
 			}
 			if err != nil {
 				return err

@@ -23,6 +23,7 @@ import (
 	"kurir/media"
 	"kurir/messaging"
 	"kurir/moderation"
+	"kurir/secret"
 	"kurir/sqldb"
 )
 
@@ -87,8 +88,12 @@ func serveProcess(dbURL string, in io.Reader, out io.Writer) error {
 	}
 	accounts := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}})
 	mod := moderation.NewService(db, msg, accounts, clock, log, moderation.Config{})
+	secrets, err := secret.NewService(ctx, db, clock, log, secret.Config{Reports: mod})
+	if err != nil {
+		return err
+	}
 	api := httpapi.NewServer(httpapi.Deps{
-		Accounts: accounts, Messaging: msg, Media: files, Moderation: mod,
+		Accounts: accounts, Messaging: msg, Media: files, Moderation: mod, Secret: secrets,
 		Ready: db, Log: log, Clock: clock, Version: "test", Metrics: prometheus.NewRegistry(),
 	})
 	return serve(ctx, api, in, out)

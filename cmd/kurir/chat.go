@@ -40,6 +40,8 @@ Commands:
   report      report a message, a group or channel, or a user to the moderators:
               kurir chat report --chat ID [--seq N] --reason REASON [--comment TEXT]
               kurir chat report --user @NAME --reason REASON; --reasons lists them
+  secret      secret chats, encrypted end to end: kurir chat secret send @NAME TEXT,
+              tail, safety-number @NAME, report ENVELOPE_ID (kurir chat secret --help)
 
 Every command takes --server URL ($KURIR_SERVER); without it, the server
 logged in to last. Sessions are saved in the user's configuration
@@ -81,6 +83,8 @@ func runChat(ctx context.Context, args []string, getenv func(string) string, std
 		return c.download(ctx, rest)
 	case "report":
 		return c.report(ctx, rest)
+	case "secret":
+		return c.secret(ctx, rest)
 	default:
 		fmt.Fprint(stderr, chatHelp)
 		return usagef("chat: unknown command %q", cmd)

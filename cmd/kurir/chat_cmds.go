@@ -140,6 +140,9 @@ func (c *chatCmd) logout(ctx context.Context, args []string) error {
 		if err := s.store.save(); err != nil {
 			return err
 		}
+		if err := forgetSecretDevice(s.store.path, s.server, s.saved.SessionID); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(c.stdout, "logged out of %s\n", s.server)
 	return nil
