@@ -29,6 +29,7 @@ import (
 	"kurir/realtime"
 	"kurir/safety"
 	"kurir/safety/textscan"
+	"kurir/secret"
 	"kurir/sqldb"
 	"kurir/sqldb/sqldbtest"
 	"kurir/transparency"
@@ -89,6 +90,9 @@ type testServer struct {
 	pages *pageRecorder
 	// reports is the transparency service (nil without the option).
 	reports *transparency.Service
+	// blobDir is where the blob store keeps its files, for tests that read
+	// what the server stored.
+	blobDir string
 
 	mu    sync.Mutex
 	srv   *http.Server
@@ -98,7 +102,7 @@ type testServer struct {
 func newServer(t testing.TB, opt serverOptions) *testServer {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
-	schema := []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations, safety.Migrations}
+	schema := []sqldb.Migrations{account.Migrations, media.Migrations, messaging.Migrations, audit.Migrations, moderation.Migrations, safety.Migrations, secret.Migrations}
 	if opt.jurisdictions {
 		schema = append(schema, jurisdiction.Migrations)
 	}
@@ -162,6 +166,12 @@ func newServer(t testing.TB, opt serverOptions) *testServer {
 			legal.Config{Mail: sender, Pager: pages, Argon2: account.CheapArgon2Params})
 		t.Cleanup(portal.Wait)
 	}
+	// Secret chats as kurir serve runs them, without the limit on claims
+	// that many tests in a row would reach.
+	secrets, err := secret.NewService(context.Background(), db, clock, log, secret.Config{Reports: mod, Claims: &ratelimit.Limit{}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	site := web.Handler()
 	var reports *transparency.Service
 	if opt.transparency {
@@ -170,10 +180,10 @@ func newServer(t testing.TB, opt serverOptions) *testServer {
 	}
 	api := httpapi.NewServer(httpapi.Deps{
 		Accounts: accounts, Messaging: msg, Media: files, Moderation: mod, Live: hub, Ready: db, Log: log, Clock: clock,
-		Version: "test", Metrics: prometheus.NewRegistry(), Web: site, Jurisdiction: laws, Legal: portal,
+		Version: "test", Metrics: prometheus.NewRegistry(), Web: site, Jurisdiction: laws, Legal: portal, Secret: secrets,
 	})
 	s := &testServer{handler: api, api: api, accounts: accounts, mod: mod, db: db, msg: msg, laws: laws,
-		legal: portal, mail: sender, pages: pages, reports: reports, conns: map[net.Conn]struct{}{}}
+		legal: portal, mail: sender, pages: pages, reports: reports, blobDir: filepath.Join(dir, "blobs"), conns: map[net.Conn]struct{}{}}
 	s.start(t, "127.0.0.1:0")
 	t.Cleanup(s.kill)
 	return s

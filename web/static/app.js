@@ -17,6 +17,7 @@ import { setRouter } from './nav.js';
 import { consoleScreen } from './console.js';
 import { withdrawnScreen } from './jurisdiction.js';
 import { isPortal, portalScreen } from './legal.js';
+import { secretConversation, startSecret, stopSecret, secretNudge } from './secretchat.js';
 
 const app = document.getElementById('app');
 const banner = document.getElementById('banner');
@@ -112,6 +113,8 @@ function routeTo(path) {
   let screen;
   if ((m = path.match(/^\/chats\/(\d+)\/?$/))) {
     screen = conversation(Number(m[1]));
+  } else if ((m = path.match(/^\/secret\/(\d+)\/?$/))) {
+    screen = secretConversation(Number(m[1]));
   } else if (path === '/settings') {
     screen = settingsScreen({ logout });
   } else if (path === '/settings/decisions') {
@@ -183,8 +186,10 @@ async function start() {
     apply: applyEvent,
     reset: (chatId) => { reloadDialogs(); if (chatId) refreshChat(chatId); emit('resynced', chatId); },
     status: connectionStatus,
+    nudge: secretNudge,
   });
   store.live.me = store.me.id;
+  startSecret();
   store.live.start(state);
   route();
 }
@@ -259,11 +264,13 @@ function loggedIn() {
   start();
 }
 
-// stop forgets everything of the session on this device.
+// stop forgets everything of the session on this device, its secret-chat
+// keys and messages too: the session has ended.
 function stop() {
   if (store.live) store.live.stop();
   store.live = null;
   leaveCurrent();
+  stopSecret();
   forgetReads();
   forgetBlobs();
   reset();

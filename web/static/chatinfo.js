@@ -3,11 +3,12 @@
 // roles, leave, report it. And a person's profile, from a private chat.
 import { api, errorText, ApiError } from './api.js';
 import { t } from './i18n.js';
-import { h, replace, field, openDialog, showError, confirmDialog, toast, avatar } from './dom.js';
+import { h, replace, field, openDialog, showError, confirmDialog, toast, avatar, icon } from './dom.js';
 import { store, on, isAdmin, can, putChat, dropChat, lookupUser, chatMembers, userName } from './store.js';
 import { lookupAll } from './newchat.js';
 import { navigate } from './nav.js';
 import { reportDialog } from './report.js';
+import { openSecretChat } from './secretchat.js';
 
 function roleLabel(role) {
   if (role === 'owner') return t('role.owner');
@@ -249,7 +250,8 @@ export function chatInfoDialog(chat) {
 }
 
 // peerInfoDialog shows the other person of a private chat: their name and
-// @username, and a way to report them.
+// @username, a way to start an end-to-end encrypted secret chat with them,
+// and a way to report them.
 export function peerInfoDialog(userId) {
   const u = store.users.get(userId);
   const name = userName(userId);
@@ -258,6 +260,12 @@ export function peerInfoDialog(userId) {
       h('div', {},
         h('p', { class: 'info-title', dir: 'auto' }, name),
         u && u.username ? h('p', { class: 'muted' }, h('bdi', {}, `@${u.username}`)) : null)),
+    userId !== store.me.id ? h('section', { class: 'info-section' },
+      h('p', { class: 'muted' }, t('secret.start_text')),
+      h('div', { class: 'actions start' }, h('button', {
+        type: 'button', class: 'btn primary', 'data-action': 'secret-chat',
+        onclick: () => { close(); openSecretChat(userId); },
+      }, icon('lock'), t('secret.start')))) : null,
     h('div', { class: 'actions leave' }, h('button', {
       type: 'button', class: 'btn danger', 'data-action': 'report-user',
       onclick: () => {

@@ -13,9 +13,12 @@ const pongWait = 10000; // ms without any frame after a ping: the line is dead
 export class Live {
   // apply(event) applies one change; reset(chatId) reloads the chat list
   // (and the chat, if given) when a gap is too long to replay; status(s)
-  // hears 'connecting', 'online' or 'offline' with the retry time.
-  constructor({ apply, reset, status }) {
-    Object.assign(this, { apply, reset, status });
+  // hears 'connecting', 'online' or 'offline' with the retry time; nudge(type)
+  // hears the frames that tell this device to fetch: 'secret' (secret-chat
+  // envelopes wait, also said after every reconnection, since nudges sent
+  // meanwhile are lost) and 'secret_keys_low'.
+  constructor({ apply, reset, status, nudge = () => {} }) {
+    Object.assign(this, { apply, reset, status, nudge });
     this.pts = 0;
     this.seqs = new Map(); // large chat ID -> seq
     this.pending = new Map(); // pts -> event, arrived early
@@ -129,6 +132,11 @@ export class Live {
         this.attempt = 0;
         this.status('online');
         this.hello(f);
+        this.nudge('secret');
+        break;
+      case 'secret':
+      case 'secret_keys_low':
+        this.nudge(f.type);
         break;
       case 'update':
         this.update(f.pts, f.event);

@@ -1,11 +1,14 @@
 // The chat list: every chat with its last message and unread count, kept
 // current by the live stream, with search for public groups and channels.
+// Secret chats, which only this device holds, are listed among them with a
+// lock.
 import { api, errorText } from './api.js';
 import { t } from './i18n.js';
 import { h, replace, icon, iconButton, avatar, formatTime, menu } from './dom.js';
 import { store, on, sortedDialogs, chatTitle, userName } from './store.js';
 import { newPrivateDialog, newChatDialog, joinLinkDialog } from './newchat.js';
 import { withheldPreview, isWithheld, withheldFound } from './jurisdiction.js';
+import { secretDialogs, newSecretDialog } from './secretchat.js';
 
 // preview is a one-line summary of a message for the chat list.
 export function preview(m, chat) {
@@ -35,7 +38,7 @@ function kindLabel(chat) {
 export function sidebar() {
   const list = h('ul', { class: 'dialogs', 'aria-labelledby': 'chats-title' });
   const empty = h('p', { class: 'empty', hidden: true }, t('dialogs.empty'));
-  const items = new Map(); // chat ID -> {li, a}
+  const items = new Map(); // "c" + chat ID or "s" + peer user ID -> {li, a}
   const results = h('div', { class: 'results', hidden: true, 'aria-live': 'polite' });
   const search = h('input', {
     type: 'search', name: 'q', class: 'search', placeholder: t('search.placeholder'),
@@ -44,6 +47,7 @@ export function sidebar() {
   const newBtn = iconButton('plus', t('dialogs.new'), { 'aria-haspopup': 'menu' });
   newBtn.addEventListener('click', () => menu(newBtn, t('dialogs.new'), [
     { label: t('new.private'), action: newPrivateDialog },
+    { label: t('secret.new'), name: 'new-secret', action: newSecretDialog },
     { label: t('new.group'), action: () => newChatDialog('group') },
     { label: t('new.channel'), action: () => newChatDialog('channel') },
     { label: t('new.join_link'), action: joinLinkDialog },
@@ -57,22 +61,33 @@ export function sidebar() {
     results,
     h('nav', { class: 'dialog-nav', 'aria-labelledby': 'chats-title' }, list, empty));
 
+  // entries are the chats and the secret chats, the latest activity first.
+  function entries() {
+    const out = sortedDialogs().map((d) => ({ key: `c${d.chat.id}`, href: `/chats/${d.chat.id}`, at: Date.parse(d.activity) || 0, d }));
+    for (const s of secretDialogs()) {
+      const at = s.last ? s.last.at : s.activity;
+      const i = out.findIndex((e) => e.at < at);
+      out.splice(i < 0 ? out.length : i, 0, { key: `s${s.peer}`, href: `/secret/${s.peer}`, at, s });
+    }
+    return out;
+  }
+
   function render() {
-    const ds = sortedDialogs();
-    const active = location.pathname.match(/^\/chats\/(\d+)/);
-    const activeId = active ? Number(active[1]) : 0;
+    const ds = entries();
+    const path = location.pathname.replace(/\/$/, '');
     const seen = new Set();
     let prev = null;
-    for (const d of ds) {
-      const id = d.chat.id;
+    for (const e of ds) {
+      const id = e.key;
       seen.add(id);
       let it = items.get(id);
       if (!it) {
-        const a = h('a', { class: 'dialog', href: `/chats/${id}`, dataset: { chat: String(id) } });
+        const a = h('a', { class: e.s ? 'dialog secret' : 'dialog', href: e.href, dataset: e.s ? { secret: String(e.s.peer) } : { chat: String(e.d.chat.id) } });
         it = { li: h('li', {}, a), a };
         items.set(id, it);
       }
-      fill(it.a, d, id === activeId);
+      if (e.s) fillSecret(it.a, e.s, e.href === path);
+      else fill(it.a, e.d, e.href === path);
       // Keep focus and order: move only what is out of place.
       const want = prev ? prev.nextSibling : list.firstChild;
       if (want !== it.li) list.insertBefore(it.li, want);
@@ -107,6 +122,30 @@ export function sidebar() {
           h('span', { class: 'd-last', dir: 'auto' }, last || '\u00a0'),
           d.unread > 0 ? h('span', { class: 'badge', 'aria-hidden': 'true' }, d.unread > 999 ? '999+' : String(d.unread)) : null,
           d.unread > 0 ? h('span', { class: 'sr' }, t('dialogs.unread', { count: d.unread })) : null)));
+  }
+
+  function fillSecret(a, s, active) {
+    if (active) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+    a.classList.toggle('unread', s.unread > 0);
+    let last = '';
+    if (s.last) {
+      const text = s.last.text.split('\n')[0];
+      last = s.last.own ? t('dialogs.preview', { sender: t('msg.you'), text }) : text;
+    }
+    const when = s.last ? s.last.at : s.activity;
+    replace(a,
+      avatar(s.title, s.peer),
+      h('span', { class: 'd-body' },
+        h('span', { class: 'd-top' },
+          h('span', { class: 'd-lock' }, icon('lock')),
+          h('span', { class: 'd-title', dir: 'auto' }, s.title),
+          last ? h('span', { class: 'sr' }, `, ${t('secret.kind')}`) : null,
+          when ? h('time', { datetime: new Date(when).toISOString() }, formatTime(when)) : null),
+        h('span', { class: 'd-bottom' },
+          h('span', { class: 'd-last', dir: 'auto' }, last || t('secret.kind')),
+          s.unread > 0 ? h('span', { class: 'badge', 'aria-hidden': 'true' }, s.unread > 999 ? '999+' : String(s.unread)) : null,
+          s.unread > 0 ? h('span', { class: 'sr' }, t('dialogs.unread', { count: s.unread })) : null)));
   }
 
   // Up and Down move between chats, Home and End to the ends.
