@@ -100,10 +100,13 @@ type ReportParams struct {
 type Report struct {
 	ID int64 `json:"id"`
 	// CaseID is the case the report joined; reports of one subject share it.
-	CaseID    int64     `json:"case_id"`
-	Subject   Subject   `json:"subject"`
-	Reason    string    `json:"reason"`
-	Comment   string    `json:"comment,omitempty"`
+	CaseID  int64   `json:"case_id"`
+	Subject Subject `json:"subject"`
+	Reason  string  `json:"reason"`
+	Comment string  `json:"comment,omitempty"`
+	// Evidence is what the server verified before filing the report (for
+	// a report of a secret-chat message, the message), or nil.
+	Evidence  *Evidence `json:"evidence,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	// State is the case's: "open", "escalated" or "resolved".
 	State string `json:"state"`
@@ -399,14 +402,39 @@ type Signal struct {
 	Source   string `json:"source"`
 	Category string `json:"category"`
 	// ReporterID is the user who reported, NoticeID the notice; 0 if none.
-	ReporterID int64  `json:"reporter_id,omitempty"`
-	NoticeID   int64  `json:"notice_id,omitempty"`
-	Comment    string `json:"comment,omitempty"`
+	ReporterID int64 `json:"reporter_id,omitempty"`
+	NoticeID   int64 `json:"notice_id,omitempty"`
+	// Comment is what the reporter or notifier wrote: nobody checked it.
+	Comment string `json:"comment,omitempty"`
 	// Detail is the evidence as it was when signalled.
 	Detail string `json:"detail,omitempty"`
+	// Evidence is what the server verified before filing the signal, or
+	// nil. No request can set it, unlike Comment.
+	Evidence *Evidence `json:"evidence,omitempty"`
 	// Weight is how much the signal counts: its reporter's track record.
 	Weight    float64   `json:"weight"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// Evidence is what the server verified about what a report is about.
+type Evidence struct {
+	// Kind is how: "secret_franking" is a secret-chat message whose
+	// franking proof its recipient revealed, which shows that the sender's
+	// device sent Text.
+	Kind string `json:"kind"`
+	// Text is the content as it was sent (control characters replaced by
+	// U+FFFD), at most 4,096 characters; Omitted counts those past that
+	// it leaves out.
+	Text    string `json:"text"`
+	Omitted int    `json:"omitted,omitempty"`
+	// SenderID sent it from SenderDevice, to RecipientDevice of
+	// RecipientID, at SentAt, in the envelope EnvelopeID.
+	SenderID        int64     `json:"sender_id"`
+	SenderDevice    int64     `json:"sender_device"`
+	RecipientID     int64     `json:"recipient_id"`
+	RecipientDevice int64     `json:"recipient_device"`
+	SentAt          time.Time `json:"sent_at"`
+	EnvelopeID      string    `json:"envelope_id"`
 }
 
 // CaseEvent is an entry of a case's history.

@@ -94,19 +94,42 @@ type reportRequest struct {
 }
 
 type reportView struct {
-	ID        int64       `json:"id"`
-	CaseID    int64       `json:"case_id"`
-	Subject   subjectView `json:"subject"`
-	Reason    string      `json:"reason"`
-	Comment   string      `json:"comment,omitempty"`
-	CreatedAt time.Time   `json:"created_at"`
-	State     string      `json:"state" jsonschema:"enum=open,enum=escalated,enum=resolved"`
-	Outcome   string      `json:"outcome,omitempty" jsonschema:"enum=actioned,enum=dismissed,description=Once resolved: whether action was taken."`
+	ID        int64         `json:"id"`
+	CaseID    int64         `json:"case_id"`
+	Subject   subjectView   `json:"subject"`
+	Reason    string        `json:"reason"`
+	Comment   string        `json:"comment,omitempty"`
+	Evidence  *evidenceView `json:"evidence,omitempty" jsonschema:"description=What the server verified before filing the report: for a report of a secret-chat message\\, the message. No request sets it."`
+	CreatedAt time.Time     `json:"created_at"`
+	State     string        `json:"state" jsonschema:"enum=open,enum=escalated,enum=resolved"`
+	Outcome   string        `json:"outcome,omitempty" jsonschema:"enum=actioned,enum=dismissed,description=Once resolved: whether action was taken."`
 }
 
 func newReportView(rep moderation.Report) reportView {
 	return reportView{ID: rep.ID, CaseID: rep.CaseID, Subject: newSubjectView(rep.Subject), Reason: string(rep.Category),
-		Comment: rep.Comment, CreatedAt: rep.At, State: rep.State, Outcome: rep.Outcome}
+		Comment: rep.Comment, Evidence: newEvidenceView(rep.Evidence), CreatedAt: rep.At, State: rep.State, Outcome: rep.Outcome}
+}
+
+// evidenceView is moderation.Evidence: what the server verified, as
+// opposed to a comment, which is what someone says.
+type evidenceView struct {
+	Kind            string    `json:"kind" jsonschema:"enum=secret_franking,description=How it was verified. secret_franking: a secret-chat message's franking proof\\, revealed by its recipient\\, shows that the sender's device sent this text."`
+	Text            string    `json:"text" jsonschema:"description=The content as it was sent (control characters replaced by U+FFFD)\\, at most 4\\,096 characters."`
+	Omitted         int       `json:"omitted,omitempty" jsonschema:"description=Characters past 4\\,096 that text leaves out; only a client that breaks the message format sends them."`
+	SenderID        int64     `json:"sender_id"`
+	SenderDevice    int64     `json:"sender_device"`
+	RecipientID     int64     `json:"recipient_id"`
+	RecipientDevice int64     `json:"recipient_device"`
+	SentAt          time.Time `json:"sent_at" jsonschema:"description=When the server relayed it."`
+	EnvelopeID      string    `json:"envelope_id"`
+}
+
+func newEvidenceView(e *moderation.Evidence) *evidenceView {
+	if e == nil {
+		return nil
+	}
+	return &evidenceView{Kind: string(e.Kind), Text: e.Text, Omitted: e.Omitted, SenderID: int64(e.Sender), SenderDevice: e.SenderDevice,
+		RecipientID: int64(e.Recipient), RecipientDevice: e.RecipientDevice, SentAt: e.SentAt, EnvelopeID: e.Envelope}
 }
 
 type reportList struct {
@@ -125,6 +148,9 @@ func handleReport(mod *moderation.Service, limit int64) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		// No Evidence: a user's words go in the comment, and only what the
+		// server verified itself (a secret-chat report's franking proof)
+		// is evidence.
 		rep, err := mod.Report(r.Context(), principal(r.Context()).User.ID,
 			moderation.ReportParams{Subject: subj, Category: moderation.Category(req.Reason), Comment: req.Comment})
 		if err != nil {
@@ -375,15 +401,16 @@ type caseList struct {
 }
 
 type signalView struct {
-	ID         int64     `json:"id"`
-	Source     string    `json:"source"`
-	Category   string    `json:"category"`
-	ReporterID int64     `json:"reporter_id,omitempty"`
-	NoticeID   int64     `json:"notice_id,omitempty"`
-	Comment    string    `json:"comment,omitempty"`
-	Detail     string    `json:"detail,omitempty" jsonschema:"description=The evidence as it was when signalled."`
-	Weight     float64   `json:"weight" jsonschema:"description=How much it counts: the reporter's track record."`
-	CreatedAt  time.Time `json:"created_at"`
+	ID         int64         `json:"id"`
+	Source     string        `json:"source"`
+	Category   string        `json:"category"`
+	ReporterID int64         `json:"reporter_id,omitempty"`
+	NoticeID   int64         `json:"notice_id,omitempty"`
+	Comment    string        `json:"comment,omitempty" jsonschema:"description=What the reporter or notifier wrote; nobody checked it."`
+	Detail     string        `json:"detail,omitempty" jsonschema:"description=The evidence as it was when signalled."`
+	Evidence   *evidenceView `json:"evidence,omitempty" jsonschema:"description=What the server verified before filing the signal\\, apart from the comment\\, which anyone can write."`
+	Weight     float64       `json:"weight" jsonschema:"description=How much it counts: the reporter's track record."`
+	CreatedAt  time.Time     `json:"created_at"`
 }
 
 type caseEventView struct {
@@ -497,7 +524,7 @@ func handleCase(mod *moderation.Service, clock kurir.Clock) http.Handler {
 			Actions: []actionView{}, Messages: []reviewedMessageView{}}
 		for _, g := range d.Signals {
 			v.Signals = append(v.Signals, signalView{ID: g.ID, Source: string(g.Source), Category: string(g.Category), ReporterID: int64(g.Reporter),
-				NoticeID: g.Notice, Comment: g.Comment, Detail: g.Detail, Weight: g.Weight, CreatedAt: g.At})
+				NoticeID: g.Notice, Comment: g.Comment, Detail: g.Detail, Evidence: newEvidenceView(g.Evidence), Weight: g.Weight, CreatedAt: g.At})
 		}
 		for _, e := range d.History {
 			v.History = append(v.History, caseEventView{ActorID: int64(e.Actor), Kind: e.Kind, Note: e.Note, At: e.At})

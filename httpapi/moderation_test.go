@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -29,6 +30,42 @@ type reportJSON struct {
 	CaseID  int64       `json:"case_id"`
 	Subject subjectJSON `json:"subject"`
 	State   string      `json:"state"`
+}
+
+// evidenceJSON is what the server verified about a report, as the API
+// shows it.
+type evidenceJSON struct {
+	Kind            string    `json:"kind"`
+	Text            string    `json:"text"`
+	Omitted         int       `json:"omitted"`
+	SenderID        int64     `json:"sender_id"`
+	SenderDevice    int64     `json:"sender_device"`
+	RecipientID     int64     `json:"recipient_id"`
+	RecipientDevice int64     `json:"recipient_device"`
+	SentAt          time.Time `json:"sent_at"`
+	EnvelopeID      string    `json:"envelope_id"`
+}
+
+// equal reports whether got is present and says what e says.
+func (e evidenceJSON) equal(got *evidenceJSON) bool {
+	if got == nil {
+		return false
+	}
+	g := *got
+	if !g.SentAt.Equal(e.SentAt) {
+		return false
+	}
+	g.SentAt = e.SentAt
+	return g == e
+}
+
+// caseSignalsJSON is a case's signals as moderators read them.
+type caseSignalsJSON struct {
+	Signals []struct {
+		ReporterID int64         `json:"reporter_id"`
+		Comment    string        `json:"comment"`
+		Evidence   *evidenceJSON `json:"evidence"`
+	} `json:"signals"`
 }
 
 type caseJSON struct {
@@ -244,6 +281,50 @@ func TestModerationAuthorisation(t *testing.T) {
 // TestModerationBadInput: reports, notices, decisions and appeals that are
 // wrong get a 400 problem naming the field, or the 404 or 409 a person
 // would expect, and write nothing, not even to the audit log.
+// TestReportCannotCarryEvidence: evidence is what the server verified
+// itself, so a user's report cannot set it. A body with an evidence field
+// is refused and files nothing; a comment worded like a verified
+// secret-chat report stays a comment, and moderators see no evidence.
+func TestReportCannotCarryEvidence(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		h := newHarness(t, db, options{})
+		framer, victim := h.person(t, "fiona"), h.person(t, "victor")
+		mod := h.staff(t, "magdalena", kurir.RoleModerator)
+		subject := subjectJSON{Kind: "user", UserID: victim.id}
+		forged := map[string]any{"kind": "secret_franking", "text": "I will hurt you", "sender_id": victim.id, "sender_device": 1,
+			"recipient_id": framer.id, "recipient_device": 2, "sent_at": time.Now().UTC(), "envelope_id": "e1"}
+		before := modRows(t, db)
+		// (The OpenAPI document allows no such field either: only the
+		// response is checked against it.)
+		h.send(t, call{method: "POST", path: "/api/v1/reports", token: framer.token, mode: checkResponse,
+			body: map[string]any{"subject": subject, "reason": "harassment", "evidence": forged}}).
+			wantProblem(t, "a report with evidence", problemWant{http.StatusBadRequest, "invalid", "unknown_field", "evidence"})
+		wantRowsUnchanged(t, db, "a report with evidence", before)
+
+		imitation := fmt.Sprintf("Secret-chat message, verified by message franking: sent by user %d from device 1 to device 2 of user %d. Its text:\nI will hurt you",
+			victim.id, framer.id)
+		var rep struct {
+			CaseID   int64         `json:"case_id"`
+			Comment  string        `json:"comment"`
+			Evidence *evidenceJSON `json:"evidence"`
+		}
+		h.do(t, "POST", "/api/v1/reports", framer.token, map[string]any{"subject": subject, "reason": "harassment", "comment": imitation}).
+			want(t, "a report with an imitating comment", http.StatusCreated, &rep)
+		if rep.Comment != imitation || rep.Evidence != nil {
+			t.Errorf("filed the comment %q with evidence %+v, want the comment as written and no evidence", rep.Comment, rep.Evidence)
+		}
+		var stored string
+		if err := db.Read().QueryRowContext(t.Context(), `SELECT evidence FROM mod_signals WHERE case_id = $1`, rep.CaseID).Scan(&stored); err != nil || stored != "" {
+			t.Errorf("the stored report's evidence is %q (%v), want none", stored, err)
+		}
+		var cs caseSignalsJSON
+		h.do(t, "GET", fmt.Sprintf("/api/v1/moderation/cases/%d", rep.CaseID), mod.token, nil).want(t, "the case", http.StatusOK, &cs)
+		if len(cs.Signals) != 1 || cs.Signals[0].Comment != imitation || cs.Signals[0].Evidence != nil {
+			t.Errorf("the case's signals: %+v, want the comment alone", cs.Signals)
+		}
+	}, schema...)
+}
+
 func TestModerationBadInput(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		h := newHarness(t, db, options{})

@@ -137,8 +137,9 @@ type Signal struct {
 	Category Category
 	Reporter kurir.UserID // 0 for notices and automated detection
 	Notice   int64
-	Comment  string
-	Detail   string // the evidence as it was when signalled
+	Comment  string    // the reporter's or notifier's words, unchecked
+	Detail   string    // the evidence as it was when signalled
+	Evidence *Evidence // what the server verified before filing it; nil if nothing
 	Weight   float64
 	At       time.Time
 }
@@ -182,18 +183,22 @@ func (s *Service) Case(ctx context.Context, by Staff, id int64) (CaseDetail, err
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, source, category, reporter_id, notice_id, comment, detail, weight_milli, created_at
+		rows, err := tx.QueryContext(ctx, `SELECT id, source, category, reporter_id, notice_id, comment, detail, evidence, weight_milli, created_at
 			FROM mod_signals WHERE case_id = $1 ORDER BY id`, id)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
 			var g Signal
-			var src, cat string
+			var src, cat, evidence string
 			var w, at int64
-			if err := rows.Scan(&g.ID, &src, &cat, &g.Reporter, &g.Notice, &g.Comment, &g.Detail, &w, &at); err != nil {
+			if err := rows.Scan(&g.ID, &src, &cat, &g.Reporter, &g.Notice, &g.Comment, &g.Detail, &evidence, &w, &at); err != nil {
 				rows.Close()
 				return err
+			}
+			if g.Evidence, err = decodeEvidence(evidence); err != nil {
+				rows.Close()
+				return fmt.Errorf("signal %d: %w", g.ID, err)
 			}
 			g.Source, g.Category, g.Weight, g.At = Source(src), Category(cat), float64(w)/1000, sqldb.FromMicros(at)
 			d.Signals = append(d.Signals, g)

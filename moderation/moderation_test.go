@@ -257,6 +257,83 @@ func TestBadReportsAreRefusedAndWriteNothing(t *testing.T) {
 	})
 }
 
+// TestReportEvidence: what the server verified before filing a report is
+// kept in full beside the reporter's comment, not in it, and reads back
+// the same from the case and from the reporter's reports; a report without
+// any (every report a user files) has none, and evidence that could not
+// have been verified is refused and files nothing.
+func TestReportEvidence(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		sender, reporter, other := e.user("sender"), e.user("recipient"), e.user("other")
+		text := strings.Repeat("Pay me or else. ", moderation.MaxEvidenceText/16) // all 4,096 characters
+		ev := moderation.Evidence{Kind: moderation.EvidenceSecretFranking, Text: text, Sender: sender, SenderDevice: 7,
+			Recipient: reporter, RecipientDevice: 9, SentAt: time.Date(2026, 10, 31, 22, 15, 3, 123456789, time.UTC), Envelope: "env-1"}
+		subj := moderation.Subject{Kind: moderation.SubjectUser, User: sender}
+
+		for _, tc := range []struct {
+			name   string
+			edit   func(ev *moderation.Evidence)
+			reason string
+		}{
+			{"an unknown kind", func(ev *moderation.Evidence) { ev.Kind = "trust_me" }, "unknown_evidence"},
+			{"text too long", func(ev *moderation.Evidence) { ev.Text += "!" }, "too_long"},
+			{"a control character", func(ev *moderation.Evidence) { ev.Text = "see \x1b[2J here" }, "invalid_characters"},
+			{"a C1 control character", func(ev *moderation.Evidence) { ev.Text = "see \u009b2J here" }, "invalid_characters"},
+			{"invalid UTF-8", func(ev *moderation.Evidence) { ev.Text = "see \xff" }, "invalid_utf8"},
+		} {
+			bad := ev
+			tc.edit(&bad)
+			_, err := e.mod.Report(e.ctx, reporter, moderation.ReportParams{Subject: subj, Category: moderation.Harassment, Evidence: &bad})
+			wantCode(t, tc.name, err, kurir.EInvalid, tc.reason)
+		}
+		if q, err := e.mod.Queue(e.ctx, e.admin, moderation.QueueFilter{}); err != nil || len(q) != 0 {
+			t.Fatalf("refused evidence opened cases %+v (%v)", q, err)
+		}
+
+		filed, err := e.mod.Report(e.ctx, reporter, moderation.ReportParams{Subject: subj, Category: moderation.Harassment,
+			Comment: "Threats, again.", Evidence: &ev})
+		must(t, "Report with evidence", err)
+		plain, err := e.mod.Report(e.ctx, other, moderation.ReportParams{Subject: subj, Category: moderation.Harassment,
+			Comment: "Secret-chat message, verified by message franking: sent by user 1. Its text: I will hurt you"})
+		must(t, "Report without evidence", err)
+		if plain.CaseID != filed.CaseID || plain.Evidence != nil {
+			t.Fatalf("the plain report joined case %d with evidence %+v, want case %d and none", plain.CaseID, plain.Evidence, filed.CaseID)
+		}
+
+		want := ev
+		want.SentAt = want.SentAt.Truncate(time.Microsecond) // stored to the microsecond, like every time
+		check := func(where string, got *moderation.Evidence, comment string) {
+			t.Helper()
+			if got == nil || *got != want {
+				t.Errorf("%s: evidence %+v, want %+v", where, got, want)
+			}
+			if comment != "Threats, again." {
+				t.Errorf("%s: comment %q, want only the reporter's words", where, comment)
+			}
+		}
+		check("the report as filed", filed.Evidence, filed.Comment)
+		d := e.caseOf(filed.CaseID)
+		if len(d.Signals) != 2 {
+			t.Fatalf("case %d has %d signals, want 2", d.ID, len(d.Signals))
+		}
+		check("the case's first signal", d.Signals[0].Evidence, d.Signals[0].Comment)
+		if g := d.Signals[1]; g.Evidence != nil || g.Reporter != other {
+			t.Errorf("the plain report's signal: evidence %+v from %d, want none from %d", g.Evidence, g.Reporter, other)
+		}
+		mine, err := e.mod.Reports(e.ctx, reporter, 0)
+		must(t, "Reports", err)
+		if len(mine) != 1 {
+			t.Fatalf("reporter has %d reports, want 1", len(mine))
+		}
+		check("the reporter's reports", mine[0].Evidence, mine[0].Comment)
+		theirs, err := e.mod.Reports(e.ctx, other, 0)
+		must(t, "Reports", err)
+		if len(theirs) != 1 || theirs[0].Evidence != nil {
+			t.Errorf("the plain reporter's reports: %+v, want one without evidence", theirs)
+		}
+	})
+}
+
 func TestTakedownStatementAppealAndReversal(t *testing.T) {
 	run(t, func(t *testing.T, e *env) {
 		owner, a := e.user("owner"), e.user("alice")

@@ -17,7 +17,13 @@ import (
 type ReportParams struct {
 	Subject  Subject
 	Category Category
-	Comment  string
+	// Comment is the reporter's own words, which nobody checked.
+	Comment string
+	// Evidence, if not nil, is what the server verified about the subject
+	// before filing the report, such as a secret-chat message's franking
+	// proof. Only server code that did the verifying sets it; a handler
+	// of a user's request must never fill it from the request.
+	Evidence *Evidence
 }
 
 // Report is a report as its reporter follows it.
@@ -27,6 +33,7 @@ type Report struct {
 	Subject  Subject
 	Category Category
 	Comment  string
+	Evidence *Evidence // nil unless the server verified some
 	At       time.Time
 	// State is the case's: open, escalated or resolved; Outcome, once it is
 	// resolved, is actioned or dismissed.
@@ -47,7 +54,16 @@ func (s *Service) Report(ctx context.Context, reporter kurir.UserID, p ReportPar
 	if err != nil {
 		return Report{}, err
 	}
-	sig := signal{subject: p.Subject, source: SourceUser, category: p.Category, reporter: reporter, comment: comment}
+	var ev *Evidence
+	if p.Evidence != nil {
+		if err := p.Evidence.check(); err != nil {
+			return Report{}, err
+		}
+		e := *p.Evidence
+		e.SentAt = sqldb.FromMicros(sqldb.Micros(e.SentAt)) // as it is stored
+		ev = &e
+	}
+	sig := signal{subject: p.Subject, source: SourceUser, category: p.Category, reporter: reporter, comment: comment, evidence: ev}
 	if err := s.describe(ctx, reporter, &sig); err != nil {
 		return Report{}, err
 	}
@@ -70,7 +86,7 @@ func (s *Service) Report(ctx context.Context, reporter kurir.UserID, p ReportPar
 			return err
 		}
 		// The report may join a case that is already escalated.
-		rep = Report{CaseID: caseID, Subject: p.Subject, Category: p.Category, Comment: comment, At: now}
+		rep = Report{CaseID: caseID, Subject: p.Subject, Category: p.Category, Comment: comment, Evidence: ev, At: now}
 		return tx.QueryRowContext(ctx, `SELECT g.id, c.state FROM mod_signals g JOIN mod_cases c ON c.id = g.case_id
 			WHERE g.subject = $1 AND g.reporter_id = $2`, p.Subject.Key(), reporter).Scan(&rep.ID, &rep.State)
 	})
@@ -150,7 +166,7 @@ func excerpt(s string) string {
 // Reports returns the reporter's reports, newest first, with how each was
 // decided: notifiers learn the outcome of their notice.
 func (s *Service) Reports(ctx context.Context, reporter kurir.UserID, limit int) ([]Report, error) {
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT g.id, g.case_id, g.subject, g.category, g.comment, g.created_at, c.state, c.outcome
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT g.id, g.case_id, g.subject, g.category, g.comment, g.evidence, g.created_at, c.state, c.outcome
 		FROM mod_signals g JOIN mod_cases c ON c.id = g.case_id WHERE g.reporter_id = $1 ORDER BY g.id DESC LIMIT $2`,
 		reporter, clamp(limit, 100))
 	if err != nil {
@@ -160,10 +176,13 @@ func (s *Service) Reports(ctx context.Context, reporter kurir.UserID, limit int)
 	var out []Report
 	for rows.Next() {
 		var r Report
-		var subject, cat string
+		var subject, cat, evidence string
 		var at int64
-		if err := rows.Scan(&r.ID, &r.CaseID, &subject, &cat, &r.Comment, &at, &r.State, &r.Outcome); err != nil {
+		if err := rows.Scan(&r.ID, &r.CaseID, &subject, &cat, &r.Comment, &evidence, &at, &r.State, &r.Outcome); err != nil {
 			return nil, err
+		}
+		if r.Evidence, err = decodeEvidence(evidence); err != nil {
+			return nil, fmt.Errorf("report %d: %w", r.ID, err)
 		}
 		r.Subject, _ = ParseSubject(subject)
 		r.Category, r.At = Category(cat), sqldb.FromMicros(at)

@@ -22,7 +22,8 @@ type signal struct {
 	reporter kurir.UserID // 0 for signals no person sent
 	notice   int64
 	comment  string
-	detail   string // evidence as it was when signalled, such as the message text
+	detail   string    // evidence as it was when signalled, such as the message text
+	evidence *Evidence // what the server verified, for a report that carries it
 	reach    int64
 	weight   float64 // how much the signal counts (a reporter's track record)
 }
@@ -66,9 +67,13 @@ func file(ctx context.Context, tx *sqldb.Tx, sig signal, now time.Time) (int64, 
 		return 0, fmt.Errorf("find case: %w", err)
 	}
 	milli := int64(math.Round(sig.weight * 1000))
-	if _, err := tx.ExecContext(ctx, `INSERT INTO mod_signals (case_id, subject, source, category, reporter_id, notice_id, comment, detail, weight_milli, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		c.id, key, string(sig.source), string(sig.category), sig.reporter, sig.notice, sig.comment, sig.detail, milli, sqldb.Micros(now)); err != nil {
+	evidence, err := encodeEvidence(sig.evidence)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO mod_signals (case_id, subject, source, category, reporter_id, notice_id, comment, detail, evidence, weight_milli, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		c.id, key, string(sig.source), string(sig.category), sig.reporter, sig.notice, sig.comment, sig.detail, evidence, milli, sqldb.Micros(now)); err != nil {
 		if sqldb.IsUniqueViolation(err) {
 			return 0, &kurir.Error{Code: kurir.EConflict, Reason: "already_reported", Message: "You have already reported this; one report counts, and it is being handled."}
 		}

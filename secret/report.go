@@ -2,9 +2,7 @@ package secret
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -13,14 +11,10 @@ import (
 	"kurir/secret/franking"
 )
 
-// Bounds on a report's comment. moderation keeps one comment per report, of
-// at most 2,000 characters (its default MaxComment), and it carries both the
-// reporter's words and the evidence: the reporter's words are limited to
-// MaxReportComment, and the revealed text is shortened to fit the rest.
-const (
-	MaxReportComment = 500
-	reportBudget     = 2000
-)
+// MaxReportComment bounds the reporter's own comment on a secret-chat
+// report, in characters. The revealed message is not part of it: it is
+// the report's evidence (moderation.Evidence).
+const MaxReportComment = 500
 
 // Report files a report of a secret-chat message with moderation, once its
 // franking proof verifies: r's commitment opens to r's plaintext under its
@@ -31,10 +25,11 @@ const (
 // filed.
 //
 // The report is about the sender's account, with reason and comment as
-// given; the revealed text, and the fact that it was verified, are its
-// evidence, written into the comment (moderation keeps no separate
-// evidence for a user report). This is the only way a secret chat's
-// plaintext reaches the server: revealed by a participant, to report it.
+// given; the revealed text, with the verified sender, devices, time and
+// envelope, is its evidence (moderation.EvidenceSecretFranking), which no
+// ordinary report can carry, so a comment that imitates it is told apart.
+// This is the only way a secret chat's plaintext reaches the server:
+// revealed by a participant, to report it.
 func (s *Service) Report(ctx context.Context, by Device, r franking.Report, reason moderation.Category, comment string) (moderation.Report, error) {
 	if s.reports == nil {
 		return moderation.Report{}, &kurir.Error{Code: kurir.EUnavailable, Reason: "no_moderation",
@@ -62,30 +57,26 @@ func (s *Service) Report(ctx context.Context, by Device, r franking.Report, reas
 	return s.reports.Report(ctx, by.User, moderation.ReportParams{
 		Subject:  moderation.Subject{Kind: moderation.SubjectUser, User: kurir.UserID(ctxt.Sender)},
 		Category: reason,
-		Comment:  reportComment(r, comment),
+		Comment:  comment,
+		Evidence: evidence(r),
 	})
 }
 
-// reportComment is the comment a verified report is filed with: where the
-// message came from, its text as revealed, and the reporter's words, within
-// reportBudget characters. The text is shown as it was sent except for
-// control characters and invalid UTF-8, which moderation refuses and which
-// are replaced.
-func reportComment(r franking.Report, comment string) string {
+// evidence is what a verified report r establishes: which device sent
+// which text to which, when, in which envelope. The text is as it was sent
+// except for control characters and invalid UTF-8, which are replaced; a
+// text longer than moderation keeps (more than a client of the message
+// format sends) is cut, and the evidence says by how much.
+func evidence(r franking.Report) *moderation.Evidence {
 	c := r.Context
-	head := fmt.Sprintf("Secret-chat message, verified by message franking: sent by user %d from device %d to device %d of user %d at %s (envelope %s). Its text:\n",
-		c.Sender, c.SenderDevice, c.RecipientDevice, c.Recipient, c.At.UTC().Format(time.RFC3339Nano), c.Envelope)
-	var tail string
-	if comment != "" {
-		tail = "\n\nThe reporter's comment:\n" + comment
-	}
 	text := printable(string(r.Plaintext))
-	room := reportBudget - utf8.RuneCountInString(head) - utf8.RuneCountInString(tail)
-	if n := utf8.RuneCountInString(text); n > room {
-		keep := max(room-len("\n[… 1000000 more characters]"), 0) // room for the note, whatever its number
-		text = truncateRunes(text, keep) + fmt.Sprintf("\n[… %d more characters]", n-keep)
+	omitted := 0
+	if n := utf8.RuneCountInString(text); n > moderation.MaxEvidenceText {
+		text, omitted = truncateRunes(text, moderation.MaxEvidenceText), n-moderation.MaxEvidenceText
 	}
-	return head + text + tail
+	return &moderation.Evidence{Kind: moderation.EvidenceSecretFranking, Text: text, Omitted: omitted,
+		Sender: kurir.UserID(c.Sender), SenderDevice: c.SenderDevice, Recipient: kurir.UserID(c.Recipient), RecipientDevice: c.RecipientDevice,
+		SentAt: c.At, Envelope: c.Envelope}
 }
 
 // printable makes s valid UTF-8 without control characters other than

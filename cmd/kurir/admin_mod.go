@@ -373,6 +373,17 @@ func (a *adminCmd) modCase(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// What the server verified is shown apart from the comments, which
+	// anyone can write to look like it.
+	for _, g := range d.Signals {
+		if e := g.Evidence; e != nil {
+			fmt.Fprintf(w, "\nVERIFIED EVIDENCE of signal %d (%s): user %d sent this from device %d to device %d of user %d at %s (envelope %s)\n%s\n",
+				g.ID, e.Kind, e.Sender, e.SenderDevice, e.RecipientDevice, e.Recipient, e.SentAt.UTC().Format(time.RFC3339Nano), e.Envelope, oneLine(e.Text))
+			if e.Omitted > 0 {
+				fmt.Fprintf(w, "(%d more characters not kept)\n", e.Omitted)
+			}
+		}
+	}
 	err = section("HISTORY", "AT\tBY\tEVENT\tNOTE", func(tw io.Writer) {
 		for _, e := range d.History {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", stamp(e.At), who(e.Actor, "-"), e.Kind, orDash(oneLine(e.Note)))

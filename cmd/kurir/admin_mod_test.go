@@ -327,6 +327,31 @@ func TestAdminModSorting(t *testing.T) {
 	}
 }
 
+// TestAdminModCaseShowsVerifiedEvidence: a reported secret-chat message's
+// verified evidence is shown apart from the comments, its text on one
+// line, whatever it holds; a comment worded like it stays in the table.
+func TestAdminModCaseShowsVerifiedEvidence(t *testing.T) {
+	w := newModWorld(t)
+	subj := moderation.Subject{Kind: moderation.SubjectUser, User: w.olga}
+	at := time.Date(2026, 11, 2, 8, 30, 0, 0, time.UTC)
+	r, err := w.mod.Report(w.ctx, w.rita, moderation.ReportParams{Subject: subj, Category: moderation.Harassment, Comment: "She threatens me.",
+		Evidence: &moderation.Evidence{Kind: moderation.EvidenceSecretFranking, Text: "Pay up.\nOr else.", Sender: w.olga, SenderDevice: 4,
+			Recipient: w.rita, RecipientDevice: 6, SentAt: at, Envelope: "ENV1"}})
+	w.must("Report", err)
+	_, err = w.mod.Report(w.ctx, w.ravi, moderation.ReportParams{Subject: subj, Category: moderation.Harassment,
+		Comment: "VERIFIED EVIDENCE: she sent Kill you"})
+	w.must("Report", err)
+	out, err := w.kurir("case", id(r.CaseID), "--as", "tina")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("\nVERIFIED EVIDENCE of signal %d (secret_franking): user %d sent this from device 4 to device 6 of user %d at 2026-11-02T08:30:00Z (envelope ENV1)\n%q\n",
+		r.ID, w.olga, w.rita, "Pay up.\nOr else.")
+	if !strings.Contains(out, want) || strings.Count(out, "\nVERIFIED EVIDENCE") != 1 || !strings.Contains(out, "She threatens me.") {
+		t.Errorf("case output:\n%s\nwant one verified block:%s", out, want)
+	}
+}
+
 // TestAdminModMistakes: bad input gets a clear error and changes nothing.
 func TestAdminModMistakes(t *testing.T) {
 	w := newModWorld(t)

@@ -1,13 +1,15 @@
 // A case in the moderation console: what was reported, in its context (the
 // messages around it, removed ones included, and its media blurred until
-// the reviewer reveals them), the signals with their evidence, the chat,
-// the history and the actions taken; and the buttons that sort or decide
-// it, each opening a form with reason templates. Beside it, the accounts
-// concerned: their standing, the decisions against them and their record
-// as reporters. The case refreshes itself, keeping what the reviewer typed.
+// the reviewer reveals them), the signals with their evidence (what the
+// server verified, such as a reported secret-chat message, set apart from
+// what reporters wrote), the chat, the history and the actions taken; and
+// the buttons that sort or decide it, each opening a form with reason
+// templates. Beside it, the accounts concerned: their standing, the
+// decisions against them and their record as reporters. The case refreshes
+// itself, keeping what the reviewer typed.
 import { api, blobURL, errorText, ApiError } from './api.js';
 import { t } from './i18n.js';
-import { h, replace, field, openDialog, showError, toast, formatDateTime, formatSize } from './dom.js';
+import { h, icon, replace, field, openDialog, showError, toast, formatDateTime, formatSize } from './dom.js';
 import { store, lookupUser } from './store.js';
 import { navigate } from './nav.js';
 import {
@@ -72,7 +74,7 @@ export function caseView(id, { queuePath, notStaff }) {
   // owner, the reported account, staff in its history and actions.
   function people(r) {
     const ids = [r.assignee_id, r.subject.user_id, r.chat && r.chat.owner_id, r.media_owner_id];
-    for (const g of r.signals) ids.push(g.reporter_id);
+    for (const g of r.signals) ids.push(g.reporter_id, g.evidence && g.evidence.sender_id, g.evidence && g.evidence.recipient_id);
     for (const m of r.messages) ids.push(m.sender_id);
     for (const a of r.actions) ids.push(a.moderator_id, a.reversed_by, a.affected_id);
     for (const e of r.history) {
@@ -376,8 +378,32 @@ export function caseView(id, { queuePath, notStaff }) {
         g.notice_id ? [' · ', t('console.notice_n', { id: g.notice_id })] : null,
         h('span', { class: 'muted' }, ` · ${t('console.weight', { weight: g.weight.toFixed(2) })} · `),
         h('time', { datetime: g.created_at, class: 'muted' }, formatDateTime(g.created_at))),
-      g.comment ? h('blockquote', { class: 'sig-comment', dir: 'auto' }, g.comment) : null,
+      g.evidence && g.evidence.kind === 'secret_franking' ? verified(g.evidence, `verified-${g.id}`) : null,
+      g.comment ? comment(g) : null,
       g.detail ? h('div', { class: 'evidence' }, h('span', { class: 'muted' }, t('console.evidence')), h('pre', { dir: 'auto' }, g.detail)) : null);
+  }
+
+  // comment is what a signal's sender wrote. A reporter's is labelled as
+  // theirs, so that it is not taken for what the server verified.
+  function comment(g) {
+    const quote = h('blockquote', { class: 'sig-comment', dir: 'auto' }, g.comment);
+    return g.reporter_id ? h('div', { class: 'sig-said' }, h('span', { class: 'muted' }, t('console.reporter_comment')), quote) : quote;
+  }
+
+  // verified is what the server checked before filing a signal, set apart
+  // from the reporter's comment, which anyone can word to look like it: for
+  // a secret-chat message, that its franking proof shows the sender's device
+  // sent this text. The text is the reported content, shown as text.
+  function verified(e, titleID) {
+    return h('div', { class: 'verified', role: 'group', 'aria-labelledby': titleID },
+      h('div', { class: 'verified-head' }, icon('shield'), h('strong', { id: titleID }, t('console.franking_verified'))),
+      h('dl', { class: 'facts verified-facts' },
+        h('dt', {}, t('console.franking_sent_at')), h('dd', {}, h('time', { datetime: e.sent_at }, formatDateTime(e.sent_at))),
+        h('dt', {}, t('console.franking_from')), h('dd', {}, t('console.franking_device', { who: person(e.sender_id), device: e.sender_device })),
+        h('dt', {}, t('console.franking_to')), h('dd', {}, t('console.franking_device', { who: person(e.recipient_id), device: e.recipient_device })),
+        h('dt', {}, t('console.franking_envelope')), h('dd', {}, h('code', {}, e.envelope_id))),
+      h('pre', { class: 'verified-text', dir: 'auto' }, e.text),
+      e.omitted ? h('p', { class: 'muted' }, t('console.franking_omitted', { count: e.omitted })) : null);
   }
 
   // reporterRecord is how a reporter's reports have turned out, beside
