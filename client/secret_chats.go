@@ -68,8 +68,20 @@ const (
 	MaxSecretText = device.MaxTextLength
 	// sendBatch is the most envelopes one request may carry.
 	sendBatch = 20
-	// fetchBatch is how many envelopes Receive asks for at a time.
+	// fetchBatch is how many envelopes Receive asks for at a time, and
+	// maxReceive the most messages one Receive holds and returns: the
+	// rest wait on the server (SecretReceived.More), so that the inbox,
+	// saved at every step, stays small, and never passes
+	// device.MaxInbox, past which a held message would be lost.
 	fetchBatch = 100
+	maxReceive = 1000
+	// fetchPageBytes is where the server cuts a fetch short by the size of
+	// its bodies (docs/secret-chats.md: "fewer when their bodies pass 8
+	// MiB"), and maxEnvelopeBody the largest body it relays: a page with
+	// fewer envelopes than asked for may have been cut short unless its
+	// bodies come to less than the one but the other.
+	fetchPageBytes  = 8 << 20
+	maxEnvelopeBody = 64 << 10
 	// preKeyBatch is how many one-time prekeys one upload carries, and
 	// maxServerPreKeys how many the server holds at most.
 	preKeyBatch      = 100
@@ -444,6 +456,10 @@ type SecretDropped struct {
 type SecretReceived struct {
 	Messages []SecretMessage
 	Dropped  []SecretDropped
+	// More says that envelopes may still wait on the server: Receive
+	// stopped at its bound on the messages one call returns. Call it
+	// again once these are kept.
+	More bool
 }
 
 // Receive fetches this device's pending envelopes, decrypts them, saves
@@ -454,7 +470,8 @@ type SecretReceived struct {
 // is recognised, and its message comes from the inbox. Envelopes that
 // cannot be decrypted (replayed, tampered, for keys this device no longer
 // holds) are acknowledged too, and listed in Dropped. Once Receive has
-// returned a message, keeping it is the caller's part.
+// returned a message, keeping it is the caller's part. One call returns
+// at most 1000 messages; More then says to call again.
 func (s *SecretChats) Receive(ctx context.Context) (got SecretReceived, err error) {
 	st, err := s.begin(ctx)
 	if err != nil {
@@ -468,7 +485,15 @@ func (s *SecretChats) Receive(ctx context.Context) (got SecretReceived, err erro
 		st = s.st
 	}
 	for {
-		envs, err := s.c.FetchEnvelopes(ctx, fetchBatch)
+		// The inbox may hold messages from a Receive that failed before it
+		// handed them over; they count against this one's bound.
+		room := maxReceive - (device.MaxInbox - st.InboxRoom())
+		if room <= 0 {
+			got.More = true
+			break
+		}
+		limit := min(fetchBatch, room)
+		envs, err := s.c.FetchEnvelopes(ctx, limit)
 		if err != nil {
 			return SecretReceived{}, err
 		}
@@ -476,8 +501,10 @@ func (s *SecretChats) Receive(ctx context.Context) (got SecretReceived, err erro
 			break
 		}
 		ids := make([]string, len(envs))
+		bodies := 0
 		for i, e := range envs {
 			ids[i] = e.ID
+			bodies += len(e.Body)
 			m, err := s.open(st, e)
 			switch {
 			case errors.Is(err, device.ErrDuplicate):
@@ -494,8 +521,8 @@ func (s *SecretChats) Receive(ctx context.Context) (got SecretReceived, err erro
 		if err := s.c.AckEnvelopes(ctx, ids); err != nil {
 			return SecretReceived{}, err
 		}
-		if len(envs) < fetchBatch {
-			break
+		if len(envs) < limit && bodies <= fetchPageBytes-maxEnvelopeBody {
+			break // all there was: not a page cut short by its size
 		}
 	}
 	held := st.TakeInbox()

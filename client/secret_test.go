@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -183,11 +184,15 @@ func testSecret(t *testing.T, s *server) {
 	if rep.CaseID == 0 || rep.Subject.Kind != client.SubjectUser || rep.Subject.UserID != aliceU.ID {
 		t.Fatalf("report: %+v", rep)
 	}
+	if e := rep.Evidence; e == nil || e.Kind != "secret_franking" || e.Text != "Hello Bob, this is secret." || e.SenderID != aliceU.ID ||
+		!e.SentAt.Equal(first.Proof.Context.At) || e.EnvelopeID != first.Proof.Context.Envelope || rep.Comment != "she keeps writing" {
+		t.Errorf("report: comment %q, evidence %+v; want the reporter's words and the verified message", rep.Comment, e)
+	}
 	c := must(moderator.Case(ctx, rep.CaseID))(t, "case")
 	if !slices.ContainsFunc(c.Signals, func(sg client.Signal) bool {
-		return strings.Contains(sg.Comment, "Hello Bob, this is secret.") && strings.Contains(sg.Comment, "she keeps writing")
+		return sg.Evidence != nil && sg.Evidence.Text == "Hello Bob, this is secret." && sg.Comment == "she keeps writing"
 	}) {
-		t.Errorf("the case's signals do not show the revealed text: %+v", c.Signals)
+		t.Errorf("the case's signals do not show the revealed text as verified evidence: %+v", c.Signals)
 	}
 	// Forged reports are refused, and file nothing.
 	altered := first
@@ -378,5 +383,99 @@ func TestSecretChatsFailures(t *testing.T) {
 	must(a.Send(ctx, bobU.ID, "sent", 0))(t, "send")
 	if m := receive(t, b, "sent"); !m[0].IdentityChanged {
 		t.Error("a message from Alice's reinstalled device does not say her identity changed")
+	}
+}
+
+// junkBody is a framed session-envelope body of n bytes of ciphertext: the
+// server relays it, and no device can open it.
+func junkBody(n int) []byte {
+	b := make([]byte, 1+protocol.HeaderSize+n)
+	rand.Read(b)
+	b[0], b[1] = 0x02, 0x01 // a session envelope; ratchet header version 1
+	return b
+}
+
+// TestSecretReceiveAfterLargeEnvelopes: a page of envelopes that the
+// server cut short because of their size is not the end of what waits. A
+// sender who puts large envelopes in front of a real message must not keep
+// it from Receive until the next nudge.
+func TestSecretReceiveAfterLargeEnvelopes(t *testing.T) {
+	s := newServer(t, sqldbtest.SQLite(t, schema...), options{unchecked: true}) // the checker is slow on 8 MiB of base64
+	ctx := t.Context()
+	alice, _ := s.user(t, "alice")
+	bob, bobU := s.user(t, "bobby")
+	a, _ := secretDevice(t, alice)
+	b, _ := secretDevice(t, bob)
+	must(a.Register(ctx))(t, "register alice")
+	must(b.Register(ctx))(t, "register bob")
+	bobDevice := must(b.Self(ctx))(t, "bob").Device
+
+	// 140 envelopes of the largest body the server relays (64 KiB): more
+	// than one fetch's 8 MiB.
+	const large = 140
+	for i := range large / 20 {
+		var junk []client.SecretOutgoing
+		for j := range 20 {
+			junk = append(junk, client.SecretOutgoing{UserID: bobU.ID, DeviceID: bobDevice, ClientID: fmt.Sprint("junk-", i, "-", j),
+				Body: junkBody(64<<10 - 1 - protocol.HeaderSize), Commitment: make([]byte, 32)})
+		}
+		must(alice.SendEnvelopes(ctx, junk))(t, "send large envelopes")
+	}
+	must(a.Send(ctx, bobU.ID, "the real message", 0))(t, "send")
+
+	got := must(b.Receive(ctx))(t, "receive")
+	if !slices.Equal(texts(got.Messages), []string{"the real message"}) || len(got.Dropped) != large {
+		t.Fatalf("received %q and dropped %d; want the real message and the %d large envelopes dropped", texts(got.Messages), len(got.Dropped), large)
+	}
+	if left := must(bob.FetchEnvelopes(ctx, 0))(t, "fetch"); len(left) != 0 {
+		t.Errorf("%d envelopes left on the server after Receive", len(left))
+	}
+}
+
+// TestSecretReceiveKeepsInboxBound: Receive never holds more messages than
+// the state's inbox keeps, so that none it acknowledged is dropped from a
+// full inbox. Here the inbox already holds messages a Receive saved but
+// never handed over (it failed, or the process ended, in between), and
+// more wait on the server: every one of them must come out.
+func TestSecretReceiveKeepsInboxBound(t *testing.T) {
+	s := newServer(t, sqldbtest.SQLite(t, schema...), options{})
+	ctx := t.Context()
+	alice, _ := s.user(t, "alice")
+	bob, bobU := s.user(t, "bobby")
+	a, _ := secretDevice(t, alice)
+	b, bobPath := secretDevice(t, bob)
+	must(a.Register(ctx))(t, "register alice")
+	must(b.Register(ctx))(t, "register bob")
+
+	const waiting = 20
+	held := device.MaxInbox - waiting/2
+	store := device.NewFileStore(bobPath)
+	data := must(store.Lock(ctx))(t, "lock bob's state")
+	st := must(device.Load(data, rand.Reader))(t, "load bob's state")
+	for i := range held {
+		st.Hold(device.Message{Envelope: fmt.Sprintf("held-%d", i), From: device.Peer{User: 1, Device: 1},
+			At: time.Unix(1, 0).UTC(), Payload: device.Payload{Kind: device.KindText, SentAt: time.Unix(1, 0).UTC(), Text: "held"}})
+	}
+	ok(t, "save bob's state", store.Save(must(st.MarshalBinary())(t, "encode bob's state")))
+	ok(t, "unlock bob's state", store.Unlock())
+
+	var want []string
+	for i := range waiting {
+		want = append(want, fmt.Sprint("waiting ", i))
+		must(a.Send(ctx, bobU.ID, want[i], 0))(t, "send")
+	}
+	var all []string
+	for range 20 {
+		got := must(b.Receive(ctx))(t, "receive")
+		if len(got.Messages) == 0 && !got.More {
+			break
+		}
+		all = append(all, texts(got.Messages)...)
+	}
+	if n := len(all); n != held+waiting {
+		t.Fatalf("received %d messages in all, want the %d held and the %d waiting", n, held, waiting)
+	}
+	if got := all[held:]; !slices.Equal(got, want) {
+		t.Errorf("the waiting messages came as %q, want %q", got, want)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"kurir"
 	"kurir/ratelimit"
 	"kurir/secret"
 	"kurir/secret/franking"
@@ -711,8 +712,7 @@ func TestSecretEnvelopesAPI(t *testing.T) {
 			{"body not base64", []any{with("body", "not base64!")}, problemWant{400, "invalid", "invalid_base64", "envelopes[0].body"}},
 			{"truncated body", []any{with("body", b64(body[:60]))}, problemWant{400, "invalid", "secret_malformed_envelope", "envelopes[0].body"}},
 			{"unknown body kind", []any{with("body", b64(append([]byte{7}, body[1:]...)))}, problemWant{400, "invalid", "secret_malformed_envelope", "envelopes[0].body"}},
-			{"body over 1 MiB + 256 bytes", []any{with("body", b64(append(body, make([]byte, 1<<20+256)...)))}, problemWant{400, "invalid", "too_large", "envelopes[0].body"}},
-			{"ratchet message over 1 MiB", []any{with("body", b64(append(body, make([]byte, 1<<20)...)))}, problemWant{400, "invalid", "secret_too_large", "envelopes[0].body"}},
+			{"body over 64 KiB", []any{with("body", b64(append(body, make([]byte, secret.MaxBodySize)...)))}, problemWant{400, "invalid", "too_large", "envelopes[0].body"}},
 			{"commitment of 31 bytes", []any{with("commitment", b64(make([]byte, 31)))}, problemWant{400, "invalid", "invalid_length", "envelopes[0].commitment"}},
 			{"no client_id", []any{with("client_id", "")}, problemWant{400, "invalid", "required", "envelopes[0].client_id"}},
 			{"client_id over 64 bytes", []any{with("client_id", strings.Repeat("é", 33))}, problemWant{400, "invalid", "too_long", "envelopes[0].client_id"}},
@@ -899,28 +899,39 @@ func TestSecretReportAPI(t *testing.T) {
 			t.Errorf("refused reports changed rows from %v to %v", before, after)
 		}
 
-		var rep struct {
-			ID      int64       `json:"id"`
-			CaseID  int64       `json:"case_id"`
-			Subject subjectJSON `json:"subject"`
-			Reason  string      `json:"reason"`
-			Comment string      `json:"comment"`
+		type filed struct {
+			ID       int64         `json:"id"`
+			CaseID   int64         `json:"case_id"`
+			Subject  subjectJSON   `json:"subject"`
+			Reason   string        `json:"reason"`
+			Comment  string        `json:"comment"`
+			Evidence *evidenceJSON `json:"evidence"`
 		}
+		var rep filed
 		h.do(t, "POST", "/api/v1/secret/reports", bob.token, map[string]any{"report": genuine, "reason": "scam", "comment": "Blackmail."}).
 			want(t, "genuine report", http.StatusCreated, &rep)
+		// The verified facts and the text are the evidence; the comment is
+		// bob's words alone.
+		c := genuine.Context
+		want := evidenceJSON{Kind: "secret_franking", Text: "send me the money or your photos go public", SenderID: alice.user, SenderDevice: alice.device,
+			RecipientID: bob.user, RecipientDevice: bob.device, SentAt: c.At, EnvelopeID: c.Envelope}
 		if rep.Subject != (subjectJSON{Kind: "user", UserID: alice.user}) || rep.Reason != "scam" || rep.CaseID == 0 ||
-			!strings.Contains(rep.Comment, "send me the money or your photos go public") || !strings.Contains(rep.Comment, "verified by message franking") ||
-			!strings.Contains(rep.Comment, "Blackmail.") {
-			t.Errorf("filed %+v", rep)
+			rep.Comment != "Blackmail." || !want.equal(rep.Evidence) {
+			t.Errorf("filed %+v with evidence %+v, want the comment \"Blackmail.\" and evidence %+v", rep, rep.Evidence, want)
 		}
 		var mine struct {
-			Reports []struct {
-				ID int64 `json:"id"`
-			} `json:"reports"`
+			Reports []filed `json:"reports"`
 		}
 		h.do(t, "GET", "/api/v1/reports", bob.token, nil).want(t, "bob's reports", http.StatusOK, &mine)
-		if len(mine.Reports) != 1 || mine.Reports[0].ID != rep.ID {
+		if len(mine.Reports) != 1 || mine.Reports[0].ID != rep.ID || !want.equal(mine.Reports[0].Evidence) {
 			t.Errorf("bob's reports: %+v", mine)
+		}
+		// The moderators read it in the case, apart from the comment.
+		mod := h.staff(t, "magdalena", kurir.RoleModerator)
+		var cs caseSignalsJSON
+		h.do(t, "GET", fmt.Sprintf("/api/v1/moderation/cases/%d", rep.CaseID), mod.token, nil).want(t, "the case", http.StatusOK, &cs)
+		if len(cs.Signals) != 1 || cs.Signals[0].Comment != "Blackmail." || !want.equal(cs.Signals[0].Evidence) {
+			t.Errorf("the case's signals: %+v, want bob's with evidence %+v", cs.Signals, want)
 		}
 	}, schema...)
 }

@@ -29,6 +29,7 @@
 package realtime
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -228,9 +229,13 @@ func (s *Session) cut(reason string, wake bool) bool {
 
 // push queues a frame without blocking; a full queue cuts the session off.
 // The caller holds Hub.mu, for reading at least.
-func (h *Hub) push(s *Session, frame []byte) {
+func (h *Hub) push(s *Session, frame []byte) { h.enqueue(s, frame, false) }
+
+// enqueue is push; with once, a frame equal to one still waiting in the
+// queue is not queued again.
+func (h *Hub) enqueue(s *Session, frame []byte, once bool) {
 	s.mu.Lock()
-	if s.reason != "" {
+	if s.reason != "" || once && slices.ContainsFunc(s.queue, func(f []byte) bool { return bytes.Equal(f, frame) }) {
 		s.mu.Unlock()
 		return
 	}
@@ -473,7 +478,11 @@ func (h *Hub) deviceNudged(m bus.Msg) {
 	h.nudge(n.User, n.Device, n.Type)
 }
 
-// nudge queues {"type":typ} for the device's sessions on this node.
+// nudge queues {"type":typ} for the device's sessions on this node,
+// unless the same nudge still waits in a session's queue: a nudge only says
+// "fetch", so the one waiting covers this one too. So nudges, which anyone
+// can cause (every secret-chat envelope sent to the device is one), never
+// fill a session's queue and cut it off as too slow.
 func (h *Hub) nudge(user kurir.UserID, device int64, typ string) {
 	frame, err := json.Marshal(struct {
 		Type string `json:"type"`
@@ -485,7 +494,7 @@ func (h *Hub) nudge(user kurir.UserID, device int64, typ string) {
 	defer h.mu.RUnlock()
 	for s := range h.users[user] {
 		if s.Device == device {
-			h.push(s, frame)
+			h.enqueue(s, frame, true)
 		}
 	}
 }

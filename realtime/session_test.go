@@ -117,3 +117,24 @@ func TestNotifyDeviceWithoutBus(t *testing.T) {
 		t.Errorf("got %q, want the nudge", f)
 	}
 }
+
+// TestNudgesDoNotFillTheQueue: a device that has not yet taken a nudge is
+// not sent the same nudge again, so a sender who sends it many envelopes
+// cannot fill its session's queue and have it cut off as too slow; once the
+// nudge is taken, the next one comes.
+func TestNudgesDoNotFillTheQueue(t *testing.T) {
+	h := NewHub(nil, nil, nil, Config{QueueFrames: 8})
+	s := h.RegisterDevice(1, 5, func() {})
+	for range 100 {
+		h.NotifyDevice(context.Background(), 1, 5, "secret")
+		h.NotifyDevice(context.Background(), 1, 5, "secret_keys_low")
+	}
+	f, reason := s.Take()
+	if reason != "" || len(f) != 2 || string(f[0]) != `{"type":"secret"}` || string(f[1]) != `{"type":"secret_keys_low"}` {
+		t.Fatalf("after 200 nudges the session got %q (cut off: %q), want each nudge once", f, reason)
+	}
+	h.NotifyDevice(context.Background(), 1, 5, "secret")
+	if f, _ := s.Take(); len(f) != 1 || string(f[0]) != `{"type":"secret"}` {
+		t.Errorf("a nudge after the first was taken: got %q, want it", f)
+	}
+}

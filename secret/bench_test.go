@@ -3,6 +3,7 @@ package secret_test
 import (
 	"context"
 	"fmt"
+	"kurir/ratelimit"
 	"runtime"
 	"strconv"
 	"strings"
@@ -38,7 +39,7 @@ func BenchmarkSend(b *testing.B) {
 			}
 			b.Run(name, func(b *testing.B) {
 				ctx := context.Background()
-				w := newWorld(b, benchDB(b, engine), nil)
+				w := newWorldWith(b, benchDB(b, engine), unlimited)
 				_, bob := w.user(b, "bobby")
 				w.publish(b, bob, 0)
 				devs := make(chan secret.Device, senders)
@@ -90,7 +91,7 @@ func BenchmarkFetchAck(b *testing.B) {
 		b.Run(engine, func(b *testing.B) {
 			ctx := context.Background()
 			db := benchDB(b, strings.TrimSuffix(engine, "-fresh"))
-			w := newWorld(b, db, nil)
+			w := newWorldWith(b, db, unlimited)
 			_, alice := w.user(b, "alice")
 			_, bob := w.user(b, "bobby")
 			w.publish(b, bob, 0)
@@ -135,3 +136,7 @@ func BenchmarkFetchAck(b *testing.B) {
 		})
 	}
 }
+
+// unlimited is the service without the limits that keep one sender from
+// flooding a device: a benchmark is that flood.
+var unlimited = secret.Config{Sends: &ratelimit.Limit{}, MaxPendingFromSender: 1 << 30, MaxPendingPerDevice: 1 << 30}

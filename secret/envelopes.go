@@ -166,6 +166,12 @@ func (s *Service) Send(ctx context.Context, from Device, out []Outgoing) ([]Sent
 		}
 		ids[o.ClientID] = true
 	}
+	if s.sends != nil {
+		if ok, wait := s.sends.AllowN("send:"+strconv.FormatInt(int64(from.User), 10), len(out)); !ok {
+			return nil, &kurir.Error{Code: kurir.ERateLimited, Reason: "too_many_sends", RetryAfter: wait,
+				Message: fmt.Sprintf("Too many secret messages sent just now; try again in %d seconds.", int((wait+time.Second-1)/time.Second))}
+		}
+	}
 	var sent []Sent
 	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		var err error
@@ -217,6 +223,9 @@ func (s *Service) send(ctx context.Context, tx *sqldb.Tx, from Device, out []Out
 		if err != nil {
 			return nil, fmt.Errorf("find device %d: %w", o.To.ID, err)
 		}
+		if err := s.roomFor(ctx, tx, from, o.To, field); err != nil {
+			return nil, err
+		}
 		id := rand.Text()
 		tag := s.stamper.Stamp(o.Commitment, franking.Context{
 			Sender: int64(from.User), SenderDevice: from.ID, Recipient: int64(o.To.User), RecipientDevice: o.To.ID,
@@ -235,6 +244,29 @@ func (s *Service) send(ctx context.Context, tx *sqldb.Tx, from Device, out []Out
 		sent = append(sent, Sent{ID: id, To: o.To, At: at, Tag: tag, Stored: true})
 	}
 	return sent, nil
+}
+
+// roomFor refuses an envelope for a device that already holds as many
+// waiting envelopes as it may, from this sender or from everyone. The
+// counts stop at the limits, so a full queue costs no more to refuse than
+// its limit.
+func (s *Service) roomFor(ctx context.Context, tx *sqldb.Tx, from, to Device, field string) error {
+	var fromSender, all int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM secret_envelopes WHERE recipient_device = $1 AND sender = $2 LIMIT $3) q`,
+		to.ID, from.User, s.maxFromSender).Scan(&fromSender); err != nil {
+		return fmt.Errorf("count waiting envelopes: %w", err)
+	}
+	if fromSender < s.maxFromSender {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM secret_envelopes WHERE recipient_device = $1 LIMIT $2) q`,
+			to.ID, s.maxPerDevice).Scan(&all); err != nil {
+			return fmt.Errorf("count waiting envelopes: %w", err)
+		}
+	}
+	if fromSender >= s.maxFromSender || all >= s.maxPerDevice {
+		return &kurir.Error{Code: kurir.ERateLimited, Reason: "secret_queue_full", Field: field + ".device_id", RetryAfter: time.Hour,
+			Message: "That device has too many secret messages waiting that it has not fetched yet; try again once it has been online."}
+	}
+	return nil
 }
 
 // priorSend is a send recorded under a client_id.

@@ -42,11 +42,19 @@ type world struct {
 // newWorld starts the service on db; claims is Config.Claims (nil: default).
 func newWorld(t testing.TB, db *sqldb.DB, claims *ratelimit.Limit) *world {
 	t.Helper()
+	return newWorldWith(t, db, secret.Config{Claims: claims})
+}
+
+// newWorldWith starts the service on db with cfg (its Reports are the
+// world's moderation).
+func newWorldWith(t testing.TB, db *sqldb.DB, cfg secret.Config) *world {
+	t.Helper()
 	clock := clocktest.New(time.Time{})
 	acc := account.NewService(db, clock, nil, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}})
 	msg := messaging.NewService(db, nil, clock, nil, messaging.Config{})
 	mod := moderation.NewService(db, msg, acc, clock, nil, moderation.Config{})
-	svc, err := secret.NewService(context.Background(), db, clock, nil, secret.Config{Claims: claims, Reports: mod})
+	cfg.Reports = mod
+	svc, err := secret.NewService(context.Background(), db, clock, nil, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -177,7 +177,7 @@ func (s *Service) PublishKeys(ctx context.Context, dev Device, k Keys) (KeyStatu
 	}
 	now := sqldb.Micros(s.now())
 	var st KeyStatus
-	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+	publish := func(tx *sqldb.Tx) error {
 		if err := lockSession(ctx, tx, dev); err != nil {
 			return err
 		}
@@ -214,7 +214,14 @@ func (s *Service) PublishKeys(ctx context.Context, dev Device, k Keys) (KeyStatu
 		}
 		st, err = status(ctx, tx, dev)
 		return err
-	})
+	}
+	err := s.db.WriteTx(ctx, publish)
+	if sqldb.IsUniqueViolation(err) {
+		// The device's first upload raced another (only PostgreSQL runs
+		// them at once), which stored the row first: there is no row to
+		// lock until then. Now there is, and this attempt waits its turn.
+		err = s.db.WriteTx(ctx, publish)
+	}
 	if err != nil {
 		return KeyStatus{}, err
 	}

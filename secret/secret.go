@@ -18,6 +18,7 @@
 package secret
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -52,9 +53,12 @@ const (
 	MaxPreKeys = 500
 	// MaxEnvelopesPerSend is the most envelopes one send may carry.
 	MaxEnvelopesPerSend = 20
-	// MaxBodySize bounds an envelope body: a prekey envelope of the largest
-	// plaintext (1 MiB) with its headers, and a little room.
-	MaxBodySize = 1<<20 + 256
+	// MaxBodySize bounds an envelope body. A version-1 payload is text of
+	// at most 4096 characters (16 KiB of UTF-8 at most); with the payload's
+	// 46 bytes, the AEAD tag and the headers a prekey envelope stays under
+	// 17 KiB. 64 KiB leaves room for later payload kinds, while a hostile
+	// sender cannot park megabytes per envelope.
+	MaxBodySize = 64 << 10
 	// MaxClientID bounds a send's client_id, in bytes.
 	MaxClientID = 64
 	// DefaultFetch and MaxFetch are the default and largest number of
@@ -72,8 +76,8 @@ const (
 )
 
 // maxFetchBytes bounds the bodies one fetch returns, whatever the limit:
-// envelopes may be up to 1 MiB each, and 500 of them would be a response of
-// most of a gigabyte. A fetch returns at least one envelope.
+// 500 envelopes of 64 KiB would be a response of 32 MiB. A fetch returns
+// at least one envelope.
 const maxFetchBytes = 8 << 20
 
 // Device is one of a user's devices: an account session, by its ID.
@@ -97,6 +101,15 @@ type Config struct {
 	// at once, then one every 15 seconds); a pointer to a zero Limit
 	// turns the limit off, for load tests.
 	Claims *ratelimit.Limit
+	// Sends limits the envelopes one user may send, per node (default 300
+	// at once, then 10 a second); a pointer to a zero Limit turns the limit
+	// off, for load tests.
+	Sends *ratelimit.Limit
+	// MaxPendingFromSender is the most envelopes from one user that may
+	// wait for one device (default 1,000), and MaxPendingPerDevice the most
+	// from everyone (default 10,000): a device that is away does not gather
+	// an attacker's flood, and its owner's other contacts still get through.
+	MaxPendingFromSender, MaxPendingPerDevice int
 	// Reports, if set, files verified reports; without it Report answers
 	// EUnavailable.
 	Reports Reports
@@ -111,7 +124,10 @@ type Service struct {
 	ttl     time.Duration
 	stamper *franking.Stamper
 	claims  *ratelimit.Limiter // by claiming user; nil: no limit
+	sends   *ratelimit.Limiter // by sending user; nil: no limit
 	reports Reports
+
+	maxFromSender, maxPerDevice int
 }
 
 // NewService returns the service on db, which must be migrated with
@@ -129,9 +145,17 @@ func NewService(ctx context.Context, db *sqldb.DB, clock kurir.Clock, log *slog.
 	if cfg.Claims != nil {
 		limit = *cfg.Claims
 	}
-	s := &Service{db: db, clock: clock, log: log, ttl: cfg.EnvelopeTTL, reports: cfg.Reports}
+	s := &Service{db: db, clock: clock, log: log, ttl: cfg.EnvelopeTTL, reports: cfg.Reports,
+		maxFromSender: cmp.Or(cfg.MaxPendingFromSender, 1000), maxPerDevice: cmp.Or(cfg.MaxPendingPerDevice, 10_000)}
 	if limit.Burst > 0 {
 		s.claims = ratelimit.New(limit, clock, 100_000)
+	}
+	sends := ratelimit.Limit{Every: 100 * time.Millisecond, Burst: 300}
+	if cfg.Sends != nil {
+		sends = *cfg.Sends
+	}
+	if sends.Burst > 0 {
+		s.sends = ratelimit.New(sends, clock, 100_000)
 	}
 	stamper, err := loadStamper(ctx, db, clock)
 	if err != nil {

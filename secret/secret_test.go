@@ -321,6 +321,34 @@ func TestConcurrentClaims(t *testing.T) {
 	}, schema...)
 }
 
+// TestConcurrentFirstPublish: a device's first upload, made twice at once
+// (a retry racing the first attempt, two processes of the device), stores
+// the keys once and answers both, rather than failing one on the
+// database's unique key.
+func TestConcurrentFirstPublish(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db, nil)
+		const devices, each = 10, 4
+		var wg sync.WaitGroup
+		for i := range devices {
+			_, dev := w.user(t, fmt.Sprint("racer", i))
+			k := newKeyring(t, 1, 1, 5).keys()
+			for range each {
+				wg.Go(func() {
+					st, err := w.svc.PublishKeys(ctx, dev, k)
+					if err != nil {
+						t.Errorf("device %d: %v", dev.ID, err)
+					} else if !st.Registered || st.OneTimePreKeys != 5 {
+						t.Errorf("device %d: %+v, want registered with 5 one-time prekeys", dev.ID, st)
+					}
+				})
+			}
+		}
+		wg.Wait()
+	}, schema...)
+}
+
 func TestClaimRateLimit(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
@@ -484,18 +512,24 @@ func TestPendingBoundsBytes(t *testing.T) {
 	_, alice := w.user(t, "alice")
 	_, bob := w.user(t, "bobby")
 	w.publish(t, bob, 1)
-	var out []secret.Outgoing
-	for i := range 12 {
-		o, _ := outgoing(bob, fmt.Sprint(i), "")
-		o.Body = body(false, 1<<20)
-		out = append(out, o)
-	}
-	if _, err := w.svc.Send(ctx, alice, out); err != nil {
-		t.Fatal(err)
+	const n = 140 // of 64 KiB: 8.75 MiB
+	for i := range n / secret.MaxEnvelopesPerSend {
+		var out []secret.Outgoing
+		for j := range secret.MaxEnvelopesPerSend {
+			o, _ := outgoing(bob, fmt.Sprint(i, "-", j), "")
+			o.Body = body(false, secret.MaxBodySize-58)
+			if len(o.Body) != secret.MaxBodySize {
+				t.Fatalf("a body of %d bytes, want the largest, %d", len(o.Body), secret.MaxBodySize)
+			}
+			out = append(out, o)
+		}
+		if _, err := w.svc.Send(ctx, alice, out); err != nil {
+			t.Fatal(err)
+		}
 	}
 	got, err := w.svc.Pending(ctx, bob, 500)
-	if err != nil || len(got) == 0 || len(got) >= 12 {
-		t.Errorf("fetched %d envelopes of 1 MiB, %v; want fewer than 12 and at least one", len(got), err)
+	if err != nil || len(got) == 0 || len(got) >= n {
+		t.Errorf("fetched %d envelopes of 64 KiB, %v; want fewer than %d and at least one", len(got), err, n)
 	}
 }
 
@@ -672,33 +706,48 @@ func TestReport(t *testing.T) {
 		if rep.Subject != (moderation.Subject{Kind: moderation.SubjectUser, User: alice.User}) || rep.Category != moderation.Harassment {
 			t.Errorf("filed %+v, want a harassment report about alice", rep)
 		}
-		for _, want := range []string{"verified by message franking", "pay me or else\uFFFD", "They keep threatening me.", got[0].ID} {
-			if !strings.Contains(rep.Comment, want) {
-				t.Errorf("the report's comment %q lacks %q", rep.Comment, want)
-			}
+		// The verified facts and the revealed text are the report's
+		// evidence; its comment is the reporter's words alone.
+		want := moderation.Evidence{Kind: moderation.EvidenceSecretFranking, Text: "pay me or else\uFFFD",
+			Sender: alice.User, SenderDevice: alice.ID, Recipient: bob.User, RecipientDevice: bob.ID, SentAt: got[0].At, Envelope: got[0].ID}
+		if rep.Evidence == nil || *rep.Evidence != want {
+			t.Errorf("the report's evidence is %+v, want %+v", rep.Evidence, want)
+		}
+		if rep.Comment != "They keep threatening me." {
+			t.Errorf("the report's comment is %q, want the reporter's words alone", rep.Comment)
 		}
 		_, err = w.svc.Report(ctx, bob, genuine, moderation.Harassment, "")
 		wantCode(t, "the same report twice", err, kurir.EConflict, "already_reported")
 
-		// A long text is shortened to fit moderation's comment. (Moderation
-		// counts one report per reporter and subject, so carol reports it.)
-		_, carol := w.user(t, "carol")
-		w.publish(t, carol, 1)
-		long := strings.Repeat("abuse ", 700)
-		o3, kf3 := outgoing(carol, "m3", long)
-		s3, err := w.svc.Send(ctx, alice, []secret.Outgoing{o3})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := franking.Report{Plaintext: []byte(long), Key: kf3, Commitment: o3.Commitment, Tag: s3[0].Tag,
-			Context: franking.Context{Sender: int64(alice.User), SenderDevice: alice.ID, Recipient: int64(carol.User),
-				RecipientDevice: carol.ID, At: s3[0].At, Envelope: s3[0].ID}}
-		rep, err = w.svc.Report(ctx, carol, r, moderation.Spam, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := len([]rune(rep.Comment)); n > 2000 || !strings.Contains(rep.Comment, "more characters]") {
-			t.Errorf("comment of a long text: %d characters, %q", n, rep.Comment[len(rep.Comment)-60:])
+		// A text as long as a message can be is kept whole; a longer one,
+		// which only a client that breaks the message format sends, is cut
+		// to what moderation keeps and says by how much. (Moderation counts
+		// one report per reporter and subject, so carol and dave report.)
+		for _, c := range []struct {
+			name, text, kept string
+			omitted          int
+		}{
+			{"carol", strings.Repeat("abusé ", 682) + "abus", strings.Repeat("abusé ", 682) + "abus", 0},
+			{"david", strings.Repeat("abusé ", 700), strings.Repeat("abusé ", 682) + "abus", 6*700 - moderation.MaxEvidenceText},
+		} {
+			_, dev := w.user(t, c.name)
+			w.publish(t, dev, 1)
+			o, kf := outgoing(dev, "long-"+c.name, c.text)
+			s, err := w.svc.Send(ctx, alice, []secret.Outgoing{o})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := franking.Report{Plaintext: []byte(c.text), Key: kf, Commitment: o.Commitment, Tag: s[0].Tag,
+				Context: franking.Context{Sender: int64(alice.User), SenderDevice: alice.ID, Recipient: int64(dev.User),
+					RecipientDevice: dev.ID, At: s[0].At, Envelope: s[0].ID}}
+			rep, err := w.svc.Report(ctx, dev, r, moderation.Spam, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := rep.Evidence; e == nil || e.Text != c.kept || e.Omitted != c.omitted || rep.Comment != "" {
+				t.Errorf("%s's report of %d characters: comment %q, evidence %+v; want %d characters kept and %d omitted",
+					c.name, len([]rune(c.text)), rep.Comment, e, len([]rune(c.kept)), c.omitted)
+			}
 		}
 	}, schema...)
 }
@@ -785,4 +834,78 @@ func FuzzCheckBody(f *testing.F) {
 			t.Fatalf("accepted %x whose ratchet message does not decode: %v", b, err)
 		}
 	})
+}
+
+// TestSendLimits: a device that is away holds a bounded number of envelopes
+// from each sender and from everyone; once it fetches them, there is room
+// again.
+func TestSendLimits(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		w := newWorldWith(t, db, secret.Config{Sends: &ratelimit.Limit{}, MaxPendingFromSender: 3, MaxPendingPerDevice: 5})
+		_, alice := w.user(t, "alice")
+		_, carol := w.user(t, "carol")
+		_, bob := w.user(t, "bobby")
+		w.publish(t, bob, 1)
+		send := func(from secret.Device, id string) error {
+			o, _ := outgoing(bob, id, "hello "+id)
+			_, err := w.svc.Send(ctx, from, []secret.Outgoing{o})
+			return err
+		}
+		for i := range 3 {
+			if err := send(alice, fmt.Sprint("a", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wantCode(t, "alice's fourth waiting envelope", send(alice, "a3"), kurir.ERateLimited, "secret_queue_full")
+		for i := range 2 {
+			if err := send(carol, fmt.Sprint("c", i)); err != nil {
+				t.Fatalf("carol's envelope %d while alice's are held back: %v", i, err)
+			}
+		}
+		wantCode(t, "a sixth envelope for the device", send(carol, "c2"), kurir.ERateLimited, "secret_queue_full")
+		if got, _ := w.svc.Pending(ctx, bob, 0); len(got) != 5 {
+			t.Fatalf("%d envelopes wait, want the 5 allowed", len(got))
+		}
+
+		// Once the device has fetched and acknowledged them, there is room.
+		got, err := w.svc.Pending(ctx, bob, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := make([]string, len(got))
+		for i, e := range got {
+			ids[i] = e.ID
+		}
+		if _, err := w.svc.Ack(ctx, bob, ids); err != nil {
+			t.Fatal(err)
+		}
+		if err := send(alice, "a3"); err != nil {
+			t.Errorf("after the device fetched its envelopes: %v", err)
+		}
+	}, schema...)
+}
+
+// TestSendRate: a user sends a bounded number of envelopes at once, then
+// at a steady rate.
+func TestSendRate(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		w := newWorldWith(t, db, secret.Config{Sends: &ratelimit.Limit{Every: time.Minute, Burst: 2}})
+		_, alice := w.user(t, "alina")
+		_, bob := w.user(t, "boris")
+		w.publish(t, bob, 1)
+		o1, _ := outgoing(bob, "r1", "one")
+		o2, _ := outgoing(bob, "r2", "two")
+		if _, err := w.svc.Send(ctx, alice, []secret.Outgoing{o1, o2}); err != nil {
+			t.Fatal(err)
+		}
+		o3, _ := outgoing(bob, "r3", "three")
+		_, err := w.svc.Send(ctx, alice, []secret.Outgoing{o3})
+		wantCode(t, "a third envelope within the minute", err, kurir.ERateLimited, "too_many_sends")
+		w.clock.Advance(time.Minute)
+		if _, err := w.svc.Send(ctx, alice, []secret.Outgoing{o3}); err != nil {
+			t.Errorf("a minute later: %v", err)
+		}
+	}, schema...)
 }

@@ -301,23 +301,38 @@ func (c *chatCmd) secretTail(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.stderr, "waiting for secret messages on %s (Ctrl-C to stop)\n", d.s.server)
-	for ev := range live.Events() {
-		switch ev.Nudge {
-		case client.NudgeSecret:
-			err = t.receive(ctx)
-		case client.NudgeSecretKeysLow:
-			if err := d.register(ctx); err != nil && ctx.Err() == nil {
-				fmt.Fprintf(c.stderr, "could not upload more keys: %v\n", err)
+	// Kept messages with a timer are deleted from the file when they
+	// self-destruct, not only when the next message comes.
+	t.prune(ctx) // those left from before
+	prune := time.NewTimer(time.Hour)
+	defer prune.Stop()
+	t.schedule(prune)
+	events := live.Events()
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				if ctx.Err() != nil {
+					return nil // interrupted: the normal end
+				}
+				return d.s.explain(live.Err())
 			}
+			switch ev.Nudge {
+			case client.NudgeSecret:
+				err = t.receive(ctx)
+			case client.NudgeSecretKeysLow:
+				if err := d.register(ctx); err != nil && ctx.Err() == nil {
+					fmt.Fprintf(c.stderr, "could not upload more keys: %v\n", err)
+				}
+			}
+			if err != nil {
+				return err
+			}
+		case <-prune.C:
+			t.prune(ctx)
 		}
-		if err != nil {
-			return err
-		}
+		t.schedule(prune)
 	}
-	if ctx.Err() != nil {
-		return nil // interrupted: the normal end
-	}
-	return d.s.explain(live.Err())
 }
 
 // secretTailer prints the secret messages "kurir chat secret tail" receives.
@@ -327,38 +342,75 @@ type secretTailer struct {
 	enc         *json.Encoder // for --json
 	asked       map[int64]bool
 	dialogs     []client.Dialog // loaded once, to name senders
+	// expires is when the next kept message self-destructs (zero: none).
+	expires time.Time
+}
+
+// prune deletes the kept messages that have self-destructed.
+func (t *secretTailer) prune(ctx context.Context) {
+	live, err := loadReceived(ctx, t.d.dir, time.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			fmt.Fprintf(t.errOut, "could not delete self-destructed secret messages: %v\n", err)
+		}
+		t.expires = time.Now().Add(time.Minute) // try again
+		return
+	}
+	t.expires = nextExpiry(live)
+}
+
+// schedule sets the timer to fire when the next kept message
+// self-destructs, or in an hour.
+func (t *secretTailer) schedule(timer *time.Timer) {
+	wait := time.Hour
+	if !t.expires.IsZero() {
+		wait = min(wait, max(time.Until(t.expires), 0)+10*time.Millisecond)
+	}
+	timer.Reset(wait)
 }
 
 // receive fetches and prints what waits, keeping each message for
 // reporting. Only a failure to keep or print a message ends the tail; one
 // to reach the server is said and waited out (the next nudge tries again).
 func (t *secretTailer) receive(ctx context.Context) error {
-	got, err := t.d.sc.Receive(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
+	for {
+		got, err := t.d.sc.Receive(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ce *client.Error
+			if errors.As(err, &ce) && ce.Code == kurir.EUnauthenticated {
+				return t.d.explain(err)
+			}
+			fmt.Fprintf(t.errOut, "could not fetch secret messages: %v\n", t.d.explain(err))
 			return nil
 		}
-		var ce *client.Error
-		if errors.As(err, &ce) && ce.Code == kurir.EUnauthenticated {
-			return t.d.explain(err)
+		// The messages are no longer on the server nor in the device's
+		// state: they are printed even if keeping them for reporting fails.
+		var keepErr error
+		if len(got.Messages) > 0 {
+			var next time.Time
+			next, keepErr = keepReceived(ctx, t.d.dir, got.Messages, time.Now())
+			if keepErr == nil {
+				t.expires = next
+			}
 		}
-		fmt.Fprintf(t.errOut, "could not fetch secret messages: %v\n", t.d.explain(err))
-		return nil
-	}
-	if len(got.Messages) > 0 {
-		if err := keepReceived(ctx, t.d.dir, got.Messages, time.Now()); err != nil {
-			return err
+		for _, m := range got.Messages {
+			if err := t.print(ctx, m); err != nil {
+				return err
+			}
+		}
+		for _, dr := range got.Dropped {
+			fmt.Fprintf(t.errOut, "dropped a secret message from %s (device %d) that could not be read: %v\n", t.name(ctx, dr.Sender), dr.SenderDevice, dr.Err)
+		}
+		if keepErr != nil {
+			return keepErr
+		}
+		if !got.More {
+			return nil
 		}
 	}
-	for _, m := range got.Messages {
-		if err := t.print(ctx, m); err != nil {
-			return err
-		}
-	}
-	for _, dr := range got.Dropped {
-		fmt.Fprintf(t.errOut, "dropped a secret message from %s (device %d) that could not be read: %v\n", t.name(ctx, dr.Sender), dr.SenderDevice, dr.Err)
-	}
-	return nil
 }
 
 func (t *secretTailer) print(ctx context.Context, m client.SecretMessage) error {
@@ -535,16 +587,18 @@ func receivedStore(dir string) *device.FileStore {
 
 // keepReceived adds messages shown at now to the device's kept messages,
 // dropping those that have self-destructed and all but the newest maxKept.
-func keepReceived(ctx context.Context, dir string, msgs []client.SecretMessage, now time.Time) error {
+// It returns when the next kept message self-destructs (zero if none
+// will).
+func keepReceived(ctx context.Context, dir string, msgs []client.SecretMessage, now time.Time) (time.Time, error) {
 	st := receivedStore(dir)
 	data, err := st.Lock(ctx)
 	if err != nil {
-		return fmt.Errorf("keep received secret messages: %w", err)
+		return time.Time{}, fmt.Errorf("keep received secret messages: %w", err)
 	}
 	defer st.Unlock()
 	kept, err := decodeKept(data, dir)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	for _, m := range msgs {
 		kept = append(kept, keptMessage{ID: m.ID, Sender: m.Sender, SenderDevice: m.SenderDevice, ShownAt: now.UTC(), ExpireSecs: int64(m.Expire / time.Second), Proof: m.Proof})
@@ -555,12 +609,28 @@ func keepReceived(ctx context.Context, dir string, msgs []client.SecretMessage, 
 	}
 	out, err := json.Marshal(kept)
 	if err != nil {
-		return fmt.Errorf("keep received secret messages: %w", err)
+		return time.Time{}, fmt.Errorf("keep received secret messages: %w", err)
 	}
 	if err := st.Save(out); err != nil {
-		return fmt.Errorf("keep received secret messages: %w", err)
+		return time.Time{}, fmt.Errorf("keep received secret messages: %w", err)
 	}
-	return nil
+	return nextExpiry(kept), nil
+}
+
+// nextExpiry returns when the first of the kept messages with a timer
+// self-destructs, or the zero time if none has one.
+func nextExpiry(kept []keptMessage) time.Time {
+	var next time.Time
+	for _, k := range kept {
+		if k.ExpireSecs <= 0 {
+			continue
+		}
+		at := k.ShownAt.Add(time.Duration(k.ExpireSecs) * time.Second)
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	return next
 }
 
 // loadReceived returns the device's kept messages that have not

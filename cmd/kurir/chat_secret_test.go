@@ -117,6 +117,32 @@ func TestChatSecret(t *testing.T) {
 		ids[i] = m[1]
 	}
 
+	// The door code self-destructs while the tail runs on: it leaves the
+	// file of kept messages then, not only when something next reads it.
+	kept := filepath.Join(filepath.Dir(bobby.config), "secret", "*-session-*", "received")
+	keptHas := func(id string) bool {
+		files, _ := filepath.Glob(kept)
+		if len(files) != 1 {
+			t.Fatalf("kept messages: %v, want one file", files)
+		}
+		data, err := os.ReadFile(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Contains(string(data), id)
+	}
+	if !keptHas(ids[1]) || !keptHas(ids[2]) {
+		t.Fatal("the messages shown are not kept for reporting")
+	}
+	for deadline := time.Now().Add(5 * time.Second); keptHas(ids[1]); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the door code is still kept on disk 5s after it self-destructed")
+		}
+	}
+	if !keptHas(ids[2]) {
+		t.Error("a message without a timer left the kept messages")
+	}
+
 	// bobby reports the insult: the moderators get it, with proof.
 	out = bobby.must("", "secret", "report", ids[2], "--reason", "harassment", "--comment", "rude")
 	if !regexp.MustCompile(`reported the secret message from alice \(report \d+, case \d+\)`).MatchString(out) {
@@ -186,5 +212,38 @@ func TestChatSecret(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("kurir chat %s: %v, want an error saying %q", strings.Join(tc.args, " "), err, tc.want)
 		}
+	}
+}
+
+// TestChatSecretTailShowsWhatItCannotKeep: once Receive has handed the
+// tail a message, the server and the device's state no longer hold it, so
+// the tail prints it even when it cannot keep it for reporting (here the
+// file of kept messages cannot be locked), and then says why it stops.
+func TestChatSecretTailShowsWhatItCannotKeep(t *testing.T) {
+	base := startServer(t, sqldbtest.SQLiteURL(t))
+	registerUsers(t, base, "alice", "bobby")
+	alice, bobby := newChatUser(t), newChatUser(t)
+	alice.must(chatPassword+"\n", "login", "--server", base, "--username", "alice")
+	bobby.must(chatPassword+"\n", "login", "--server", base, "--username", "bobby")
+	_, stop := bobby.startSecretTail()
+	stop()
+	dirs, _ := filepath.Glob(filepath.Join(filepath.Dir(bobby.config), "secret", "*-session-*"))
+	if len(dirs) != 1 {
+		t.Fatalf("secret state directories: %v, want one", dirs)
+	}
+	lock := filepath.Join(dirs[0], "received.lock")
+	if err := os.RemoveAll(lock); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(lock, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	alice.must("", "secret", "send", "@bobby", "read me even so")
+	out, errOut, err := bobby.run("", "secret", "tail")
+	if err == nil || !strings.Contains(err.Error(), "keep received secret messages") {
+		t.Errorf("tail: %v, want it to say it could not keep the message\n%s", err, errOut)
+	}
+	if !strings.Contains(out, ": read me even so (id ") {
+		t.Errorf("the tail printed %q; want the message although it could not be kept", out)
 	}
 }

@@ -271,7 +271,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	portal := legal.NewService(db, blobs, accounts, messages, moderate, clock, log.With("component", "legal"), lcfg)
 	scfg := secret.Config{EnvelopeTTL: cfg.envelopeTTL, Reports: moderate}
 	if cfg.noRateLimits {
-		scfg.Claims = &ratelimit.Limit{}
+		scfg.Claims, scfg.Sends = &ratelimit.Limit{}, &ratelimit.Limit{}
 	}
 	// Like the banks, the franking key loads quickly; a stop is seen below.
 	secrets, err := secret.NewService(context.WithoutCancel(ctx), db, clock, log.With("component", "secret"), scfg)

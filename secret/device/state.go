@@ -676,13 +676,19 @@ func (s *State) Seen(id string) bool {
 // state, until TakeInbox hands it to the application. Holding messages
 // before acknowledging their envelopes means that no crash loses one: the
 // envelope is either still on the server or its message is in the inbox.
-// Past MaxInbox the oldest held message is dropped.
+// Past MaxInbox the oldest held message is dropped: callers that hold
+// messages whose envelopes they then acknowledge must keep within
+// InboxRoom, or those messages are lost.
 func (s *State) Hold(m Message) {
 	s.inbox = append(s.inbox, m)
 	if over := len(s.inbox) - MaxInbox; over > 0 {
 		s.inbox = append(s.inbox[:0], s.inbox[over:]...)
 	}
 }
+
+// InboxRoom returns how many more messages the inbox holds before Hold
+// drops the oldest.
+func (s *State) InboxRoom() int { return MaxInbox - len(s.inbox) }
 
 // Inbox returns the held messages, oldest first, without taking them.
 func (s *State) Inbox() []Message { return slices.Clone(s.inbox) }
