@@ -3,6 +3,8 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"io/fs"
@@ -20,6 +22,8 @@ import (
 
 	"kurir/client"
 	"kurir/secret/device"
+	"kurir/secret/franking"
+	"kurir/secret/protocol"
 )
 
 // secretMsg is a script for the message of the open secret chat whose text
@@ -286,10 +290,19 @@ func TestSecretChatGoAndBrowser(t *testing.T) {
 	b.shot(t, pg, "secret-5-reported")
 	desk := newModerationDesk(t, s, "mona_mod")
 	caseID := desk.caseAbout(func(sub deskSubject, _ []string) bool { return sub.Kind == "user" && sub.UserID == gordonID })
-	var detail map[string]any
+	type evidence struct {
+		Kind     string `json:"kind"`
+		Text     string `json:"text"`
+		SenderID int64  `json:"sender_id"`
+	}
+	var detail struct {
+		Signals []struct {
+			Evidence *evidence `json:"evidence"`
+		} `json:"signals"`
+	}
 	desk.api.call("GET", "/moderation/cases/"+itoa(caseID), nil, &detail)
-	if raw := fmt.Sprint(detail); !strings.Contains(raw, abuse) || !strings.Contains(raw, "verified by message franking") {
-		t.Errorf("the moderators' case %d does not show the reported text with its proof: %.1500s", caseID, raw)
+	if len(detail.Signals) != 1 || detail.Signals[0].Evidence == nil || *detail.Signals[0].Evidence != (evidence{"secret_franking", abuse, gordonID}) {
+		t.Errorf("the moderators' case %d does not show the reported text as verified by message franking: %+v", caseID, detail)
 	}
 	files = serverFiles(t, s)
 	if len(holding(files, abuse)) == 0 {
@@ -475,4 +488,262 @@ func getJSON(t *testing.T, url, token string) string {
 		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
 	}
 	return string(b)
+}
+
+// envelopeMangler is a script, run in every page before the app, that lets
+// a test play a malicious server: while window.__mangle is set, each
+// envelope GET /secret/envelopes answers passes through it (it returns the
+// envelope to deliver instead); while localStorage's "test.restricted" is
+// set, GET /me says the account is suspended.
+const envelopeMangler = `(() => {
+	const real = window.fetch.bind(window);
+	window.fetch = async (input, init) => {
+		const url = input instanceof Request ? input.url : String(input);
+		const method = (init && init.method) || 'GET';
+		if (method === 'GET' && url === '/api/v1/me' && localStorage.getItem('test.restricted')) {
+			const resp = await real(input, init);
+			const me = await resp.json();
+			me.state = 'suspended';
+			me.suspended_until = new Date(Date.now() + 86400000).toISOString();
+			return new Response(JSON.stringify(me), { status: 200, headers: { 'Content-Type': 'application/json' } });
+		}
+		const resp = await real(input, init);
+		if (method !== 'GET' || !url.startsWith('/api/v1/secret/envelopes?') || !resp.ok || !window.__mangle) return resp;
+		const body = await resp.json();
+		body.envelopes = body.envelopes.map((e) => window.__mangle(e));
+		return new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } });
+	};
+})()`
+
+// manglingPage opens a page for one person that runs envelopeMangler.
+func manglingPage(t *testing.T, b *browser) context.Context {
+	t.Helper()
+	pg := b.page(t, 1100, 720)
+	if _, err := chromedp.Call(pg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: envelopeMangler}); err != nil {
+		t.Fatal(err)
+	}
+	return pg
+}
+
+// secretDBReady waits until the app has made the session's secret-chat
+// database, which it does at start. A page left while it makes it can stay
+// in Chromium's back/forward cache with the database's creation unfinished,
+// and the next page's open then waits behind it.
+func secretDBReady() chromedp.Action[chromedp.Void] {
+	return waitJS(`(async () => (await indexedDB.databases()).some((d) => d.name.startsWith('kurir-secret-')))()`)
+}
+
+// secretDevices lists a user's secret-chat devices as the server has them.
+func secretDevices(c *apiClient, user int64) []int64 {
+	var out struct {
+		Devices []struct {
+			DeviceID int64 `json:"device_id"`
+		} `json:"devices"`
+	}
+	c.call("GET", "/secret/users/"+itoa(user)+"/devices", nil, &out)
+	var ids []int64
+	for _, d := range out.Devices {
+		ids = append(ids, d.DeviceID)
+	}
+	return ids
+}
+
+// TestSecretChatMaliciousServer plays a server that relabels envelopes:
+// it delivers a third person's messages as if a device of the peer had
+// sent them. The browser cannot tell who sent a message that starts a
+// session, but it must never let such a key in silently: a device new
+// beside the peer's known ones, and a key replacing one even when its
+// message is dropped (its franking commitment does not open), mark the
+// safety number changed, and the safety number shows the keys the chat
+// really holds, not only those the server lists. An envelope whose fields
+// are out of range is dropped without breaking the app.
+func TestSecretChatMaliciousServer(t *testing.T) {
+	b := newBrowser(t)
+	s := newServer(t, serverOptions{})
+	ctx := t.Context()
+
+	gordon, gordonID := register(t, s.URL, "gopher")
+	gsc := client.NewSecretChats(client.New(s.URL, client.WithToken(gordon.token)), device.NewFileStore(filepath.Join(t.TempDir(), "gordon", "device.state")))
+	if _, err := gsc.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mallory, malloryID := register(t, s.URL, "mallory")
+	msc := client.NewSecretChats(client.New(s.URL, client.WithToken(mallory.token)), device.NewFileStore(filepath.Join(t.TempDir(), "mallory", "device.state")))
+	if _, err := msc.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	pg := manglingPage(t, b)
+	signUp(t, pg, s.URL, "amira", "Amira Haddad")
+	var amira struct {
+		ID int64 `json:"id"`
+	}
+	gordon.call("GET", "/users/amira", nil, &amira)
+	do(t, pg, "start a secret chat with Gordon and talk",
+		secretDBReady(),
+		chromedp.Navigate(s.URL+"/secret/"+itoa(gordonID)),
+		waitText(".conv.secret .history-edge", "No messages yet"),
+		sendSecret("Hello Gordon"),
+	)
+	goReceive(t, gsc, "Hello Gordon")
+	if _, err := gsc.Send(ctx, amira.ID, "Hi Amira", 0); err != nil {
+		t.Fatal(err)
+	}
+	do(t, pg, "see Gordon's reply; nothing has changed",
+		waitJS(secretMsg("Hi Amira")+` != null`),
+		waitJS(`document.querySelector('.conv.secret .secret-changed').hidden`),
+	)
+	amiraDevices := secretDevices(mallory, amira.ID)
+	gordonDevices := secretDevices(mallory, gordonID)
+	if len(amiraDevices) != 1 || len(gordonDevices) != 1 {
+		t.Fatalf("devices: Amira %v, Gordon %v; want one each", amiraDevices, gordonDevices)
+	}
+	relabel := func(device int64) string {
+		return fmt.Sprintf(`window.__mangle = (e) => e.sender === %d ? { ...e, sender: %d, sender_device: %d } : e`, malloryID, gordonID, device)
+	}
+
+	// A device of Gordon's that the server never lists.
+	const ghost = 987654
+	do(t, pg, "receive Mallory's message as from a new device of Gordon's",
+		chromedp.Evaluate[chromedp.Void](relabel(ghost)),
+	)
+	if _, err := msc.Send(ctx, amira.ID, "Gordon here, on my new phone", 0); err != nil {
+		t.Fatal(err)
+	}
+	do(t, pg, "it says the safety number changed",
+		waitJS(secretMsg("Gordon here, on my new phone")+` != null`),
+		waitJS(`!document.querySelector('.conv.secret .secret-changed').hidden`),
+		waitText(".conv.secret .secret-changed", "has changed: they may have a new device"),
+	)
+	do(t, pg, "the safety number shows the key the chat holds, which the server does not list",
+		chromedp.Click(chromedp.CSS(`.conv-head button[aria-label="Verify safety number"]`)),
+		waitJS(`document.querySelectorAll('dialog.modal .safety-number').length === 2`),
+		waitJS(`document.querySelectorAll('dialog.modal .safety-unlisted').length === 1`),
+		waitText("dialog.modal .safety-unlisted", "the server no longer lists it"),
+	)
+	b.shot(t, pg, "secret-12-unlisted-key")
+	do(t, pg, "close it", chromedp.KeyEvent(kb.Escape), waitJS(`!document.querySelector('dialog.modal')`),
+		waitJS(`document.querySelector('.conv.secret .secret-changed').hidden`))
+
+	// Fields out of range: a time no Date can hold, a user ID that is a
+	// string. Dropped; the chat list and the chat keep working.
+	do(t, pg, "mangle the fields", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+		`window.__first = true; window.__mangle = (e) => {
+			if (e.sender === %d) return { ...e, at_us: 1e20 };
+			if (e.sender === %d && window.__first) { window.__first = false; return { ...e, sender: String(e.sender) }; }
+			return e;
+		}`, malloryID, gordonID)))
+	if _, err := msc.Send(ctx, amira.ID, "From the year 3 million", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gsc.Send(ctx, amira.ID, "A string for a user", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gsc.Send(ctx, amira.ID, "Still here", 0); err != nil {
+		t.Fatal(err)
+	}
+	do(t, pg, "the next message arrives; the chat list shows it",
+		waitJS(secretMsg("Still here")+` != null`),
+		waitText(".dialog.secret .d-last", "Still here"),
+	)
+	for _, text := range []string{"From the year 3 million", "A string for a user"} {
+		if eval[bool](t, pg, secretMsg(text)+` != null`) {
+			t.Errorf("%q, whose envelope had fields out of range, is shown", text)
+		}
+	}
+	if n := eval[int](t, pg, `document.querySelectorAll('.dialog.secret').length`); n != 1 {
+		t.Errorf("the chat list shows %d secret chats, want 1 (Gordon's)", n)
+	}
+
+	// Gordon's real device, a key of Mallory's: the message that brings it
+	// does not open its franking commitment and is dropped, but the key is
+	// installed all the same, and the next message on it is shown.
+	do(t, pg, "relabel as Gordon's real device", chromedp.Evaluate[chromedp.Void](relabel(gordonDevices[0])))
+	var claimed struct {
+		Bundles []struct {
+			DeviceID int64  `json:"device_id"`
+			Bundle   string `json:"bundle"`
+		} `json:"bundles"`
+	}
+	mallory.call("POST", "/secret/users/"+itoa(amira.ID)+"/bundles", map[string]any{"devices": amiraDevices}, &claimed)
+	raw, err := base64.StdEncoding.DecodeString(claimed.Bundles[0].Bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bundle protocol.Bundle
+	if err := bundle.UnmarshalBinary(raw); err != nil {
+		t.Fatal(err)
+	}
+	fake, err := protocol.NewIdentityKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	session, h, err := protocol.Initiate(fake, bundle, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seal := func(text, committed string) map[string]any {
+		key, err := franking.NewKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := device.Payload{Kind: device.KindText, FrankingKey: key, SentAt: time.Now(), Text: text}.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := franking.Commit(key, []byte(committed))
+		msg, err := session.Encrypt(p, c[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := device.Body{Initial: &h, Message: msg}.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return map[string]any{"user_id": amira.ID, "device_id": amiraDevices[0], "body": base64.StdEncoding.EncodeToString(body),
+			"commitment": base64.StdEncoding.EncodeToString(c[:]), "client_id": fmt.Sprintf("forged-%d", time.Now().UnixNano())}
+	}
+	mallory.call("POST", "/secret/envelopes", map[string]any{"envelopes": []any{seal("Unreportable", "something else")}}, nil)
+	do(t, pg, "the dropped message still marks the safety number changed",
+		waitJS(`!document.querySelector('.conv.secret .secret-changed').hidden`),
+	)
+	mallory.call("POST", "/secret/envelopes", map[string]any{"envelopes": []any{seal("Send me the code", "Send me the code")}}, nil)
+	do(t, pg, "the next message on that key is shown, and the safety number shows the key",
+		waitJS(secretMsg("Send me the code")+` != null`),
+		waitJS(`!document.querySelector('.conv.secret .secret-changed').hidden`),
+		chromedp.Click(chromedp.CSS(`.conv-head button[aria-label="Verify safety number"]`)),
+		// Gordon's listed key (no session now), the key that replaced it, the ghost's.
+		waitJS(`document.querySelectorAll('dialog.modal .safety-number').length === 3`),
+		waitJS(`document.querySelectorAll('dialog.modal .safety-unlisted').length === 2`),
+		chromedp.KeyEvent(kb.Escape), waitJS(`!document.querySelector('dialog.modal')`),
+	)
+	if eval[bool](t, pg, secretMsg("Unreportable")+` != null`) {
+		t.Error("a message whose franking commitment does not open is shown")
+	}
+}
+
+// TestSecretChatLogoutWhileRestricted: an account restricted since it last
+// used secret chats sees only the restricted screen, where no secret-chat
+// device opens; logging out there still deletes the device's keys and
+// messages from the browser.
+func TestSecretChatLogoutWhileRestricted(t *testing.T) {
+	b := newBrowser(t)
+	s := newServer(t, serverOptions{})
+	_, peerID := register(t, s.URL, "nadia")
+	pg := manglingPage(t, b)
+	signUp(t, pg, s.URL, "omar", "Omar")
+	do(t, pg, "open a secret chat: the device makes its keys",
+		secretDBReady(),
+		chromedp.Navigate(s.URL+"/secret/"+itoa(peerID)),
+		waitText(".conv.secret .history-edge", "No messages yet"),
+		waitJS(`(async () => (await indexedDB.databases()).some((d) => d.name.startsWith('kurir-secret-')))()`),
+	)
+	do(t, pg, "be suspended, and log out from the restricted screen",
+		chromedp.Evaluate[chromedp.Void](`localStorage.setItem('test.restricted', '1')`),
+		chromedp.Navigate(s.URL+"/"),
+		waitText(".restricted h1", "Your account is suspended"),
+		clickText(".restricted button", "Log out"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		waitJS(`(async () => !(await indexedDB.databases()).some((d) => d.name.startsWith('kurir-secret-')))()`),
+	)
 }

@@ -168,7 +168,7 @@ func newServer(t testing.TB, opt serverOptions) *testServer {
 	}
 	// Secret chats as kurir serve runs them, without the limit on claims
 	// that many tests in a row would reach.
-	secrets, err := secret.NewService(context.Background(), db, clock, log, secret.Config{Reports: mod, Claims: &ratelimit.Limit{}})
+	secrets, err := secret.NewService(context.Background(), db, clock, log, secret.Config{Reports: mod, Claims: &ratelimit.Limit{}, Sends: &ratelimit.Limit{}})
 	if err != nil {
 		t.Fatal(err)
 	}

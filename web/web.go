@@ -28,7 +28,7 @@ var static embed.FS
 // URLs the app makes from authenticated media downloads; connections go only
 // to this origin's API and its WebSocket.
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; " +
-	"media-src 'self' blob:; connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'none'; " +
+	"media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; " +
 	"form-action 'self'; frame-ancestors 'none'"
 
 // AssetPrefix is where the static files are served, followed by the build's

@@ -49,6 +49,7 @@ const preKeyBatch = 100;
 const maxServerPreKeys = 500;
 const sendBatch = 20;
 const fetchBatch = 100;
+const maxRounds = 20; // fetches in one turn of the lock; more wait for the next turn
 const maxShown = 1000; // messages of one chat the view loads
 const dbPrefix = 'kurir-secret-';
 
@@ -74,6 +75,22 @@ function unb64(s) {
 
 function hex(bytes) {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function isID(n) {
+  return Number.isSafeInteger(n) && n > 0;
+}
+
+// wellFormed checks the fields of an envelope the server relays before any
+// is used: they become keys in the database and times on the screen, where
+// a string for a user ID or a time no Date can hold would go wrong for good
+// (a stored message the chat list cannot draw). Any safe integer of
+// microseconds is a time a Date can hold.
+function wellFormed(e) {
+  return e !== null && typeof e === 'object' &&
+    typeof e.id === 'string' && e.id.length > 0 && e.id.length <= maxEnvelopeID &&
+    isID(e.sender) && isID(e.sender_device) && Number.isSafeInteger(e.at_us) && e.at_us >= 0 &&
+    typeof e.body === 'string' && typeof e.commitment === 'string' && typeof e.tag === 'string';
 }
 
 // IndexedDB ------------------------------------------------------------------
@@ -129,6 +146,17 @@ function deleteDB(name) {
 // private keys and messages. Other tabs holding it open close it when asked.
 export function forgetDevice(name) {
   return deleteDB(name);
+}
+
+// forgetDevices deletes every secret-chat database in this browser: the
+// session has ended, and a browser holds one session at a time (the tabs
+// share its token). It also finds a database that no tab has open, such as
+// that of an account restricted since it last used secret chats.
+export async function forgetDevices() {
+  if (!globalThis.indexedDB || !indexedDB.databases) return;
+  for (const d of await indexedDB.databases()) {
+    if (d.name && d.name.startsWith(dbPrefix)) await deleteDB(d.name);
+  }
 }
 
 // Chats and messages -----------------------------------------------------------
@@ -188,6 +216,11 @@ class State {
     this.usedSet = new Set(used.map((u) => hex(u.key)));
     this.peers = new Map(); // "user:device" -> peer or null
     this.dirty = new Set(); // peers to save
+    // Users with a device whose key is new to this one: another identity
+    // for a device, or a device besides those it already had sessions
+    // with. Their chats say the safety number changed, even when the
+    // message that brought the key is dropped.
+    this.changedUsers = new Set();
   }
 
   // create makes a new device's identity and first signed prekey.
@@ -278,6 +311,14 @@ class State {
     return p;
   }
 
+  // heldDevices returns the identities (64 bytes) of the user's devices
+  // this device has saved sessions with, by device ID.
+  async heldDevices(user) {
+    const range = IDBKeyRange.bound(`${user}:`, `${user}:\uffff`);
+    const recs = await request(this.db.transaction('peers').objectStore('peers').getAll(range));
+    return new Map(recs.filter((r) => r.user === user).map((r) => [r.device, r.identity]));
+  }
+
   // install makes ss the current session with the peer device, whose
   // identity is identity; it reports whether that replaced another identity
   // (the safety number changed). The peer must have been loaded.
@@ -295,6 +336,7 @@ class State {
     }
     p.sessions = [ss, ...p.sessions].slice(0, maxSessions);
     this.dirty.add(id);
+    if (changed) this.changedUsers.add(user);
     return changed;
   }
 
@@ -308,11 +350,16 @@ class State {
 
   // startSession starts a session with a peer device from a bundle the
   // server handed out (initiate verifies it); it reports whether the
-  // device's identity changed.
-  async startSession(user, device, bundle) {
-    await this.peer(user, device);
+  // safety number changed: the device's identity did, or the device is new
+  // beside others of the user this device had sessions with (held, as
+  // heldDevices gave them before this operation).
+  async startSession(user, device, bundle, held) {
+    const p = await this.peer(user, device);
     const { session, initialHeader } = await initiate(this.keys.identity, bundle);
-    return this.install(user, device, encodePublicIdentity(bundle.identity), { session, initial: initialHeader, theirs: false, origin: null });
+    const changed = this.install(user, device, encodePublicIdentity(bundle.identity), { session, initial: initialHeader, theirs: false, origin: null });
+    if (changed || p || !held.size) return changed;
+    this.changedUsers.add(user); // a device more: it can read what is sent
+    return true;
   }
 
   // encrypt seals a text for a peer device with the current session: a
@@ -364,11 +411,15 @@ class State {
         }
         const session = await respond(this.keys.identity, spk, opk, h);
         pt = await session.decrypt(body.message, ad);
+        // A device of a user this device already had sessions with, but not
+        // this one: the safety number changed as much as for a new key.
+        const fresh = !p && (await this.heldDevices(user)).size > 0;
         // The message authenticates: the session is real.
         if (opk) this.keys.opks = this.keys.opks.filter((k) => k !== opk);
         this.useEphemeral(h.ephemeral, h.signedPreKeyId);
         got.newSession = true;
-        got.identityChanged = this.install(user, device, hid, { session, initial: null, theirs: true, origin: h.ephemeral });
+        got.identityChanged = this.install(user, device, hid, { session, initial: null, theirs: true, origin: h.ephemeral }) || fresh;
+        if (fresh) this.changedUsers.add(user);
       }
     } else {
       if (!p) throw new SecretError('secret_no_session', `from user ${user} device ${device}`);
@@ -428,7 +479,6 @@ export class SecretDevice {
     db.onversionchange = () => this.close(); // being deleted: the session ended
     this.#channel = 'BroadcastChannel' in globalThis ? new BroadcastChannel(this.name) : null;
     if (this.#channel) this.#channel.onmessage = (e) => this.#tell(e.data && e.data.peers, false);
-    this.#schedule();
   }
 
   // open opens the device of the logged-in session (me is GET /me), and
@@ -443,7 +493,16 @@ export class SecretDevice {
         if (d.name && d.name.startsWith(dbPrefix) && d.name !== dbName(self)) await deleteDB(d.name);
       }
     }
-    return new SecretDevice(await openDB(dbName(self)), self);
+    const d = new SecretDevice(await openDB(dbName(self)), self);
+    // What self-destructed while no tab was open goes before anything is
+    // read: not even the chat list shows it again.
+    try {
+      await d.#sweep();
+    } catch (err) {
+      d.close();
+      throw err;
+    }
+    return d;
   }
 
   close() {
@@ -602,6 +661,7 @@ export class SecretDevice {
       }
       let changed = false;
       if (claim.length) {
+        const held = await st.heldDevices(peer);
         const { bundles } = await api('POST', `/secret/users/${peer}/bundles`, { devices: claim });
         for (const b of bundles) {
           const want = known.get(b.device_id);
@@ -611,7 +671,7 @@ export class SecretDevice {
             known.delete(b.device_id); // reinstalled meanwhile: the next send lists it afresh
             continue;
           }
-          if (await st.startSession(peer, b.device_id, bundle)) changed = true;
+          if (await st.startSession(peer, b.device_id, bundle, held)) changed = true;
         }
       }
       const sentAt = Date.now();
@@ -720,12 +780,22 @@ export class SecretDevice {
   async #receiveLocked() {
     const st = await this.#load();
     if (!st) return; // no keys: nobody can have sent anything
-    for (;;) {
-      const { envelopes } = await api('GET', `/secret/envelopes?limit=${fetchBatch}`);
-      if (!envelopes.length) return;
+    for (let round = 0; ; round++) {
+      if (round === maxRounds) {
+        // Let a send waiting for the lock go first; then fetch on.
+        this.#again = true;
+        return;
+      }
+      const answer = await api('GET', `/secret/envelopes?limit=${fetchBatch}`);
+      const all = answer && Array.isArray(answer.envelopes) ? answer.envelopes : [];
+      if (!all.length) return;
+      // No more than asked for: a server cannot make one turn hold
+      // (in memory, and in one transaction) more than a batch.
+      const envelopes = all.slice(0, fetchBatch);
       const got = [];
       for (const e of envelopes) {
         try {
+          if (!wellFormed(e)) throw new SecretError('secret_malformed', 'envelope fields');
           const env = { ...e, body: unb64(e.body), commitment: unb64(e.commitment), tag: unb64(e.tag) };
           const r = await st.decrypt(env);
           got.push({
@@ -742,21 +812,30 @@ export class SecretDevice {
           if (err.reason !== 'secret_duplicate') console.warn('secret chats: dropped envelope', e.id, err.reason || err.message);
         }
       }
+      const changed = [...st.changedUsers];
+      st.changedUsers.clear();
       await this.#save(st, async (tx) => {
         const s = tx.objectStore('messages');
         for (const m of got) {
+          // An envelope ID the server gave before, once it is no longer
+          // remembered as seen: the stored message stays as it is.
+          if ((await request(s.getKey(m.id))) !== undefined) continue;
           s.put(m);
           await updateChat(tx, m.peer, (c) => {
             c.last = summary(m);
             c.activity = Math.max(c.activity, m.at);
             c.unread++;
-            if (m.identityChanged) c.changed = true;
           });
         }
+        // Also when the message that brought the new key was dropped: the
+        // key is installed, and later messages on it will be shown.
+        for (const peer of changed) await updateChat(tx, peer, (c) => { c.changed = true; });
       });
-      await api('POST', '/secret/envelopes/ack', { ids: envelopes.map((e) => e.id) });
-      if (got.length) this.#tell([...new Set(got.map((m) => m.peer))]);
-      if (envelopes.length < fetchBatch) return;
+      const ids = envelopes.filter((e) => e && typeof e.id === 'string').map((e) => e.id);
+      if (ids.length) await api('POST', '/secret/envelopes/ack', { ids });
+      const told = new Set([...got.map((m) => m.peer), ...changed]);
+      if (told.size) this.#tell([...told]);
+      if (all.length < fetchBatch) return;
     }
   }
 
@@ -776,21 +855,31 @@ export class SecretDevice {
     return filed;
   }
 
-  // safetyNumbers returns the safety number of this device with each of
-  // the peer's devices: [{device, number, session}], session saying this
-  // device has a session with that identity.
+  // safetyNumbers returns the safety numbers of this device with the
+  // peer's devices, [{device, number, session, listed}]: one for each key
+  // this device holds a session with, since those are the keys the
+  // messages it shows were authenticated with, whatever the server lists
+  // now; and one for each key the server lists that it has no session
+  // with, which the next message will go to. session says this device has
+  // a session with that key, listed that the server lists the key for that
+  // device. The server's list alone would let it show the real key here
+  // while messages come from another.
   async safetyNumbers(peer) {
     const st = await this.#exclusive(() => this.#loadOrRegister());
     const ours = publicIdentity(st.keys.identity);
+    const number = (identity) => safetyNumber(String(this.self.user), ours, String(peer), decodePublicIdentity(identity));
+    const listed = await this.devices(peer);
+    const held = await st.heldDevices(peer);
     const out = [];
-    for (const d of await this.devices(peer)) {
-      const p = await st.peer(peer, d.device);
-      out.push({
-        device: d.device,
-        number: await safetyNumber(String(this.self.user), ours, String(peer), decodePublicIdentity(d.identity)),
-        session: !!p && equalBytes(p.identity, d.identity),
-      });
+    for (const d of listed) {
+      const h = held.get(d.device);
+      out.push({ device: d.device, number: await number(d.identity), session: !!h && equalBytes(h, d.identity), listed: true });
     }
+    for (const [device, identity] of held) {
+      if (listed.some((d) => d.device === device && equalBytes(d.identity, identity))) continue;
+      out.push({ device, number: await number(identity), session: true, listed: false });
+    }
+    out.sort((a, b) => a.device - b.device || b.listed - a.listed);
     await this.#updateChat(peer, (c) => { c.changed = false; });
     return out;
   }
@@ -816,10 +905,26 @@ export class SecretDevice {
     return c;
   }
 
-  // messages returns a chat's latest messages, oldest first.
+  // messages returns a chat's latest messages (maxShown at most), oldest
+  // first; none whose self-destruct time has come, even before the sweep
+  // deletes it. A long chat is not read whole.
   async messages(peer) {
-    const list = await this.#read('messages', (s) => request(s.index('peer').getAll(IDBKeyRange.bound([peer, -Infinity], [peer, Infinity]))));
-    return list.slice(-maxShown);
+    const now = Date.now();
+    const list = await this.#read('messages', (s) => new Promise((resolve, reject) => {
+      const out = [];
+      const r = s.index('peer').openCursor(IDBKeyRange.bound([peer, -Infinity], [peer, Infinity]), 'prev');
+      r.onerror = () => reject(r.error);
+      r.onsuccess = () => {
+        const cur = r.result;
+        if (!cur || out.length === maxShown) {
+          resolve(out);
+          return;
+        }
+        if (!(cur.value.expireAt <= now)) out.push(cur.value);
+        cur.continue();
+      };
+    }));
+    return list.reverse();
   }
 
   async message(id) {

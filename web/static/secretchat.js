@@ -12,7 +12,7 @@ import {
 import { store, on, emit, userName, lookupUser, learnName } from './store.js';
 import { navigate } from './nav.js';
 import { reasons, fillReasons, counted } from './report.js';
-import { SecretDevice, supported, forgetDevice, timers, MaxTextLength } from './secret-device.js';
+import { SecretDevice, supported, forgetDevice, forgetDevices, timers, MaxTextLength } from './secret-device.js';
 
 const maxComment = 500; // the server's limit for a secret-chat report's comment
 
@@ -40,6 +40,10 @@ function quiet(err) {
 export function startSecret() {
   const gen = ++generation;
   const session = ended;
+  if (device) { // started again (after a withdrawn market's retry): one device per tab
+    device.close();
+    device = null;
+  }
   const me = store.me;
   failure = null;
   ready = (async () => {
@@ -69,7 +73,8 @@ export function startSecret() {
 }
 
 // stopSecret ends the device when the session ends, deleting its keys and
-// messages from this browser.
+// messages from this browser: also when no device was open in this tab (a
+// suspended account's, or one that had not opened yet).
 export function stopSecret() {
   generation++;
   ended++;
@@ -78,10 +83,8 @@ export function stopSecret() {
   ready = null;
   failure = null;
   chats.clear();
-  if (d) {
-    d.close();
-    forgetDevice(d.name);
-  }
+  if (d) d.close();
+  forgetDevices().catch(quiet);
 }
 
 // secretNudge handles the live stream's nudges: envelopes wait (also after
@@ -521,7 +524,10 @@ export function secretConversation(peer) {
             h('h3', {}, label),
             h('p', { class: 'safety-number', dir: 'ltr', 'aria-label': `${label}: ${s.number}` },
               ...s.number.split(' ').map((g) => h('span', { 'aria-hidden': 'true' }, g))),
-            s.session ? null : h('p', { class: 'muted' }, t('secret.safety_no_session'))));
+            // A key the chat holds that the server no longer lists: its
+            // messages may not have come from the peer.
+            s.listed ? null : h('p', { class: 'safety-unlisted', role: 'note' }, withName(t('secret.safety_unlisted'), handle)),
+            s.listed && !s.session ? h('p', { class: 'muted' }, t('secret.safety_no_session')) : null));
         });
         body.append(h('p', { class: 'muted' }, t('secret.safety_mismatch')));
       }, (err) => {
