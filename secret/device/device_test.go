@@ -366,6 +366,38 @@ func TestIdentityChange(t *testing.T) {
 	}
 }
 
+// TestKeyChangeIsNeverSilent: a prekey envelope under a new identity whose
+// message is dropped (it does not open its franking commitment) starts no
+// session, so the identity change is announced with the first message
+// that is shown, not lost with the dropped one.
+func TestKeyChangeIsNeverSilent(t *testing.T) {
+	r := newRelay(t)
+	alice, bob := newDev(t, 1, 10), newDev(t, 2, 20)
+	bob.receive(r.send(alice, bob, "before"), "before")
+
+	alice2 := newDev(t, 1, 10) // reinstalled: a new identity
+	if _, err := alice2.st.StartSession(bob.self, bob.bundle(true)); err != nil {
+		t.Fatal(err)
+	}
+	ss := alice2.st.peers[bob.self].sessions[0]
+	kf, _ := franking.NewKey(rand.Reader)
+	pt, _ := Payload{Kind: KindText, FrankingKey: kf, SentAt: t0, Text: "abuse"}.MarshalBinary()
+	c := franking.Commit(kf, []byte("something harmless"))
+	msg, err := ss.s.Encrypt(pt, c[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := Body{Initial: decodeHeader(t, ss.initial), Message: msg}.MarshalBinary()
+	bob.refuse(r.envelope(alice2, bob, Sealed{Body: body, Commitment: c}), franking.ErrBadCommitment)
+	if got := bob.st.peers[alice.self].identity; got != alice.st.identity.Public() {
+		t.Fatal("a dropped prekey envelope installed its sender's new identity")
+	}
+	m := bob.receive(r.send(alice2, bob, "new me"), "new me")
+	if !m.IdentityChanged || !m.NewSession {
+		t.Errorf("the first message shown from the new identity: IdentityChanged %v, NewSession %v; want both", m.IdentityChanged, m.NewSession)
+	}
+}
+
 // TestSimultaneousStart: both devices start a session at once; messages
 // on either decrypt, and they settle on one.
 func TestSimultaneousStart(t *testing.T) {

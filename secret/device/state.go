@@ -516,8 +516,11 @@ func (m Message) Report(self Peer) franking.Report {
 // protocol.ErrDecrypt), and then the state is unchanged. A message that
 // authenticates but whose payload does not decode (ErrBadPayload) or does
 // not open its franking commitment (an error wrapping
-// franking.ErrBadCommitment) is dropped: the error is returned, but the
-// session has advanced past it and its ID is remembered. A message
+// franking.ErrBadCommitment) is dropped: the error is returned, its ID is
+// remembered, and on an existing session the session has advanced past
+// it. A prekey envelope dropped so starts no session: a new identity is
+// only ever installed with a message that is shown, which carries
+// IdentityChanged, so a key change cannot slip in unannounced. A message
 // decrypted on a session this device started ends its prekey envelopes.
 func (s *State) Decrypt(e Envelope) (Message, error) {
 	if len(e.ID) == 0 || len(e.ID) > MaxEnvelopeID {
@@ -534,8 +537,9 @@ func (s *State) Decrypt(e Envelope) (Message, error) {
 	ps := s.peers[e.From]
 	m := Message{Envelope: e.ID, From: e.From, At: time.UnixMicro(e.At.UnixMicro()).UTC(), Commitment: e.Commitment, Tag: e.Tag}
 	var (
-		pt  []byte
-		err error
+		pt     []byte
+		err    error
+		opened bool // m holds the payload, its commitment checked
 	)
 	switch h := body.Initial; {
 	case h != nil:
@@ -566,7 +570,12 @@ func (s *State) Decrypt(e Envelope) (Message, error) {
 		if pt, err = sess.Decrypt(body.Message, ad); err != nil {
 			return Message{}, fmt.Errorf("device: envelope %s from %v: %w", e.ID, e.From, err)
 		}
-		// The message authenticates: the session is real.
+		if err := m.open(pt); err != nil {
+			s.remember(e.ID)
+			return Message{}, fmt.Errorf("device: envelope %s from %v: dropped: %w", e.ID, e.From, err)
+		}
+		opened = true
+		// The message authenticates and is shown: the session is real.
 		if opk != nil {
 			delete(s.opks, opk.ID)
 		}
@@ -594,13 +603,20 @@ func (s *State) Decrypt(e Envelope) (Message, error) {
 		}
 	}
 	s.remember(e.ID)
-	if err := m.Payload.UnmarshalBinary(pt); err != nil {
-		return Message{}, fmt.Errorf("device: envelope %s from %v: dropped: %w", e.ID, e.From, err)
-	}
-	if err := franking.Open(m.FrankingKey, []byte(m.Text), m.Commitment); err != nil {
-		return Message{}, fmt.Errorf("device: envelope %s from %v: dropped: %w", e.ID, e.From, err)
+	if !opened {
+		if err := m.open(pt); err != nil {
+			return Message{}, fmt.Errorf("device: envelope %s from %v: dropped: %w", e.ID, e.From, err)
+		}
 	}
 	return m, nil
+}
+
+// open decodes the payload pt into m and checks its franking commitment.
+func (m *Message) open(pt []byte) error {
+	if err := m.Payload.UnmarshalBinary(pt); err != nil {
+		return err
+	}
+	return franking.Open(m.FrankingKey, []byte(m.Text), m.Commitment)
 }
 
 // bestError picks, of the sessions' reasons to refuse a message, the one
