@@ -51,23 +51,31 @@ export function counted(input, counter, max) {
 // reportDialog asks why subject ({kind: 'message', chat_id, seq},
 // {kind: 'chat', chat_id} or {kind: 'user', user_id}) should be looked at,
 // and files the report. title names the dialog; what describes the subject
-// to the reporter; returnTo, if given, takes the focus back when it closes.
-export function reportDialog(subject, { title, what, returnTo = null }) {
+// to the reporter, and note, if given, says more; returnTo, if given, takes
+// the focus back when it closes. A report filed some other way (a secret
+// chat's, with its franking proof) gives file(reason, comment), the
+// comment's limit and the words that confirm it.
+export function reportDialog(subject, {
+  title, what, note = null, returnTo = null,
+  file = (reason, comment) => api('POST', '/reports', { subject, reason, comment }),
+  limit = maxComment, sent = t('report.sent'),
+}) {
   const dlg = openDialog(title, (close) => {
     const box = h('p', { class: 'form-error', role: 'alert', hidden: true });
     const reasonField = field(t('report.reason'), { tag: 'select', name: 'reason', required: true });
     const select = reasonField.querySelector('select');
     select.append(h('option', { value: '' }, t('report.loading')));
     const commentField = field(t('report.comment'), {
-      tag: 'textarea', name: 'comment', rows: '3', maxlength: String(maxComment), dir: 'auto', hint: t('report.comment_hint'),
+      tag: 'textarea', name: 'comment', rows: '3', maxlength: String(limit), dir: 'auto', hint: t('report.comment_hint'),
     });
     const comment = commentField.querySelector('textarea');
     const counter = h('p', { class: 'hint count', 'aria-hidden': 'true' });
     commentField.append(counter);
-    counted(comment, counter, maxComment);
+    counted(comment, counter, limit);
     const submit = h('button', { type: 'submit', class: 'btn primary' }, t('report.send'));
     const form = h('form', { class: 'report-form stack', novalidate: true },
       h('p', { class: 'report-what', dir: 'auto' }, what),
+      note ? h('p', { class: 'muted' }, note) : null,
       reasonField, commentField, box,
       h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: close }, t('common.cancel')), submit));
 
@@ -90,9 +98,9 @@ export function reportDialog(subject, { title, what, returnTo = null }) {
           showError(form, box, { field: 'reason' }, t('report.reason_required'));
           return;
         }
-        await api('POST', '/reports', { subject, reason: v.reason, comment: v.comment.trim() });
+        await file(v.reason, v.comment.trim());
         close();
-        toast(t('report.sent'));
+        toast(sent);
       } catch (err) {
         if (err.reason === 'already_reported') showError(form, box, null, t('report.already'));
         else showError(form, box, err, errorText(err));

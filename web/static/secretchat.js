@@ -11,7 +11,7 @@ import {
 } from './dom.js';
 import { store, on, emit, userName, lookupUser, learnName } from './store.js';
 import { navigate } from './nav.js';
-import { reasons, fillReasons, counted } from './report.js';
+import { reportDialog as fileReport } from './report.js';
 import { SecretDevice, supported, forgetDevice, forgetDevices, timers, MaxTextLength } from './secret-device.js';
 
 const maxComment = 500; // the server's limit for a secret-chat report's comment
@@ -460,51 +460,15 @@ export function secretConversation(peer) {
   }
 
   function reportDialog(m, returnTo) {
-    const name = peerName(peer);
-    const dlg = openDialog(t('report.title_message'), (close) => {
-      const box = h('p', { class: 'form-error', role: 'alert', hidden: true });
-      const reasonField = field(t('report.reason'), { tag: 'select', name: 'reason', required: true });
-      const select = reasonField.querySelector('select');
-      select.append(h('option', { value: '' }, t('report.loading')));
-      const commentField = field(t('report.comment'), {
-        tag: 'textarea', name: 'comment', rows: '3', maxlength: String(maxComment), dir: 'auto', hint: t('report.comment_hint'),
-      });
-      const comment = commentField.querySelector('textarea');
-      const count = h('p', { class: 'hint count', 'aria-hidden': 'true' });
-      commentField.append(count);
-      counted(comment, count, maxComment);
-      const submit = h('button', { type: 'submit', class: 'btn primary' }, t('report.send'));
-      const form = h('form', { class: 'report-form stack', novalidate: true },
-        h('p', { class: 'report-what', dir: 'auto' }, t('report.what_message', { name, text: m.text.split('\n')[0].slice(0, 200) })),
-        h('p', { class: 'muted' }, withName(t('secret.report_reveal'), peerHandle(peer))),
-        reasonField, commentField, box,
-        h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: close }, t('common.cancel')), submit));
-      reasons().then((r) => fillReasons(select, r, select.value), (err) => showError(form, box, null, errorText(err)));
-      form.addEventListener('submit', async (e) => {
-        e.preventDefault();
-        if (submit.disabled) return;
-        const v = Object.fromEntries(new FormData(form));
-        if (!v.reason) {
-          showError(form, box, { field: 'reason' }, t('report.reason_required'));
-          return;
-        }
-        submit.disabled = true;
-        submit.setAttribute('aria-busy', 'true');
-        try {
-          await d.report(m.id, v.reason, v.comment.trim());
-          close();
-          toast(withName(t('secret.report_sent'), peerHandle(peer)));
-        } catch (err) {
-          if (err.reason === 'already_reported') showError(form, box, null, t('report.already'));
-          else showError(form, box, err, errorText(err));
-        } finally {
-          submit.disabled = false;
-          submit.removeAttribute('aria-busy');
-        }
-      });
-      return h('div', { class: 'modal-body' }, form);
+    fileReport(null, {
+      title: t('report.title_message'),
+      what: t('report.what_message', { name: peerName(peer), text: m.text.split('\n')[0].slice(0, 200) }),
+      note: withName(t('secret.report_reveal'), peerHandle(peer)),
+      returnTo,
+      file: (reason, comment) => d.report(m.id, reason, comment),
+      limit: maxComment,
+      sent: withName(t('secret.report_sent'), peerHandle(peer)),
     });
-    dlg.addEventListener('close', () => { if (returnTo && returnTo.isConnected) returnTo.focus(); });
   }
 
   function safetyDialog() {
