@@ -89,6 +89,7 @@ func (s *Service) RemoveMessage(ctx context.Context, id ChatID, seq int64, reaso
 	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	var n *Notice
+	var copies []*Notice
 	var msg Message
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		var err error
@@ -114,16 +115,11 @@ func (s *Service) RemoveMessage(ctx context.Context, id ChatID, seq int64, reaso
 			}
 			return kurir.Errorf(kurir.EConflict, "Message %d of chat %d was deleted by its author or the chat's admins.", seq, id)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO removed_messages (chat_id, seq, text, media_id, media, reason, removed_at)
-			SELECT chat_id, seq, text, media_id, media, $3, $4 FROM messages WHERE chat_id = $1 AND seq = $2`,
-			id, seq, reason, sqldb.Micros(now)); err != nil {
-			return fmt.Errorf("keep removed message: %w", err)
+		n, err = removeOne(ctx, tx, MessageRef{ChatID: id, Seq: seq}, MessageRef{}, reason, now)
+		if err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE messages SET text = '', media_id = 0, media = '', deleted_at = $3 WHERE chat_id = $1 AND seq = $2`,
-			id, seq, sqldb.Micros(now)); err != nil {
-			return fmt.Errorf("remove message: %w", err)
-		}
-		n, err = appendEvent(ctx, tx, &Event{ChatID: id, Kind: EventRemoved, MessageSeq: seq, At: now}, false)
+		copies, err = removeCopies(ctx, tx, MessageRef{ChatID: id, Seq: seq}, reason, now)
 		return err
 	})
 	if err != nil {
@@ -132,7 +128,64 @@ func (s *Service) RemoveMessage(ctx context.Context, id ChatID, seq int64, reaso
 	if n != nil {
 		s.publish(ctx, n)
 	}
+	for _, c := range copies {
+		s.publish(ctx, c)
+	}
 	return msg, nil
+}
+
+// removeOne moves what message m says aside into removed_messages (naming
+// the message it is a copy of, if copyOf is set) and leaves it reading as
+// deleted, returning the event to publish.
+func removeOne(ctx context.Context, tx *sqldb.Tx, m, copyOf MessageRef, reason string, now time.Time) (*Notice, error) {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO removed_messages (chat_id, seq, text, media_id, media, reason, removed_at, copy_of_chat, copy_of_seq)
+		SELECT chat_id, seq, text, media_id, media, $3, $4, $5, $6 FROM messages WHERE chat_id = $1 AND seq = $2`,
+		m.ChatID, m.Seq, reason, sqldb.Micros(now), copyOf.ChatID, copyOf.Seq); err != nil {
+		return nil, fmt.Errorf("keep removed message: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET text = '', media_id = 0, media = '', deleted_at = $3 WHERE chat_id = $1 AND seq = $2`,
+		m.ChatID, m.Seq, sqldb.Micros(now)); err != nil {
+		return nil, fmt.Errorf("remove message: %w", err)
+	}
+	return appendEvent(ctx, tx, &Event{ChatID: m.ChatID, Kind: EventRemoved, MessageSeq: m.Seq, At: now}, false)
+}
+
+// removeCopies removes, with the message orig, its forwarded copies still
+// shown in other chats (a forward keeps its first origin, so copies of copies
+// are among them): a copy says what the original said, and a removal that
+// left them would leave the content up. It returns their events to publish.
+func removeCopies(ctx context.Context, tx *sqldb.Tx, orig MessageRef, reason string, now time.Time) ([]*Notice, error) {
+	refs, err := messageRefs(ctx, tx, `SELECT chat_id, seq FROM messages WHERE fwd_chat_id = $1 AND fwd_seq = $2 AND deleted_at = 0 ORDER BY chat_id, seq`, orig)
+	if err != nil {
+		return nil, fmt.Errorf("find forwarded copies: %w", err)
+	}
+	var out []*Notice
+	for _, r := range refs {
+		n, err := removeOne(ctx, tx, r, orig, reason, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// messageRefs runs a query of (chat_id, seq) rows with the arguments of ref.
+func messageRefs(ctx context.Context, tx *sqldb.Tx, query string, ref MessageRef) ([]MessageRef, error) {
+	rows, err := tx.QueryContext(ctx, query, ref.ChatID, ref.Seq)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []MessageRef
+	for rows.Next() {
+		var r MessageRef
+		if err := rows.Scan(&r.ChatID, &r.Seq); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // fillRemoved gives msg the content removed_messages keeps for it.
@@ -156,38 +209,69 @@ func (s *Service) ReleaseHeld(ctx context.Context, id ChatID, seq int64) (bool, 
 	return true, s.RestoreMessage(ctx, id, seq)
 }
 
-// RestoreMessage reverses RemoveMessage.
+// RestoreMessage reverses RemoveMessage, bringing back the forwarded copies
+// removed with the message too.
 func (s *Service) RestoreMessage(ctx context.Context, id ChatID, seq int64) error {
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
-	var n *Notice
+	var ns []*Notice
 	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE messages SET deleted_at = 0,
-			text = (SELECT r.text FROM removed_messages r WHERE r.chat_id = messages.chat_id AND r.seq = messages.seq),
-			media_id = (SELECT r.media_id FROM removed_messages r WHERE r.chat_id = messages.chat_id AND r.seq = messages.seq),
-			media = (SELECT r.media FROM removed_messages r WHERE r.chat_id = messages.chat_id AND r.seq = messages.seq)
-			WHERE chat_id = $1 AND seq = $2 AND EXISTS (SELECT 1 FROM removed_messages r WHERE r.chat_id = $1 AND r.seq = $2)`, id, seq)
+		orig := MessageRef{ChatID: id, Seq: seq}
+		n, err := restoreOne(ctx, tx, orig, now)
 		if err != nil {
-			return fmt.Errorf("restore message: %w", err)
+			return err
 		}
-		if k, _ := res.RowsAffected(); k == 0 {
+		if n == nil {
 			return kurir.Errorf(kurir.ENotFound, "Message %d of chat %d is not removed.", seq, id)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM removed_messages WHERE chat_id = $1 AND seq = $2`, id, seq); err != nil {
-			return err
+		ns = append(ns, n)
+		copies, err := messageRefs(ctx, tx, `SELECT chat_id, seq FROM removed_messages WHERE copy_of_chat = $1 AND copy_of_seq = $2 ORDER BY chat_id, seq`, orig)
+		if err != nil {
+			return fmt.Errorf("find removed copies: %w", err)
 		}
-		ev := Event{ChatID: id, Kind: EventRestored, MessageSeq: seq, At: now}
-		if n, err = appendEvent(ctx, tx, &ev, false); err != nil {
-			return err
+		for _, c := range copies {
+			n, err := restoreOne(ctx, tx, c, now)
+			if err != nil {
+				return err
+			}
+			if n != nil {
+				ns = append(ns, n)
+			}
 		}
-		m, err := getMessage(ctx, tx, id, seq)
-		n.Event.Message = &m
-		return err
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	s.publish(ctx, n)
+	for _, n := range ns {
+		s.publish(ctx, n)
+	}
 	return nil
+}
+
+// restoreOne puts back what removed_messages keeps of message m and returns
+// the event to publish, or nil if m is not removed.
+func restoreOne(ctx context.Context, tx *sqldb.Tx, m MessageRef, now time.Time) (*Notice, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE messages SET deleted_at = 0,
+		text = (SELECT r.text FROM removed_messages r WHERE r.chat_id = messages.chat_id AND r.seq = messages.seq),
+		media_id = (SELECT r.media_id FROM removed_messages r WHERE r.chat_id = messages.chat_id AND r.seq = messages.seq),
+		media = (SELECT r.media FROM removed_messages r WHERE r.chat_id = messages.chat_id AND r.seq = messages.seq)
+		WHERE chat_id = $1 AND seq = $2 AND EXISTS (SELECT 1 FROM removed_messages r WHERE r.chat_id = $1 AND r.seq = $2)`, m.ChatID, m.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("restore message: %w", err)
+	}
+	if k, _ := res.RowsAffected(); k == 0 {
+		return nil, nil
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM removed_messages WHERE chat_id = $1 AND seq = $2`, m.ChatID, m.Seq); err != nil {
+		return nil, err
+	}
+	n, err := appendEvent(ctx, tx, &Event{ChatID: m.ChatID, Kind: EventRestored, MessageSeq: m.Seq, At: now}, false)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := getMessage(ctx, tx, m.ChatID, m.Seq)
+	n.Event.Message = &msg
+	return n, err
 }
 
 // The labels moderation can put on a group or channel.

@@ -147,3 +147,73 @@ func TestRemoveMessageReadsAsDeletedAndRestoreBringsItBack(t *testing.T) {
 		wantCode(t, "ReviewMessages of no message", err, kurir.ENotFound, "")
 	})
 }
+
+// A removed message takes its forwarded copies with it, wherever they were
+// posted (a copy of a copy names the same origin), and a reversal brings them
+// back; a copy moderation removed on its own stays removed.
+func TestRemoveMessageRemovesItsForwardedCopies(t *testing.T) {
+	run(t, messaging.Config{}, func(t *testing.T, e *env) {
+		a, b, c := e.user("anaya"), e.user("bruno"), e.user("chiara")
+		src := e.group(a, "Source", b)
+		g1 := e.group(b, "First", c)
+		g2 := e.group(c, "Second", a)
+		bad := e.send(a, src.ID, "join my pyramid scheme")
+		fwd := func(from kurir.UserID, to messaging.ChatID, ref messaging.MessageRef) messaging.Message {
+			t.Helper()
+			m, err := e.svc.Send(e.ctx, from, to, messaging.SendParams{IdempotencyKey: e.key(), ForwardFrom: &ref})
+			must(t, "forward", err)
+			return m
+		}
+		copy1 := fwd(b, g1.ID, messaging.MessageRef{ChatID: src.ID, Seq: bad.Seq})
+		copy2 := fwd(c, g2.ID, messaging.MessageRef{ChatID: g1.ID, Seq: copy1.Seq}) // a copy of the copy
+		e.send(c, g2.ID, "unrelated")
+		st, err := e.svc.State(e.ctx, c)
+		must(t, "State", err)
+
+		_, err = e.svc.RemoveMessage(e.ctx, src.ID, bad.Seq, "fraud")
+		must(t, "RemoveMessage", err)
+		for _, chat := range []messaging.ChatID{src.ID, g1.ID} {
+			if got := texts(e.history(b, chat)); slices.Contains(got, "join my pyramid scheme") {
+				t.Errorf("chat %d after the removal shows %q, want no copy of the removed message", chat, got)
+			}
+		}
+		if got := texts(e.history(c, g2.ID)); !slices.Equal(got, []string{"unrelated"}) {
+			t.Errorf("the copy of the copy's chat after the removal = %q, want only the unrelated message", got)
+		}
+		if found, _ := e.svc.SearchMessages(e.ctx, c, "pyramid", 0, 10); len(found) != 0 {
+			t.Errorf("search finds a copy of the removed message: %+v", found)
+		}
+		var removed []int64
+		for _, u := range e.updates(c, st.PTS, 10) {
+			if u.Event.Kind == messaging.EventRemoved {
+				removed = append(removed, u.Event.MessageSeq)
+			}
+		}
+		if !slices.Equal(removed, []int64{copy1.Seq, copy2.Seq}) && !slices.Equal(removed, []int64{copy2.Seq, copy1.Seq}) {
+			t.Errorf("removals in a member's update log: seqs %v, want both copies'", removed)
+		}
+
+		must(t, "RestoreMessage", e.svc.RestoreMessage(e.ctx, src.ID, bad.Seq))
+		for _, chat := range []messaging.ChatID{src.ID, g1.ID} {
+			if got := texts(e.history(b, chat)); !slices.Contains(got, "join my pyramid scheme") {
+				t.Errorf("chat %d after the reversal = %q, want the message back", chat, got)
+			}
+		}
+		if got := texts(e.history(c, g2.ID)); !slices.Contains(got, "join my pyramid scheme") {
+			t.Errorf("the copy of the copy's chat after the reversal = %q, want it back", got)
+		}
+
+		// A copy removed on its own is not brought back by its origin's reversal.
+		_, err = e.svc.RemoveMessage(e.ctx, g2.ID, copy2.Seq, "spam here")
+		must(t, "RemoveMessage of a copy", err)
+		_, err = e.svc.RemoveMessage(e.ctx, src.ID, bad.Seq, "fraud")
+		must(t, "RemoveMessage again", err)
+		must(t, "RestoreMessage again", e.svc.RestoreMessage(e.ctx, src.ID, bad.Seq))
+		if got := texts(e.history(c, g2.ID)); slices.Contains(got, "join my pyramid scheme") {
+			t.Errorf("a copy removed on its own came back with its origin: %q", got)
+		}
+		if got := texts(e.history(b, g1.ID)); !slices.Contains(got, "join my pyramid scheme") {
+			t.Errorf("the other copy did not come back: %q", got)
+		}
+	})
+}
