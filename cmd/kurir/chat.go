@@ -25,17 +25,24 @@ import (
 const chatHelp = `Usage: kurir chat [command] [flags]
 
 The terminal client of a kurir server, built on the Go SDK. Log in once;
-the other commands use the saved session.
+the other commands use the saved session. "kurir chat --server URL" with
+no saved session asks you to log in, or to sign up, first.
 
 Commands:
-  (none)      the full-screen client: chat list, chats, live messages,
-              sending text and files, saving attachments
+  (none)      the full-screen client: log in or sign up, chat list, chats,
+              live messages, sending text and files, replying, editing,
+              deleting, pinning and forwarding, joining and searching
+              public chats, saving attachments, reporting
   login       log in and save the session: kurir chat login --server URL --username NAME
   logout      end the saved session on the server and forget it
   list        the chat list, one chat a line
   history     a chat's latest messages: kurir chat history --chat ID
   send        send a message or a file: kurir chat send --chat ID|--to @NAME [--file PATH] [TEXT...]
   tail        print messages as they arrive, one a line, until interrupted
+  edit        change your message: kurir chat edit --chat ID --seq N TEXT
+  delete      delete a message: kurir chat delete --chat ID --seq N [--for-me]
+  pin         pin a message: kurir chat pin --chat ID --seq N, or --unpin
+  join        join a group or channel: kurir chat join LINK|@NAME
   download    save an attachment: kurir chat download --media ID [--out PATH]
   report      report a message, a group or channel, or a user to the moderators:
               kurir chat report --chat ID [--seq N] --reason REASON [--comment TEXT]
@@ -83,6 +90,14 @@ func runChat(ctx context.Context, args []string, getenv func(string) string, std
 		return c.download(ctx, rest)
 	case "report":
 		return c.report(ctx, rest)
+	case "edit":
+		return c.edit(ctx, rest)
+	case "delete":
+		return c.delete(ctx, rest)
+	case "pin":
+		return c.pin(ctx, rest)
+	case "join":
+		return c.join(ctx, rest)
 	case "secret":
 		return c.secret(ctx, rest)
 	default:
@@ -138,6 +153,21 @@ type session struct {
 	// names are how users are shown (see shownName): those looked up by
 	// @name, saved or not, and those learnt from chats' member lists.
 	names map[int64]string
+	// channels are the titles of the channels seen, by chat ID.
+	channels map[int64]string
+}
+
+// knowChats records the titles of the channels among chats, to show
+// where a forwarded post came from.
+func (s *session) knowChats(chats ...client.Chat) {
+	for _, ch := range chats {
+		if ch.Kind == client.Channel && ch.Title != "" {
+			if s.channels == nil {
+				s.channels = map[int64]string{}
+			}
+			s.channels[ch.ID] = ch.Title
+		}
+	}
 }
 
 // connect finds the server and the token (from $KURIR_TOKEN or the saved
@@ -159,7 +189,7 @@ func (c *chatCmd) connect(opts ...client.Option) (*session, error) {
 	if token == "" {
 		s.saved = store.Servers[server]
 		if s.saved == nil || s.saved.Token == "" {
-			return nil, fmt.Errorf("not logged in to %s: run kurir chat login --server %s --username NAME", server, server)
+			return nil, notLoggedIn{server}
 		}
 		token = s.saved.Token
 		s.me = client.User{ID: s.saved.UserID, Username: s.saved.Username}
@@ -167,6 +197,14 @@ func (c *chatCmd) connect(opts ...client.Option) (*session, error) {
 	}
 	s.c = client.New(server, append([]client.Option{client.WithToken(token), client.WithUserAgent(chatUserAgent())}, opts...)...)
 	return s, nil
+}
+
+// notLoggedIn is connect's error when there is no session for server, which
+// the full-screen client answers by asking the person to log in.
+type notLoggedIn struct{ server string }
+
+func (e notLoggedIn) Error() string {
+	return fmt.Sprintf("not logged in to %s: run kurir chat login --server %s --username NAME", e.server, e.server)
 }
 
 // whoAmI asks the server who the session is. It is each command's first
@@ -183,7 +221,7 @@ func (s *session) whoAmI(ctx context.Context) error {
 
 // people returns who is who, for printing messages.
 func (s *session) people() people {
-	p := people{me: s.me.ID, names: maps.Clone(s.names)}
+	p := people{me: s.me.ID, names: maps.Clone(s.names), channels: maps.Clone(s.channels)}
 	if n := shownName(s.me.DisplayName, s.me.Username); s.me.ID != 0 && n != "" {
 		p.names[s.me.ID] = n
 	}
@@ -315,6 +353,9 @@ func isTerminal(r any) (int, bool) {
 type people struct {
 	me    int64
 	names map[int64]string
+	// channels are the titles of channels known by ID: a post forwarded
+	// from a channel is shown as the channel's, not its admin's.
+	channels map[int64]string
 }
 
 // name is how a user is shown: their display name (or @username) if this
@@ -494,10 +535,10 @@ func describeAttachment(a *client.Attachment, withID bool) string {
 	return b.String()
 }
 
-// messageBody is a message's content on one line (newline "" keeps line
-// breaks as " ⏎ "): its attachment, its text, and marks for edits and
-// forwards.
-func messageBody(m *client.Message, withID bool, newline string) string {
+// body is a message's content on one line (newline "\n" keeps line
+// breaks): its attachment, its text, and marks for edits and for forwards
+// with where they came from.
+func (p people) body(m *client.Message, withID bool, newline string) string {
 	if m.Deleted {
 		return "(deleted)"
 	}
@@ -505,8 +546,14 @@ func messageBody(m *client.Message, withID bool, newline string) string {
 		return "(" + m.Withheld.String() + ")"
 	}
 	var parts []string
-	if m.Forward != nil {
-		parts = append(parts, "(forwarded)")
+	if f := m.Forward; f != nil {
+		from := p.name(f.SenderID)
+		if t := p.channels[f.ChatID]; t != "" {
+			from = displayText(t, " ")
+		} else if f.SenderID == 0 {
+			from = fmt.Sprintf("chat %d", f.ChatID)
+		}
+		parts = append(parts, "(forwarded from "+from+")")
 	}
 	if m.Media != nil {
 		parts = append(parts, describeAttachment(m.Media, withID))

@@ -68,9 +68,21 @@ func (c *chatCmd) login(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	res, err := logIn(ctx, store, server, username, password, device)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "logged in to %s as %s; the session is saved in %s\n", server, res.User.Username, store.path)
+	return nil
+}
+
+// logIn opens a session on server and saves it in store as the current
+// one: what "kurir chat login" and the full-screen client's own login do.
+// The names the store remembers for the same account are kept.
+func logIn(ctx context.Context, store *sessionStore, server, username, password, device string) (client.LoginResult, error) {
 	res, err := client.New(server, client.WithUserAgent(chatUserAgent())).Login(ctx, client.LoginParams{Username: username, Password: password, DeviceName: device})
 	if err != nil {
-		return fmt.Errorf("log in to %s: %w", server, explainErr(server, err))
+		return res, fmt.Errorf("log in to %s: %w", server, explainErr(server, err))
 	}
 	saved := &savedSession{Token: res.Token, UserID: res.User.ID, Username: res.User.Username, SessionID: res.Session.ID, SavedAt: time.Now().UTC()}
 	if old := store.Servers[server]; old != nil && old.UserID == saved.UserID {
@@ -78,11 +90,7 @@ func (c *chatCmd) login(ctx context.Context, args []string) error {
 	}
 	store.Servers[server] = saved
 	store.Current = server
-	if err := store.save(); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.stdout, "logged in to %s as %s; the session is saved in %s\n", server, res.User.Username, store.path)
-	return nil
+	return res, store.save()
 }
 
 // readPassword reads a password from the terminal without echo, or the
@@ -186,6 +194,9 @@ func (c *chatCmd) list(ctx context.Context, args []string) error {
 	if asJSON {
 		return nil
 	}
+	for _, d := range dialogs {
+		s.knowChats(d.Chat)
+	}
 	s.learnNames(ctx, dialogNames(dialogs)...)
 	p := s.people()
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
@@ -193,7 +204,7 @@ func (c *chatCmd) list(ctx context.Context, args []string) error {
 	for _, d := range dialogs {
 		last := "-"
 		if m := d.LastMessage; m != nil {
-			last = truncate(p.sender(m.SenderID)+": "+messageBody(m, false, " ⏎ "), 60)
+			last = truncate(p.sender(m.SenderID)+": "+p.body(m, false, " ⏎ "), 60)
 		}
 		if d.Chat.Unavailable != "" {
 			last = truncate("taken down by the moderators: "+d.Chat.Unavailable, 60)
@@ -408,6 +419,9 @@ func messageNames(ch client.Chat, msgs []client.Message) []nameRef {
 	}
 	for _, m := range msgs {
 		refs = append(refs, nameRef{ch.ID, m.SenderID})
+		if f := m.Forward; f != nil && f.SenderID != 0 {
+			refs = append(refs, nameRef{f.ChatID, f.SenderID})
+		}
 	}
 	return refs
 }
@@ -415,9 +429,9 @@ func messageNames(ch client.Chat, msgs []client.Message) []nameRef {
 const chatTailHelp = `Usage: kurir chat tail [--chat ID|--to @NAME] [flags]
 
 Prints messages as they arrive, one a line, until interrupted (Ctrl-C):
-every chat's, or one chat's. Edits and deletions print a line too. It
-reconnects by itself and prints what arrived meanwhile, in order, without
-repeats. --json prints each change as a JSON object a line instead, in the
+every chat's, or one chat's. Edits, deletions and removals by the
+moderators print a line too. It reconnects by itself and prints what
+arrived meanwhile, in order, without repeats. --json prints each change as a JSON object a line instead, in the
 form of the API's update events. A line saying it is waiting for messages
 goes to standard error once it is connected.
 `
@@ -535,7 +549,9 @@ func (tl *tailer) loadChats(ctx context.Context) error {
 		}
 		tl.chats[d.Chat.ID] = d.Chat
 		tl.last[d.Chat.ID] = max(tl.last[d.Chat.ID], d.Chat.Seq)
+		tl.s.knowChats(d.Chat)
 	}
+	tl.people = tl.s.people()
 	return nil
 }
 
@@ -581,7 +597,7 @@ func (tl *tailer) event(ctx context.Context, ev client.Event) error {
 			return nil // printed already
 		}
 		tl.last[ev.ChatID] = ev.Message.Seq
-	case client.EventEdit, client.EventDelete:
+	case client.EventEdit, client.EventDelete, client.EventRemoved:
 	default:
 		return nil
 	}
@@ -601,12 +617,14 @@ func (tl *tailer) event(ctx context.Context, ev client.Event) error {
 	if ev.Kind == client.EventDelete {
 		refs = append(refs, nameRef{ev.ChatID, ev.ActorID})
 	} else if ev.Message != nil {
-		refs = append(refs, nameRef{ev.ChatID, ev.Message.SenderID})
+		refs = append(refs, messageNames(ch, []client.Message{*ev.Message})...)
 	}
 	tl.learn(ctx, refs...)
 	title := tl.people.title(ch)
 	var err error
 	switch {
+	case ev.Kind == client.EventRemoved:
+		_, err = fmt.Fprintf(tl.out, "%s [%s] a message was removed by the moderators\n", ev.At.Local().Format(time.DateTime), title)
 	case ev.Kind == client.EventDelete:
 		_, err = fmt.Fprintf(tl.out, "%s [%s] %s deleted a message\n", ev.At.Local().Format(time.DateTime), title, tl.people.sender(ev.ActorID))
 	case ev.Message != nil:
@@ -621,7 +639,7 @@ func (p people) line(title string, m *client.Message) string {
 	if !m.EditedAt.IsZero() {
 		at = m.EditedAt
 	}
-	return fmt.Sprintf("%s [%s] %s: %s", at.Local().Format(time.DateTime), title, p.sender(m.SenderID), messageBody(m, true, " ⏎ "))
+	return fmt.Sprintf("%s [%s] %s: %s", at.Local().Format(time.DateTime), title, p.sender(m.SenderID), p.body(m, true, " ⏎ "))
 }
 
 const chatDownloadHelp = `Usage: kurir chat download --media ID [--out PATH] [flags]
@@ -815,4 +833,207 @@ func truncate(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
+}
+
+const chatEditHelp = `Usage: kurir chat edit --chat ID|--to @NAME --seq N [flags] [TEXT...]
+
+Replaces the text of one of your messages (--seq, its number in the chat
+as "kurir chat history --json" shows it) and prints it as stored. The text
+is the arguments or, with none, standard input.
+
+  kurir chat edit --chat 12 --seq 17 'see you at 9'
+`
+
+func (c *chatCmd) edit(ctx context.Context, args []string) error {
+	var t chatTarget
+	var seq int64
+	e := c.flags("edit", chatEditHelp)
+	t.register(e)
+	e.fs.Int64Var(&seq, "seq", 0, "the message's number in the chat")
+	pos, err := c.parse(e, args, -1)
+	if err != nil {
+		return err
+	}
+	if err := t.check(e, true); err != nil {
+		return err
+	}
+	if err := checkSeq(e, seq); err != nil {
+		return err
+	}
+	text := strings.Join(pos, " ")
+	if len(pos) == 0 {
+		if _, tty := isTerminal(c.stdin); tty || c.stdin == nil {
+			e.fs.Usage()
+			return usagef("chat edit: give the new text as arguments or on standard input")
+		}
+		data, err := io.ReadAll(io.LimitReader(c.stdin, 1<<20))
+		if err != nil {
+			return fmt.Errorf("read the text from standard input: %w", err)
+		}
+		text = strings.TrimRight(string(data), "\r\n")
+	}
+	if strings.TrimSpace(text) == "" {
+		return usagef("chat edit: the new text is empty (to remove the message, use kurir chat delete)")
+	}
+	s, chatID, err := c.connectTo(ctx, t)
+	if err != nil {
+		return err
+	}
+	msg, err := s.c.EditMessage(ctx, chatID, seq, text)
+	if err != nil {
+		return fmt.Errorf("edit message %d of chat %d: %w", seq, chatID, s.explain(err))
+	}
+	ch, err := s.c.Chat(ctx, chatID)
+	if err != nil {
+		return s.explain(err)
+	}
+	s.learnNames(ctx, messageNames(ch, nil)...)
+	p := s.people()
+	fmt.Fprintln(c.stdout, p.line(p.title(ch), &msg))
+	return nil
+}
+
+const chatDeleteHelp = `Usage: kurir chat delete --chat ID|--to @NAME --seq N [--for-me] [flags]
+
+Deletes a message (--seq, its number in the chat) for everyone: your own,
+or anyone's in a group or channel you administer. --for-me removes it from
+your own view of the chat only, which works for any message.
+`
+
+func (c *chatCmd) delete(ctx context.Context, args []string) error {
+	var t chatTarget
+	var seq int64
+	var forMe bool
+	e := c.flags("delete", chatDeleteHelp)
+	t.register(e)
+	e.fs.Int64Var(&seq, "seq", 0, "the message's number in the chat")
+	e.fs.BoolVar(&forMe, "for-me", false, "delete it from your own view only")
+	if _, err := c.parse(e, args, 0); err != nil {
+		return err
+	}
+	if err := t.check(e, true); err != nil {
+		return err
+	}
+	if err := checkSeq(e, seq); err != nil {
+		return err
+	}
+	s, chatID, err := c.connectTo(ctx, t)
+	if err != nil {
+		return err
+	}
+	if err := s.c.DeleteMessage(ctx, chatID, seq, forMe); err != nil {
+		return fmt.Errorf("delete message %d of chat %d: %w", seq, chatID, s.explain(err))
+	}
+	whom := "everyone"
+	if forMe {
+		whom = "you"
+	}
+	fmt.Fprintf(c.stdout, "deleted message %d of chat %d for %s\n", seq, chatID, whom)
+	return nil
+}
+
+const chatPinHelp = `Usage: kurir chat pin --chat ID|--to @NAME --seq N [flags]
+       kurir chat pin --chat ID|--to @NAME --unpin [flags]
+
+Pins a message (--seq, its number in the chat) at the top of the chat, in
+place of the one pinned before, or with --unpin unpins it. In a group or
+channel, admins may pin, and members where the chat lets them.
+`
+
+func (c *chatCmd) pin(ctx context.Context, args []string) error {
+	var t chatTarget
+	var seq int64
+	var unpin bool
+	e := c.flags("pin", chatPinHelp)
+	t.register(e)
+	e.fs.Int64Var(&seq, "seq", 0, "the message's number in the chat")
+	e.fs.BoolVar(&unpin, "unpin", false, "unpin the pinned message instead")
+	if _, err := c.parse(e, args, 0); err != nil {
+		return err
+	}
+	if err := t.check(e, true); err != nil {
+		return err
+	}
+	switch {
+	case unpin && seq != 0:
+		return usagef("chat pin: give --seq N to pin or --unpin, not both")
+	case !unpin:
+		if err := checkSeq(e, seq); err != nil {
+			return err
+		}
+	}
+	s, chatID, err := c.connectTo(ctx, t)
+	if err != nil {
+		return err
+	}
+	if err := s.c.Pin(ctx, chatID, seq); err != nil {
+		return fmt.Errorf("pin in chat %d: %w", chatID, s.explain(err))
+	}
+	if unpin {
+		fmt.Fprintf(c.stdout, "unpinned the pinned message of chat %d\n", chatID)
+	} else {
+		fmt.Fprintf(c.stdout, "pinned message %d of chat %d\n", seq, chatID)
+	}
+	return nil
+}
+
+const chatJoinHelp = `Usage: kurir chat join LINK|@NAME [flags]
+
+Joins a group or channel by its invite link (https://HOST/join/CODE, or
+the code alone) or, if it is public, by its @name, and prints its ID (for
+--chat) and title. Joining a chat you are in already just prints it.
+
+  kurir chat join https://chat.example/join/3KQ9T2
+  kurir chat join @lakeside
+`
+
+func (c *chatCmd) join(ctx context.Context, args []string) error {
+	e := c.flags("join", chatJoinHelp)
+	pos, err := c.parse(e, args, 1)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 || strings.TrimSpace(pos[0]) == "" {
+		e.fs.Usage()
+		return usagef("chat join: name the invite link or the public @name to join")
+	}
+	s, err := c.connect()
+	if err != nil {
+		return err
+	}
+	if err := s.whoAmI(ctx); err != nil {
+		return err
+	}
+	ch, err := joinChat(ctx, s.c, strings.TrimSpace(pos[0]))
+	if err != nil {
+		return fmt.Errorf("join %s: %w", pos[0], s.explain(err))
+	}
+	fmt.Fprintf(c.stdout, "joined %s %d: %s (%s)\n", ch.Kind, ch.ID, s.people().title(ch), plural(ch.MemberCount, "member"))
+	return nil
+}
+
+// checkSeq requires --seq, a message's number.
+func checkSeq(e envFlags, seq int64) error {
+	switch {
+	case seq == 0:
+		e.fs.Usage()
+		return usagef("%s: --seq N is required: the message's number in the chat (kurir chat history --json shows it)", e.fs.Name())
+	case seq < 0:
+		return usagef("%s: --seq %d: want a message's number, 1 or more", e.fs.Name(), seq)
+	}
+	return nil
+}
+
+// connectTo connects as the saved session, checks it, and finds the chat
+// --chat or --to names.
+func (c *chatCmd) connectTo(ctx context.Context, t chatTarget) (*session, int64, error) {
+	s, err := c.connect()
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := s.whoAmI(ctx); err != nil {
+		return nil, 0, err
+	}
+	chatID, err := s.chatByTarget(ctx, t.chat, t.to)
+	return s, chatID, err
 }

@@ -479,7 +479,7 @@ func TestTerminalClientDocCoversEveryCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, cmd := range []string{"", "login", "logout", "list", "history", "send", "tail", "download", "report"} {
+	for _, cmd := range []string{"", "login", "logout", "list", "history", "send", "tail", "download", "report", "edit", "delete", "pin", "join"} {
 		args := []string{"chat", cmd, "--help"}
 		if cmd == "" {
 			args = []string{"chat", "--help"}
@@ -505,5 +505,153 @@ func TestTerminalClientDocCoversEveryCommand(t *testing.T) {
 				t.Errorf("the doc does not mention --%s of kurir chat %s", name, cmd)
 			}
 		}
+	}
+}
+
+// TestChatScriptActions runs the commands that act on messages and chats
+// as a script would: edit, delete (for everyone and for me), pin and unpin,
+// and join by invite link and by @name. The other person sees each
+// change; what is not allowed, or named wrong, is refused with the reason
+// and changes nothing.
+func TestChatScriptActions(t *testing.T) {
+	base := startServer(t, sqldbtest.SQLiteURL(t))
+	sdk := registerUsers(t, base, "alice", "bobby")
+	aliceSDK, bobby := sdk[0], sdk[1]
+	ctx := t.Context()
+	me, err := aliceSDK.Me(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := newChatUser(t)
+	alice.must(chatPassword+"\n", "login", "--server", base, "--username", "alice")
+	private, err := bobby.OpenPrivateChat(ctx, me.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	club, err := bobby.CreateGroup(ctx, client.NewChat{Title: "Book club", Members: []int64{me.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(c *client.Client, chatID int64, text string) client.Message {
+		t.Helper()
+		m, err := c.Send(ctx, chatID, client.SendParams{Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	seen := func(chatID, seq int64) client.Message { // as bobby sees it
+		t.Helper()
+		msgs, err := bobby.History(ctx, chatID, client.After(seq-1), 1)
+		if err != nil || len(msgs) != 1 || msgs[0].Seq != seq {
+			t.Fatalf("bobby's message %d of chat %d: %+v (%v)", seq, chatID, msgs, err)
+		}
+		return msgs[0]
+	}
+	typo := send(aliceSDK, club.ID, "see you at 8, bring teh book")
+	theirs := send(bobby, club.ID, "chapter two next")
+	chatArg := fmt.Sprint(club.ID)
+	seqArg := func(m client.Message) string { return fmt.Sprint(m.Seq) }
+
+	// Edit: the new text is printed, and bobby reads it.
+	out := alice.must("", "edit", "--chat", chatArg, "--seq", seqArg(typo), "see you at 8, bring the book")
+	if !strings.Contains(out, "[Book club] you: see you at 8, bring the book (edited)") {
+		t.Errorf("edit printed %q", out)
+	}
+	if got := seen(club.ID, typo.Seq); got.Text != "see you at 8, bring the book" || got.EditedAt.IsZero() {
+		t.Errorf("bobby sees %+v after the edit", got)
+	}
+
+	// Pin and unpin in the private chat, where either person may.
+	hello := send(bobby, private.ID, "hello alice")
+	if out := alice.must("", "pin", "--to", "@bobby", "--seq", seqArg(hello)); !strings.Contains(out, fmt.Sprintf("pinned message %d", hello.Seq)) {
+		t.Errorf("pin printed %q", out)
+	}
+	if ch, err := bobby.Chat(ctx, private.ID); err != nil || ch.PinnedSeq != hello.Seq {
+		t.Errorf("bobby's chat after the pin: pinned %d (%v), want %d", ch.PinnedSeq, err, hello.Seq)
+	}
+	alice.must("", "pin", "--to", "@bobby", "--unpin")
+	if ch, err := bobby.Chat(ctx, private.ID); err != nil || ch.PinnedSeq != 0 {
+		t.Errorf("bobby's chat after the unpin: pinned %d (%v), want none", ch.PinnedSeq, err)
+	}
+
+	// Delete for me: gone from alice's view only.
+	alice.must("", "delete", "--chat", chatArg, "--seq", seqArg(theirs), "--for-me")
+	if m := hasMessage(t, aliceSDK, club.ID, "chapter two next"); m != nil {
+		t.Errorf("alice still sees %+v after deleting it for herself", m)
+	}
+	if got := seen(club.ID, theirs.Seq); got.Deleted || got.Text != "chapter two next" {
+		t.Errorf("bobby sees %+v after alice deleted it for herself", got)
+	}
+
+	// Join by link, by @name, and one already joined.
+	book2, err := bobby.CreateGroup(ctx, client.NewChat{Title: "Second book"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := bobby.CreateInvite(ctx, book2.ID, client.InviteParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := alice.must("", "join", base+"/join/"+inv.Code); !strings.Contains(out, fmt.Sprintf("joined group %d: Second book", book2.ID)) {
+		t.Errorf("join by link printed %q", out)
+	}
+	news, err := bobby.CreateChannel(ctx, client.NewChat{Title: "Lake news", Username: "lakenews"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := alice.must("", "join", "@lakenews"); !strings.Contains(out, fmt.Sprintf("joined channel %d: Lake news", news.ID)) {
+		t.Errorf("join by @name printed %q", out)
+	}
+	alice.must("", "join", "@lakenews") // already in: no error
+	for _, id := range []int64{book2.ID, news.ID} {
+		if ch, err := aliceSDK.Chat(ctx, id); err != nil || ch.Role != client.Member {
+			t.Errorf("alice in chat %d: role %q (%v), want member", id, ch.Role, err)
+		}
+	}
+
+	// Mistakes and refusals: a reason, the right exit status, no change.
+	tests := []struct {
+		name  string
+		args  []string
+		want  string
+		usage bool
+	}{
+		{name: "edit someone else's", args: []string{"edit", "--chat", fmt.Sprint(private.ID), "--seq", seqArg(hello), "hacked"}, want: "edit message"},
+		{name: "edit without seq", args: []string{"edit", "--chat", chatArg, "new text"}, want: "--seq N is required", usage: true},
+		{name: "edit to nothing", args: []string{"edit", "--chat", chatArg, "--seq", seqArg(typo), " "}, want: "the new text is empty", usage: true},
+		{name: "pin as a member", args: []string{"pin", "--chat", chatArg, "--seq", seqArg(typo)}, want: "Only admins can pin messages here."},
+		{name: "pin and unpin", args: []string{"pin", "--chat", chatArg, "--seq", "1", "--unpin"}, want: "not both", usage: true},
+		{name: "delete no such", args: []string{"delete", "--chat", chatArg, "--seq", "999"}, want: "delete message 999"},
+		{name: "delete negative", args: []string{"delete", "--chat", chatArg, "--seq", "-3"}, want: "want a message's number", usage: true},
+		{name: "join nothing", args: []string{"join"}, want: "name the invite link", usage: true},
+		{name: "join unknown name", args: []string{"join", "@no_such_place"}, want: "there is no public group or channel @no_such_place"},
+		{name: "join bad link", args: []string{"join", base + "/join/NOSUCHCODE"}, want: "no such invite link"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := alice.run("", tt.args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+			var ue usageError
+			if got := errors.As(err, &ue); got != tt.usage {
+				t.Errorf("usage error (exit 2) = %v, want %v", got, tt.usage)
+			}
+		})
+	}
+	if got := seen(private.ID, hello.Seq); got.Text != "hello alice" || !got.EditedAt.IsZero() {
+		t.Errorf("bobby's message after alice tried to edit it: %+v", got)
+	}
+	if ch, err := bobby.Chat(ctx, club.ID); err != nil || ch.PinnedSeq != 0 {
+		t.Errorf("the group after a refused pin: pinned %d (%v), want none", ch.PinnedSeq, err)
+	}
+
+	// Delete for everyone: bobby sees it deleted.
+	if out := alice.must("", "delete", "--chat", chatArg, "--seq", seqArg(typo)); !strings.Contains(out, "for everyone") {
+		t.Errorf("delete printed %q", out)
+	}
+	if m := hasMessage(t, bobby, club.ID, "bring the book"); m != nil {
+		t.Errorf("bobby sees %+v after alice deleted it for everyone", m)
 	}
 }

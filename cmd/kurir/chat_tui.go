@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -17,8 +18,11 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
+	"golang.org/x/term"
 
+	"kurir"
 	"kurir/client"
 )
 
@@ -26,20 +30,33 @@ import (
 const chatKeysHelp = `
 The full-screen client (kurir chat with no command):
 
+  Log in      with no saved session for the server, it asks for a
+              username and password (or signs you up) and saves the session.
   Chat list   up/down (or k/j) choose, enter opens, n writes to @username,
-              g creates a group, r reloads, q quits.
+              g creates a group, c a channel, s searches public groups and
+              channels, / joins (/join LINK|@name, /search TEXT), r
+              reloads, q quits.
   In a chat   type and press enter to send. up/down choose a message (up
               at the top loads older ones), pgup/pgdown move a page, esc
               goes back to the newest message, then to the chat list.
               ctrl+s saves the chosen message's attachment (or the newest
               one) to --download-dir. ctrl+c quits.
+  A chosen    r replies, e edits your own, d deletes (enter confirms
+  message     /delete for you, /delete all for everyone), p pins or
+              unpins, f forwards (/forward @NAME or a chat's title).
   Commands    /file PATH [caption]  send a file, showing its progress
               /save [PATH]          save the chosen (or newest) attachment
+              /report [REASON [comment]]  report the chosen message, or
+                                    the chat; without REASON lists them
+              /reply TEXT, /edit TEXT, /delete [all], /pin, /unpin,
+              /forward TARGET       act on the chosen message
               /back, /quit, /help
               //text                send a text that starts with /
 
-New messages arrive live. When the connection drops the header says
-"reconnecting…", and what was missed appears once it is back.
+New messages, edits, deletions and pins arrive live; a reply shows what
+it answers, and the pinned message is shown under the header. When the
+connection drops the header says "reconnecting…", and what was missed
+appears once it is back.
 `
 
 func (c *chatCmd) tui(ctx context.Context, args []string) error {
@@ -56,11 +73,38 @@ func (c *chatCmd) tui(ctx context.Context, args []string) error {
 	}
 	watch := &connWatch{}
 	s, err := c.connect(client.WithHTTPClient(watchedHTTPClient(watch)))
+	var nl notLoggedIn
+	if errors.As(err, &nl) {
+		if err := c.logInHere(ctx, nl.server); err != nil {
+			if ctx.Err() != nil {
+				return nil // interrupted (ctrl+c) while asked: not a failure
+			}
+			return err
+		}
+		s, err = c.connect(client.WithHTTPClient(watchedHTTPClient(watch)))
+	}
 	if err != nil {
 		return err
 	}
-	if err := s.whoAmI(ctx); err != nil {
-		return err
+	if me, err := s.c.Me(ctx); client.IsCode(err, kurir.EUnauthenticated) && s.saved != nil {
+		// The saved session has ended (logged out elsewhere): log in again.
+		fmt.Fprintf(c.stderr, "The saved session for %s has ended.\n", s.server)
+		if err := c.logInHere(ctx, s.server); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if s, err = c.connect(client.WithHTTPClient(watchedHTTPClient(watch))); err != nil {
+			return err
+		}
+		if err := s.whoAmI(ctx); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return s.explain(err)
+	} else {
+		s.me = me
 	}
 	live, err := s.c.Live(ctx)
 	if err != nil {
@@ -80,6 +124,132 @@ func (c *chatCmd) tui(ctx context.Context, args []string) error {
 		return nil // interrupted from outside, as by SIGTERM
 	}
 	return err
+}
+
+// loginAttempts is how many tries logInHere gives a person.
+const loginAttempts = 3
+
+// logInHere asks the person at the terminal to log in to server, or to
+// sign up and then log in, and saves the session as "kurir chat login"
+// does; the full-screen client then starts as that account. A mistake (a
+// wrong password, a username taken) is explained and asked again.
+func (c *chatCmd) logInHere(ctx context.Context, server string) error {
+	store, err := c.openStore()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "You are not logged in to %s.\n", server)
+	for range loginAttempts {
+		choice, err := c.ask(ctx, "Log in (l), or sign up for a new account (s)? [l] ", false)
+		if err != nil {
+			return err
+		}
+		var signUp bool
+		switch strings.ToLower(choice) {
+		case "", "l", "log in", "login":
+		case "s", "sign up", "signup":
+			signUp = true
+		default:
+			fmt.Fprintln(c.stderr, "Type l to log in or s to sign up.")
+			continue
+		}
+		username, err := c.ask(ctx, "Username: ", false)
+		if err != nil {
+			return err
+		}
+		if username = strings.TrimPrefix(username, "@"); username == "" {
+			fmt.Fprintln(c.stderr, "A username is needed.")
+			continue
+		}
+		password, err := c.ask(ctx, "Password: ", true)
+		if err != nil {
+			return err
+		}
+		if signUp {
+			again, err := c.ask(ctx, "The same password again: ", true)
+			if err != nil {
+				return err
+			}
+			if again != password {
+				fmt.Fprintln(c.stderr, "The passwords differ.")
+				continue
+			}
+			_, err = client.New(server, client.WithUserAgent(chatUserAgent())).Register(ctx, client.RegisterParams{Username: username, Password: password})
+			if err != nil {
+				fmt.Fprintf(c.stderr, "Sign up at %s: %v\n", server, explainErr(server, err))
+				continue
+			}
+			fmt.Fprintf(c.stderr, "Signed up as @%s.\n", username)
+		}
+		res, err := logIn(ctx, store, server, username, password, defaultDeviceName())
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			fmt.Fprintln(c.stderr, err)
+			continue
+		}
+		fmt.Fprintf(c.stderr, "Logged in as @%s; the session is saved in %s.\n", res.User.Username, store.path)
+		return nil
+	}
+	return fmt.Errorf("not logged in to %s after %d attempts", server, loginAttempts)
+}
+
+// ask asks a question on the terminal and returns the answer, trimmed, or
+// with hidden the password typed without echo. Interrupting it (ctrl+c)
+// puts the terminal back as it was.
+func (c *chatCmd) ask(ctx context.Context, prompt string, hidden bool) (string, error) {
+	fd, _ := isTerminal(c.stdin)
+	state, err := term.GetState(fd)
+	if err != nil {
+		return "", fmt.Errorf("read the terminal: %w", err)
+	}
+	type answer struct {
+		s   string
+		err error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		var a answer
+		if hidden {
+			a.s, a.err = c.readPassword(prompt)
+		} else {
+			fmt.Fprint(c.stderr, prompt)
+			a.s, a.err = readLine(c.stdin)
+			a.s = strings.TrimSpace(a.s)
+		}
+		got <- a
+	}()
+	select {
+	case a := <-got:
+		return a.s, a.err
+	case <-ctx.Done():
+		_ = term.Restore(fd, state)
+		fmt.Fprintln(c.stderr)
+		return "", ctx.Err()
+	}
+}
+
+// readLine reads one line a byte at a time, so that nothing after it is
+// taken from r.
+func readLine(r io.Reader) (string, error) {
+	var b []byte
+	one := make([]byte, 1)
+	for {
+		n, err := r.Read(one)
+		if n == 1 {
+			if one[0] == '\n' {
+				return strings.TrimSuffix(string(b), "\r"), nil
+			}
+			b = append(b, one[0])
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(b) > 0 {
+				return string(b), nil
+			}
+			return "", fmt.Errorf("read the terminal: %w", err)
+		}
+	}
 }
 
 // connWatch follows whether the last request to the server went through,
@@ -171,6 +341,9 @@ type (
 		msg    client.Message
 		text   string // what was typed, given back to the composer on failure
 		upload bool   // the end of a file's upload and send
+		// mode and target are the reply or edit it was, to resume on failure.
+		mode   composeMode
+		target int64
 		err    error
 	}
 	uploadMsg struct {
@@ -212,6 +385,17 @@ const (
 	noPrompt promptKind = iota
 	promptPrivate
 	promptGroup
+	promptChannel
+	promptCommand // "/join …" or "/search …"
+)
+
+// composeMode is what enter does with the composer's text in a chat.
+type composeMode int
+
+const (
+	composeSend  composeMode = iota
+	composeReply             // send it as a reply to chatView.target
+	composeEdit              // replace the text of chatView.target
 )
 
 // historyPage is how many messages one History call fetches.
@@ -256,6 +440,19 @@ type tui struct {
 	input  textinput.Model
 	prompt promptKind
 
+	// results are the public chats /search found, shown in place of the
+	// chat list while set; resultSel is the chosen one.
+	results     []client.Chat
+	resultQuery string
+	resultSel   int
+
+	// removed are the messages the moderators removed while the client
+	// runs (a later fetch leaves them out, as it does deleted ones).
+	removed map[client.MessageRef]bool
+	// quotes are messages fetched to show what a reply answers or what is
+	// pinned, when they are not among the open chat's loaded messages.
+	quotes map[client.MessageRef]quote
+
 	status    string
 	statusErr bool
 	offline   bool
@@ -272,6 +469,12 @@ type chatView struct {
 	atStart      bool             // the chat's first message is loaded
 	loadingOlder bool
 	newBelow     int // messages that arrived while one further up was chosen
+	// mode is what enter does: send, reply to or edit the message target.
+	mode   composeMode
+	target int64
+	// proposed is set while the composer holds a command a key put there
+	// (d, p, f), which esc takes back.
+	proposed bool
 	// The view's top line, and the message it is anchored to so that it
 	// stays put as messages arrive below or load above.
 	topLine   int
@@ -287,7 +490,7 @@ func newTUI(ctx context.Context, s *session, live *client.Live, downloadDir stri
 	in.SetVirtualCursor(false)
 	in.Focus()
 	return &tui{ctx: ctx, s: s, people: s.people(), live: live, downloadDir: downloadDir, input: in, loading: true, width: 80, height: 24,
-		lists: map[int64]listState{}, asked: map[nameRef]bool{}}
+		lists: map[int64]listState{}, asked: map[nameRef]bool{}, removed: map[client.MessageRef]bool{}, quotes: map[client.MessageRef]quote{}}
 }
 
 func (m *tui) Init() tea.Cmd {
@@ -427,7 +630,7 @@ func (m *tui) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.selID = m.dialogs[0].Chat.ID
 	}
 	m.fitChat()
-	return m, cmd
+	return m, tea.Batch(cmd, m.fetchQuotes())
 }
 
 func (m *tui) update(msg tea.Msg) tea.Cmd {
@@ -454,6 +657,10 @@ func (m *tui) update(msg tea.Msg) tea.Cmd {
 		} else {
 			m.dialogs = msg.dialogs
 			m.sortDialogs()
+			for _, d := range m.dialogs {
+				m.s.knowChats(d.Chat)
+			}
+			m.people.channels = m.s.people().channels
 		}
 		learn := m.learnNames(dialogNames(m.dialogs)...)
 		if m.reloadPending {
@@ -488,6 +695,18 @@ func (m *tui) update(msg tea.Msg) tea.Cmd {
 			m.setError(msg.err)
 			if m.input.Value() == "" && msg.text != "" && m.chat != nil && m.chat.chat.ID == msg.chatID {
 				m.input.SetValue(msg.text) // for fixing and sending again
+				if msg.mode != composeSend && m.chat.mode == composeSend {
+					status := m.status
+					if target := m.findMessage(msg.target); target != nil {
+						if msg.mode == composeReply {
+							m.startReply(target)
+						} else {
+							m.startEdit(target)
+							m.input.SetValue(msg.text)
+						}
+						m.status, m.statusErr = status, true
+					}
+				}
 			}
 			return nil
 		}
@@ -527,8 +746,9 @@ func (m *tui) update(msg tea.Msg) tea.Cmd {
 		}
 		if msg.user.ID != 0 {
 			m.s.remember(msg.user)
-			m.people = m.s.people()
 		}
+		m.s.knowChats(msg.chat)
+		m.people = m.s.people()
 		if i := m.dialogIndex(msg.chat.ID); i >= 0 {
 			msg.chat = m.dialogs[i].Chat // with the read mark
 		} else {
@@ -539,6 +759,35 @@ func (m *tui) update(msg tea.Msg) tea.Cmd {
 		return m.openChat(msg.chat)
 	case namesMsg:
 		return m.names(msg)
+	case quoteMsg:
+		m.quotes[msg.ref] = quote{msg: msg.msg, done: true, found: msg.found}
+		if msg.found {
+			return m.learnNames(nameRef{msg.ref.ChatID, msg.msg.SenderID})
+		}
+	case searchMsg:
+		if msg.err != nil {
+			m.setError(fmt.Errorf("search: %w", msg.err))
+			return nil
+		}
+		if m.screen != listScreen {
+			return nil
+		}
+		m.results, m.resultQuery, m.resultSel = msg.chats, msg.query, 0
+		if len(msg.chats) == 0 {
+			m.results = nil
+			m.status, m.statusErr = fmt.Sprintf("No public group or channel matches %q.", msg.query), true
+			return nil
+		}
+		m.setStatus("%s matching %q; enter joins and opens, esc goes back.", plural(int64(len(msg.chats)), "public chat"), msg.query)
+	case actedMsg:
+		return m.acted(msg)
+	case forwardedMsg:
+		if msg.err != nil {
+			m.setError(msg.err)
+			return nil
+		}
+		m.setStatus("Forwarded to %s.", msg.title)
+		return m.addMessage(msg.chatID, msg.msg)
 	case errMsg:
 		m.setError(msg.err)
 	}
@@ -565,6 +814,9 @@ func (m *tui) key(k tea.KeyPressMsg) tea.Cmd {
 		return cmd
 	}
 	if m.screen == listScreen {
+		if m.results != nil {
+			return m.resultsKey(k)
+		}
 		return m.listKey(k)
 	}
 	return m.chatKey(k)
@@ -613,6 +865,20 @@ func (m *tui) listKey(k tea.KeyPressMsg) tea.Cmd {
 		m.prompt = promptGroup
 		m.setComposer("New group: ", "title")
 		m.setStatus("The new group's title? Enter creates it, esc cancels.")
+	case "c":
+		m.prompt = promptChannel
+		m.setComposer("New channel: ", "title")
+		m.setStatus("The new channel's title? Enter creates it, esc cancels.")
+	case "/":
+		m.prompt = promptCommand
+		m.setComposer("/", "join LINK|@name · search TEXT")
+		m.setStatus("/join an invite link or a public @name, /search public groups and channels; esc cancels.")
+	case "s":
+		m.prompt = promptCommand
+		m.setComposer("/", "search TEXT")
+		m.input.SetValue("search ")
+		m.input.CursorEnd()
+		m.setStatus("Search public groups and channels by title or @name; esc cancels.")
 	case "r":
 		m.setStatus("Reloading…")
 		return m.reloadDialogs()
@@ -648,6 +914,14 @@ func (m *tui) submitPrompt() tea.Cmd {
 			ch, err := c.CreateGroup(ctx, client.NewChat{Title: value})
 			return openedMsg{chat: ch, err: err}
 		}
+	case promptChannel:
+		m.setStatus("Creating %s…", value)
+		return func() tea.Msg {
+			ch, err := c.CreateChannel(ctx, client.NewChat{Title: value})
+			return openedMsg{chat: ch, err: err}
+		}
+	case promptCommand:
+		return m.listCommand(strings.TrimPrefix(value, "/"))
 	}
 	return nil
 }
@@ -669,8 +943,16 @@ func (m *tui) sizeInput() {
 
 func (m *tui) chatKey(k tea.KeyPressMsg) tea.Cmd {
 	cv := m.chat
-	switch keyName(k) {
+	key := keyName(k)
+	if cmd, ok := m.actionKey(key); ok {
+		return cmd
+	}
+	switch key {
 	case "esc":
+		if cv.mode != composeSend || (cv.proposed && strings.HasPrefix(m.input.Value(), "/")) {
+			m.cancelMode()
+			return nil
+		}
 		if cv.sel >= 0 {
 			cv.sel, cv.newBelow = -1, 0
 			return nil
@@ -887,6 +1169,7 @@ func (m *tui) liveEvent(le client.LiveEvent) tea.Cmd {
 		}
 	case client.EventRestored:
 		if ev.Message != nil {
+			delete(m.removed, client.MessageRef{ChatID: ev.ChatID, Seq: ev.Message.Seq})
 			return m.addMessage(ev.ChatID, *ev.Message)
 		}
 	case client.EventTakedown, client.EventReinstated:
@@ -903,29 +1186,24 @@ func (m *tui) liveEvent(le client.LiveEvent) tea.Cmd {
 			return tea.Batch(m.openChat(m.chat.chat), m.reloadDialogs())
 		}
 		return m.reloadDialogs()
-	case client.EventEdit, client.EventDelete, client.EventRemoved:
-		if open {
+	case client.EventDelete, client.EventRemoved:
+		m.markDeleted(ev.ChatID, ev.MessageSeq, ev.Kind == client.EventRemoved)
+	case client.EventPin:
+		m.setPinned(ev.ChatID, ev.MessageSeq)
+	case client.EventUnpin:
+		m.setPinned(ev.ChatID, 0)
+	case client.EventEdit:
+		if open && ev.Message != nil {
 			cv := m.chat
 			for i := range cv.msgs {
-				if cv.msgs[i].Seq != ev.MessageSeq {
-					continue
-				}
-				if ev.Kind == client.EventEdit && ev.Message != nil {
+				if cv.msgs[i].Seq == ev.MessageSeq {
 					cv.msgs[i] = *ev.Message
-				} else if ev.Kind != client.EventEdit {
-					cv.msgs[i].Deleted, cv.msgs[i].Text, cv.msgs[i].Media = true, "", nil
 				}
 			}
 		}
-		if i := m.dialogIndex(ev.ChatID); i >= 0 {
+		if i := m.dialogIndex(ev.ChatID); i >= 0 && ev.Message != nil {
 			if last := m.dialogs[i].LastMessage; last != nil && last.Seq == ev.MessageSeq {
-				if ev.Kind == client.EventEdit && ev.Message != nil {
-					m.dialogs[i].LastMessage = ev.Message
-				} else if ev.Kind != client.EventEdit {
-					d := *last
-					d.Deleted, d.Text, d.Media = true, "", nil
-					m.dialogs[i].LastMessage = &d
-				}
+				m.dialogs[i].LastMessage = ev.Message
 			}
 		}
 	case client.EventLeave, client.EventRemove:
@@ -951,6 +1229,7 @@ func (m *tui) liveEvent(le client.LiveEvent) tea.Cmd {
 
 // submit acts on what was typed in a chat: a message, or a /command.
 func (m *tui) submit() tea.Cmd {
+	m.chat.proposed = false
 	text := m.input.Value()
 	trimmed := strings.TrimSpace(text)
 	if trimmed == "" {
@@ -972,9 +1251,12 @@ func (m *tui) submit() tea.Cmd {
 		case "/report":
 			return m.report(arg)
 		case "/help", "/?":
-			m.setStatus("/file PATH [caption] sends a file · /save [PATH] saves an attachment · /report REASON [comment] reports the chosen message, or the chat · /back · /quit · //text sends text starting with /")
+			m.setStatus("/file PATH [caption] · /save [PATH] · /report REASON [comment] · on the chosen message (↑↓): /reply TEXT (r), /edit TEXT (e), /delete [all] (d), /pin (p), /unpin, /forward @NAME (f) · /back · /quit · //text sends text starting with /")
 			return nil
 		default:
+			if cmd, ok := m.messageCommand(name, arg); ok {
+				return cmd
+			}
 			m.status, m.statusErr = fmt.Sprintf("Unknown command %s. Try /help; //%s sends it as text.", name, strings.TrimPrefix(name, "/")), true
 			return nil
 		}
@@ -982,12 +1264,87 @@ func (m *tui) submit() tea.Cmd {
 	if strings.HasPrefix(trimmed, "//") {
 		text = strings.Replace(text, "//", "/", 1)
 	}
+	cv := m.chat
+	mode, target := cv.mode, cv.target
+	if mode != composeSend {
+		cv.mode, cv.target, cv.sel = composeSend, 0, -1
+		m.resetComposer()
+	}
 	m.input.Reset()
 	m.setStatus("Sending…")
-	ctx, c, chatID := m.ctx, m.s.c, m.chat.chat.ID
+	ctx, c, chatID := m.ctx, m.s.c, cv.chat.ID
+	if mode == composeEdit {
+		m.setStatus("Saving…")
+		return func() tea.Msg {
+			msg, err := c.EditMessage(ctx, chatID, target, text)
+			return sentMsg{chatID: chatID, msg: msg, text: text, mode: mode, target: target, err: err}
+		}
+	}
 	return func() tea.Msg {
-		msg, err := c.Send(ctx, chatID, client.SendParams{Text: text})
-		return sentMsg{chatID: chatID, msg: msg, text: text, err: err}
+		msg, err := c.Send(ctx, chatID, client.SendParams{Text: text, ReplyTo: target})
+		return sentMsg{chatID: chatID, msg: msg, text: text, mode: mode, target: target, err: err}
+	}
+}
+
+// acted shows the outcome of a delete or a pin, and applies it at once
+// rather than waiting for its event (a deletion for me has none).
+func (m *tui) acted(msg actedMsg) tea.Cmd {
+	if msg.err != nil {
+		m.setError(msg.err)
+		return nil
+	}
+	cv := m.chat
+	open := cv != nil && cv.chat.ID == msg.chatID
+	switch msg.kind {
+	case "delete for me":
+		m.setStatus("Deleted for you.")
+		if open {
+			if i := slices.IndexFunc(cv.msgs, func(x client.Message) bool { return x.Seq == msg.seq }); i >= 0 {
+				cv.msgs = slices.Delete(cv.msgs, i, i+1)
+				cv.sel = -1
+			}
+		}
+	case "delete":
+		m.setStatus("Deleted for everyone.")
+		m.markDeleted(msg.chatID, msg.seq, false)
+		if open {
+			cv.sel = -1
+		}
+	case "pin", "unpin":
+		m.setStatus("%sned.", strings.ToUpper(msg.kind[:1])+msg.kind[1:])
+		m.setPinned(msg.chatID, msg.seq)
+	}
+	return nil
+}
+
+// markDeleted shows a message as deleted, or as removed by the moderators.
+func (m *tui) markDeleted(chatID, seq int64, byModerators bool) {
+	if byModerators {
+		m.removed[client.MessageRef{ChatID: chatID, Seq: seq}] = true
+	}
+	if cv := m.chat; cv != nil && cv.chat.ID == chatID {
+		for i := range cv.msgs {
+			if cv.msgs[i].Seq == seq {
+				cv.msgs[i].Deleted, cv.msgs[i].Text, cv.msgs[i].Media = true, "", nil
+			}
+		}
+	}
+	if i := m.dialogIndex(chatID); i >= 0 {
+		if last := m.dialogs[i].LastMessage; last != nil && last.Seq == seq {
+			d := *last
+			d.Deleted, d.Text, d.Media = true, "", nil
+			m.dialogs[i].LastMessage = &d
+		}
+	}
+}
+
+// setPinned records the chat's pinned message (0 for none).
+func (m *tui) setPinned(chatID, seq int64) {
+	if cv := m.chat; cv != nil && cv.chat.ID == chatID {
+		cv.chat.PinnedSeq = seq
+	}
+	if i := m.dialogIndex(chatID); i >= 0 {
+		m.dialogs[i].Chat.PinnedSeq = seq
 	}
 }
 
@@ -1163,4 +1520,436 @@ func (m *tui) dialogIndex(chatID int64) int {
 
 func (m *tui) sortDialogs() {
 	slices.SortStableFunc(m.dialogs, func(a, b client.Dialog) int { return b.LastActivity.Compare(a.LastActivity) })
+}
+
+// listCommand acts on a command typed on the chat list: "join LINK|@name"
+// or "search TEXT".
+func (m *tui) listCommand(line string) tea.Cmd {
+	name, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
+	arg = strings.TrimSpace(arg)
+	ctx, c, server := m.ctx, m.s.c, m.s.server
+	switch name {
+	case "join", "j":
+		if arg == "" {
+			m.status, m.statusErr = "Name what to join: /join https://HOST/join/CODE, or /join @name for a public group or channel.", true
+			return nil
+		}
+		m.setStatus("Joining %s…", arg)
+		return func() tea.Msg {
+			ch, err := joinChat(ctx, c, arg)
+			if err != nil {
+				return openedMsg{err: fmt.Errorf("join %s: %w", arg, explainErr(server, err))}
+			}
+			return openedMsg{chat: ch}
+		}
+	case "search", "s":
+		if arg == "" {
+			m.status, m.statusErr = "Say what to look for: /search TEXT.", true
+			return nil
+		}
+		m.setStatus("Searching for %q…", arg)
+		return func() tea.Msg {
+			chats, err := c.SearchChats(ctx, arg, 20)
+			return searchMsg{query: arg, chats: chats, err: err}
+		}
+	default:
+		m.status, m.statusErr = fmt.Sprintf("Unknown command /%s. On the chat list: /join LINK|@name, /search TEXT.", name), true
+		return nil
+	}
+}
+
+// searchMsg brings the public chats /search found.
+type searchMsg struct {
+	query string
+	chats []client.Chat
+	err   error
+}
+
+// joinChat joins what target names and returns the chat: an invite link
+// (https://HOST/join/CODE), a bare invite code, or @name, a public group
+// or channel (which a member just opens).
+func joinChat(ctx context.Context, c *client.Client, target string) (client.Chat, error) {
+	if name, ok := strings.CutPrefix(target, "@"); ok {
+		ch, err := c.ChatByUsername(ctx, name)
+		if err != nil {
+			if client.IsCode(err, kurir.ENotFound) {
+				return ch, fmt.Errorf("there is no public group or channel %s", target)
+			}
+			return ch, err
+		}
+		if ch.Role != "" {
+			return ch, nil
+		}
+		return c.Join(ctx, ch.ID)
+	}
+	code := target
+	if _, after, ok := strings.Cut(target, "/join/"); ok {
+		code, _, _ = strings.Cut(after, "?")
+		code = strings.TrimRight(code, "/#")
+	}
+	if code == "" || strings.ContainsAny(code, "/ ") {
+		return client.Chat{}, fmt.Errorf("%q is not an invite link (https://HOST/join/CODE) or @name", target)
+	}
+	ch, err := c.JoinByInvite(ctx, code)
+	if client.IsCode(err, kurir.ENotFound) {
+		return ch, errors.New("no such invite link: it may have expired or been revoked")
+	}
+	return ch, err
+}
+
+// resultsKey handles a key on the list of public chats /search found.
+func (m *tui) resultsKey(k tea.KeyPressMsg) tea.Cmd {
+	switch keyName(k) {
+	case "q":
+		return tea.Quit
+	case "esc", "left", "h":
+		m.results = nil
+		m.setStatus("")
+	case "up", "k":
+		m.resultSel = max(m.resultSel-1, 0)
+	case "down", "j":
+		m.resultSel = min(m.resultSel+1, max(len(m.results)-1, 0))
+	case "/", "s":
+		m.results = nil
+		return m.listKey(k)
+	case "enter", "right", "l":
+		if m.resultSel >= len(m.results) {
+			return nil
+		}
+		ch := m.results[m.resultSel]
+		m.results = nil
+		if ch.Role != "" {
+			return m.openChat(ch)
+		}
+		m.setStatus("Joining %s…", m.people.title(ch))
+		ctx, c, server := m.ctx, m.s.c, m.s.server
+		return func() tea.Msg {
+			joined, err := c.Join(ctx, ch.ID)
+			if err != nil {
+				return openedMsg{err: fmt.Errorf("join: %w", explainErr(server, err))}
+			}
+			return openedMsg{chat: joined}
+		}
+	}
+	return nil
+}
+
+// quote is a message fetched to be quoted: done once the fetch answered,
+// found if the message is there to show.
+type quote struct {
+	msg         client.Message
+	done, found bool
+}
+
+// quoteMsg brings a quoted message.
+type quoteMsg struct {
+	ref   client.MessageRef
+	msg   client.Message
+	found bool
+}
+
+// findMessage is the message seq of the open chat, from those loaded or
+// fetched to quote; nil if it is neither (yet).
+func (m *tui) findMessage(seq int64) *client.Message {
+	cv := m.chat
+	if cv == nil || seq == 0 {
+		return nil
+	}
+	if i, ok := slices.BinarySearchFunc(cv.msgs, seq, func(a client.Message, seq int64) int { return cmp.Compare(a.Seq, seq) }); ok {
+		return &cv.msgs[i]
+	}
+	if q := m.quotes[client.MessageRef{ChatID: cv.chat.ID, Seq: seq}]; q.found {
+		return &q.msg
+	}
+	return nil
+}
+
+// fetchQuotes fetches, once each, the messages the open chat's replies
+// answer and its pinned message, when they are not loaded.
+func (m *tui) fetchQuotes() tea.Cmd {
+	cv := m.chat
+	if cv == nil || !cv.loaded {
+		return nil
+	}
+	var want []int64
+	for _, msg := range cv.msgs {
+		if msg.ReplyTo != 0 {
+			want = append(want, msg.ReplyTo)
+		}
+	}
+	want = append(want, cv.chat.PinnedSeq)
+	var cmds []tea.Cmd
+	ctx, c, chatID := m.ctx, m.s.c, cv.chat.ID
+	for _, seq := range want {
+		ref := client.MessageRef{ChatID: chatID, Seq: seq}
+		if _, asked := m.quotes[ref]; seq == 0 || asked || m.findMessage(seq) != nil {
+			continue
+		}
+		m.quotes[ref] = quote{}
+		cmds = append(cmds, func() tea.Msg {
+			// The first message from seq on is the one, unless it is gone.
+			page, err := c.History(ctx, chatID, client.After(seq-1), 1)
+			if err != nil || len(page) == 0 || page[0].Seq != seq {
+				return quoteMsg{ref: ref}
+			}
+			return quoteMsg{ref: ref, msg: page[0], found: true}
+		})
+	}
+	return tea.Batch(cmds...)
+}
+
+// snippet is a message in brief, for a reply's quote and the pinned bar.
+func (m *tui) snippet(msg *client.Message) string {
+	if msg == nil {
+		return "a message no longer here"
+	}
+	return m.people.sender(msg.SenderID) + ": " + m.body(msg, " ")
+}
+
+// body is a message's content as the full-screen client shows it: as
+// people.body, except that a message the moderators removed says so.
+func (m *tui) body(msg *client.Message, newline string) string {
+	if msg.Deleted && m.removed[client.MessageRef{ChatID: msg.ChatID, Seq: msg.Seq}] {
+		return "(removed by the moderators)"
+	}
+	return m.people.body(msg, false, newline)
+}
+
+// chosen is the chosen message of the open chat, or nil.
+func (m *tui) chosen() *client.Message {
+	cv := m.chat
+	if cv == nil || cv.sel < 0 || cv.sel >= len(cv.msgs) {
+		return nil
+	}
+	return &cv.msgs[cv.sel]
+}
+
+// actionKey acts on a letter pressed with a message chosen and nothing
+// typed: r replies, e edits, and d, p and f put the command to delete, pin
+// or forward in the composer, for enter to confirm. It reports whether the
+// key was such a letter.
+func (m *tui) actionKey(key string) (tea.Cmd, bool) {
+	msg := m.chosen()
+	if msg == nil || m.input.Value() != "" || m.chat.mode != composeSend {
+		return nil, false
+	}
+	switch key {
+	case "r":
+		return m.startReply(msg), true
+	case "e":
+		return m.startEdit(msg), true
+	case "d":
+		cmd := "/delete"
+		if msg.SenderID == m.people.me {
+			cmd = "/delete all"
+		}
+		m.input.SetValue(cmd)
+		m.setStatus("Enter deletes the chosen message (/delete: for you; /delete all: for everyone); esc cancels.")
+	case "p":
+		cmd := "/pin"
+		if msg.Seq == m.chat.chat.PinnedSeq {
+			cmd = "/unpin"
+		}
+		m.input.SetValue(cmd)
+		m.setStatus("Enter %ss the chosen message; esc cancels.", cmd[1:])
+	case "f":
+		m.input.SetValue("/forward @")
+		m.setStatus("Forward the chosen message to @username, @channel, a chat's title or its ID; enter sends, esc cancels.")
+	default:
+		return nil, false
+	}
+	m.chat.proposed = true
+	m.input.CursorEnd()
+	return nil, true
+}
+
+func (m *tui) startReply(msg *client.Message) tea.Cmd {
+	if msg.Deleted {
+		m.status, m.statusErr = "That message is deleted; choose another.", true
+		return nil
+	}
+	cv := m.chat
+	cv.mode, cv.target = composeReply, msg.Seq
+	m.input.Prompt = "↪ " + ansi.Truncate(m.people.name(msg.SenderID), 20, "…") + "> "
+	m.sizeInput()
+	m.setStatus("Replying to %s; enter sends, esc cancels.", ansi.Truncate(m.snippet(msg), 60, "…"))
+	return nil
+}
+
+func (m *tui) startEdit(msg *client.Message) tea.Cmd {
+	switch {
+	case msg.SenderID != m.people.me:
+		m.status, m.statusErr = "You can edit only your own messages.", true
+		return nil
+	case msg.Deleted || msg.Withheld != nil || msg.Forward != nil:
+		m.status, m.statusErr = "That message cannot be edited.", true
+		return nil
+	}
+	cv := m.chat
+	cv.mode, cv.target = composeEdit, msg.Seq
+	m.input.Prompt = "edit> "
+	m.sizeInput()
+	m.input.SetValue(msg.Text)
+	m.input.CursorEnd()
+	m.setStatus("Editing your message; enter saves, esc cancels.")
+	return nil
+}
+
+// cancelMode leaves replying or editing.
+func (m *tui) cancelMode() {
+	m.chat.mode, m.chat.target, m.chat.proposed = composeSend, 0, false
+	m.resetComposer()
+	m.setStatus("")
+}
+
+// actedMsg is the answer to a delete or a pin.
+type actedMsg struct {
+	chatID int64
+	seq    int64
+	kind   string // "delete", "delete for me", "pin" or "unpin"
+	err    error
+}
+
+// forwardedMsg is the answer to a forward.
+type forwardedMsg struct {
+	chatID int64
+	title  string
+	msg    client.Message
+	err    error
+}
+
+// messageCommand acts on "/reply", "/edit", "/delete", "/pin", "/unpin" and
+// "/forward" for the chosen message; handled is false for other commands.
+func (m *tui) messageCommand(name, arg string) (cmd tea.Cmd, handled bool) {
+	switch name {
+	case "/reply", "/edit", "/delete", "/pin", "/unpin", "/forward":
+	default:
+		return nil, false
+	}
+	msg := m.chosen()
+	if msg == nil && name != "/unpin" {
+		m.status, m.statusErr = fmt.Sprintf("Choose a message first with ↑ ↓, then %s.", name), true
+		return nil, true
+	}
+	ctx, c, server, chatID := m.ctx, m.s.c, m.s.server, m.chat.chat.ID
+	switch name {
+	case "/reply":
+		m.input.Reset()
+		m.startReply(msg)
+		if arg != "" && m.chat.mode == composeReply {
+			m.input.SetValue(arg)
+			return m.submit(), true
+		}
+	case "/edit":
+		m.input.Reset()
+		m.startEdit(msg)
+		if arg != "" && m.chat.mode == composeEdit {
+			m.input.SetValue(arg)
+			return m.submit(), true
+		}
+	case "/delete":
+		forMe := arg != "all"
+		if arg != "" && arg != "all" {
+			m.status, m.statusErr = "/delete deletes the chosen message for you; /delete all, for everyone.", true
+			return nil, true
+		}
+		m.input.Reset()
+		m.setStatus("Deleting…")
+		seq, kind := msg.Seq, "delete"
+		if forMe {
+			kind = "delete for me"
+		}
+		return func() tea.Msg {
+			err := c.DeleteMessage(ctx, chatID, seq, forMe)
+			return actedMsg{chatID: chatID, seq: seq, kind: kind, err: explainErr(server, err)}
+		}, true
+	case "/pin", "/unpin":
+		// Who may pin is the server's to say; its refusal says why.
+		seq, kind := int64(0), "unpin"
+		if name == "/pin" {
+			seq, kind = msg.Seq, "pin"
+		}
+		m.input.Reset()
+		m.setStatus("%sning…", strings.ToUpper(kind[:1])+kind[1:])
+		return func() tea.Msg {
+			err := c.Pin(ctx, chatID, seq)
+			return actedMsg{chatID: chatID, seq: seq, kind: kind, err: explainErr(server, err)}
+		}, true
+	case "/forward":
+		target := strings.TrimSpace(arg)
+		if target == "" || target == "@" {
+			m.status, m.statusErr = "Say where to: /forward @username, @channel, a chat's title or its ID.", true
+			return nil, true
+		}
+		if msg.Deleted || msg.Withheld != nil {
+			m.status, m.statusErr = "That message cannot be forwarded.", true
+			return nil, true
+		}
+		m.input.Reset()
+		m.setStatus("Forwarding…")
+		from := client.MessageRef{ChatID: chatID, Seq: msg.Seq}
+		dialogs := slices.Clone(m.dialogs)
+		p := m.people
+		return func() tea.Msg {
+			to, err := forwardTarget(ctx, c, p, dialogs, target)
+			if err != nil {
+				return forwardedMsg{err: fmt.Errorf("forward to %s: %w", target, explainErr(server, err))}
+			}
+			sent, err := c.Send(ctx, to.ID, client.SendParams{ForwardFrom: &from})
+			if err != nil {
+				return forwardedMsg{err: fmt.Errorf("forward to %s: %w", p.title(to), explainErr(server, err))}
+			}
+			return forwardedMsg{chatID: to.ID, title: p.title(to), msg: sent}
+		}, true
+	}
+	return nil, true
+}
+
+// forwardTarget finds the chat a forward goes to: a chat of the list by
+// ID or title, or @name, a public group or channel, else the private chat
+// with that user.
+func forwardTarget(ctx context.Context, c *client.Client, p people, dialogs []client.Dialog, target string) (client.Chat, error) {
+	if name, ok := strings.CutPrefix(target, "@"); ok {
+		for _, d := range dialogs {
+			if d.Chat.Username != "" && strings.EqualFold(d.Chat.Username, name) {
+				return d.Chat, nil
+			}
+		}
+		ch, err := c.ChatByUsername(ctx, name)
+		if err == nil {
+			return ch, nil
+		}
+		if !client.IsCode(err, kurir.ENotFound) {
+			return ch, err
+		}
+		u, err := c.User(ctx, name)
+		if client.IsCode(err, kurir.ENotFound) {
+			return client.Chat{}, fmt.Errorf("nobody and no public chat is named %s", target)
+		} else if err != nil {
+			return client.Chat{}, err
+		}
+		return c.OpenPrivateChat(ctx, u.ID)
+	}
+	match := func(ch client.Chat) bool {
+		return strings.EqualFold(p.title(ch), target) || fmt.Sprint(ch.ID) == target
+	}
+	for _, d := range dialogs {
+		if match(d.Chat) {
+			return d.Chat, nil
+		}
+	}
+	// A chat new since the list was loaded.
+	n := 0
+	for d, err := range c.AllDialogs(ctx, 100) {
+		if err != nil {
+			return client.Chat{}, err
+		}
+		if match(d.Chat) {
+			return d.Chat, nil
+		}
+		if n++; n >= 1000 {
+			break
+		}
+	}
+	return client.Chat{}, fmt.Errorf("no chat in your list is called %q", target)
 }

@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/vt"
 	"github.com/creack/pty"
 
@@ -160,12 +162,15 @@ func serveProcessAt(t *testing.T, bin, dataDir, addr string) (string, func()) {
 }
 
 // TestChatFullScreen is the acceptance test of the terminal client: the
-// real binary runs "kurir chat" in a pseudo-terminal, logged in through its
-// saved session. It opens a chat, sees another person's message arrive
-// live, sends one that the other person receives, sends a file and saves
-// one, and after the server restarts says it is reconnecting and then
-// shows what was sent meanwhile. The other person, never looked up by
-// @name, is shown by their display name, learnt from the chat's members.
+// real binary runs "kurir chat --server URL" in a pseudo-terminal with no
+// saved session, and the person signs up there, the password unseen. It
+// opens a chat, sees another person's message arrive live, sends one that
+// the other person receives, replies to, edits, pins, deletes and
+// forwards messages as the other person then sees them, sends a file and
+// saves one, finds and joins a public channel, and after the server
+// restarts says it is reconnecting and then shows what was sent
+// meanwhile. The other person, never looked up by @name, is shown by their
+// display name, learnt from the chat's members.
 func TestChatFullScreen(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and drives it in a pseudo-terminal")
@@ -173,52 +178,133 @@ func TestChatFullScreen(t *testing.T) {
 	bin := buildKurir(t)
 	dataDir := t.TempDir()
 	base, stopServer := serveProcessAt(t, bin, dataDir, "127.0.0.1:0")
-	sdk := registerUsers(t, base, "alice", "bobby")
-	bobby := sdk[1]
+	bobby := registerUsers(t, base, "bobby")[0]
 	display := "Bobby Tables"
 	if _, err := bobby.UpdateMe(t.Context(), client.ProfileUpdate{DisplayName: &display}); err != nil {
 		t.Fatal(err)
 	}
-	alice := newChatUser(t)
-	alice.must(chatPassword+"\n", "login", "--server", base, "--username", "alice")
-	me, err := sdk[0].Me(t.Context())
+	alice := newChatUser(t) // no saved session
+
+	downloads := t.TempDir()
+	cmd := exec.Command(bin, "chat", "--server", base)
+	cmd.Env = append(os.Environ(), "KURIR_CHAT_CONFIG="+alice.config, "KURIR_DOWNLOAD_DIR="+downloads, "TERM=xterm-256color", "COLORTERM=truecolor")
+	scr := startScreen(t, 100, 30, cmd)
+
+	// Alice signs up and is logged in, without her password on the screen.
+	scr.waitFor("You are not logged in to " + base)
+	scr.waitFor("sign up for a new account (s)?")
+	scr.typeKeys("s\r")
+	scr.waitFor("Username:")
+	scr.typeKeys("alice\r")
+	scr.waitFor("Password:")
+	scr.typeKeys(chatPassword + "\r")
+	scr.waitFor("The same password again:")
+	scr.typeKeys(chatPassword + "\r")
+	scr.waitFor("● online")
+	if strings.Contains(scr.text(), chatPassword) {
+		t.Errorf("the password was shown:\n%s", scr.text())
+	}
+	if saved, err := loadStore(alice.config); err != nil || saved.Servers[base] == nil || saved.Servers[base].Username != "alice" {
+		t.Fatalf("the session file after signing up: %+v (%v)", saved, err)
+	}
+	res, err := client.New(base).Login(t.Context(), client.LoginParams{Username: "alice", Password: chatPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
+	aliceSDK := client.New(base, client.WithToken(res.Token))
+	me := res.User
 	chat, err := bobby.OpenPrivateChat(t.Context(), me.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	send := func(p client.SendParams) {
+	send := func(p client.SendParams) client.Message {
 		t.Helper()
-		if _, err := bobby.Send(t.Context(), chat.ID, p); err != nil {
+		m, err := bobby.Send(t.Context(), chat.ID, p)
+		if err != nil {
 			t.Fatalf("bobby sends %+v: %v", p, err)
 		}
+		return m
 	}
-	send(client.SendParams{Text: "hello alice"})
+	hello := send(client.SendParams{Text: "hello alice"})
 
-	downloads := t.TempDir()
-	cmd := exec.Command(bin, "chat")
-	cmd.Env = append(os.Environ(), "KURIR_CHAT_CONFIG="+alice.config, "KURIR_DOWNLOAD_DIR="+downloads, "TERM=xterm-256color", "COLORTERM=truecolor")
-	scr := startScreen(t, 100, 30, cmd)
-
-	// The chat list shows the chat, named for bobby, and its last message;
-	// enter opens it.
+	// The chat list shows the new chat live, named for bobby, and its last
+	// message; enter opens it.
 	scr.waitFor("Bobby Tables: hello alice")
 	scr.waitFor("● online")
 	scr.typeKeys("\r")
 	scr.waitFor("Bobby Tables · private chat")
 
 	// A message arrives live, with its sender's name.
-	send(client.SendParams{Text: "live from bobby"})
+	live := send(client.SendParams{Text: "live from bobby"})
 	scr.waitFor("Bobby Tables: live from bobby")
-	if text := scr.text(); strings.Contains(text, "user 2") {
+	if text := scr.text(); strings.Contains(text, "user 1") {
 		t.Errorf("the screen names bobby by his ID:\n%s", text)
 	}
 
 	// A message typed here arrives there.
 	scr.typeKeys("hi bobby from the terminal\r")
 	waitFor(t, "bobby to receive the typed message", func() bool { return hasMessage(t, bobby, chat.ID, "hi bobby from the terminal") != nil })
+
+	// ↑ chooses a message; r replies to it, and the reply shows what it
+	// answers, here and to bobby.
+	const up = "\x1b[A"
+	scr.typeKeys(up + up)
+	scr.waitFor("r reply · e edit")
+	scr.typeKeys("r")
+	scr.waitFor("Replying to Bobby Tables: live from bobby")
+	scr.typeKeys("a reply from alice\r")
+	scr.waitFor("↪ Bobby Tables: live from bobby")
+	var reply *client.Message
+	waitFor(t, "bobby to receive the reply", func() bool { reply = hasMessage(t, bobby, chat.ID, "a reply from alice"); return reply != nil })
+	if reply.ReplyTo != live.Seq {
+		t.Errorf("bobby got the reply to %d, want to %d", reply.ReplyTo, live.Seq)
+	}
+
+	// e edits her own message.
+	scr.typeKeys(up + "e")
+	scr.waitFor("Editing your message")
+	scr.typeKeys("\x15an edited reply\r") // ctrl+u clears the old text first
+	scr.waitFor("an edited reply (edited)")
+	waitFor(t, "bobby to see the edit", func() bool {
+		m := hasMessage(t, bobby, chat.ID, "an edited reply")
+		return m != nil && m.Seq == reply.Seq && !m.EditedAt.IsZero()
+	})
+
+	// p, then enter, pins it: the bar under the header shows it, and
+	// bobby's chat has it pinned. His pin of another message shows live.
+	scr.typeKeys(up + "p")
+	scr.waitFor("> /pin")
+	scr.typeKeys("\r")
+	scr.waitFor("Pinned · you: an edited reply")
+	waitFor(t, "the pin to reach bobby", func() bool {
+		ch, err := bobby.Chat(t.Context(), chat.ID)
+		return err == nil && ch.PinnedSeq == reply.Seq
+	})
+	if err := bobby.Pin(t.Context(), chat.ID, hello.Seq); err != nil {
+		t.Fatal(err)
+	}
+	scr.waitFor("Pinned · Bobby Tables: hello alice")
+
+	// f forwards the chosen message (still the reply) to a group.
+	club, err := bobby.CreateGroup(t.Context(), client.NewChat{Title: "Book club", Members: []int64{me.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scr.typeKeys("f")
+	scr.waitFor("> /forward @")
+	scr.typeKeys("\x15/forward Book club\r")
+	scr.waitFor("Forwarded to Book club.")
+	waitFor(t, "bobby to see the forward", func() bool {
+		m := hasMessage(t, bobby, club.ID, "an edited reply")
+		return m != nil && m.Forward != nil && m.Forward.ChatID == chat.ID && m.Forward.Seq == reply.Seq
+	})
+
+	// d, then enter, deletes her own message for everyone.
+	scr.typeKeys("d")
+	scr.waitFor("> /delete all")
+	scr.typeKeys("\r")
+	scr.waitFor("Deleted for everyone.")
+	waitFor(t, "bobby to see the deletion", func() bool { return hasMessage(t, bobby, chat.ID, "an edited reply") == nil })
 
 	// A file goes from here with a caption...
 	notes := filepath.Join(t.TempDir(), "notes.txt")
@@ -262,9 +348,28 @@ func TestChatFullScreen(t *testing.T) {
 	scr.waitFor("REASON is one of: child_abuse")
 	scr.typeKeys("/report spam keeps selling me things\r")
 	scr.waitFor("Reported (Bobby Tables)")
-	if reps, err := sdk[0].Reports(t.Context(), 10); err != nil || len(reps) != 1 || reps[0].Subject.UserID == 0 {
+	if reps, err := aliceSDK.Reports(t.Context(), 10); err != nil || len(reps) != 1 || reps[0].Subject.UserID == 0 {
 		t.Errorf("alice's reports after /report: %+v (%v); want one about bobby", reps, err)
 	}
+
+	// On the chat list, s searches public chats; enter joins one and opens it.
+	if _, err := bobby.CreateChannel(t.Context(), client.NewChat{Title: "Lakeside news", Username: "lakeside"}); err != nil {
+		t.Fatal(err)
+	}
+	scr.typeKeys("\x1b")
+	scr.waitFor("c channel · s search")
+	scr.typeKeys("s")
+	scr.waitFor("Search public groups and channels")
+	scr.typeKeys("lake\r")
+	scr.waitFor("Lakeside news @lakeside · channel, 1 member")
+	scr.typeKeys("\r")
+	scr.waitFor("Lakeside news · channel, 2 members")
+	scr.typeKeys("\x1b")
+	scr.waitFor("c channel · s search")
+	scr.typeKeys("n")
+	scr.waitFor("Chat with @")
+	scr.typeKeys("bobby\r") // the chat with bobby again
+	scr.waitFor("Bobby Tables · private chat")
 
 	// The server goes away: the client says so, and once it is back shows
 	// what was sent meanwhile.
@@ -277,6 +382,38 @@ func TestChatFullScreen(t *testing.T) {
 
 	// ctrl+c quits cleanly.
 	scr.typeKeys("\x03")
+	if err := scr.wait(); err != nil {
+		t.Errorf("kurir chat exited with %v, want status 0", err)
+	}
+
+	// The saved session is logged out elsewhere: the next start says so and
+	// asks to log in again; a wrong password is explained and asked again.
+	store, err := loadStore(alice.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.New(base, client.WithToken(store.Servers[base].Token)).Logout(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	again := exec.Command(bin, "chat")
+	again.Env = cmd.Env
+	scr = startScreen(t, 100, 30, again)
+	scr.waitFor("The saved session for " + base + " has ended.")
+	scr.waitFor("[l]")
+	scr.typeKeys("\r")
+	scr.waitFor("Username:")
+	scr.typeKeys("alice\r")
+	scr.waitFor("Password:")
+	scr.typeKeys("not her password\r")
+	scr.waitFor("Wrong username or password.")
+	scr.typeKeys("l\ralice\r")
+	scr.typeKeys(chatPassword + "\r")
+	scr.waitFor("● online")
+	scr.waitFor("Bobby Tables")
+	if fresh, err := loadStore(alice.config); err != nil || fresh.Servers[base].Token == store.Servers[base].Token {
+		t.Errorf("the session was not saved anew after logging in (%v)", err)
+	}
+	scr.typeKeys("q")
 	if err := scr.wait(); err != nil {
 		t.Errorf("kurir chat exited with %v, want status 0", err)
 	}
@@ -346,4 +483,85 @@ func TestChatExitStatus(t *testing.T) {
 			}
 		})
 	}
+}
+
+// viewText is the full-screen client's screen as plain text.
+func viewText(m *tui) string { return ansi.Strip(m.View().Content) }
+
+// TestChatViewShowsRepliesForwardsPinsAndRemovals draws the full-screen
+// client's model with messages as the server sends them, and checks what a
+// person reads: a reply shows what it answers, a forward where it came from
+// (a channel's post as the channel's), a pin arrives live under the header
+// and goes away when unpinned, and a message the moderators remove says so
+// rather than "deleted", in the chat and in the chat list.
+func TestChatViewShowsRepliesForwardsPinsAndRemovals(t *testing.T) {
+	s := &session{server: "http://chat.test", me: client.User{ID: 1, Username: "alice"},
+		names: map[int64]string{2: "Bobby Tables", 3: "@carol"}}
+	s.knowChats(client.Chat{ID: 9, Kind: client.Channel, Title: "Lake news"})
+	m := newTUI(t.Context(), s, nil, t.TempDir())
+	m.width, m.height = 100, 20
+	at := time.Now()
+	chat := client.Chat{ID: 5, Kind: client.Group, Title: "Book club", Role: client.Member, MemberCount: 3}
+	msgs := []client.Message{
+		{ChatID: 5, Seq: 1, SenderID: 2, Text: "who has read chapter one?", CreatedAt: at},
+		{ChatID: 5, Seq: 2, SenderID: 1, Text: "I have", ReplyTo: 1, CreatedAt: at},
+		{ChatID: 5, Seq: 3, SenderID: 3, Text: "storm tonight", Forward: &client.Forward{ChatID: 9, Seq: 4, SenderID: 7}, CreatedAt: at},
+		{ChatID: 5, Seq: 4, SenderID: 3, Text: "buy cheap pills", CreatedAt: at},
+		{ChatID: 5, Seq: 5, SenderID: 2, Text: "see you at 8", Forward: &client.Forward{ChatID: 12, Seq: 1, SenderID: 3}, CreatedAt: at},
+	}
+	m.dialogs = []client.Dialog{{Chat: chat, LastMessage: &msgs[3], LastActivity: at}}
+	m.screen = listScreen
+	m.chat = nil
+	m.openChat(chat)
+	m.history(historyMsg{chatID: 5, msgs: reversed(msgs)})
+	m.Update(nil)
+
+	screen := viewText(m)
+	for _, want := range []string{
+		"↪ Bobby Tables: who has read chapter one?",
+		"(forwarded from Lake news) storm tonight",
+		"(forwarded from @carol) see you at 8",
+	} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the chat does not show %q:\n%s", want, screen)
+		}
+	}
+	if strings.Contains(screen, "Pinned") {
+		t.Errorf("a pinned bar with nothing pinned:\n%s", screen)
+	}
+
+	// Bobby pins the question; the bar shows it, and goes when unpinned.
+	m.liveEvent(client.LiveEvent{Event: client.Event{ChatID: 5, Seq: 6, Kind: client.EventPin, ActorID: 2, MessageSeq: 1}})
+	m.Update(nil)
+	if screen := viewText(m); !strings.Contains(screen, "Pinned · Bobby Tables: who has read chapter one?") {
+		t.Errorf("after a pin the header does not show it:\n%s", screen)
+	}
+	m.liveEvent(client.LiveEvent{Event: client.Event{ChatID: 5, Seq: 7, Kind: client.EventUnpin, ActorID: 2, MessageSeq: 1}})
+	m.Update(nil)
+	if screen := viewText(m); strings.Contains(screen, "Pinned") {
+		t.Errorf("after the unpin the header still shows a pin:\n%s", screen)
+	}
+
+	// The moderators remove the spam; a person deletes their own message.
+	m.liveEvent(client.LiveEvent{Event: client.Event{ChatID: 5, Seq: 8, Kind: client.EventRemoved, MessageSeq: 4}})
+	m.liveEvent(client.LiveEvent{Event: client.Event{ChatID: 5, Seq: 9, Kind: client.EventDelete, ActorID: 2, MessageSeq: 5}})
+	m.Update(nil)
+	screen = viewText(m)
+	if strings.Contains(screen, "cheap pills") || !strings.Contains(screen, "@carol: (removed by the moderators)") {
+		t.Errorf("the removed message does not say it was removed by the moderators:\n%s", screen)
+	}
+	if !strings.Contains(screen, "Bobby Tables: (deleted)") {
+		t.Errorf("the deleted message does not show as deleted:\n%s", screen)
+	}
+	m.closeChat()
+	m.Update(nil)
+	if screen := viewText(m); !strings.Contains(screen, "@carol: (removed by the moderators)") {
+		t.Errorf("the chat list does not show the last message as removed by the moderators:\n%s", screen)
+	}
+}
+
+func reversed(msgs []client.Message) []client.Message {
+	out := slices.Clone(msgs)
+	slices.Reverse(out)
+	return out
 }

@@ -17,9 +17,19 @@ import (
 	"kurir/client"
 )
 
-// The screen's rows: a header, the body, the status line, the composer and
-// a line of keys.
-func (m *tui) bodyHeight() int { return max(m.height-4, 1) }
+// The screen's rows: a header (and in a chat with a pinned message, a line
+// showing it), the body, the status line, the composer and a line of keys.
+func (m *tui) bodyHeight() int {
+	if m.showPinned() {
+		return max(m.height-5, 1)
+	}
+	return max(m.height-4, 1)
+}
+
+// showPinned reports whether the open chat has a pinned message to show.
+func (m *tui) showPinned() bool {
+	return m.screen == chatScreen && m.chat != nil && m.chat.chat.PinnedSeq != 0
+}
 
 var (
 	headerStyle = lipgloss.NewStyle().Reverse(true).Bold(true)
@@ -29,6 +39,7 @@ var (
 	okStyle     = lipgloss.NewStyle().Foreground(lipgloss.Color("2"))
 	warnStyle   = lipgloss.NewStyle().Foreground(lipgloss.Color("3")).Bold(true)
 	selStyle    = lipgloss.NewStyle().Reverse(true)
+	pinStyle    = lipgloss.NewStyle().Underline(true)
 	youStyle    = lipgloss.NewStyle().Foreground(lipgloss.Color("6")).Bold(true)
 	// Others' names take one of these colours, the same one each time.
 	nameStyles = []lipgloss.Style{
@@ -53,6 +64,10 @@ func (m *tui) View() tea.View {
 	w := max(m.width, 20)
 	rows := make([]string, 0, m.height)
 	rows = append(rows, m.header(w))
+	if m.showPinned() {
+		rows = append(rows, pinStyle.Render(padRight(ansi.Truncate(" Pinned · "+m.snippet(m.findMessage(m.chat.chat.PinnedSeq)), w, "…"), w)))
+	}
+	top := len(rows)
 	var body []string
 	if m.screen == chatScreen {
 		body = m.chatBody()
@@ -60,7 +75,7 @@ func (m *tui) View() tea.View {
 		body = m.listBody(w)
 	}
 	rows = append(rows, body...)
-	for len(rows) < 1+m.bodyHeight() {
+	for len(rows) < top+m.bodyHeight() {
 		rows = append(rows, "")
 	}
 	status := m.status
@@ -123,15 +138,24 @@ func (m *tui) keysHelp() string {
 	switch {
 	case m.prompt != noPrompt:
 		return "enter ok · esc cancel"
+	case m.screen == listScreen && m.results != nil:
+		return "↑↓ choose · enter join and open · esc back to the chat list · q quit"
 	case m.screen == listScreen:
-		return "↑↓ choose · enter open · n new chat · g new group · r reload · q quit"
+		return "enter open · n chat · g group · c channel · s search · / join · r reload · q quit"
+	case m.chat.mode != composeSend:
+		return "enter send · esc cancel"
+	case m.chat.sel >= 0:
+		return "r reply · e edit · d delete · p pin · f forward · ctrl+s save · /report · esc newest"
 	default:
-		return "enter send · ↑↓ choose message · ctrl+s save attachment · /file PATH · esc back · ctrl+c quit"
+		return "enter send · ↑↓ choose · ctrl+s save · /file PATH · /help · esc back · ctrl+c quit"
 	}
 }
 
 func (m *tui) listBody(w int) []string {
 	h := m.bodyHeight()
+	if m.results != nil {
+		return m.resultsBody(w, h)
+	}
 	if len(m.dialogs) == 0 {
 		if m.loading {
 			return []string{faintStyle.Render("  Loading chats…")}
@@ -152,7 +176,7 @@ func (m *tui) listBody(w int) []string {
 		when := shortTime(d.LastActivity)
 		last := ""
 		if lm := d.LastMessage; lm != nil {
-			last = m.people.sender(lm.SenderID) + ": " + messageBody(lm, false, " ⏎ ")
+			last = m.people.sender(lm.SenderID) + ": " + m.body(lm, " ⏎ ")
 		}
 		if d.Chat.Unavailable != "" {
 			last = "⚠ taken down by the moderators: " + d.Chat.Unavailable
@@ -229,7 +253,14 @@ func (m *tui) chatLines() (lines []string, start []int) {
 		name := m.people.sender(msg.SenderID)
 		prefix := at.Format("15:04") + " " + name + ": "
 		indent := strings.Repeat(" ", 2+ansi.StringWidth(prefix))
-		body := messageBody(msg, false, "\n")
+		if msg.ReplyTo != 0 {
+			q := "↪ " + m.snippet(m.findMessage(msg.ReplyTo))
+			if m.findMessage(msg.ReplyTo) == nil && !m.quotes[client.MessageRef{ChatID: cv.chat.ID, Seq: msg.ReplyTo}].done {
+				q = "↪ …"
+			}
+			lines = append(lines, strings.Repeat(" ", 2+len("15:04 "))+faintStyle.Render(ansi.Truncate(q, max(w-10, 10), "…")))
+		}
+		body := m.body(msg, "\n")
 		bodyW := max(w-ansi.StringWidth(indent)-1, 10)
 		var wrapped []string
 		for _, para := range strings.Split(body, "\n") {
@@ -328,4 +359,31 @@ func plural(n int64, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// resultsBody lists the public chats /search found.
+func (m *tui) resultsBody(w, h int) []string {
+	rows := []string{faintStyle.Render(fmt.Sprintf("  Public groups and channels matching %q:", m.resultQuery))}
+	first := max(0, min(m.resultSel-(h-1)/2, len(m.results)-(h-1)))
+	for i := first; i < len(m.results) && len(rows) < h; i++ {
+		ch := m.results[i]
+		line := m.people.title(ch)
+		if ch.Username != "" {
+			line += " @" + displayText(ch.Username, "")
+		}
+		line += fmt.Sprintf(" · %s, %s", ch.Kind, plural(ch.MemberCount, "member"))
+		if ch.Role != "" {
+			line += " · joined"
+		}
+		if about := displayText(ch.About, " "); about != "" {
+			line += " · " + about
+		}
+		line = ansi.Truncate(line, w-2, "…")
+		if i == m.resultSel {
+			rows = append(rows, selStyle.Render("▸ "+padRight(line, w-2)))
+		} else {
+			rows = append(rows, "  "+line)
+		}
+	}
+	return rows
 }
