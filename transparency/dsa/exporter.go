@@ -2,6 +2,7 @@ package dsa
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -256,6 +258,10 @@ func (e *Exporter) record(ctx context.Context, outs []outcome) error {
 	// again.
 	ctx = context.WithoutCancel(ctx)
 	now := sqldb.Micros(e.now())
+	// Rows are written in one order on every node, so that two nodes
+	// recording overlapping batches at once wait for each other rather
+	// than deadlock on PostgreSQL.
+	outs = slices.SortedFunc(slices.Values(outs), func(a, b outcome) int { return cmp.Compare(a.action, b.action) })
 	return e.DB.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		for _, o := range outs {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO dsa_submissions (action_id, puid, status, uuid, response, attempts, submitted_at)
