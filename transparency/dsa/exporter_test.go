@@ -19,6 +19,7 @@ import (
 	"kurir/clocktest"
 	"kurir/jurisdiction"
 	"kurir/media"
+	"kurir/media/mediatest"
 	"kurir/messaging"
 	"kurir/moderation"
 	"kurir/safety"
@@ -63,7 +64,7 @@ func run(t *testing.T, fn func(t *testing.T, w *world)) {
 		w.acc = account.NewService(db, clock, nil, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}})
 		w.laws = jurisdiction.NewService(db, nil, clock, nil)
 		w.msg = messaging.NewService(db, nil, clock, nil, messaging.Config{Territory: w.laws})
-		w.mod = moderation.NewService(db, w.msg, w.acc, clock, nil, moderation.Config{})
+		w.mod = moderation.NewService(db, w.msg, w.acc, clock, nil, moderation.Config{ReportsPerHour: 1 << 20}) // one reporter files hundreds
 		w.staff = moderation.Staff{ID: w.user("mona"), Role: kurir.RoleModerator}
 		w.admin = moderation.Staff{ID: w.user("adalove"), Role: kurir.RoleAdmin}
 		for _, s := range []moderation.Staff{w.staff, w.admin} {
@@ -582,4 +583,27 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestFileRemovedThroughAMessageCaseIsDatedByItsUpload: a file removed
+// everywhere from the case of the message that carried it is exported as a
+// file, with the day it was uploaded as the content's date.
+func TestFileRemovedThroughAMessageCaseIsDatedByItsUpload(t *testing.T) {
+	run(t, func(t *testing.T, w *world) {
+		files := mediatest.New(t, w.db, w.msg, w.clock, nil, media.Config{})
+		body := "%PDF-1.4\n% a leaflet\n"
+		m, err := files.Upload(w.ctx, w.owner, media.UploadParams{Name: "leaflet.pdf", Size: int64(len(body))}, strings.NewReader(body))
+		must(t, err)
+		w.clock.Advance(48 * time.Hour)
+		msg, err := w.msg.Send(w.ctx, w.owner, w.news.ID, messaging.SendParams{IdempotencyKey: "file",
+			Media: &messaging.Attachment{MediaID: int64(m.ID), Kind: string(m.Kind), ContentType: m.ContentType, Name: m.Name, Size: m.Size}})
+		must(t, err)
+		a := w.act(moderation.Subject{Kind: moderation.SubjectMessage, Chat: msg.ChatID, Seq: msg.Seq}, moderation.Spam,
+			moderation.ActParams{Kind: moderation.RemoveMedia})
+		s, ok := w.exported(dsa.ExportOptions{})[dsa.PUID(a.ID)]
+		if !ok || s.ContentDate != "2026-11-01" || s.ApplicationDate != "2026-11-03" {
+			b, _ := json.MarshalIndent(s, "", "  ")
+			t.Errorf("the file's removal (found %v) was exported as:\n%s\nwant content date 2026-11-01, applied 2026-11-03", ok, b)
+		}
+	})
 }

@@ -45,7 +45,7 @@ const recordColumns = `a.id, a.kind, a.subject, a.territory, a.category, a.groun
 		WHEN a.subject LIKE 'message:%' THEN (SELECT m.created_at FROM messages m WHERE m.chat_id = a.chat_id AND m.seq = a.seq)
 		WHEN a.subject LIKE 'chat:%' THEN (SELECT c.created_at FROM chats c WHERE c.id = a.chat_id)
 		WHEN a.subject LIKE 'user:%' THEN (SELECT u.created_at FROM users u WHERE u.id = a.user_id)
-		WHEN a.subject LIKE 'media:%' THEN (SELECT md.created_at FROM mod_cases mc JOIN media md ON md.id = mc.media_id WHERE mc.id = a.case_id)
+		WHEN a.subject LIKE 'media:%' THEN (SELECT md.created_at FROM media md WHERE md.id = CAST(SUBSTR(a.subject, 7) AS BIGINT))
 	END, 0),
 	COALESCE(CASE WHEN a.subject LIKE 'chat:%' THEN (SELECT c.kind FROM chats c WHERE c.id = a.chat_id) END, ''),
 	COALESCE((SELECT f.organisation FROM mod_signals sg JOIN mod_flaggers f ON f.user_id = sg.reporter_id
