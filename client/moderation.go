@@ -56,6 +56,10 @@ func ChatSubject(chatID int64) Subject { return Subject{Kind: SubjectChat, ChatI
 // UserSubject names an account.
 func UserSubject(userID int64) Subject { return Subject{Kind: SubjectUser, UserID: userID} }
 
+// MediaSubject names a file, which the reporter must be able to see
+// posted somewhere.
+func MediaSubject(mediaID int64) Subject { return Subject{Kind: SubjectMedia, MediaID: mediaID} }
+
 // ReportReason is a reason a report or notice can give.
 type ReportReason struct {
 	// ID is what ReportParams.Reason and NoticeParams.Category take, such
@@ -112,12 +116,23 @@ type Report struct {
 	State string `json:"state"`
 	// Outcome, once resolved, is "actioned" or "dismissed".
 	Outcome string `json:"outcome,omitempty"`
+	// Reversal is set (by Reports) once the action taken was reversed.
+	Reversal *Reversal `json:"reversal,omitempty"`
+}
+
+// Reversal tells a reporter or notifier that the action their report or
+// notice led to was reversed.
+type Reversal struct {
+	At time.Time `json:"at"`
+	// ByAppeal is whether the affected user's appeal was upheld, rather
+	// than staff reversing it of their own accord.
+	ByAppeal bool `json:"by_appeal"`
 }
 
 // Report reports a message, a group or channel, or a user. The caller can
 // report only what they can see (anything else is a kurir.ENotFound
-// *Error), and each subject once: a second report of it is a
-// kurir.EConflict *Error with Reason "already_reported". Reports from
+// *Error), and each subject once while its case is open: a second report
+// of it is a kurir.EConflict *Error with Reason "already_reported". Reports from
 // trusted flaggers go ahead of the queue.
 func (c *Client) Report(ctx context.Context, p ReportParams) (Report, error) {
 	var r Report
@@ -262,8 +277,9 @@ type NoticeParams struct {
 	// Explanation says why the content is illegal, in at most 5,000
 	// characters.
 	Explanation string `json:"explanation"`
-	// Location is where it is: a link such as https://HOST/@channel/17, or
-	// @channel/17, @channel or @user.
+	// Location is where it is: a link such as https://HOST/@channel/17,
+	// https://HOST/chats/5 (or /chats/5/17 for a message) or an invite link
+	// https://HOST/join/CODE; or @channel/17, @channel or @user.
 	Location string `json:"location"`
 	// Category is one of the IDs from ReportReasons.
 	Category string `json:"category"`
@@ -311,6 +327,8 @@ type NoticeStatus struct {
 	Action             ActionKind `json:"action,omitempty"`
 	AutomatedDecision  bool       `json:"automated_decision,omitempty"`
 	AutomatedDetection bool       `json:"automated_detection,omitempty"`
+	// Reversal is set once the action taken was reversed.
+	Reversal *Reversal `json:"reversal,omitempty"`
 }
 
 // NoticeStatus returns where notice id stands, to whoever holds the token
@@ -348,8 +366,13 @@ type Case struct {
 	OpenedAt   time.Time `json:"opened_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`
-	// Outcome, once resolved, is "actioned" or "dismissed".
+	// Outcome, once resolved, is "actioned" or "dismissed", or "merged" for
+	// a notice's case linked to a subject that had a case of its own.
 	Outcome string `json:"outcome,omitempty"`
+	// Lang and Country are the language (such as "de") and country (ISO
+	// 3166-1 alpha-2) of whoever signalled the case first, if known.
+	Lang    string `json:"lang,omitempty"`
+	Country string `json:"country,omitempty"`
 }
 
 // QueueFilter selects cases from the queue; the zero filter is every
@@ -364,6 +387,9 @@ type QueueFilter struct {
 	Source   string
 	// Assignee, if set, keeps only cases assigned to this user.
 	Assignee int64
+	// Lang and Country, if set, keep only cases first signalled by someone
+	// reading the language (such as "de") or in the country (such as "AT").
+	Lang, Country string
 	// Limit is at most how many (0 for the server's default); Offset skips.
 	Limit, Offset int
 }
@@ -382,6 +408,12 @@ func (c *Client) Queue(ctx context.Context, f QueueFilter) ([]Case, error) {
 	}
 	if f.Assignee != 0 {
 		q.addInt("assignee", f.Assignee)
+	}
+	if f.Lang != "" {
+		q.add("lang", f.Lang)
+	}
+	if f.Country != "" {
+		q.add("country", f.Country)
 	}
 	if f.Limit > 0 {
 		q.addInt("limit", int64(f.Limit))
@@ -517,8 +549,51 @@ type CaseDetail struct {
 	// Chat is the group or channel of a message or chat, or nil.
 	Chat *ReviewedChat `json:"chat,omitempty"`
 	// Media is the file of a case about a file (Status "held" until the
-	// case is dismissed), or nil.
+	// case is dismissed) or of a reported message that carries one, or nil.
 	Media *Media `json:"media,omitempty"`
+	// Notices are the notices filed into the case, whole.
+	Notices []NoticeRecord `json:"notices"`
+}
+
+// NoticeRecord is a notice as reviewers see it.
+type NoticeRecord struct {
+	ID       int64  `json:"id"`
+	Category string `json:"category"`
+	// Location is as the notifier gave it; Explanation is all of it.
+	Location    string `json:"location"`
+	Explanation string `json:"explanation"`
+	// Name and Email are empty for an anonymous notice of child sexual
+	// abuse material.
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+	// Lang is the language the notifier's mail is written in.
+	Lang       string    `json:"lang"`
+	Country    string    `json:"country,omitempty"`
+	ReceivedAt time.Time `json:"received_at"`
+	// Mail is what was mailed to the notifier: Kind "receipt", "decision"
+	// or "reversal", State "pending", "sent" or "failed".
+	Mail []struct {
+		Kind     string    `json:"kind"`
+		State    string    `json:"state"`
+		Attempts int64     `json:"attempts"`
+		Error    string    `json:"error,omitempty"`
+		SentAt   time.Time `json:"sent_at,omitzero"`
+	} `json:"mail"`
+}
+
+// LinkCase points the case of a notice whose location named nothing at
+// what it is about: subject is "message:CHAT:SEQ", "chat:ID", "user:ID",
+// "media:ID" or a link such as "https://HOST/chats/5". It returns the case
+// that now holds the notice: another one if the subject had a case.
+func (c *Client) LinkCase(ctx context.Context, caseID int64, subject string) (int64, error) {
+	var out struct {
+		CaseID int64 `json:"case_id"`
+	}
+	body := struct {
+		Subject string `json:"subject"`
+	}{subject}
+	err := c.do(ctx, http.MethodPost, c.url("/moderation/cases/*/subject", caseID), body, &out)
+	return out.CaseID, err
 }
 
 // Case returns case id with its signals, history, actions and the content

@@ -127,7 +127,7 @@ func newHarness(t testing.TB, db *sqldb.DB, opt options) *harness {
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); hub.Run(hubCtx, events) }()
 	t.Cleanup(func() { stopHub(); <-hubDone })
-	mod := moderation.NewService(db, msg, svc, clock, log, moderation.Config{})
+	mod := moderation.NewService(db, msg, svc, clock, log, moderation.Config{Live: hub})
 	secrets, err := secret.NewService(context.Background(), db, clock, log, secret.Config{Reports: mod, Claims: opt.claims})
 	if err != nil {
 		t.Fatal(err)

@@ -33,7 +33,7 @@ type subjectView struct {
 	ChatID int64  `json:"chat_id,omitempty" jsonschema:"description=For a message or a chat."`
 	Seq    int64  `json:"seq,omitempty" jsonschema:"description=For a message: its sequence number in the chat."`
 	UserID int64  `json:"user_id,omitempty" jsonschema:"description=For a user."`
-	Media  int64  `json:"media_id,omitempty" jsonschema:"description=For a file automated detection found (cases only; report the message that carries a file)."`
+	Media  int64  `json:"media_id,omitempty" jsonschema:"description=For a file: one posted where the reporter can see it\\, or one automated detection found."`
 	Notice int64  `json:"notice_id,omitempty" jsonschema:"description=For a notice whose location names nothing on the service."`
 }
 
@@ -42,9 +42,9 @@ func newSubjectView(s moderation.Subject) subjectView {
 }
 
 func (v subjectView) subject() (moderation.Subject, error) {
-	s := moderation.Subject{Kind: moderation.SubjectKind(v.Kind), Chat: messaging.ChatID(v.ChatID), Seq: v.Seq, User: kurir.UserID(v.UserID)}
-	if v.Media != 0 || v.Notice != 0 {
-		return s, kurir.Invalid("subject", "bad_subject", "Report a message, a chat or a user: kind is message, chat or user.")
+	s := moderation.Subject{Kind: moderation.SubjectKind(v.Kind), Chat: messaging.ChatID(v.ChatID), Seq: v.Seq, User: kurir.UserID(v.UserID), Media: v.Media}
+	if v.Notice != 0 || v.Media != 0 && s.Kind != moderation.SubjectMedia {
+		return s, kurir.Invalid("subject", "bad_subject", "Report a message, a chat, a user or a file: kind is message, chat, user or media.")
 	}
 	bad := func(msg string) error { return kurir.Invalid("subject", "bad_subject", "%s", msg) }
 	switch s.Kind {
@@ -60,8 +60,12 @@ func (v subjectView) subject() (moderation.Subject, error) {
 		if s.User <= 0 || s.Chat != 0 || s.Seq != 0 {
 			return s, bad("A user is named by user_id alone.")
 		}
+	case moderation.SubjectMedia:
+		if s.Media <= 0 || s.Chat != 0 || s.Seq != 0 || s.User != 0 {
+			return s, bad("A file is named by media_id alone.")
+		}
 	default:
-		return s, bad("Report a message, a chat or a user: kind is message, chat or user.")
+		return s, bad("Report a message, a chat, a user or a file: kind is message, chat, user or media.")
 	}
 	return s, nil
 }
@@ -103,6 +107,21 @@ type reportView struct {
 	CreatedAt time.Time     `json:"created_at"`
 	State     string        `json:"state" jsonschema:"enum=open,enum=escalated,enum=resolved"`
 	Outcome   string        `json:"outcome,omitempty" jsonschema:"enum=actioned,enum=dismissed,description=Once resolved: whether action was taken."`
+	Reversal  *reversalView `json:"reversal,omitempty" jsonschema:"description=Present once the action taken was reversed."`
+}
+
+// reversalView tells a reporter or notifier that the action their report
+// or notice led to was reversed.
+type reversalView struct {
+	At       time.Time `json:"at"`
+	ByAppeal bool      `json:"by_appeal" jsonschema:"description=Whether the affected user's appeal was upheld\\, rather than staff reversing it of their own accord."`
+}
+
+func newReversalView(rev moderation.Reversal, ok bool) *reversalView {
+	if !ok {
+		return nil
+	}
+	return &reversalView{At: rev.At, ByAppeal: rev.ByAppeal}
 }
 
 func newReportView(rep moderation.Report) reportView {
@@ -152,7 +171,7 @@ func handleReport(mod *moderation.Service, limit int64) http.Handler {
 		// server verified itself (a secret-chat report's franking proof)
 		// is evidence.
 		rep, err := mod.Report(r.Context(), principal(r.Context()).User.ID,
-			moderation.ReportParams{Subject: subj, Category: moderation.Category(req.Reason), Comment: req.Comment})
+			moderation.ReportParams{Subject: subj, Category: moderation.Category(req.Reason), Comment: req.Comment, Lang: r.Header.Get("Accept-Language")})
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -173,9 +192,21 @@ func handleMyReports(mod *moderation.Service) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		ids := make([]int64, len(reps))
+		for i, rep := range reps {
+			ids[i] = rep.CaseID
+		}
+		revs, err := mod.Reversals(r.Context(), ids)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
 		out := reportList{Reports: make([]reportView, 0, len(reps))}
 		for _, rep := range reps {
-			out.Reports = append(out.Reports, newReportView(rep))
+			v := newReportView(rep)
+			rev, ok := revs[rep.CaseID]
+			v.Reversal = newReversalView(rev, ok)
+			out.Reports = append(out.Reports, v)
 		}
 		encode(w, http.StatusOK, out)
 	})
@@ -294,7 +325,7 @@ func handleFileAppeal(mod *moderation.Service, limit int64) http.Handler {
 
 type noticeRequest struct {
 	Explanation string `json:"explanation" jsonschema:"description=Why the content is illegal (at most 5\\,000 characters)."`
-	Location    string `json:"location" jsonschema:"description=Where it is: a link such as https://HOST/@channel/17\\, or @channel/17\\, @channel or @user."`
+	Location    string `json:"location" jsonschema:"description=Where it is: a link such as https://HOST/@channel/17\\, https://HOST/chats/5 (or /chats/5/17 for a message) or an invite link https://HOST/join/CODE\\; or @channel/17\\, @channel or @user."`
 	Category    string `json:"category" jsonschema:"description=One of the ids from GET /api/v1/report-reasons."`
 	Name        string `json:"name,omitempty" jsonschema:"description=Required except for notices of child sexual abuse material."`
 	Email       string `json:"email,omitempty" jsonschema:"description=Required except for notices of child sexual abuse material."`
@@ -309,16 +340,17 @@ type noticeReceiptView struct {
 }
 
 type noticeStatusView struct {
-	ID         int64      `json:"id"`
-	ReceivedAt time.Time  `json:"received_at"`
-	Location   string     `json:"location"`
-	Category   string     `json:"category"`
-	State      string     `json:"state" jsonschema:"enum=received,enum=decided"`
-	Outcome    string     `json:"outcome,omitempty" jsonschema:"enum=actioned,enum=dismissed"`
-	DecidedAt  *time.Time `json:"decided_at,omitempty"`
-	Action     string     `json:"action,omitempty" jsonschema:"description=What was done\\, if anything."`
-	Automated  *bool      `json:"automated_decision,omitempty" jsonschema:"description=Whether the decision was taken by automated means."`
-	AutoDetect *bool      `json:"automated_detection,omitempty"`
+	ID         int64         `json:"id"`
+	ReceivedAt time.Time     `json:"received_at"`
+	Location   string        `json:"location"`
+	Category   string        `json:"category"`
+	State      string        `json:"state" jsonschema:"enum=received,enum=decided"`
+	Outcome    string        `json:"outcome,omitempty" jsonschema:"enum=actioned,enum=dismissed"`
+	DecidedAt  *time.Time    `json:"decided_at,omitempty"`
+	Action     string        `json:"action,omitempty" jsonschema:"description=What was done\\, if anything."`
+	Automated  *bool         `json:"automated_decision,omitempty" jsonschema:"description=Whether the decision was taken by automated means."`
+	AutoDetect *bool         `json:"automated_detection,omitempty"`
+	Reversal   *reversalView `json:"reversal,omitempty" jsonschema:"description=Present once the action taken was reversed."`
 }
 
 func handleSubmitNotice(mod *moderation.Service, limit int64) http.Handler {
@@ -329,7 +361,8 @@ func handleSubmitNotice(mod *moderation.Service, limit int64) http.Handler {
 			return
 		}
 		rec, err := mod.SubmitNotice(r.Context(), moderation.NoticeParams{Explanation: req.Explanation, Location: req.Location,
-			Category: moderation.Category(req.Category), Name: req.Name, Email: req.Email, GoodFaith: req.GoodFaith, IP: clientIP(r)})
+			Category: moderation.Category(req.Category), Name: req.Name, Email: req.Email, GoodFaith: req.GoodFaith, IP: clientIP(r),
+			Lang: r.Header.Get("Accept-Language")})
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -358,6 +391,15 @@ func handleNoticeStatus(mod *moderation.Service) http.Handler {
 		if a := st.Action; a != nil {
 			v.Action = string(a.Kind)
 			v.Automated, v.AutoDetect = &a.AutomatedDecision, &a.AutomatedDetection
+			if !a.Reversed.IsZero() {
+				revs, err := mod.Reversals(r.Context(), []int64{a.CaseID})
+				if err != nil {
+					writeError(w, r, err)
+					return
+				}
+				rev, ok := revs[a.CaseID]
+				v.Reversal = newReversalView(rev, ok)
+			}
 		}
 		encode(w, http.StatusOK, v)
 	})
@@ -380,13 +422,15 @@ type caseView struct {
 	OpenedAt    time.Time   `json:"opened_at"`
 	UpdatedAt   time.Time   `json:"updated_at"`
 	ResolvedAt  *time.Time  `json:"resolved_at,omitempty"`
-	Outcome     string      `json:"outcome,omitempty"`
+	Outcome     string      `json:"outcome,omitempty" jsonschema:"enum=actioned,enum=dismissed,enum=merged,description=Once resolved. merged: a notice's case that staff linked to a subject with a case of its own\\, which now holds its signals."`
+	Lang        string      `json:"lang,omitempty" jsonschema:"description=The language of whoever signalled it first (from Accept-Language\\, such as de)."`
+	Country     string      `json:"country,omitempty" jsonschema:"description=Where whoever signalled it first was: ISO 3166-1 alpha-2."`
 }
 
 func newCaseView(c moderation.Case, now time.Time) caseView {
 	v := caseView{ID: c.ID, Subject: newSubjectView(c.Subject), Category: string(c.Category), Priority: c.Priority, State: c.State,
 		AssigneeID: int64(c.Assignee), Reach: c.Reach, SignalCount: c.SignalCount, Sources: []string{}, DueAt: c.Due,
-		Overdue: c.Overdue(now), OpenedAt: c.Opened, UpdatedAt: c.Updated, Outcome: c.Outcome}
+		Overdue: c.Overdue(now), OpenedAt: c.Opened, UpdatedAt: c.Updated, Outcome: c.Outcome, Lang: c.Lang, Country: c.Country}
 	for _, s := range c.Sources {
 		v.Sources = append(v.Sources, string(s))
 	}
@@ -481,7 +525,43 @@ type caseDetailView struct {
 	Messages     []reviewedMessageView `json:"messages" jsonschema:"description=The reported message with those around it\\, or a chat's latest."`
 	Chat         *reviewedChatView     `json:"chat,omitempty"`
 	MediaOwnerID int64                 `json:"media_owner_id,omitempty" jsonschema:"description=Who uploaded the file of a media case."`
-	Media        *mediaView            `json:"media,omitempty" jsonschema:"description=The file of a media case; status held means only its owner has it\\, and dismissing the case releases it."`
+	Media        *mediaView            `json:"media,omitempty" jsonschema:"description=The file of a media case\\, or of a reported message that carries one (remove_media removes it everywhere); status held means only its owner has it\\, and dismissing the case releases it."`
+	Notices      []noticeRecordView    `json:"notices" jsonschema:"description=The notices filed into the case\\, whole."`
+}
+
+// noticeRecordView is a notice as reviewers see it.
+type noticeRecordView struct {
+	ID          int64            `json:"id"`
+	Category    string           `json:"category"`
+	Location    string           `json:"location" jsonschema:"description=As the notifier gave it."`
+	Explanation string           `json:"explanation" jsonschema:"description=All of it."`
+	Name        string           `json:"name,omitempty"`
+	Email       string           `json:"email,omitempty" jsonschema:"description=Empty for an anonymous notice of child sexual abuse material."`
+	Lang        string           `json:"lang" jsonschema:"description=The language the notifier's mail is written in."`
+	Country     string           `json:"country,omitempty"`
+	ReceivedAt  time.Time        `json:"received_at"`
+	Mail        []noticeMailView `json:"mail" jsonschema:"description=The receipt\\, decision and reversal mailed to the notifier."`
+}
+
+type noticeMailView struct {
+	Kind     string     `json:"kind" jsonschema:"enum=receipt,enum=decision,enum=reversal"`
+	State    string     `json:"state" jsonschema:"enum=pending,enum=sent,enum=failed"`
+	Attempts int64      `json:"attempts"`
+	Error    string     `json:"error,omitempty" jsonschema:"description=Why the last attempt failed."`
+	SentAt   *time.Time `json:"sent_at,omitempty"`
+}
+
+func newNoticeRecordView(n moderation.NoticeRecord) noticeRecordView {
+	v := noticeRecordView{ID: n.ID, Category: string(n.Category), Location: n.Location, Explanation: n.Explanation, Name: n.Name,
+		Email: n.Email, Lang: n.Lang, Country: n.Country, ReceivedAt: n.Received, Mail: []noticeMailView{}}
+	for _, m := range n.Mail {
+		mv := noticeMailView{Kind: m.Kind, State: m.State, Attempts: m.Attempts, Error: m.Error}
+		if !m.Sent.IsZero() {
+			mv.SentAt = &m.Sent
+		}
+		v.Mail = append(v.Mail, mv)
+	}
+	return v
 }
 
 func handleQueue(mod *moderation.Service, clock kurir.Clock) http.Handler {
@@ -494,7 +574,8 @@ func handleQueue(mod *moderation.Service, clock kurir.Clock) http.Handler {
 		}
 		v := r.URL.Query()
 		cases, err := mod.Queue(r.Context(), staff(r), moderation.QueueFilter{State: v.Get("state"), Category: moderation.Category(v.Get("category")),
-			Source: moderation.Source(v.Get("source")), Assignee: kurir.UserID(assignee), Limit: int(n), Offset: int(offset)})
+			Source: moderation.Source(v.Get("source")), Assignee: kurir.UserID(assignee), Lang: v.Get("lang"), Country: v.Get("country"),
+			Limit: int(n), Offset: int(offset)})
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -521,7 +602,10 @@ func handleCase(mod *moderation.Service, clock kurir.Clock) http.Handler {
 			return
 		}
 		v := caseDetailView{caseView: newCaseView(d.Case, clock.Now()), Signals: []signalView{}, History: []caseEventView{},
-			Actions: []actionView{}, Messages: []reviewedMessageView{}}
+			Actions: []actionView{}, Messages: []reviewedMessageView{}, Notices: []noticeRecordView{}}
+		for _, n := range d.Notices {
+			v.Notices = append(v.Notices, newNoticeRecordView(n))
+		}
 		for _, g := range d.Signals {
 			v.Signals = append(v.Signals, signalView{ID: g.ID, Source: string(g.Source), Category: string(g.Category), ReporterID: int64(g.Reporter),
 				NoticeID: g.Notice, Comment: g.Comment, Detail: g.Detail, Evidence: newEvidenceView(g.Evidence), Weight: g.Weight, CreatedAt: g.At})
@@ -563,6 +647,14 @@ type noteRequest struct {
 
 type reasonRequest struct {
 	Reason string `json:"reason"`
+}
+
+type linkRequest struct {
+	Subject string `json:"subject" jsonschema:"description=message:CHAT:SEQ\\, chat:ID\\, user:ID\\, media:ID\\, or a link such as https://HOST/chats/5/17."`
+}
+
+type linkView struct {
+	CaseID int64 `json:"case_id"`
 }
 
 // caseStep answers a console step on case {id} with 204.
@@ -779,7 +871,7 @@ func addModerationRoutes(rt *router, mod *moderation.Service, med *media.Service
 	}, handleReportReasons())
 	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/reports", ID: "report", Tags: tags, Auth: true,
 		Summary:     "Report a message, a group or channel, or a user",
-		Description: "You can report only what you can see, once per subject. Reports from trusted flaggers go ahead of the queue.",
+		Description: "You can report only what you can see, once per subject while its case is open. Reports from trusted flaggers go ahead of the queue.",
 		Request:     reportRequest{}, Responses: map[int]openapi.Response{201: {Description: "The report, with its case.", Body: reportView{}}},
 	}, handleReport(mod, limit))
 	rt.handleRestricted(openapi.Operation{Method: "GET", Path: "/api/v1/reports", ID: "myReports", Tags: tags, Auth: true,
@@ -816,6 +908,8 @@ func addModerationRoutes(rt *router, mod *moderation.Service, med *media.Service
 		{Name: "category", In: "query", Description: "Only this category.", Schema: ""},
 		{Name: "source", In: "query", Description: "Only cases with a signal from this source.", Schema: ""},
 		{Name: "assignee", In: "query", Description: "Only cases assigned to this user.", Schema: int64(0)},
+		{Name: "lang", In: "query", Description: "Only cases first signalled by someone reading this language, such as de.", Schema: ""},
+		{Name: "country", In: "query", Description: "Only cases first signalled from this country (ISO 3166-1 alpha-2).", Schema: ""},
 		limitParam, {Name: "offset", In: "query", Description: "Skip this many.", Schema: int64(0)},
 	}
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/moderation/cases", ID: "queue", Tags: tags, Auth: true,
@@ -840,6 +934,31 @@ func addModerationRoutes(rt *router, mod *moderation.Service, med *media.Service
 		Summary: "Add an internal note to a case", Description: staffOnly, Params: []openapi.Param{idParam("case")}, Request: noteRequest{}, Responses: done,
 	}, caseStep(limit, func(r *http.Request, id int64, req noteRequest) error {
 		return mod.Comment(r.Context(), staff(r), id, req.Note)
+	}))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/moderation/cases/{id}/subject", ID: "linkCase", Tags: tags, Auth: true,
+		Summary: "Point a notice's case at what it is about",
+		Description: staffOnly + " For a notice whose location named nothing a visitor could see: subject is message:CHAT:SEQ, chat:ID, user:ID, media:ID " +
+			"or a link (https://HOST/chats/5/17, /join/CODE, @name/17), looked up as staff see the service. If the subject has a case already, " +
+			"the notice joins it and its own case is resolved as merged.",
+		Params: []openapi.Param{idParam("case")}, Request: linkRequest{},
+		Responses: map[int]openapi.Response{200: {Description: "The case that now holds the notice.", Body: linkView{}}},
+	}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathInt(r, "id", "case ID")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		req, err := decode[linkRequest](r, limit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		into, err := mod.LinkCase(r.Context(), staff(r), id, req.Subject)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, linkView{CaseID: into})
 	}))
 	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/moderation/cases/{id}/dismiss", ID: "dismissCase", Tags: tags, Auth: true,
 		Summary: "Resolve a case without action", Description: "For moderators and admins.", Params: []openapi.Param{idParam("case")},

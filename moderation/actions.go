@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"kurir"
 	"kurir/blob"
@@ -144,45 +145,14 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 	if err := by.require(permAct); err != nil {
 		return Action{}, err
 	}
-	facts, err := cleanText("facts", "facts", p.Facts, 5000, true)
+	p, err := s.checkAct(p)
 	if err != nil {
 		return Action{}, err
 	}
+	facts, ref := p.Facts, p.LegalReference
 	// A restriction by country rules rests on the law each rule names.
 	byRules := p.Kind == Restrict && len(p.Countries) == 0
-	ref, err := cleanText("legal_reference", "legal reference", p.LegalReference, 500, p.Ground == GroundIllegal && !byRules)
-	if err != nil {
-		return Action{}, err
-	}
-	switch p.Ground {
-	case GroundTerms, GroundIllegal:
-	case "":
-		p.Ground = GroundTerms
-	default:
-		return Action{}, kurir.Invalid("ground", "unknown_ground", "The ground is terms or illegal.")
-	}
 	now := s.now()
-	if len(p.Countries) > 0 && p.Kind != Restrict {
-		return Action{}, kurir.Invalid("countries", "not_territorial", "Only a restrict action applies in some countries; the others apply worldwide.")
-	}
-	switch p.Kind {
-	case RemoveMessage, TakeDown, Ban, Label, RemoveMedia, Restrict:
-		if !p.Until.IsZero() {
-			return Action{}, kurir.Invalid("until", "not_temporary", "Only a suspension has an end; reverse the action to end it.")
-		}
-	case Suspend:
-		if !p.Until.After(now) {
-			return Action{}, kurir.Invalid("until", "in_past", "A suspension must end in the future.")
-		}
-	default:
-		return Action{}, kurir.Invalid("kind", "unknown_action", "An action is remove_message, remove_media, takedown, restrict, suspend, ban or label.")
-	}
-	if (p.Kind == Label) != (p.Label != "") {
-		return Action{}, kurir.Invalid("label", "label_required", "A label action names its label, and only a label action does.")
-	}
-	if p.Category != "" && !p.Category.Valid() {
-		return Action{}, kurir.Invalid("category", "unknown_category", "Unknown category %q.", p.Category)
-	}
 	c, err := scanCase(s.db.Read().QueryRowContext(ctx, `SELECT `+caseColumns+` FROM mod_cases WHERE id = $1`, caseID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Action{}, kurir.Errorf(kurir.ENotFound, "No case %d.", caseID)
@@ -213,9 +183,9 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 	case TakeDown:
 		err = s.msg.TakeDown(ctx, t.subject.Chat, reason)
 	case Suspend:
-		err = s.acc.Suspend(ctx, t.subject.User, p.Until, reason)
+		err = s.acc.Suspend(ctx, t.subject.User, p.Until, standingReason(p.Category, facts))
 	case Ban:
-		err = s.acc.Ban(ctx, t.subject.User, reason)
+		err = s.acc.Ban(ctx, t.subject.User, standingReason(p.Category, facts))
 	case Label:
 		err = s.msg.SetLabel(ctx, t.subject.Chat, p.Label, true)
 	case RemoveMedia:
@@ -227,6 +197,11 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 	if err != nil {
 		return Action{}, err
 	}
+	if p.Kind == Suspend || p.Kind == Ban {
+		// The account is refused from now on; its open live streams
+		// would otherwise go on delivering until they reconnect.
+		s.endLive(ctx, t.subject.User)
+	}
 	if byRules && p.Ground == GroundIllegal && ref == "" {
 		ref = "the law of each country where it is withheld (country rules)"
 	}
@@ -234,12 +209,90 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 		LegalReference: ref, Facts: facts, ContentType: t.contentType, Excerpt: t.excerpt, Until: p.Until, Moderator: by.ID, At: now}
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error { return recordAction(ctx, tx, by, &a) })
 	if err != nil {
-		if uerr := s.undo(ctx, a); uerr != nil {
+		if uerr := s.undoUnrecorded(ctx, a); uerr != nil {
 			s.log.Error("action took effect but could not be recorded or undone", "case", caseID, "kind", a.Kind, "subject", t.subject.Key(), "err", err, "undo", uerr)
 		}
 		return Action{}, err
 	}
 	return a, nil
+}
+
+// checkAct validates a decision's parameters, returning them cleaned.
+func (s *Service) checkAct(p ActParams) (ActParams, error) {
+	var err error
+	if p.Facts, err = cleanText("facts", "facts", p.Facts, 5000, true); err != nil {
+		return p, err
+	}
+	// A restriction by country rules rests on the law each rule names.
+	byRules := p.Kind == Restrict && len(p.Countries) == 0
+	if p.LegalReference, err = cleanText("legal_reference", "legal reference", p.LegalReference, 500, p.Ground == GroundIllegal && !byRules); err != nil {
+		return p, err
+	}
+	switch p.Ground {
+	case GroundTerms, GroundIllegal:
+	case "":
+		p.Ground = GroundTerms
+	default:
+		return p, kurir.Invalid("ground", "unknown_ground", "The ground is terms or illegal.")
+	}
+	if len(p.Countries) > 0 && p.Kind != Restrict {
+		return p, kurir.Invalid("countries", "not_territorial", "Only a restrict action applies in some countries; the others apply worldwide.")
+	}
+	switch p.Kind {
+	case RemoveMessage, TakeDown, Ban, Label, RemoveMedia, Restrict:
+		if !p.Until.IsZero() {
+			return p, kurir.Invalid("until", "not_temporary", "Only a suspension has an end; reverse the action to end it.")
+		}
+	case Suspend:
+		if !p.Until.After(s.now()) {
+			return p, kurir.Invalid("until", "in_past", "A suspension must end in the future.")
+		}
+	default:
+		return p, kurir.Invalid("kind", "unknown_action", "An action is remove_message, remove_media, takedown, restrict, suspend, ban or label.")
+	}
+	if (p.Kind == Label) != (p.Label != "") {
+		return p, kurir.Invalid("label", "label_required", "A label action names its label, and only a label action does.")
+	}
+	if p.Category != "" && !p.Category.Valid() {
+		return p, kurir.Invalid("category", "unknown_category", "Unknown category %q.", p.Category)
+	}
+	return p, nil
+}
+
+// ActOnOwnInitiative decides about subj without a report: it files a
+// signal of the platform's own initiative (joining the subject's open case,
+// or opening one) and acts on that case with p, which must name its
+// category. What the operator's command line does to an account goes
+// through here, so that it is a decision like any other: recorded, owed a
+// statement of reasons, appealable and counted. Bad parameters or a
+// subject that does not exist file nothing.
+func (s *Service) ActOnOwnInitiative(ctx context.Context, by Staff, subj Subject, p ActParams, note string) (Action, error) {
+	if err := by.require(permAct); err != nil {
+		return Action{}, err
+	}
+	if !p.Category.Valid() {
+		return Action{}, kurir.Invalid("category", "unknown_category", "Name the category the decision falls under.")
+	}
+	p, err := s.checkAct(p)
+	if err != nil {
+		return Action{}, err
+	}
+	if _, err := s.target(ctx, subj, p.Kind); err != nil {
+		return Action{}, err
+	}
+	note, err = cleanText("note", "note", note, 1000, false)
+	if err != nil {
+		return Action{}, err
+	}
+	var caseID int64
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		caseID, err = file(ctx, tx, signal{subject: subj, source: SourceOwn, category: p.Category, weight: 1, detail: note}, s.now())
+		return err
+	})
+	if err != nil {
+		return Action{}, err
+	}
+	return s.Act(ctx, by, caseID, p)
 }
 
 // recordAction records a decision that took effect: the action (its ID set
@@ -272,11 +325,21 @@ func recordAction(ctx context.Context, tx *sqldb.Tx, by Staff, a *Action) error 
 	if err != nil {
 		return fmt.Errorf("record action: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE mod_cases SET state = 'resolved', outcome = 'actioned', resolved_at = $2, updated_at = $2 WHERE id = $1`,
-		a.CaseID, sqldb.Micros(a.At)); err != nil {
+	// Conditional, so that of two moderators acting on one case at once
+	// only the first decides it; the other's effect is undone.
+	res, err := tx.ExecContext(ctx, `UPDATE mod_cases SET state = 'resolved', outcome = 'actioned', resolved_at = $2, updated_at = $2
+		WHERE id = $1 AND state <> 'resolved'`, a.CaseID, sqldb.Micros(a.At))
+	if err != nil {
 		return err
 	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return &kurir.Error{Code: kurir.EConflict, Reason: "already_decided",
+			Message: fmt.Sprintf("Case %d was decided meanwhile by someone else; reload it.", a.CaseID)}
+	}
 	if err := countAction(ctx, tx, a, opened); err != nil {
+		return err
+	}
+	if err := queueDecisionMail(ctx, tx, a.CaseID, a, a.At); err != nil {
 		return err
 	}
 	note := fmt.Sprintf("%s %s (%s)", a.Kind, a.Subject.Key(), a.Category)
@@ -305,8 +368,15 @@ func (s *Service) target(ctx context.Context, subj Subject, kind ActionKind) (ta
 		}
 		t.affected, t.excerpt, t.contentType = m.SenderID, evidence(m.Message), contentType(m.Message)
 	case RemoveMedia:
+		if subj.Kind == SubjectMessage {
+			ms, err := s.messageMedia(ctx, subj)
+			if err != nil {
+				return t, err
+			}
+			subj, t.subject = ms, ms
+		}
 		if subj.Kind != SubjectMedia {
-			return t, kurir.Invalid("kind", "wrong_subject", "Only a file found by detection is removed this way; remove a message that carries one instead.")
+			return t, kurir.Invalid("kind", "wrong_subject", "Only a file, or a message that carries one, is removed this way.")
 		}
 		m, err := media.Describe(ctx, s.db.Read(), media.ID(subj.Media))
 		if err != nil {
@@ -435,9 +505,89 @@ func (s *Service) undo(ctx context.Context, a Action) error {
 	case TakeDown:
 		return s.msg.Reinstate(ctx, subj.Chat)
 	case Suspend, Ban:
-		return s.acc.Reinstate(ctx, subj.User)
+		return s.restoreStanding(ctx, subj.User, a.ID)
 	}
 	return nil
+}
+
+// undoUnrecorded undoes the effect of an action that could not be
+// recorded, unless a recorded action in force has the same effect: another
+// moderator's decision on the same case that was recorded first, whose
+// effect must stand. A restriction is always its own, and an account's
+// standing is recomputed from what was recorded.
+func (s *Service) undoUnrecorded(ctx context.Context, a Action) error {
+	if a.Kind != Restrict && a.Kind != Suspend && a.Kind != Ban {
+		var n int64
+		if err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM mod_actions WHERE subject = $1 AND kind = $2 AND label = $3 AND reversed_at = 0`,
+			a.Subject.Key(), string(a.Kind), a.Label).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	return s.undo(ctx, a)
+}
+
+// restoreStanding sets an account's standing from the suspensions and bans
+// against it still in force, leaving out the action being reversed
+// (except, 0 for none): reversing one decision must not lift another. A
+// ban outranks a suspension; of several suspensions the latest end wins;
+// with none the account is active.
+func (s *Service) restoreStanding(ctx context.Context, user kurir.UserID, except int64) error {
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT kind, ends_at, category, facts FROM mod_actions
+		WHERE user_id = $1 AND kind IN ('suspend', 'ban') AND reversed_at = 0 AND id <> $2 AND (kind = 'ban' OR ends_at > $3) ORDER BY id`,
+		user, except, sqldb.Micros(s.now()))
+	if err != nil {
+		return fmt.Errorf("standing of user %d: %w", user, err)
+	}
+	defer rows.Close()
+	var ban, suspend string
+	var until int64
+	for rows.Next() {
+		var kind, cat, facts string
+		var ends int64
+		if err := rows.Scan(&kind, &ends, &cat, &facts); err != nil {
+			return err
+		}
+		switch {
+		case kind == string(Ban):
+			ban = standingReason(Category(cat), facts)
+		case ends > until:
+			suspend, until = standingReason(Category(cat), facts), ends
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	switch {
+	case ban != "":
+		return s.acc.Ban(ctx, user, ban)
+	case until != 0:
+		return s.acc.Suspend(ctx, user, sqldb.FromMicros(until), suspend)
+	}
+	return s.acc.Reinstate(ctx, user)
+}
+
+// standingReason is what a suspended or banned account is told whenever it
+// is refused: the category and the facts of the decision, as its statement
+// of reasons gives them, on one line and cut to fit.
+func standingReason(cat Category, facts string) string {
+	r := []rune(cat.Label("en") + ": " + strings.Join(strings.FieldsFunc(facts, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+	}), " "))
+	if len(r) > 480 { // account keeps 500
+		r = append(r[:479], '…')
+	}
+	return string(r)
+}
+
+// endLive ends the account's open live streams on every node, if the
+// service was given a way to (Config.Live).
+func (s *Service) endLive(ctx context.Context, user kurir.UserID) {
+	if s.cfg.Live != nil {
+		s.cfg.Live.EndDevice(ctx, user, 0, 0)
+	}
 }
 
 // Reverse undoes an action: the content or account is back at once, and
@@ -486,6 +636,9 @@ func (s *Service) reverse(ctx context.Context, by Staff, actionID int64, reason,
 			return kurir.Errorf(kurir.EConflict, "Action %d was already reversed.", actionID)
 		}
 		if err := countReversal(ctx, tx, a, now); err != nil {
+			return err
+		}
+		if err := queueReversalMail(ctx, tx, a, reason, now); err != nil {
 			return err
 		}
 		if err := addEvent(ctx, tx, a.CaseID, by.ID, "reversed", fmt.Sprintf("action %d: %s", actionID, reason), now); err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -149,7 +150,21 @@ func (s *Service) Appeals(ctx context.Context, by Staff, state string, limit int
 		p.Action = ar.action()
 		out = append(out, p)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// The list shows what was removed (excerpts, facts): an audited read.
+	ids := make([]string, len(out))
+	for i, p := range out {
+		ids[i] = strconv.FormatInt(p.ID, 10)
+	}
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		return record(ctx, tx, by, "appeals.view", "appeals:"+state, fmt.Sprintf("%d shown: %s", len(out), strings.Join(ids, ",")))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // DecideAppeal decides an appeal: a person other than the moderator who
@@ -215,6 +230,46 @@ func (s *Service) DecideAppeal(ctx context.Context, by Staff, appealID int64, up
 		return Appeal{}, err
 	}
 	return p, nil
+}
+
+// Reversal is how the decision on a case was reversed, as the people who
+// signalled the case learn it: reporters and notifiers are owed the
+// outcome, and a reversal changes it.
+type Reversal struct {
+	At time.Time
+	// ByAppeal is whether the affected user's appeal was upheld, rather
+	// than staff reversing the decision of their own accord.
+	ByAppeal bool
+}
+
+// Reversals returns the reversal of the decision on each of the cases
+// whose decision was reversed; cases not decided, dismissed or whose
+// decision stands are not in the map.
+func (s *Service) Reversals(ctx context.Context, caseIDs []int64) (map[int64]Reversal, error) {
+	out := map[int64]Reversal{}
+	if len(caseIDs) == 0 {
+		return out, nil
+	}
+	marks := make([]string, len(caseIDs))
+	args := make([]any, len(caseIDs))
+	for i, id := range caseIDs {
+		marks[i], args[i] = fmt.Sprintf("$%d", i+1), id
+	}
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT a.case_id, a.reversed_at, COALESCE(p.state, '') FROM mod_actions a
+		LEFT JOIN mod_appeals p ON p.action_id = a.id WHERE a.reversed_at <> 0 AND a.case_id IN (`+strings.Join(marks, ", ")+`) ORDER BY a.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reversals: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, at int64
+		var appeal string
+		if err := rows.Scan(&id, &at, &appeal); err != nil {
+			return nil, err
+		}
+		out[id] = Reversal{At: sqldb.FromMicros(at), ByAppeal: appeal == AppealUpheld}
+	}
+	return out, rows.Err()
 }
 
 // actionRow scans actionColumns after other columns.

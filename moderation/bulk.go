@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,8 +63,25 @@ type Bulk struct {
 // maxBulk bounds the subjects of one bulk action.
 const maxBulk = 10_000
 
-// PreviewBulk finds what a bulk action would act on, changing nothing.
+// PreviewBulk finds what a bulk action would act on, changing nothing but
+// the audit log: the preview names every chat that posted the file.
 func (s *Service) PreviewBulk(ctx context.Context, by Staff, p BulkParams) (Bulk, error) {
+	b, err := s.previewBulk(ctx, by, p)
+	if err != nil {
+		return Bulk{}, err
+	}
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		return record(ctx, tx, by, "bulk.preview", "sha256:"+b.Params.SHA256, fmt.Sprintf("%s: %d subjects", b.Params.Kind, len(b.Targets)))
+	})
+	if err != nil {
+		return Bulk{}, err
+	}
+	return b, nil
+}
+
+// previewBulk is PreviewBulk without the audit entry, for RequestBulk,
+// which records the request instead.
+func (s *Service) previewBulk(ctx context.Context, by Staff, p BulkParams) (Bulk, error) {
 	if err := by.require(permAct); err != nil {
 		return Bulk{}, err
 	}
@@ -153,7 +171,7 @@ func (s *Service) bulkTargets(ctx context.Context, p BulkParams) ([]BulkTarget, 
 // acts on at most Config.BulkApprovalAbove subjects; above that it waits for
 // a second person's approval (ApproveBulk).
 func (s *Service) RequestBulk(ctx context.Context, by Staff, p BulkParams) (Bulk, error) {
-	b, err := s.PreviewBulk(ctx, by, p)
+	b, err := s.previewBulk(ctx, by, p)
 	if err != nil {
 		return Bulk{}, err
 	}
@@ -331,5 +349,18 @@ func (s *Service) BulkRequests(ctx context.Context, by Staff, state string, limi
 		}
 		out = append(out, b)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(out))
+	for i, b := range out {
+		ids[i] = strconv.FormatInt(b.ID, 10)
+	}
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		return record(ctx, tx, by, "bulk.list", "bulk:"+state, fmt.Sprintf("%d shown: %s", len(out), strings.Join(ids, ",")))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

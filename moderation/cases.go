@@ -38,20 +38,26 @@ type Case struct {
 	Opened      time.Time
 	Updated     time.Time
 	Resolved    time.Time // zero unless resolved
-	Outcome     string    // actioned or dismissed, once resolved
+	// Outcome, once resolved, is actioned or dismissed, or merged for a
+	// notice's case that staff linked to a subject that had a case already.
+	Outcome string
+	// Lang and Country are where the first person who signalled it was:
+	// their language (the primary subtag of Accept-Language, such as "de")
+	// and country (ISO 3166-1 alpha-2); "" when unknown or automated.
+	Lang, Country string
 }
 
 // Overdue reports whether the case is unresolved past its SLA at now.
 func (c Case) Overdue(now time.Time) bool { return c.State != StateResolved && now.After(c.Due) }
 
-const caseColumns = `id, subject, category, priority, state, assignee_id, reach, signal_count, sources, due_at, opened_at, updated_at, resolved_at, outcome`
+const caseColumns = `id, subject, category, priority, state, assignee_id, reach, signal_count, sources, due_at, opened_at, updated_at, resolved_at, outcome, lang, country`
 
 func scanCase(row interface{ Scan(...any) error }) (Case, error) {
 	var c Case
 	var subject, cat, sources string
 	var due, opened, updated, resolved int64
 	if err := row.Scan(&c.ID, &subject, &cat, &c.Priority, &c.State, &c.Assignee, &c.Reach, &c.SignalCount, &sources,
-		&due, &opened, &updated, &resolved, &c.Outcome); err != nil {
+		&due, &opened, &updated, &resolved, &c.Outcome, &c.Lang, &c.Country); err != nil {
 		return Case{}, err
 	}
 	c.Subject, _ = ParseSubject(subject)
@@ -74,12 +80,17 @@ type QueueFilter struct {
 	Category Category
 	Source   Source
 	Assignee kurir.UserID // only cases assigned to this person
-	Limit    int
-	Offset   int
+	// Lang and Country keep only cases whose first signal came from a
+	// person reading this language or in this country (see Case).
+	Lang, Country string
+	Limit         int
+	Offset        int
 }
 
 // Queue returns cases, highest priority first and, among equals, the one
-// due soonest.
+// due soonest. The view is audited (what was asked for, by whom) at most
+// once a minute per staff member and filter: the console refreshes the
+// queue every few seconds.
 func (s *Service) Queue(ctx context.Context, by Staff, f QueueFilter) ([]Case, error) {
 	if err := by.require(permView); err != nil {
 		return nil, err
@@ -108,6 +119,20 @@ func (s *Service) Queue(ctx context.Context, by Staff, f QueueFilter) ([]Case, e
 	if f.Assignee != 0 {
 		where = append(where, `assignee_id = `+arg(f.Assignee))
 	}
+	if f.Lang != "" {
+		l := languageTag(f.Lang)
+		if l == "" || l != strings.ToLower(f.Lang) {
+			return nil, kurir.Invalid("lang", "bad_language", "%q is not a language; give a code such as de or ar.", f.Lang)
+		}
+		where = append(where, `lang = `+arg(l))
+	}
+	if f.Country != "" {
+		c := strings.ToUpper(f.Country)
+		if !kurir.IsCountry(c) {
+			return nil, kurir.Invalid("country", "bad_country", "%q is not a country; give an ISO 3166-1 code such as DE.", f.Country)
+		}
+		where = append(where, `country = `+arg(c))
+	}
 	order := `priority DESC, due_at, id`
 	if f.State == StateResolved {
 		order = `resolved_at DESC, id DESC`
@@ -127,7 +152,17 @@ func (s *Service) Queue(ctx context.Context, by Staff, f QueueFilter) ([]Case, e
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	view := fmt.Sprintf("state=%s category=%s source=%s assignee=%d lang=%s country=%s offset=%d",
+		f.State, f.Category, f.Source, f.Assignee, f.Lang, f.Country, f.Offset)
+	if ok, _ := s.queueViews.Allow(fmt.Sprintf("%d %s", by.ID, view)); ok {
+		if err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error { return record(ctx, tx, by, "queue.view", "queue", view) }); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Signal is one signal of a case as its reviewers see it.
@@ -163,8 +198,12 @@ type CaseDetail struct {
 	Messages []messaging.ReviewedMessage
 	// Chat is the group or channel of a message or chat subject.
 	Chat *messaging.Review
-	// Media is the file of a media subject (see its Status: held or ready).
+	// Media is the file of a media subject (see its Status: held or ready),
+	// or of a message subject that carries one.
 	Media *media.Media
+	// Notices are the notices filed into the case, whole: the location as
+	// given and the full explanation.
+	Notices []NoticeRecord
 }
 
 // Case returns a case with its signals, history, actions and context. The
@@ -225,7 +264,10 @@ func (s *Service) Case(ctx context.Context, by Staff, id int64) (CaseDetail, err
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		d.Actions, err = actions(ctx, tx, `case_id = $1`, id)
+		if d.Actions, err = actions(ctx, tx, `case_id = $1`, id); err != nil {
+			return err
+		}
+		d.Notices, err = caseNotices(ctx, tx, id)
 		return err
 	})
 	if err != nil {
@@ -243,6 +285,15 @@ func (s *Service) Case(ctx context.Context, by Staff, id int64) (CaseDetail, err
 		}
 		if ms, err := s.msg.ReviewMessages(ctx, d.Subject.Chat, d.Subject.Seq, 5); err == nil {
 			d.Messages = ms
+		}
+		if d.Subject.Kind == SubjectMessage {
+			for _, m := range d.Messages {
+				if m.Seq == d.Subject.Seq && m.MediaID != 0 {
+					if f, err := media.Describe(ctx, s.db.Read(), media.ID(m.MediaID)); err == nil {
+						d.Media = &f
+					}
+				}
+			}
 		}
 	}
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
@@ -367,7 +418,10 @@ func (s *Service) Dismiss(ctx context.Context, by Staff, id int64, reason string
 	now := s.now()
 	return s.sortCase(ctx, by, id, permAct, "dismiss", reason, func(tx *sqldb.Tx, c Case) error {
 		_, err := tx.ExecContext(ctx, `UPDATE mod_cases SET state = 'resolved', outcome = 'dismissed', resolved_at = $2 WHERE id = $1`, id, sqldb.Micros(now))
-		return err
+		if err != nil {
+			return err
+		}
+		return queueDecisionMail(ctx, tx, id, nil, now)
 	})
 }
 
@@ -432,4 +486,220 @@ func (s *Service) Account(ctx context.Context, by Staff, id kurir.UserID) (Accou
 		return record(ctx, tx, by, "user.view", SubjectUserKey(id), "")
 	})
 	return r, err
+}
+
+// languageTag is the primary language subtag of the first language an
+// Accept-Language header (or a bare tag) names, lower case, such as "de"
+// for "de-AT,de;q=0.9"; "" if it names none.
+func languageTag(accept string) string {
+	first, _, _ := strings.Cut(accept, ",")
+	tag, _, _ := strings.Cut(strings.TrimSpace(first), ";")
+	base, _, _ := strings.Cut(strings.TrimSpace(tag), "-")
+	base, _, _ = strings.Cut(base, "_")
+	if len(base) < 2 || len(base) > 3 {
+		return ""
+	}
+	for _, r := range base {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
+			return ""
+		}
+	}
+	return strings.ToLower(base)
+}
+
+// setOrigin records on case caseID the language and country of a person
+// who signalled it, unless an earlier signal already gave them.
+func setOrigin(ctx context.Context, tx *sqldb.Tx, caseID int64, lang, country string) error {
+	if !kurir.IsCountry(country) {
+		country = ""
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE mod_cases SET lang = CASE WHEN lang = '' THEN $2 ELSE lang END,
+		country = CASE WHEN country = '' THEN $3 ELSE country END WHERE id = $1`, caseID, lang, country)
+	if err != nil {
+		return fmt.Errorf("case origin: %w", err)
+	}
+	return nil
+}
+
+// LinkCase points a notice's case, whose location named nothing a visitor
+// could see, at the subject staff found it means, so that it can be acted
+// on. target is a subject key (message:CHAT:SEQ, chat:ID, user:ID,
+// media:ID) or any location a notice may give (a link such as
+// https://HOST/chats/5/17), looked up as staff see the platform: private
+// chats included. If the subject already has a case, the notice's signals
+// join it and the notice's case is resolved as merged. It returns the ID
+// of the case that now holds the notice; triage may link.
+func (s *Service) LinkCase(ctx context.Context, by Staff, caseID int64, target string) (int64, error) {
+	if err := by.require(permSort); err != nil {
+		return 0, err
+	}
+	target, err := cleanText("subject", "subject", target, 2000, true)
+	if err != nil {
+		return 0, err
+	}
+	subj, reach, err := s.resolve(ctx, target)
+	if err != nil {
+		return 0, err
+	}
+	key := subj.Key()
+	now := s.now()
+	into := caseID
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		c, err := scanCase(tx.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM mod_cases WHERE id = $1`, caseID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return kurir.Errorf(kurir.ENotFound, "No case %d.", caseID)
+		}
+		if err != nil {
+			return err
+		}
+		if c.State == StateResolved {
+			return kurir.Errorf(kurir.EConflict, "Case %d is already resolved (%s).", caseID, c.Outcome)
+		}
+		if c.Subject.Kind != SubjectNotice {
+			return kurir.Invalid("case", "not_a_notice", "Case %d is about %s already; only a notice's case whose location named nothing is linked.", caseID, c.Subject.Key())
+		}
+		var other Case
+		other, err = scanCase(tx.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM mod_cases WHERE subject = $1 AND state <> 'resolved'`, key))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			var weight int64
+			if err := tx.QueryRowContext(ctx, `SELECT weight_milli FROM mod_cases WHERE id = $1`, caseID).Scan(&weight); err != nil {
+				return err
+			}
+			reach = max(reach, c.Reach)
+			if _, err := tx.ExecContext(ctx, `UPDATE mod_cases SET subject = $2, chat_id = $3, seq = $4, user_id = $5, media_id = $6, reach = $7,
+				priority = $8, updated_at = $9 WHERE id = $1`, caseID, key, subj.Chat, subj.Seq, subj.User, subj.Media, reach,
+				priority(c.Category, reach, weight, strings.Join(sourceNames(c.Sources), ",")), sqldb.Micros(now)); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE mod_signals SET subject = $2 WHERE case_id = $1`, caseID, key); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			into = other.ID
+			if err := merge(ctx, tx, c, other, key, now); err != nil {
+				return err
+			}
+			if err := addEvent(ctx, tx, caseID, by.ID, "merged", fmt.Sprintf("into case %d (%s)", into, key), now); err != nil {
+				return err
+			}
+		}
+		note := fmt.Sprintf("%s: %s", key, target)
+		if err := addEvent(ctx, tx, into, by.ID, "linked", note, now); err != nil {
+			return err
+		}
+		return record(ctx, tx, by, "case.link", caseKey(caseID), note)
+	})
+	return into, err
+}
+
+// merge moves the signals and notices of case from into case to, about
+// subject key, recomputes to's counts and priority, and resolves from as
+// merged.
+func merge(ctx context.Context, tx *sqldb.Tx, from, to Case, key string, now time.Time) error {
+	var weight, toWeight int64
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT weight_milli FROM mod_cases WHERE id = $1), (SELECT weight_milli FROM mod_cases WHERE id = $2)`,
+		from.ID, to.ID).Scan(&weight, &toWeight); err != nil {
+		return err
+	}
+	// A notifier already counted in the other case counts there once.
+	if _, err := tx.ExecContext(ctx, `UPDATE mod_signals SET notifier = '' WHERE case_id = $1 AND notifier IN
+		(SELECT notifier FROM mod_signals WHERE case_id = $2 AND notifier <> '')`, from.ID, to.ID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE mod_signals SET case_id = $2, subject = $3 WHERE case_id = $1`, from.ID, to.ID, key); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE mod_notices SET case_id = $2 WHERE case_id = $1`, from.ID, to.ID); err != nil {
+		return err
+	}
+	cat := moreSevere(to.Category, from.Category)
+	due := min(sqldb.Micros(to.Due), sqldb.Micros(to.Opened)+cat.SLA().Microseconds())
+	sources := strings.Join(sourceNames(to.Sources), ",")
+	for _, src := range from.Sources {
+		sources = addSource(sources, src)
+	}
+	reach := max(to.Reach, from.Reach)
+	if _, err := tx.ExecContext(ctx, `UPDATE mod_cases SET category = $2, due_at = $3, sources = $4, reach = $5, priority = $6,
+		signal_count = signal_count + $7, weight_milli = weight_milli + $8, updated_at = $9,
+		lang = CASE WHEN lang = '' THEN $10 ELSE lang END, country = CASE WHEN country = '' THEN $11 ELSE country END WHERE id = $1`,
+		to.ID, string(cat), due, sources, reach, priority(cat, reach, toWeight+weight, sources), from.SignalCount, weight, sqldb.Micros(now),
+		from.Lang, from.Country); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE mod_cases SET state = 'resolved', outcome = 'merged', resolved_at = $2, updated_at = $2, signal_count = 0, weight_milli = 0
+		WHERE id = $1`, from.ID, sqldb.Micros(now))
+	return err
+}
+
+func sourceNames(ss []Source) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// resolve finds the subject target names, as staff see the platform: a
+// subject key, or a location of any form a notice may give. It returns the
+// subject and its reach.
+func (s *Service) resolve(ctx context.Context, target string) (Subject, int64, error) {
+	if subj, err := ParseSubject(target); err == nil {
+		switch subj.Kind {
+		case SubjectMessage:
+			if _, err := s.reviewedMessage(ctx, subj); err != nil {
+				return Subject{}, 0, err
+			}
+		case SubjectChat:
+		case SubjectUser:
+			_, err := s.acc.UserByID(ctx, subj.User)
+			return subj, 0, err
+		case SubjectMedia:
+			_, err := media.Describe(ctx, s.db.Read(), media.ID(subj.Media))
+			return subj, 0, err
+		default:
+			return Subject{}, 0, kurir.Invalid("subject", "bad_subject", "Link the case to a message, a chat, a user or a file.")
+		}
+		c, err := s.msg.ReviewChat(ctx, subj.Chat)
+		return subj, c.MemberCount, err
+	}
+	p, ok := parsePlace(target)
+	if !ok {
+		return Subject{}, 0, kurir.Invalid("subject", "bad_subject",
+			"%q names nothing; give message:CHAT:SEQ, chat:ID, user:ID, @name[/SEQ] or a link such as https://HOST/chats/5/17.", target)
+	}
+	chat := p.chat
+	switch {
+	case p.name != "":
+		c, err := s.msg.ChatByUsername(ctx, 0, p.name)
+		if err != nil {
+			if p.seq == 0 {
+				if u, uerr := s.acc.UserByUsername(ctx, p.name); uerr == nil {
+					return Subject{Kind: SubjectUser, User: u.ID}, 0, nil
+				}
+			}
+			return Subject{}, 0, kurir.Errorf(kurir.ENotFound, "No chat or user @%s.", p.name)
+		}
+		chat = c.ID
+	case p.code != "":
+		id, err := s.inviteChat(ctx, p.code)
+		if err != nil {
+			return Subject{}, 0, err
+		}
+		chat = id
+	}
+	c, err := s.msg.ReviewChat(ctx, chat)
+	if err != nil {
+		return Subject{}, 0, err
+	}
+	if p.seq == 0 {
+		return Subject{Kind: SubjectChat, Chat: chat}, c.MemberCount, nil
+	}
+	subj := Subject{Kind: SubjectMessage, Chat: chat, Seq: p.seq}
+	if _, err := s.reviewedMessage(ctx, subj); err != nil {
+		return Subject{}, 0, err
+	}
+	return subj, c.MemberCount, nil
 }

@@ -14,7 +14,8 @@ import (
 // IntakeDetection files the flags and holds automated detection recorded
 // since it last ran (kurir/safety writes them to safety_signals) into
 // cases, at most batch of them, and returns how many it filed. Blocks are
-// not filed: what was blocked was never published. Each signal is about
+// not filed (what was blocked was never published), except a hash-bank
+// block, filed against the uploader. Each signal is about
 // the chat whose title, description or @name it concerns, or else the
 // account that wrote the text or uploaded the file. It is safe to run on
 // several nodes at once: the cursor moves in the transaction that files.
@@ -58,7 +59,10 @@ func (s *Service) IntakeDetection(ctx context.Context, batch int) (int, error) {
 			// A classifier's block already took an uploaded file down, by
 			// automated means: it is owed a statement and an appeal.
 			classifierBlock := r.action == "block" && r.source == string(SourceClassifier) && r.media != 0
-			if r.action != "flag" && r.action != "hold" && !classifierBlock {
+			// A hash-bank block stored nothing, but the uploader tried to
+			// share known prohibited content: a case about the account.
+			bankBlock := r.action == "block" && r.source == string(SourceHashBank) && r.author != 0
+			if r.action != "flag" && r.action != "hold" && !classifierBlock && !bankBlock {
 				continue
 			}
 			sig := signal{source: Source(r.source), weight: 1, category: OtherCategory,

@@ -24,6 +24,7 @@ import (
 	"kurir"
 	"kurir/account"
 	"kurir/audit"
+	"kurir/legal/mail"
 	"kurir/messaging"
 	"kurir/ratelimit"
 	"kurir/sqldb"
@@ -107,6 +108,11 @@ func ParseSubject(key string) (Subject, error) {
 type Staff struct {
 	ID   kurir.UserID
 	Role kurir.Role
+	// Via, if set, says how they acted other than through a session of
+	// their own, such as "cli os-user=root as=@mona": the command line holds
+	// the database, so whom it acts as is the operator's say-so, and the
+	// audit log records that with every entry.
+	Via string
 }
 
 // Operator is the operator at the command line: an admin with no account.
@@ -162,6 +168,27 @@ type Config struct {
 	// NoticesPerIP bounds the notices one network address may send
 	// (default 20 an hour): the form needs no account.
 	NoticesPerIP ratelimit.Limit
+	// Live, if set, ends a suspended or banned account's open live
+	// streams on every node at once; without it they go on until they
+	// reconnect and are refused.
+	Live LiveStreams
+	// ReportsPerHour bounds the reports one account may file in an hour,
+	// counted in the database so that every node agrees (default 60).
+	ReportsPerHour int
+	// Mail sends notifiers their receipts and decisions (DeliverMail); nil
+	// leaves them waiting in the outbox.
+	Mail mail.Sender
+	// Site is the address people reach the server at, such as
+	// https://kurir.example, for the links mail carries; "" writes paths.
+	Site string
+}
+
+// LiveStreams ends live streams (realtime.Hub is one); declared here so
+// that moderation does not depend on the transport.
+type LiveStreams interface {
+	// EndDevice ends user's live streams of device on every node, or of
+	// every device but keep when device is 0.
+	EndDevice(ctx context.Context, user kurir.UserID, device, keep int64)
 }
 
 // Service is moderation. It is safe for concurrent use.
@@ -173,7 +200,8 @@ type Service struct {
 	log   *slog.Logger
 	cfg   Config
 
-	notices *ratelimit.Limiter // by network address
+	notices    *ratelimit.Limiter // by network address
+	queueViews *ratelimit.Limiter // by staff member and filter: which queue views are audited
 }
 
 // NewService returns the moderation service, acting through the messaging
@@ -194,17 +222,23 @@ func NewService(db *sqldb.DB, msg *messaging.Service, acc *account.Service, cloc
 	if cfg.MaxExplanation == 0 {
 		cfg.MaxExplanation = 5000
 	}
+	if cfg.ReportsPerHour == 0 {
+		cfg.ReportsPerHour = 60
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: db, msg: msg, acc: acc, clock: clock, log: log, cfg: cfg,
-		notices: ratelimit.New(cfg.NoticesPerIP, clock, 100_000)}
+		notices: ratelimit.New(cfg.NoticesPerIP, clock, 100_000), queueViews: ratelimit.New(ratelimit.PerMinute(1), clock, 10_000)}
 }
 
 func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
 
 // record appends to the audit log what staff did, in tx.
 func record(ctx context.Context, tx *sqldb.Tx, by Staff, action, subject, detail string) error {
+	if by.Via != "" {
+		detail = "[via " + by.Via + "] " + detail // first, so that no cut loses it
+	}
 	_, err := audit.Append(ctx, tx, audit.Entry{Actor: by.ID, Role: by.Role, Action: action, Subject: subject, Detail: detail})
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)

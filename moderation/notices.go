@@ -12,9 +12,11 @@ import (
 	"net/mail"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"kurir"
+	"kurir/messaging"
 	"kurir/sqldb"
 )
 
@@ -24,8 +26,9 @@ type NoticeParams struct {
 	// Explanation says why the content is illegal.
 	Explanation string
 	// Location is where it is: a public group's or channel's @name, with a
-	// message number (@news/17), or a link to it (https://HOST/@news/17),
-	// or a user's @name.
+	// message number (@news/17), or a link to it (https://HOST/@news/17);
+	// a link the app shows (https://HOST/chats/5, or /chats/5/17 for a
+	// message); an invite link (https://HOST/join/CODE); or a user's @name.
 	Location string
 	Category Category
 	// Name and Email identify the notifier; both are required except for
@@ -34,8 +37,13 @@ type NoticeParams struct {
 	// GoodFaith is the notifier's statement that the notice is accurate and
 	// complete to the best of their knowledge.
 	GoodFaith bool
-	// IP is the network address it came from, for the rate limit.
+	// IP is the network address it came from, for the rate limit and, for
+	// a notifier who gave no e-mail address, to count them once per case.
 	IP string
+	// Lang is the notifier's Accept-Language: their mail is written in the
+	// first of Languages it names, and the case is queued under its first
+	// language.
+	Lang string
 }
 
 // NoticeReceipt confirms a notice: with its ID and token the notifier
@@ -57,7 +65,9 @@ type NoticeStatus struct {
 	State   string
 	Outcome string
 	Decided time.Time
-	// Action is what was done, if anything, and whether automation was used.
+	// Action is what was done, if anything, and whether automation was
+	// used; its Reversed is set if the decision was reversed since (on
+	// appeal or by a moderator), and the content is back.
 	Action *Action
 }
 
@@ -98,16 +108,19 @@ func (s *Service) SubmitNotice(ctx context.Context, p NoticeParams) (NoticeRecei
 				Message: fmt.Sprintf("Too many notices from your network. Try again in %d minutes.", int(wait.Minutes())+1)}
 		}
 	}
+	// The signal carries an excerpt; reviewers read the whole explanation
+	// with the notice (CaseDetail.Notices).
 	sig := signal{source: SourceNotice, category: p.Category, comment: excerpt(expl), weight: 1}
 	sig.subject, sig.reach, sig.detail = s.locate(ctx, loc)
 	token := rand.Text()
 	hash := sha256.Sum256([]byte(token))
 	now := s.now()
+	lang, country := PickLanguage(p.Lang), kurir.LocationFrom(ctx).Network
 	r := NoticeReceipt{Token: token, Received: now}
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
-		if err := tx.QueryRowContext(ctx, `INSERT INTO mod_notices (token_hash, name, email, explanation, location, category, good_faith, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, 1, $7) RETURNING id`,
-			hex.EncodeToString(hash[:]), name, email, expl, loc, string(p.Category), sqldb.Micros(now)).Scan(&r.ID); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO mod_notices (token_hash, name, email, explanation, location, category, good_faith, created_at, lang, country)
+			VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9) RETURNING id`,
+			hex.EncodeToString(hash[:]), name, email, expl, loc, string(p.Category), sqldb.Micros(now), lang, country).Scan(&r.ID); err != nil {
 			return fmt.Errorf("record notice: %w", err)
 		}
 		sig.notice = r.ID
@@ -118,8 +131,24 @@ func (s *Service) SubmitNotice(ctx context.Context, p NoticeParams) (NoticeRecei
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE mod_notices SET case_id = $2 WHERE id = $1`, r.ID, caseID)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE mod_notices SET case_id = $2 WHERE id = $1`, r.ID, caseID); err != nil {
+			return err
+		}
+		if who := notifierKey(email, p.IP); who != "" {
+			// One notifier counts once per case, however many notices
+			// they send about what it is about.
+			if _, err := tx.ExecContext(ctx, `UPDATE mod_signals SET notifier = $2 WHERE notice_id = $1`, r.ID, who); err != nil {
+				if sqldb.IsUniqueViolation(err) {
+					return &kurir.Error{Code: kurir.EConflict, Reason: "already_notified",
+						Message: "You have already sent a notice about this; it is being handled, and one notice counts."}
+				}
+				return err
+			}
+		}
+		if err := setOrigin(ctx, tx, caseID, languageTag(p.Lang), country); err != nil {
+			return err
+		}
+		return queueReceipt(ctx, tx, r.ID, email, lang, loc, p.Category, s.cfg.Site, token, now)
 	})
 	if err != nil {
 		return NoticeReceipt{}, err
@@ -127,32 +156,113 @@ func (s *Service) SubmitNotice(ctx context.Context, p NoticeParams) (NoticeRecei
 	return r, nil
 }
 
-// locationPattern finds an @name, with an optional message number, in a
-// notice's location: "@news", "@news/17", "https://host/@news/17".
-var locationPattern = regexp.MustCompile(`(?:^|/)@([\p{L}\p{N}_]{1,64})(?:/([0-9]{1,18}))?/?(?:[?#].*)?$`)
+// notifierKey names a notifier without keeping who they are: a hash of
+// their e-mail address, or of their network address if they gave none.
+func notifierKey(email, ip string) string {
+	var who string
+	switch {
+	case email != "":
+		who = "email:" + strings.ToLower(email)
+	case ip != "":
+		who = "ip:" + ip
+	default:
+		return ""
+	}
+	sum := sha256.Sum256([]byte(who))
+	return hex.EncodeToString(sum[:16])
+}
+
+// The forms of location a notice may give (see NoticeParams.Location), as
+// links or bare: "@news", "@news/17", "https://host/@news/17";
+// "https://host/chats/5", "/chats/5/17"; "https://host/join/CODE".
+var (
+	atPattern     = regexp.MustCompile(`(?:^|/)@([\p{L}\p{N}_]{1,64})(?:/([0-9]{1,18}))?/?(?:[?#].*)?$`)
+	chatsPattern  = regexp.MustCompile(`(?:^|/)chats/([0-9]{1,18})(?:/([0-9]{1,18}))?/?(?:[?#].*)?$`)
+	invitePattern = regexp.MustCompile(`(?:^|/)join/([A-Za-z0-9_-]{1,64})/?(?:[?#].*)?$`)
+)
+
+// place is what a location names, before anyone looks it up.
+type place struct {
+	name string           // an @name, of a chat or a user
+	chat messaging.ChatID // a chat by ID, or the one an invite opens
+	seq  int64            // a message in the chat
+	code string           // an invite code
+}
+
+// parsePlace reads a location; ok is false if it has none of the forms.
+func parsePlace(loc string) (p place, ok bool) {
+	num := func(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
+	if m := atPattern.FindStringSubmatch(loc); m != nil {
+		return place{name: m[1], seq: num(m[2])}, true
+	}
+	if m := chatsPattern.FindStringSubmatch(loc); m != nil && num(m[1]) > 0 {
+		return place{chat: messaging.ChatID(num(m[1])), seq: num(m[2])}, true
+	}
+	if m := invitePattern.FindStringSubmatch(loc); m != nil {
+		return place{code: m[1]}, true
+	}
+	return place{}, false
+}
+
+// inviteChat returns the chat an invite code opens, revoked or expired
+// ones included: a notice names what was behind the link.
+func (s *Service) inviteChat(ctx context.Context, code string) (messaging.ChatID, error) {
+	var id messaging.ChatID
+	err := s.db.Read().QueryRowContext(ctx, `SELECT chat_id FROM chat_invites WHERE code = $1`, code).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, kurir.Errorf(kurir.ENotFound, "No invite link %q.", code)
+	}
+	return id, err
+}
 
 // locate turns a notice's location into the subject it names, as a visitor
 // without an account sees the platform: a public chat or one of its
-// messages, or a user. It returns the zero Subject if it names nothing.
+// messages, a chat an invite link opens, or a user. It returns the zero
+// Subject if it names nothing a visitor could see; staff can then link the
+// case to what it means (LinkCase).
 func (s *Service) locate(ctx context.Context, loc string) (Subject, int64, string) {
-	m := locationPattern.FindStringSubmatch(loc)
-	if m == nil {
+	p, ok := parsePlace(loc)
+	if !ok {
 		return Subject{}, 0, ""
 	}
-	if c, err := s.msg.ChatByUsername(ctx, 0, m[1]); err == nil && c.Unavailable == "" {
-		if m[2] == "" {
-			return Subject{Kind: SubjectChat, Chat: c.ID}, c.MemberCount, excerpt(fmt.Sprintf("%s %q (@%s)", c.Kind, c.Title, c.Username))
+	var c messaging.Chat
+	switch {
+	case p.name != "":
+		var err error
+		if c, err = s.msg.ChatByUsername(ctx, 0, p.name); err != nil || c.Unavailable != "" {
+			if p.seq == 0 {
+				if u, err := s.acc.UserByUsername(ctx, p.name); err == nil {
+					return Subject{Kind: SubjectUser, User: u.ID}, 0, excerpt(fmt.Sprintf("@%s %q", u.Username, u.DisplayName))
+				}
+			}
+			return Subject{}, 0, ""
 		}
-		seq, _ := strconv.ParseInt(m[2], 10, 64)
-		if msg, err := s.msg.MessageVisible(ctx, 0, c.ID, seq); err == nil {
-			return Subject{Kind: SubjectMessage, Chat: c.ID, Seq: seq}, c.MemberCount, evidence(msg)
+	case p.chat != 0:
+		if s.msg.ChatVisible(ctx, 0, p.chat) != nil {
+			return Subject{}, 0, ""
 		}
-		return Subject{}, 0, ""
+		r, err := s.msg.ReviewChat(ctx, p.chat)
+		if err != nil {
+			return Subject{}, 0, ""
+		}
+		c = r.Chat
+	case p.code != "":
+		// Whoever holds an invite link sees what is behind it.
+		id, err := s.inviteChat(ctx, p.code)
+		if err != nil {
+			return Subject{}, 0, ""
+		}
+		r, err := s.msg.ReviewChat(ctx, id)
+		if err != nil || !r.TakenDown.IsZero() {
+			return Subject{}, 0, ""
+		}
+		c = r.Chat
 	}
-	if m[2] == "" {
-		if u, err := s.acc.UserByUsername(ctx, m[1]); err == nil {
-			return Subject{Kind: SubjectUser, User: u.ID}, 0, excerpt(fmt.Sprintf("@%s %q", u.Username, u.DisplayName))
-		}
+	if p.seq == 0 {
+		return Subject{Kind: SubjectChat, Chat: c.ID}, c.MemberCount, excerpt(fmt.Sprintf("%s %q (@%s)", c.Kind, c.Title, c.Username))
+	}
+	if msg, err := s.msg.MessageVisible(ctx, 0, c.ID, p.seq); err == nil {
+		return Subject{Kind: SubjectMessage, Chat: c.ID, Seq: p.seq}, c.MemberCount, evidence(msg)
 	}
 	return Subject{}, 0, ""
 }
@@ -191,4 +301,68 @@ func (s *Service) Notice(ctx context.Context, id int64, token string) (NoticeSta
 		st.State = "received"
 	}
 	return st, nil
+}
+
+// NoticeRecord is a notice as reviewers see it: whole, with who sent it
+// and how the mail to them is getting on.
+type NoticeRecord struct {
+	ID          int64
+	CaseID      int64
+	Category    Category
+	Location    string // as the notifier gave it
+	Explanation string // all of it, up to Config.MaxExplanation
+	Name, Email string // "" for an anonymous notice of child sexual abuse
+	Lang        string // the language their mail is written in
+	Country     string // where they sent it from, if known
+	Received    time.Time
+	Mail        []MailStatus
+}
+
+// caseNotices returns the notices filed into case caseID, oldest first.
+func caseNotices(ctx context.Context, tx *sqldb.Tx, caseID int64) ([]NoticeRecord, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, case_id, category, location, explanation, name, email, lang, country, created_at
+		FROM mod_notices WHERE case_id = $1 ORDER BY id`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("case notices: %w", err)
+	}
+	var out []NoticeRecord
+	for rows.Next() {
+		var n NoticeRecord
+		var cat string
+		var at int64
+		if err := rows.Scan(&n.ID, &n.CaseID, &cat, &n.Location, &n.Explanation, &n.Name, &n.Email, &n.Lang, &n.Country, &at); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		n.Category, n.Received = Category(cat), sqldb.FromMicros(at)
+		out = append(out, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		rows, err := tx.QueryContext(ctx, `SELECT kind, state, attempts, last_error, created_at, sent_at FROM mod_mail WHERE notice_id = $1 ORDER BY id`, out[i].ID)
+		if err != nil {
+			return nil, fmt.Errorf("notice mail: %w", err)
+		}
+		for rows.Next() {
+			var m MailStatus
+			var created, sent int64
+			if err := rows.Scan(&m.Kind, &m.State, &m.Attempts, &m.Error, &created, &sent); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			m.Created = sqldb.FromMicros(created)
+			if sent != 0 {
+				m.Sent = sqldb.FromMicros(sent)
+			}
+			out[i].Mail = append(out[i].Mail, m)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"kurir"
+	"kurir/media"
 	"kurir/messaging"
 	"kurir/sqldb"
 )
@@ -24,6 +25,9 @@ type ReportParams struct {
 	// proof. Only server code that did the verifying sets it; a handler
 	// of a user's request must never fill it from the request.
 	Evidence *Evidence
+	// Lang is the reporter's Accept-Language, so that a case is queued
+	// under the language of whoever reported it first.
+	Lang string
 }
 
 // Report is a report as its reporter follows it.
@@ -42,10 +46,13 @@ type Report struct {
 }
 
 // Report files a user's report about something they can see: a message, a
-// group or channel, or another user. Reports from trusted flaggers go
-// ahead of the queue; a reporter counts once per subject (a second report
-// is EConflict), and their weight comes from how their past reports were
-// decided.
+// group or channel, another user, or a file posted where they can see it.
+// Reports from trusted flaggers go ahead of the queue; a reporter counts
+// once per case (a second report while it is open is EConflict), and
+// their weight comes from how their past reports were decided. An account
+// files at most Config.ReportsPerHour reports an hour (trusted flaggers
+// excepted); past that it gets ERateLimited. The case records the
+// reporter's language and country (kurir.LocationFrom) if it is new.
 func (s *Service) Report(ctx context.Context, reporter kurir.UserID, p ReportParams) (Report, error) {
 	if !p.Category.Valid() {
 		return Report{}, kurir.Invalid("reason", "unknown_reason", "Choose a reason from the list (GET /api/v1/report-reasons).")
@@ -77,6 +84,8 @@ func (s *Service) Report(ctx context.Context, reporter kurir.UserID, p ReportPar
 		}
 		if org != "" {
 			sig.source = SourceFlagger
+		} else if err := s.reportLimit(ctx, tx, reporter, now); err != nil {
+			return err
 		}
 		if sig.weight, err = reporterWeight(ctx, tx, reporter, org != ""); err != nil {
 			return err
@@ -85,10 +94,18 @@ func (s *Service) Report(ctx context.Context, reporter kurir.UserID, p ReportPar
 		if err != nil {
 			return err
 		}
+		loc := kurir.LocationFrom(ctx)
+		country := loc.Declared
+		if country == "" {
+			country = loc.Network
+		}
+		if err := setOrigin(ctx, tx, caseID, languageTag(p.Lang), country); err != nil {
+			return err
+		}
 		// The report may join a case that is already escalated.
 		rep = Report{CaseID: caseID, Subject: p.Subject, Category: p.Category, Comment: comment, Evidence: ev, At: now}
 		return tx.QueryRowContext(ctx, `SELECT g.id, c.state FROM mod_signals g JOIN mod_cases c ON c.id = g.case_id
-			WHERE g.subject = $1 AND g.reporter_id = $2`, p.Subject.Key(), reporter).Scan(&rep.ID, &rep.State)
+			WHERE g.case_id = $1 AND g.reporter_id = $2`, caseID, reporter).Scan(&rep.ID, &rep.State)
 	})
 	if err != nil {
 		return Report{}, err
@@ -139,10 +156,57 @@ func (s *Service) describe(ctx context.Context, reporter kurir.UserID, sig *sign
 			return err
 		}
 		sig.detail = excerpt(fmt.Sprintf("@%s %q", u.Username, u.DisplayName))
+	case SubjectMedia:
+		// Only a file posted where the reporter can read it: nobody learns
+		// from a report whether a file they cannot see exists.
+		gone := kurir.Errorf(kurir.ENotFound, "No file %d.", subj.Media)
+		ok, err := s.msg.MediaVisible(ctx, reporter, subj.Media)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return gone
+		}
+		m, err := media.Describe(ctx, s.db.Read(), media.ID(subj.Media))
+		if err != nil {
+			return gone
+		}
+		if m.OwnerID == reporter {
+			return kurir.Invalid("subject", "own_content", "You cannot report your own file; delete the message that carries it instead.")
+		}
+		sig.detail = excerpt(fmt.Sprintf("[%s %q, %d bytes, media %d, sha256 %s]", m.Kind, m.Name, m.Size, m.ID, m.SHA256))
 	default:
-		return kurir.Invalid("subject", "bad_subject", "Reports are about a message, a group or channel, or a user.")
+		return kurir.Invalid("subject", "bad_subject", "Reports are about a message, a group or channel, a user, or a file.")
 	}
 	return nil
+}
+
+// reportLimit refuses a report past the reporter's hourly limit. It counts
+// in the database, so the limit holds across nodes.
+func (s *Service) reportLimit(ctx context.Context, tx *sqldb.Tx, reporter kurir.UserID, now time.Time) error {
+	var n, oldest int64
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM mod_signals WHERE reporter_id = $1 AND created_at > $2`,
+		reporter, sqldb.Micros(now.Add(-time.Hour))).Scan(&n, &oldest); err != nil {
+		return fmt.Errorf("report limit: %w", err)
+	}
+	if n < int64(s.cfg.ReportsPerHour) {
+		return nil
+	}
+	wait := sqldb.FromMicros(oldest).Add(time.Hour).Sub(now)
+	return &kurir.Error{Code: kurir.ERateLimited, Reason: "too_many_reports", RetryAfter: wait,
+		Message: fmt.Sprintf("You have sent %d reports in the last hour, the most one account may. Try again in %d minutes.", n, int(wait.Minutes())+1)}
+}
+
+// messageMedia returns the subject of the file a message carries.
+func (s *Service) messageMedia(ctx context.Context, subj Subject) (Subject, error) {
+	m, err := s.reviewedMessage(ctx, subj)
+	if err != nil {
+		return Subject{}, err
+	}
+	if m.MediaID == 0 {
+		return Subject{}, kurir.Invalid("kind", "no_media", "Message %d in chat %d carries no file to remove.", subj.Seq, subj.Chat)
+	}
+	return Subject{Kind: SubjectMedia, Media: m.MediaID}, nil
 }
 
 // evidence is what a moderator needs of a message if it is gone later.
@@ -263,7 +327,16 @@ func (s *Service) Flaggers(ctx context.Context, by Staff) ([]Flagger, error) {
 		f.AddedAt = sqldb.FromMicros(at)
 		out = append(out, f)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		return record(ctx, tx, by, "flaggers.view", "flaggers", fmt.Sprintf("%d shown", len(out)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // SubjectUserKey is the subject key of an account.

@@ -31,18 +31,10 @@ type signal struct {
 // file adds sig to the case about its subject that is not resolved,
 // opening one if there is none, and sets the case's priority from all its
 // signals. It returns the case's ID. A reporter who already signalled the
-// subject gets EConflict and nothing is written.
+// subject while that case is open gets EConflict and nothing is written;
+// once it is resolved they can report the subject again, into a new case.
 func file(ctx context.Context, tx *sqldb.Tx, sig signal, now time.Time) (int64, error) {
 	key := sig.subject.Key()
-	if sig.reporter != 0 {
-		var n int64
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM mod_signals WHERE subject = $1 AND reporter_id = $2`, key, sig.reporter).Scan(&n); err != nil {
-			return 0, err
-		}
-		if n > 0 {
-			return 0, &kurir.Error{Code: kurir.EConflict, Reason: "already_reported", Message: "You have already reported this; one report counts, and it is being handled."}
-		}
-	}
 	var c struct {
 		id, count, weight, reach, opened, due int64
 		category, sources                     string
@@ -65,6 +57,14 @@ func file(ctx context.Context, tx *sqldb.Tx, sig signal, now time.Time) (int64, 
 		}
 	case err != nil:
 		return 0, fmt.Errorf("find case: %w", err)
+	case sig.reporter != 0:
+		var n int64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM mod_signals WHERE case_id = $1 AND reporter_id = $2`, c.id, sig.reporter).Scan(&n); err != nil {
+			return 0, err
+		}
+		if n > 0 {
+			return 0, alreadyReported()
+		}
 	}
 	milli := int64(math.Round(sig.weight * 1000))
 	evidence, err := encodeEvidence(sig.evidence)
@@ -75,7 +75,7 @@ func file(ctx context.Context, tx *sqldb.Tx, sig signal, now time.Time) (int64, 
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		c.id, key, string(sig.source), string(sig.category), sig.reporter, sig.notice, sig.comment, sig.detail, evidence, milli, sqldb.Micros(now)); err != nil {
 		if sqldb.IsUniqueViolation(err) {
-			return 0, &kurir.Error{Code: kurir.EConflict, Reason: "already_reported", Message: "You have already reported this; one report counts, and it is being handled."}
+			return 0, alreadyReported()
 		}
 		return 0, fmt.Errorf("record signal: %w", err)
 	}
@@ -95,6 +95,11 @@ func file(ctx context.Context, tx *sqldb.Tx, sig signal, now time.Time) (int64, 
 		}
 	}
 	return c.id, nil
+}
+
+// alreadyReported refuses a second signal from one reporter into a case.
+func alreadyReported() error {
+	return &kurir.Error{Code: kurir.EConflict, Reason: "already_reported", Message: "You have already reported this; one report counts, and it is being handled."}
 }
 
 // addSource adds s to a comma-separated set of sources.

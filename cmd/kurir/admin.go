@@ -19,6 +19,7 @@ import (
 	"kurir"
 	"kurir/account"
 	"kurir/audit"
+	"kurir/moderation"
 	"kurir/sqldb"
 )
 
@@ -37,7 +38,9 @@ running). Areas:
                                  stop an account from acting for a while
   user ban USERNAME --reason TEXT
                                  stop an account from acting until reinstated
-  user reinstate USERNAME        lift a suspension or ban
+                                 (both are moderation decisions: a case, a
+                                 statement of reasons, an appeal)
+  user reinstate USERNAME        lift its suspensions and bans (reverses them)
   bank create|list|import|disable|enable
                                  hash banks of known harmful content; see
                                  "kurir admin bank --help"
@@ -400,92 +403,139 @@ func (a *adminCmd) userRole(ctx context.Context, args []string) error {
 
 const suspendHelp = `Usage: kurir admin user suspend [flags] USERNAME
 
-Stops an account from logging in or acting until the suspension ends. Its
-owner is told the reason.
+Stops an account from logging in or acting until the suspension ends. This
+is a moderation decision like one taken in the console: it opens a case on
+the platform's own initiative (or decides the account's open one), and the
+owner gets a statement of reasons with --reason as its facts, and can
+appeal it. Every request it makes is refused from now on; a live stream it
+already has open ends only when it reconnects (a suspension from the
+console ends them at once).
 
 Example: kurir admin user suspend mallory --for 72h --reason "Spam in public groups"
 `
 
-func (a *adminCmd) userSuspend(ctx context.Context, args []string) error {
-	var dur time.Duration
-	var until, reason string
-	svc, done, pos, err := a.setup(ctx, "suspend", suspendHelp, args, 1, func(e envFlags) {
-		e.fs.DurationVar(&dur, "for", 0, "how long, e.g. 72h")
-		e.fs.StringVar(&until, "until", "", "when it ends, RFC 3339, e.g. 2026-12-24T00:00:00Z")
-		e.fs.StringVar(&reason, "reason", "", "why, as the account's owner will read it (required)")
+const banHelp = `Usage: kurir admin user ban [flags] USERNAME
+
+Stops an account from logging in or acting until it is reinstated. Like
+suspend, this is a moderation decision: a case, a statement of reasons with
+--reason as its facts, and an appeal.
+
+Example: kurir admin user ban mallory --category scam --reason "Sold fake tickets in three groups"
+`
+
+// userDecision is "admin user suspend" and "admin user ban": a decision
+// on the platform's own initiative against the account, through
+// moderation, so that the owner is owed a statement of reasons and can
+// appeal, and the decision is counted for transparency.
+func (a *adminCmd) userDecision(ctx context.Context, kind moderation.ActionKind, help string, args []string) error {
+	var dur, until, reason, category, ground, law string
+	s, pos, err := a.openMod(ctx, "admin user "+string(kind), help, args, 1, true, func(e envFlags) {
+		if kind == moderation.Suspend {
+			e.fs.StringVar(&dur, "for", "", "how long, e.g. 72h or 7d")
+			e.fs.StringVar(&until, "until", "", "when it ends, RFC 3339, e.g. 2026-12-24T00:00:00Z")
+		}
+		e.fs.StringVar(&reason, "reason", "", "why: the facts the owner reads in their statement of reasons (required)")
+		e.fs.StringVar(&category, "category", string(moderation.OtherCategory), "what it falls under: spam, scam, harassment... (see kurir admin mod queue --help)")
+		e.fs.StringVar(&ground, "ground", "terms", "terms (against the terms of service) or illegal (name the law with --law)")
+		e.fs.StringVar(&law, "law", "", "the law broken, required with --ground illegal")
 	})
 	if err != nil {
 		return err
 	}
-	defer done()
-	var end time.Time
-	switch {
-	case dur > 0 && until == "":
-		end = time.Now().Add(dur)
-	case dur == 0 && until != "":
-		if end, err = time.Parse(time.RFC3339, until); err != nil {
-			return usagef("--until %q: want a time like 2026-12-24T00:00:00Z", until)
+	defer s.close()
+	p := moderation.ActParams{Kind: kind, Category: moderation.Category(category), Ground: moderation.Ground(ground), LegalReference: law, Facts: reason}
+	if kind == moderation.Suspend {
+		switch {
+		case dur != "" && until == "":
+			d, err := parseSpan(dur)
+			if err != nil || d <= 0 {
+				return usagef("admin user suspend: --for %q: want a length such as 7d, 36h or 1d12h", dur)
+			}
+			p.Until = time.Now().Add(d)
+		case dur == "" && until != "":
+			if p.Until, err = time.Parse(time.RFC3339, until); err != nil {
+				return usagef("--until %q: want a time like 2026-12-24T00:00:00Z", until)
+			}
+		default:
+			return usagef("admin user suspend: give exactly one of --for and --until")
 		}
-	default:
-		return usagef("admin user suspend: give exactly one of --for and --until")
 	}
-	if reason == "" {
-		return usagef("admin user suspend: --reason is required; the account's owner is told it")
+	if strings.TrimSpace(reason) == "" {
+		return usagef("admin user %s: --reason is required; the account's owner reads it in their statement of reasons", kind)
 	}
-	u, err := a.find(ctx, svc, pos[0])
+	u, err := findUser(ctx, s.acc, pos[0])
 	if err != nil {
 		return err
 	}
-	if err := svc.Suspend(ctx, u.ID, end, reason); err != nil {
-		return clientError(err)
+	x, err := s.mod.ActOnOwnInitiative(ctx, s.by, moderation.Subject{Kind: moderation.SubjectUser, User: u.ID}, p,
+		"kurir admin user "+string(kind)+" by "+s.byName)
+	if err != nil {
+		return s.modError(err)
 	}
-	if err := a.audit(ctx, "admin.suspend", fmt.Sprintf("user:%d", u.ID), "until "+end.UTC().Format(time.RFC3339)+": "+reason); err != nil {
-		return err
+	state := "banned"
+	if kind == moderation.Suspend {
+		state = "suspended until " + x.Until.UTC().Format(time.RFC3339)
 	}
-	fmt.Fprintf(a.stdout, "%s is suspended until %s\n", u.Username, end.UTC().Format(time.RFC3339))
+	fmt.Fprintf(a.stdout, "%s is %s (action %d, case %d); they can read the statement of reasons and appeal it\n", u.Username, state, x.ID, x.CaseID)
 	return nil
+}
+
+func (a *adminCmd) userSuspend(ctx context.Context, args []string) error {
+	return a.userDecision(ctx, moderation.Suspend, suspendHelp, args)
 }
 
 func (a *adminCmd) userBan(ctx context.Context, args []string) error {
+	return a.userDecision(ctx, moderation.Ban, banHelp, args)
+}
+
+const reinstateHelp = `Usage: kurir admin user reinstate [flags] USERNAME
+
+Lifts an account's suspensions and bans: reverses every one still in force,
+as "kurir admin mod reverse" would, so that each statement of reasons says
+it was reversed and why (--reason). A suspension or ban set outside
+moderation (by an older kurir) is lifted directly.
+`
+
+func (a *adminCmd) userReinstate(ctx context.Context, args []string) error {
 	var reason string
-	svc, done, pos, err := a.setup(ctx, "ban", "Usage: kurir admin user ban [flags] USERNAME\n\nStops an account from logging in or acting until it is reinstated.\n", args, 1, func(e envFlags) {
-		e.fs.StringVar(&reason, "reason", "", "why, as the account's owner will read it (required)")
+	s, pos, err := a.openMod(ctx, "admin user reinstate", reinstateHelp, args, 1, false, func(e envFlags) {
+		e.fs.StringVar(&reason, "reason", "Reinstated by the service's operator.", "why, as the owner reads it in each statement of reasons")
 	})
 	if err != nil {
 		return err
 	}
-	defer done()
-	if reason == "" {
-		return usagef("admin user ban: --reason is required; the account's owner is told it")
-	}
-	u, err := a.find(ctx, svc, pos[0])
+	defer s.close()
+	u, err := findUser(ctx, s.acc, pos[0])
 	if err != nil {
 		return err
 	}
-	if err := svc.Ban(ctx, u.ID, reason); err != nil {
+	acts, _, err := s.mod.Statements(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	var reversed []string
+	for _, x := range acts {
+		if (x.Kind == moderation.Ban || x.Kind == moderation.Suspend && x.Until.After(now)) && x.Reversed.IsZero() && x.Subject.User == u.ID {
+			if err := s.mod.Reverse(ctx, s.by, x.ID, reason); err != nil {
+				return s.modError(err)
+			}
+			reversed = append(reversed, fmt.Sprintf("%s %d", x.Kind, x.ID))
+		}
+	}
+	if len(reversed) > 0 {
+		fmt.Fprintf(a.stdout, "%s is active again: reversed %s\n", u.Username, strings.Join(reversed, ", "))
+		return nil
+	}
+	if u.State != account.StateSuspended && u.State != account.StateBanned {
+		fmt.Fprintf(a.stdout, "%s is not suspended or banned\n", u.Username)
+		return nil
+	}
+	// Set by an older kurir, outside moderation: nothing to reverse.
+	if err := s.acc.Reinstate(ctx, u.ID); err != nil {
 		return clientError(err)
 	}
-	if err := a.audit(ctx, "admin.ban", fmt.Sprintf("user:%d", u.ID), reason); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "%s is banned\n", u.Username)
-	return nil
-}
-
-func (a *adminCmd) userReinstate(ctx context.Context, args []string) error {
-	svc, done, pos, err := a.setup(ctx, "reinstate", "Usage: kurir admin user reinstate [flags] USERNAME\n\nLifts a suspension or ban.\n", args, 1, nil)
-	if err != nil {
-		return err
-	}
-	defer done()
-	u, err := a.find(ctx, svc, pos[0])
-	if err != nil {
-		return err
-	}
-	if err := svc.Reinstate(ctx, u.ID); err != nil {
-		return clientError(err)
-	}
-	if err := a.audit(ctx, "admin.reinstate", fmt.Sprintf("user:%d", u.ID), string(u.State)); err != nil {
+	if err := a.audit(ctx, "admin.reinstate", fmt.Sprintf("user:%d", u.ID), string(u.State)+" (set outside moderation) ["+s.by.Via+"]"); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "%s is active again\n", u.Username)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/user"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,7 +31,11 @@ dismiss and decide appeals; only admins manage trusted flaggers. An appeal
 goes to someone other than whoever took the decision, so to decide an
 appeal against the operator's own action, use --as.
 
-  queue [--state open|escalated|resolved] [--category C] [--source S] [--limit N]
+Whoever runs these commands holds the database and is the operator: --as
+is their say-so, not a login. Every audit entry they write says so, with
+"[via cli os-user=NAME as=@USER]" before its detail.
+
+  queue [--state open|escalated|resolved] [--category C] [--source S] [--lang L] [--country CC] [--limit N]
                                  cases, highest priority first: ID, priority,
                                  category, subject, signals, due, state
   case CASE                      a case: signals with their evidence, history,
@@ -62,7 +68,9 @@ the command returns: every read, send and download on every node is
 refused. Devices that are connected live are not pushed the change unless
 --nats names the NATS the servers use (KURIR_NATS_URL, as for kurir serve);
 without it they see the change at their next read or sync. A single server
-with its in-process bus cannot be reached from here.
+with its in-process bus cannot be reached from here. A suspended or banned
+account is refused at once, but a live stream it already has open ends only
+when it reconnects (from the console, at once).
 
 Run "kurir admin mod <command> --help" for a command's flags.
 `
@@ -123,8 +131,13 @@ func (s *modSession) close() {
 // and the caller's through extra), checks it was given nargs arguments,
 // and opens the services. The caller closes the session.
 func (a *adminCmd) modSetup(ctx context.Context, name, help string, args []string, nargs int, live bool, extra func(envFlags)) (*modSession, []string, error) {
+	return a.openMod(ctx, "admin mod "+name, help, args, nargs, live, extra)
+}
+
+// openMod is modSetup for a command named in full, such as "admin user ban".
+func (a *adminCmd) openMod(ctx context.Context, command, help string, args []string, nargs int, live bool, extra func(envFlags)) (*modSession, []string, error) {
 	var as, natsURL string
-	db, log, rest, err := a.open(ctx, "admin mod "+name, help, args, nargs, func(e envFlags) {
+	db, log, rest, err := a.open(ctx, command, help, args, nargs, func(e envFlags) {
 		e.fs.StringVar(&as, "as", "", "act as this member of staff (@username or ID), with their role (default: the operator, an admin)")
 		if live {
 			e.string(&natsURL, "nats", "KURIR_NATS_URL", "", "NATS server URL(s) the servers use, so that connected devices are pushed the change at once (default: they see it at their next read)")
@@ -164,7 +177,27 @@ func (a *adminCmd) modSetup(ctx context.Context, name, help string, args []strin
 		}
 		s.by, s.byName = moderation.Staff{ID: u.ID, Role: u.Role}, "@"+u.Username
 	}
+	s.by.Via = cliVia(s.byName)
 	return s, rest, nil
+}
+
+// cliVia is what the audit log records of a command-line action besides
+// the staff it acts as: that it came through the command line, the
+// operating-system user who ran it, and whom --as named. Whoever runs kurir
+// admin holds the database and is the operator; --as is their claim, which
+// nothing checks, and the log says so.
+func cliVia(as string) string {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if name == "" {
+		name = "unknown"
+	}
+	if as == "" || as == "the operator" {
+		return "cli os-user=" + name
+	}
+	return "cli os-user=" + name + " as=" + as
 }
 
 // canAct reports whether an account is in a state to act as staff.
@@ -231,10 +264,10 @@ func parseSpan(s string) (time.Duration, error) {
 // modError is the message for a refusal by the moderation service, with a
 // hint where the command line can do better than the console.
 func (s *modSession) modError(err error) error {
-	if kurir.ErrorReason(err) == "own_decision" && s.by == moderation.Operator {
+	if kurir.ErrorReason(err) == "own_decision" && s.by.ID == 0 {
 		return fmt.Errorf("%s The operator took this decision: decide the appeal --as another moderator or admin", kurir.ErrorMessage(err))
 	}
-	if kurir.ErrorCode(err) == kurir.EForbidden && s.by != moderation.Operator {
+	if kurir.ErrorCode(err) == kurir.EForbidden && s.by.ID != 0 {
 		return fmt.Errorf("%s (%s is %s)", kurir.ErrorMessage(err), s.byName, s.by.Role)
 	}
 	return clientError(err)
@@ -244,12 +277,14 @@ var modSources = []moderation.Source{moderation.SourceUser, moderation.SourceFla
 	moderation.SourceTextRule, moderation.SourceClassifier, moderation.SourceLegal, moderation.SourceOwn}
 
 func (a *adminCmd) modQueue(ctx context.Context, args []string) error {
-	var state, category, source string
+	var state, category, source, lang, country string
 	var limit int
-	s, _, err := a.modSetup(ctx, "queue", "Usage: kurir admin mod queue [--state open|escalated|resolved] [--category C] [--source S] [--limit N]\n\nLists cases, highest priority first and, among equals, the one due soonest.\n", args, 0, false, func(e envFlags) {
+	s, _, err := a.modSetup(ctx, "queue", "Usage: kurir admin mod queue [--state open|escalated|resolved] [--category C] [--source S] [--lang L] [--country CC] [--limit N]\n\nLists cases, highest priority first and, among equals, the one due soonest.\n", args, 0, false, func(e envFlags) {
 		e.fs.StringVar(&state, "state", "", "open, escalated or resolved (default: open and escalated)")
 		e.fs.StringVar(&category, "category", "", "only this category, e.g. terrorism, spam")
 		e.fs.StringVar(&source, "source", "", "only cases with a signal from this source, e.g. user_report, trusted_flagger, hash_bank")
+		e.fs.StringVar(&lang, "lang", "", "only cases first signalled by someone reading this language, e.g. de")
+		e.fs.StringVar(&country, "country", "", "only cases first signalled from this country (ISO 3166-1 alpha-2), e.g. AT")
 		e.fs.IntVar(&limit, "limit", 50, "at most this many cases (1 to 200)")
 	})
 	if err != nil {
@@ -262,7 +297,8 @@ func (a *adminCmd) modQueue(ctx context.Context, args []string) error {
 	if source != "" && !slices.Contains(modSources, moderation.Source(source)) {
 		return usagef("admin mod queue: --source %q: want one of %s", source, joinSources())
 	}
-	cases, err := s.mod.Queue(ctx, s.by, moderation.QueueFilter{State: state, Category: moderation.Category(category), Source: moderation.Source(source), Limit: limit})
+	cases, err := s.mod.Queue(ctx, s.by, moderation.QueueFilter{State: state, Category: moderation.Category(category), Source: moderation.Source(source),
+		Lang: lang, Country: country, Limit: limit})
 	if err != nil {
 		return s.modError(err)
 	}

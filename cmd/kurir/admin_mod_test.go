@@ -18,6 +18,7 @@ import (
 
 	"kurir"
 	"kurir/account"
+	"kurir/audit"
 	"kurir/bus"
 	"kurir/bus/natsbus"
 	"kurir/jurisdiction"
@@ -511,9 +512,9 @@ func TestAdminCommandsAreAudited(t *testing.T) {
 	for _, row := range [][]string{
 		{"system", "admin", "admin.user_create", user, "role", "user"},
 		{"system", "admin", "admin.role", user, "user", "->", "moderator"},
-		{"system", "admin", "admin.suspend", user, "until"},
-		{"system", "admin", "admin.ban", user, "Did", "it", "again"},
-		{"system", "admin", "admin.reinstate", user, "banned"},
+		{"system", "admin", "action.suspend", user, "[via", "cli"},
+		{"system", "admin", "action.ban", user, "[via", "cli"},
+		{"system", "admin", "action.reverse", user, "[via", "cli"},
 		{"system", "admin", "admin.bank_create", "bank:TERRORISM", "action", "flag:"},
 		{"system", "admin", "admin.bank_import", "bank:TERRORISM", "list.txt:", "1", "lines,", "1", "added,"},
 		{"system", "admin", "admin.bank_disable", "bank_entry:1"},
@@ -525,7 +526,7 @@ func TestAdminCommandsAreAudited(t *testing.T) {
 			t.Errorf("audit list has no row %q:\n%s", row, out)
 		}
 	}
-	if out := admin("", "audit", "verify"); !strings.Contains(out, "11 entries, chain intact") {
+	if out := admin("", "audit", "verify"); !strings.Contains(out, "12 entries, chain intact") {
 		t.Errorf("audit verify: %s", out)
 	}
 }
@@ -556,5 +557,121 @@ func TestAdminModRestrictInCountries(t *testing.T) {
 		if got := kurir.ErrorCode(err) == kurir.ELegal; got != withheld || (!withheld && m.Text == "") {
 			t.Errorf("in %s: message %+v, err %v; want withheld %v", country, m, err, withheld)
 		}
+	}
+}
+
+// userCmd runs "kurir admin user ARGS --data-dir DIR" and returns its output.
+func (w *modWorld) userCmd(args ...string) (string, error) {
+	w.t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(w.ctx, append(append([]string{"kurir", "admin", "user"}, args...), "--data-dir", w.dir), noEnv, strings.NewReader(""), &out, &errOut)
+	return out.String(), err
+}
+
+// TestAdminUserDecisionsGoThroughModeration: "kurir admin user suspend|ban"
+// are moderation decisions (a case, a statement of reasons the owner can
+// appeal), "reinstate" reverses each one in force with its reason, and bad
+// input files nothing.
+func TestAdminUserDecisionsGoThroughModeration(t *testing.T) {
+	w := newModWorld(t)
+	state := func() account.State {
+		t.Helper()
+		u, err := w.acc.UserByID(w.ctx, w.sam)
+		w.must("UserByID", err)
+		return u.State
+	}
+	cases := func() int {
+		t.Helper()
+		var n int
+		w.must("count cases", w.db.Read().QueryRowContext(w.ctx, `SELECT COUNT(*) FROM mod_cases`).Scan(&n))
+		return n
+	}
+	before := cases()
+	for _, bad := range [][]string{
+		{"ban", "sammy"},
+		{"ban", "sammy", "--reason", "x", "--category", "nonsense"},
+		{"ban", "nobody", "--reason", "x"},
+		{"suspend", "sammy", "--reason", "x"},
+		{"suspend", "sammy", "--reason", "x", "--for", "-2h"},
+	} {
+		if out, err := w.userCmd(bad...); err == nil {
+			t.Errorf("%q: accepted (%s)", bad, out)
+		}
+	}
+	if n := cases(); n != before || state() != account.StateActive {
+		t.Fatalf("refused commands left %d cases (was %d), sammy %s", n, before, state())
+	}
+
+	out, err := w.userCmd("ban", "sammy", "--category", "scam", "--reason", "Sold fake concert tickets in three groups")
+	if err != nil || !strings.Contains(out, "sammy is banned") || !strings.Contains(out, "appeal") {
+		t.Fatalf("ban: %v\n%s", err, out)
+	}
+	acts, _, err := w.mod.Statements(w.ctx, w.sam)
+	w.must("Statements", err)
+	if len(acts) != 1 || acts[0].Kind != moderation.Ban || acts[0].Category != moderation.Scam || acts[0].Source != moderation.SourceOwn ||
+		acts[0].Facts != "Sold fake concert tickets in three groups" || state() != account.StateBanned {
+		t.Fatalf("after the ban: statements %+v, sammy %s", acts, state())
+	}
+	// The owner appeals, as against any decision, and another person decides.
+	ap, err := w.mod.FileAppeal(w.ctx, w.sam, acts[0].ID, "Those were real tickets.")
+	w.must("FileAppeal", err)
+	_, err = w.mod.DecideAppeal(w.ctx, moderation.Staff{ID: w.mona, Role: kurir.RoleModerator}, ap.ID, true, "The receipts check out.")
+	w.must("DecideAppeal", err)
+	if state() != account.StateActive {
+		t.Fatalf("after the upheld appeal sammy is %s", state())
+	}
+
+	// Reinstate reverses every suspension and ban still in force.
+	if _, err := w.userCmd("suspend", "sammy", "--for", "2h", "--reason", "Spam"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.userCmd("ban", "sammy", "--reason", "More spam"); err != nil {
+		t.Fatal(err)
+	}
+	out, err = w.userCmd("reinstate", "sammy", "--reason", "Cleared by the review board")
+	if err != nil || !strings.Contains(out, "reversed ban") || !strings.Contains(out, "suspend") || state() != account.StateActive {
+		t.Fatalf("reinstate: %v, sammy %s\n%s", err, state(), out)
+	}
+	acts, _, _ = w.mod.Statements(w.ctx, w.sam)
+	for _, a := range acts[:2] {
+		if a.Reversed.IsZero() || a.ReversalReason != "Cleared by the review board" {
+			t.Errorf("%s %d after reinstate: reversed %v, reason %q", a.Kind, a.ID, a.Reversed, a.ReversalReason)
+		}
+	}
+	// A ban set outside moderation (by an older kurir) is lifted directly.
+	w.must("Ban", w.acc.Ban(w.ctx, w.sam, "old ban"))
+	if out, err := w.userCmd("reinstate", "sammy"); err != nil || !strings.Contains(out, "active again") || state() != account.StateActive {
+		t.Errorf("reinstate after a ban outside moderation: %v, sammy %s\n%s", err, state(), out)
+	}
+	if out, err := w.userCmd("reinstate", "sammy"); err != nil || !strings.Contains(out, "not suspended or banned") {
+		t.Errorf("reinstate an active account: %v\n%s", err, out)
+	}
+}
+
+// TestAdminModAuditSaysItCameThroughTheCommandLine: the command line holds
+// the database, so --as is the operator's claim; each audit entry it writes
+// says it came through the command line, with the OS user and --as.
+func TestAdminModAuditSaysItCameThroughTheCommandLine(t *testing.T) {
+	w := newModWorld(t)
+	c := w.report(w.rita, moderation.Subject{Kind: moderation.SubjectUser, User: w.sam}, moderation.Spam)
+	if _, err := w.kurir("comment", strconv.FormatInt(c, 10), "--note", "Looks like a bot", "--as", "@tina"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.kurir("dismiss", strconv.FormatInt(c, 10), "--reason", "Not a bot"); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := audit.List(w.ctx, w.db.Read(), audit.Filter{Limit: 2})
+	w.must("audit.List", err)
+	if len(entries) != 2 {
+		t.Fatalf("audit entries %+v", entries)
+	}
+	dismissed, commented := entries[0], entries[1]
+	if want := "[via " + cliVia("@tina") + "] "; commented.Actor != w.tina || commented.Action != "case.comment" ||
+		!strings.HasPrefix(commented.Detail, want) || !strings.Contains(want, "as=@tina") {
+		t.Errorf("comment --as @tina audited as %+v, want actor %d and detail starting %q", commented, w.tina, want)
+	}
+	if want := "[via " + cliVia("") + "] "; dismissed.Actor != 0 || dismissed.Action != "case.dismiss" ||
+		!strings.HasPrefix(dismissed.Detail, want) || strings.Contains(dismissed.Detail, "as=") {
+		t.Errorf("dismiss as the operator audited as %+v, want detail starting %q", dismissed, want)
 	}
 }

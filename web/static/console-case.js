@@ -5,8 +5,11 @@
 // what reporters wrote), the chat, the history and the actions taken; and
 // the buttons that sort or decide it, each opening a form with reason
 // templates. Beside it, the accounts concerned: their standing, the
-// decisions against them and their record as reporters. The case refreshes
-// itself, keeping what the reviewer typed.
+// decisions against them and their record as reporters. A notice is shown
+// whole (the location as given, the full explanation, the mail sent to its
+// notifier); a notice whose location named nothing can be linked to the
+// message, chat or account it means. The case refreshes itself, keeping
+// what the reviewer typed.
 import { api, blobURL, errorText, ApiError } from './api.js';
 import { t } from './i18n.js';
 import { h, icon, replace, field, openDialog, showError, toast, formatDateTime, formatSize } from './dom.js';
@@ -124,6 +127,8 @@ export function caseView(id, { queuePath, notStaff }) {
           d.messages.length
             ? h('ol', { class: 'case-context' }, d.messages.map((m) => message(m, m.seq === reported)))
             : h('p', { class: 'muted' }, t('console.no_context'))),
+        d.notices && d.notices.length ? section('case-notices-title', t('console.notices'),
+          h('ol', { class: 'signals notices' }, d.notices.map(noticeItem))) : null,
         section('case-signals-title', t('console.signals_n', { count: d.signals.length }),
           h('ol', { class: 'signals' }, d.signals.map(signal)))),
       h('div', { class: 'case-side' },
@@ -153,13 +158,14 @@ export function caseView(id, { queuePath, notStaff }) {
       h('dt', {}, t('console.col.subject')), h('dd', { dir: 'auto' }, subjectText(d.subject, d.chat ? d.chat.title : '')),
       h('dt', {}, t('console.category')), h('dd', {}, categoryLabel(d.category)),
       h('dt', {}, t('console.col.priority')), h('dd', {}, h('span', { class: `prio ${level}` }, String(d.priority))),
-      h('dt', {}, t('console.state')), h('dd', {}, d.outcome ? `${stateLabel(d.state)} (${stateLabel(d.outcome)})` : stateLabel(d.state)),
+      h('dt', {}, t('console.state')), h('dd', {}, d.outcome ? `${stateLabel(d.state)} (${outcomeLabel(d.outcome)})` : stateLabel(d.state)),
       h('dt', {}, t('console.col.due')), h('dd', { class: d.overdue ? 'due overdue' : 'due' },
         h('time', { datetime: d.due_at, title: formatDateTime(d.due_at) }, relativeTime(d.due_at)),
         d.overdue ? h('span', { class: 'overdue-tag' }, t('console.overdue')) : null),
       h('dt', {}, t('console.col.sources')), h('dd', {}, d.sources.map(sourceLabel).join(', ')),
       h('dt', {}, t('console.col.reach')), h('dd', {}, String(d.reach)),
       h('dt', {}, t('console.opened')), h('dd', {}, formatDateTime(d.opened_at)),
+      d.lang || d.country ? [h('dt', {}, t('console.origin')), h('dd', { class: 'origin' }, [d.lang, d.country].filter(Boolean).join(' · '))] : null,
       h('dt', {}, t('console.col.assignee')), h('dd', {}, d.assignee_id ? person(d.assignee_id) : t('console.unassigned')));
   }
 
@@ -169,7 +175,9 @@ export function caseView(id, { queuePath, notStaff }) {
     const held = m.status === 'held';
     return h('div', { class: held ? 'case-file held' : 'case-file' },
       held ? h('p', { class: 'held-tag' }, t('console.file_held')) : null,
-      reviewMedia({ media_id: m.id, kind: m.kind, name: m.name, size: m.size, thumbnail: m.thumbnail }));
+      reviewMedia({ media_id: m.id, kind: m.kind, name: m.name, size: m.size, thumbnail: m.thumbnail }),
+      // The hash names the file everywhere it was posted, for remove_media and the banks.
+      h('p', { class: 'file-hash' }, h('span', { class: 'muted' }, t('console.file_sha256')), ' ', h('code', { dir: 'ltr' }, m.sha256)));
   }
 
   // reportedMessage is the message the case is about, if it is shown.
@@ -240,7 +248,8 @@ export function caseView(id, { queuePath, notStaff }) {
       b('escalate', actionLabel('escalate'), sort && d.state === 'open', () => escalateDialog()),
       b('remove_message', actionLabel('remove_message'), act && reportedMsg && !reportedMsg.removed_at && !reportedMsg.deleted,
         () => actDialog('remove_message'), 'btn danger'),
-      b('remove_media', actionLabel('remove_media'), act && d.subject.kind === 'media', () => actDialog('remove_media'), 'btn danger'),
+      b('remove_media', actionLabel('remove_media'), act && (d.subject.kind === 'media' || (d.subject.kind === 'message' && !!d.media)),
+        () => actDialog('remove_media'), 'btn danger'),
       b('takedown', actionLabel('takedown'), act && (d.subject.kind === 'message' || d.subject.kind === 'chat') && chatOK,
         () => actDialog('takedown'), 'btn danger'),
       b('label', actionLabel('label'), act && (d.subject.kind === 'message' || d.subject.kind === 'chat') && chatOK,
@@ -258,6 +267,7 @@ export function caseView(id, { queuePath, notStaff }) {
     return h('section', { class: 'case-section', 'aria-labelledby': 'case-steps-title' },
       h('h3', { id: 'case-steps-title' }, t('console.decide')),
       list.length ? h('div', { class: 'case-buttons' }, list) : null,
+      sort && d.subject.kind === 'notice' ? linkForm() : null,
       sort ? assignForm() : null,
       note ? h('p', { class: 'hint' }, note) : null);
   }
@@ -295,6 +305,51 @@ export function caseView(id, { queuePath, notStaff }) {
       });
     });
     return form;
+  }
+
+  // linkForm points a notice's case, whose location named nothing, at what
+  // the reviewer found it means; if that has a case already the notice
+  // joins it, and the reviewer goes there.
+  function linkForm() {
+    const box = h('p', { class: 'form-error', role: 'alert', hidden: true });
+    const form = h('form', { class: 'link-form', novalidate: true, dataset: { form: 'link' } },
+      field(t('console.link_to'), { name: 'subject', autocomplete: 'off', spellcheck: 'false', dir: 'ltr', maxlength: '2000',
+        placeholder: 'https://…/chats/5', hint: t('console.link_hint') }),
+      h('button', { type: 'submit', class: 'btn' }, t('console.link')),
+      box);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      step(form, box, async () => {
+        const subject = form.elements.subject.value.trim();
+        if (!subject) throw new ApiError({ field: 'subject', detail: t('auth.fill_in') });
+        const r = await api('POST', `/moderation/cases/${id}/subject`, { subject });
+        form.elements.subject.value = '';
+        toast(t('console.linked'));
+        if (r.case_id !== id) navigate(`/console/cases/${r.case_id}`);
+        else await load();
+      });
+    });
+    return form;
+  }
+
+  // noticeItem is a notice as its notifier sent it, and how the mail to
+  // them is getting on.
+  function noticeItem(n) {
+    const mail = n.mail.map((m) => h('p', { class: `notice-mail ${m.state}` },
+      mailKindLabel(m.kind), ': ', mailStateLabel(m.state),
+      m.sent_at ? [' · ', h('time', { datetime: m.sent_at }, formatDateTime(m.sent_at))] : null,
+      m.error ? h('span', { class: 'note', dir: 'auto' }, ` — ${m.error}`) : null));
+    return h('li', { class: 'signal notice-item', dataset: { notice: String(n.id) } },
+      h('div', { class: 'sig-head' },
+        h('strong', {}, t('console.notice_n', { id: n.id })), ' · ', categoryLabel(n.category), ' · ',
+        h('time', { datetime: n.received_at, class: 'muted' }, formatDateTime(n.received_at))),
+      h('dl', { class: 'facts' },
+        h('dt', {}, t('console.notice_location')), h('dd', {}, h('code', { class: 'notice-location', dir: 'ltr' }, n.location)),
+        h('dt', {}, t('console.notifier')), h('dd', { dir: 'auto' },
+          n.email ? `${n.name} <${n.email}>` : t('console.notifier_anonymous'),
+          [n.lang, n.country].filter(Boolean).length ? h('span', { class: 'muted' }, ` · ${[n.lang, n.country].filter(Boolean).join(' · ')}`) : null)),
+      h('blockquote', { class: 'sig-comment notice-explanation', dir: 'auto' }, n.explanation),
+      n.email ? h('div', { class: 'notice-mails' }, h('span', { class: 'muted' }, t('console.notice_mail')), ...mail) : null);
   }
 
   function message(m, isReported) {
@@ -682,6 +737,21 @@ export function caseView(id, { queuePath, notStaff }) {
 
 // historyNote is a history entry's note, with the IDs and codes the server
 // records there put in words.
+// outcomeLabel names how a case was resolved.
+function outcomeLabel(o) {
+  return o === 'merged' ? t('console.outcome.merged') : stateLabel(o);
+}
+
+function mailKindLabel(kind) {
+  const labels = { receipt: t('console.mail.receipt'), decision: t('console.mail.decision'), reversal: t('console.mail.reversal') };
+  return labels[kind] || kind;
+}
+
+function mailStateLabel(state) {
+  const labels = { pending: t('console.mail.pending'), sent: t('console.mail.sent'), failed: t('console.mail.failed') };
+  return labels[state] || state;
+}
+
 function historyNote(e) {
   let m;
   if (e.kind === 'assign' && (m = e.note.match(/^user:(\d+)$/))) return Number(m[1]) ? person(Number(m[1])) : t('console.unassigned');

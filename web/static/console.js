@@ -237,6 +237,12 @@ function queueView({ notStaff }) {
     s.value = params.get(name) || '';
     return h('div', { class: 'field' }, h('label', { for: id }, label), s);
   };
+  function text(name, label, placeholder, maxlength) {
+    const id = `q-${name}`;
+    const input = h('input', { id, name, type: 'text', placeholder, maxlength: String(maxlength), size: '4', dir: 'ltr', autocomplete: 'off', spellcheck: 'false' });
+    input.value = params.get(name) || '';
+    return h('div', { class: 'field' }, h('label', { for: id }, label), input);
+  }
   const categorySelect = select('category', t('console.category'), [['', t('console.all_categories')]]);
   const mine = h('input', { type: 'checkbox', name: 'mine', id: 'q-mine', checked: params.get('mine') === '1' });
   const form = h('form', { class: 'console-filters', role: 'search', 'aria-label': t('console.filters') },
@@ -244,6 +250,8 @@ function queueView({ notStaff }) {
       ['escalated', t('console.state.escalated')], ['resolved', t('console.state.resolved')]]),
     categorySelect,
     select('source', t('console.source'), [['', t('console.all_sources')], ...sources.map((s) => [s, sourceLabel(s)])]),
+    // Who signalled a case first: their language and country, for reviewers who read it.
+    text('lang', t('console.lang'), 'de', 8), text('country', t('console.country'), 'DE', 2),
     h('div', { class: 'check' }, mine, h('label', { for: 'q-mine' }, t('console.mine'))));
   const status = h('p', { class: 'muted console-status', role: 'status' });
   const updated = h('p', { class: 'muted console-updated' });
@@ -275,7 +283,7 @@ function queueView({ notStaff }) {
 
   form.addEventListener('change', () => {
     const q = new URLSearchParams();
-    for (const name of ['state', 'category', 'source']) {
+    for (const name of ['state', 'category', 'source', 'lang', 'country']) {
       const v = form.elements[name].value;
       if (v) q.set(name, v);
     }
@@ -291,7 +299,7 @@ function queueView({ notStaff }) {
 
   async function load() {
     const q = new URLSearchParams({ limit: '100' });
-    for (const name of ['state', 'category', 'source']) {
+    for (const name of ['state', 'category', 'source', 'lang', 'country']) {
       const v = form.elements[name].value;
       if (v) q.set(name, v);
     }
@@ -355,7 +363,7 @@ function queueView({ notStaff }) {
     h('td', { 'data-label': t('console.col.sources') }, c.sources.map(sourceLabel).join(', ')),
     h('td', { class: 'due', 'data-label': t('console.col.due') }, c.state === 'resolved' ? h('span', { class: 'muted' }, '—') : due,
       c.overdue ? h('span', { class: 'overdue-tag' }, t('console.overdue')) : null),
-    h('td', { 'data-label': t('console.state') }, c.outcome ? `${stateLabel(c.state)} (${stateLabel(c.outcome)})` : stateLabel(c.state)),
+    h('td', { 'data-label': t('console.state') }, c.outcome ? `${stateLabel(c.state)} (${c.outcome === 'merged' ? t('console.outcome.merged') : stateLabel(c.outcome)})` : stateLabel(c.state)),
     h('td', { 'data-label': t('console.col.assignee') }, c.assignee_id ? person(c.assignee_id) : h('span', { class: 'muted' }, t('console.unassigned'))));
     return tr;
   }

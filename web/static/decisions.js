@@ -38,6 +38,7 @@ function subjectText(s) {
 
 // reportState says where a report stands, in words.
 function reportState(r) {
+  if (r.reversal) return r.reversal.by_appeal ? t('decisions.report_reversed_appeal') : t('decisions.report_reversed');
   if (r.state === 'resolved') return r.outcome === 'actioned' ? t('decisions.report_actioned') : t('decisions.report_dismissed');
   if (r.state === 'escalated') return t('decisions.report_escalated');
   return t('decisions.report_open');

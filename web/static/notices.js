@@ -54,7 +54,7 @@ export function noticeScreen() {
   const where = field(t('notice.location'), {
     name: 'location', required: true, autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', dir: 'ltr', hint: ' ',
   });
-  replace(where.querySelector('.hint'), ...withExamples(t('notice.location_hint'), { link: `${location.origin}/@channel/17`, name: '@channel/17' }));
+  replace(where.querySelector('.hint'), ...withExamples(t('notice.location_hint'), { link: `${location.origin}/chats/5`, name: '@channel/17' }));
   const category = field(t('notice.category'), { tag: 'select', name: 'category', required: true });
   const select = category.querySelector('select');
   select.append(h('option', { value: '' }, t('report.loading')));
@@ -152,7 +152,7 @@ export function noticeScreen() {
       if (v.email.trim()) body.email = v.email.trim();
       const rec = await api('POST', '/notices', body);
       draft = {};
-      receipt(rec);
+      receipt(rec, body.email);
     } catch (err) {
       showError(form, box, err, errorText(err));
     } finally {
@@ -161,8 +161,9 @@ export function noticeScreen() {
     }
   });
 
-  // receipt replaces the form with what the notifier needs to keep.
-  function receipt(rec) {
+  // receipt replaces the form with what the notifier needs to keep; the
+  // server mails the same to an address they gave, and the decision later.
+  function receipt(rec, email) {
     const url = `${location.origin}${rec.status_url}`;
     const linkId = 'receipt-link';
     replace(card,
@@ -174,6 +175,7 @@ export function noticeScreen() {
         h('dt', {}, t('notice.received_at')), h('dd', {}, formatDateTime(rec.received_at)),
         h('dt', {}, t('notice.token')), h('dd', {}, h('code', { class: 'receipt-token', dir: 'ltr' }, rec.token))),
       h('p', {}, t('notice.keep')),
+      email ? h('p', { class: 'notice-mailed' }, t('notice.mailed', { email })) : null,
       h('div', { class: 'field' },
         h('label', { for: linkId }, t('notice.status_link')),
         h('input', { id: linkId, type: 'text', readonly: true, value: url, class: 'invite-link', dir: 'ltr' })),
@@ -192,6 +194,8 @@ function actionText(action) {
     case 'suspend': return t('notice.action_suspend');
     case 'ban': return t('notice.action_ban');
     case 'label': return t('notice.action_label');
+    case 'remove_media': return t('notice.action_remove_media');
+    case 'restrict': return t('notice.action_restrict');
     default: return action;
   }
 }
@@ -256,6 +260,12 @@ export function noticeStatusScreen() {
         // Whether automation decided it; a notice dismissed was dismissed by a person.
         rows.push([t('notice.automation'), st.automated_decision ? t('notice.automated_yes') : t('notice.automated_no')]);
         if (st.automated_detection) rows.push([t('notice.detection'), t('notice.detection_yes')]);
+        // A decision reversed since (on the affected person's appeal, or by
+        // the moderators) no longer holds: the content is back.
+        if (st.reversal) {
+          const when = formatDateTime(st.reversal.at);
+          rows.push([t('notice.reversed'), st.reversal.by_appeal ? t('notice.reversed_appeal', { when }) : t('notice.reversed_staff', { when })]);
+        }
       }
       replace(body,
         h('dl', { class: 'facts notice-status', dataset: { state: st.state } },
