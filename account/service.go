@@ -35,9 +35,21 @@ type Config struct {
 	Limits *Limits
 	// Screen, if set, checks the public names people choose (field
 	// "username" or "display_name") before they are stored; an error
-	// refuses the name. kurir/safety provides it.
+	// refuses the name, except a *Review. At registration user is 0, as
+	// the account does not exist yet. kurir/safety provides it.
 	Screen func(ctx context.Context, user kurir.UserID, field, name string) error
 }
+
+// Review is what Config.Screen returns, as an error, for a name chosen at
+// registration that may be used but must be recorded for review: the
+// account has no ID until it is created, so Register calls Record with
+// it then (and not at all if registration fails), and the record names
+// the new account. To any other call Screen records such a name itself.
+type Review struct {
+	Record func(ctx context.Context, user kurir.UserID)
+}
+
+func (r *Review) Error() string { return "the name is recorded for review" }
 
 // Limits bound registration and login attempts. A zero Limit disables that check.
 type Limits struct {
@@ -75,12 +87,23 @@ type Service struct {
 	screenName func(ctx context.Context, user kurir.UserID, field, name string) error
 }
 
-// screen runs the configured name check, if any.
-func (s *Service) screen(ctx context.Context, user kurir.UserID, field, name string) error {
+// screen runs the configured name check, if any. A review it asks for is
+// returned for the caller to record once user exists (user 0), or
+// recorded now.
+func (s *Service) screen(ctx context.Context, user kurir.UserID, field, name string) (*Review, error) {
 	if s.screenName == nil || name == "" {
-		return nil
+		return nil, nil
 	}
-	return s.screenName(ctx, user, field, name)
+	err := s.screenName(ctx, user, field, name)
+	var r *Review
+	if !errors.As(err, &r) {
+		return nil, err
+	}
+	if user != 0 && r.Record != nil {
+		r.Record(ctx, user)
+		return nil, nil
+	}
+	return r, nil
 }
 
 // NewService returns an account service on db.
@@ -198,11 +221,18 @@ func (s *Service) Register(ctx context.Context, p RegisterParams) (User, error) 
 	if err != nil {
 		return User{}, err
 	}
-	if err := s.screen(ctx, 0, "username", name.Display); err != nil {
-		return User{}, err
-	}
-	if err := s.screen(ctx, 0, "display_name", display); err != nil {
-		return User{}, err
+	var reviews []*Review // recorded naming the account once it exists
+	for _, f := range [...]struct{ field, name string }{{"username", name.Display}, {"display_name", display}} {
+		if f.field == "display_name" && f.name == name.Display {
+			break // the default display name, the @name just checked
+		}
+		r, err := s.screen(ctx, 0, f.field, f.name)
+		if err != nil {
+			return User{}, err
+		}
+		if r != nil && r.Record != nil {
+			reviews = append(reviews, r)
+		}
 	}
 	email, err := cleanEmail(p.Email)
 	if err != nil {
@@ -246,6 +276,9 @@ func (s *Service) Register(ctx context.Context, p RegisterParams) (User, error) 
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("register %q: %w", name.Display, err)
+	}
+	for _, r := range reviews {
+		r.Record(ctx, u.ID)
 	}
 	return u, nil
 }
@@ -583,7 +616,7 @@ func (s *Service) UpdateProfile(ctx context.Context, userID kurir.UserID, p Prof
 		if err != nil {
 			return User{}, err
 		}
-		if err := s.screen(ctx, userID, "display_name", d); err != nil {
+		if _, err := s.screen(ctx, userID, "display_name", d); err != nil {
 			return User{}, err
 		}
 		args = append(args, d)

@@ -88,7 +88,7 @@ func (s *Service) checkUpload(ctx context.Context, owner kurir.UserID, p UploadP
 		return p, fmt.Errorf("read media quota: %w", err)
 	}
 	if used+max(p.Size, 0) > s.cfg.Quota {
-		return p, &kurir.Error{Code: kurir.EForbidden, Reason: "quota_exceeded",
+		return p, &kurir.Error{Code: kurir.EForbidden, Reason: "quota_exceeded", Limit: s.cfg.Quota,
 			Message: fmt.Sprintf("Your files take %s of your %s; delete some before uploading more.", humanBytes(used), humanBytes(s.cfg.Quota))}
 	}
 	return p, nil
@@ -107,7 +107,9 @@ func checkReceived(n, declared, limit int64) error {
 }
 
 func tooLarge(limit int64) error {
-	return kurir.Invalid("size", "too_large", "Files may be at most %s.", humanBytes(limit))
+	e := kurir.Invalid("size", "too_large", "Files may be at most %s.", humanBytes(limit))
+	e.Limit = limit
+	return e
 }
 
 // ingest turns a staged upload into a stored media object: it sniffs the

@@ -54,7 +54,7 @@ func (s *Service) Send(ctx context.Context, sender kurir.UserID, id ChatID, p Se
 	} else if p.Text != "" || p.Media != nil {
 		return Message{}, kurir.Invalid("text", "forward_with_text", "A forwarded message carries the original's text and media; send a comment as its own message.")
 	}
-	hold, err := s.screenMessage(ctx, sender, id, "text", text)
+	hold, err := s.screenMessage(ctx, Content{Author: sender, Chat: id, Field: "text", Text: text, Media: p.Media, Forward: p.ForwardFrom})
 	if err != nil {
 		return Message{}, err
 	}
@@ -195,7 +195,7 @@ func mayPost(c *chatRow, blocked bool) error {
 	}
 	if !c.isMember() {
 		if c.canRead() {
-			return kurir.Errorf(kurir.EForbidden, "Join this chat to post in it.")
+			return &kurir.Error{Code: kurir.EForbidden, Reason: "not_member", Message: "Join this chat to post in it."}
 		}
 		return noChat(c.id)
 	}
@@ -210,7 +210,7 @@ func mayPost(c *chatRow, blocked bool) error {
 		}
 	case Private:
 		if blocked {
-			return kurir.Errorf(kurir.EForbidden, "You cannot message this user.")
+			return &kurir.Error{Code: kurir.EForbidden, Reason: "blocked", Message: "You cannot message this user."}
 		}
 	}
 	return nil
@@ -367,7 +367,7 @@ func (s *Service) readable(ctx context.Context, q sqldb.Querier, user kurir.User
 		if w.LegalRef != "" {
 			msg += " (" + w.LegalRef + ")"
 		}
-		return Message{}, &kurir.Error{Code: kurir.ELegal, Reason: "withheld_in_country", Message: msg + "."}
+		return Message{}, &kurir.Error{Code: kurir.ELegal, Reason: "withheld_in_country", Country: w.Country, Message: msg + "."}
 	}
 	return m, nil
 }

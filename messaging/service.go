@@ -67,32 +67,40 @@ func (h *Hold) Error() string {
 	return fmt.Sprintf("This needs a moderator's review before anyone can see it (%s).", h.Reason)
 }
 
-// Content is text someone is about to publish.
+// Content is what someone is about to publish: text, or for a message
+// also the file attached or the message forwarded.
 type Content struct {
 	Author kurir.UserID
 	Chat   ChatID // 0 for a chat being created
-	Field  string // "text", "title", "about" or "username"
-	Text   string
+	Field  string // "text", "title", "about", "username" or "display_name"
+	Text   string // empty for a forward or a file without a caption
+	// Media is the file a message carries, if any; Forward, the message it
+	// forwards, whose text and file the copy carries (Text is then empty).
+	// The spam limits count them as they count text, so that a file or
+	// forward sent again and again is limited like pasted text.
+	Media   *Attachment
+	Forward *MessageRef
 }
 
 // screen runs the Screener, if any, on text.
 //
 // A hold refuses the text, as content_held; Send asks screenMessage instead.
 func (s *Service) screen(ctx context.Context, author kurir.UserID, chat ChatID, field, text string) error {
-	hold, err := s.screenMessage(ctx, author, chat, field, text)
+	hold, err := s.screenMessage(ctx, Content{Author: author, Chat: chat, Field: field, Text: text})
 	if hold != nil {
 		return &kurir.Error{Code: kurir.EForbidden, Reason: "content_held", Field: field, Message: hold.Error()}
 	}
 	return err
 }
 
-// screenMessage runs the Screener, if any, on text, returning a hold
-// separately from a refusal.
-func (s *Service) screenMessage(ctx context.Context, author kurir.UserID, chat ChatID, field, text string) (*Hold, error) {
-	if s.cfg.Screen == nil || text == "" {
+// screenMessage runs the Screener, if any, on c, returning a hold
+// separately from a refusal. Every message is screened, with or without
+// text, so that the spam limits see files and forwards too.
+func (s *Service) screenMessage(ctx context.Context, c Content) (*Hold, error) {
+	if s.cfg.Screen == nil || c.Text == "" && c.Media == nil && c.Forward == nil {
 		return nil, nil
 	}
-	err := s.cfg.Screen.Screen(ctx, Content{Author: author, Chat: chat, Field: field, Text: text})
+	err := s.cfg.Screen.Screen(ctx, c)
 	var hold *Hold
 	if errors.As(err, &hold) {
 		return hold, nil
@@ -381,7 +389,9 @@ func cleanText(field, what, s string, max int, allowEmpty bool) (string, error) 
 		return "", kurir.Invalid(field, "empty", "The %s must not be empty.", what)
 	}
 	if n > max {
-		return "", kurir.Invalid(field, "too_long", "The %s is %d characters long; the limit is %d.", what, n, max)
+		e := kurir.Invalid(field, "too_long", "The %s is %d characters long; the limit is %d.", what, n, max)
+		e.Limit = int64(max)
+		return "", e
 	}
 	return s, nil
 }

@@ -2,13 +2,16 @@ package safety
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"kurir"
 	"kurir/messaging"
@@ -16,15 +19,18 @@ import (
 	"kurir/safety/textscan"
 )
 
-// Limits are the spam and abuse heuristics applied to messages. A zero
-// Limit turns its check off.
+// Limits are the spam and abuse heuristics applied to messages: every
+// message, with text, a file or forwarded. A zero Limit turns its check
+// off.
 type Limits struct {
 	// PerAccount bounds how fast one account sends messages, in all chats
 	// together (default 20 at once, then one a second).
 	PerAccount ratelimit.Limit
-	// SameText bounds how often one account sends the same text (after
-	// normalisation), in any chats: the pattern of spam pasted into many
-	// groups (default 5 at once, then one a minute).
+	// SameText bounds how often one account sends the same content, in
+	// any chats: the same text (after normalisation, 16 bytes or more),
+	// the same file or a forward of the same message. It is the pattern
+	// of spam pasted into many groups (default 5 at once, then one a
+	// minute).
 	SameText ratelimit.Limit
 	// MaxMentions is the most @mentions one message may carry (default 25).
 	MaxMentions int
@@ -33,11 +39,31 @@ type Limits struct {
 	// new (default 10 at once, then one every 3 seconds, for a day).
 	NewAccount    ratelimit.Limit
 	NewAccountAge time.Duration
+	// Flood catches the same content sent by many accounts (see Flood).
+	Flood Flood
+}
+
+// Flood is the limit on one content sent by many accounts at once, the
+// pattern of a spam campaign run from many throwaway accounts, which no
+// per-account limit sees. Content is counted as SameText counts it. Once
+// Senders distinct accounts have sent it within Window, it and every
+// further copy in that window are flagged (Action textscan.Flag: delivered
+// and recorded for review) or held (textscan.Hold: stored unseen until a
+// moderator decides). Zero Senders or Window turns it off.
+type Flood struct {
+	Senders int
+	Window  time.Duration
+	Action  textscan.Action
 }
 
 // AccountAge tells how long ago an account was created; the heuristics
 // ask it about the senders of messages when NewAccount is set.
 type AccountAge func(ctx context.Context, user kurir.UserID) (time.Duration, error)
+
+// MediaHash tells the content hash of a file its owner attaches, so that
+// the same file uploaded again counts as the same content. On an error the
+// file counts as itself only.
+type MediaHash func(ctx context.Context, owner kurir.UserID, media int64) (string, error)
 
 // DefaultLimits are the heuristics a production server applies.
 var DefaultLimits = Limits{
@@ -46,6 +72,50 @@ var DefaultLimits = Limits{
 	MaxMentions:   25,
 	NewAccount:    ratelimit.Limit{Every: 3 * time.Second, Burst: 10},
 	NewAccountAge: 24 * time.Hour,
+	Flood:         Flood{Senders: 20, Window: 10 * time.Minute, Action: textscan.Flag},
+}
+
+// Validate reports limits that cannot work: a negative number, or a flood
+// action other than flag or hold.
+func (l Limits) Validate() error {
+	for _, x := range []struct {
+		name string
+		l    ratelimit.Limit
+	}{{"per-account", l.PerAccount}, {"same-text", l.SameText}, {"new-account", l.NewAccount}} {
+		if x.l.Every < 0 || x.l.Burst < 0 || x.l.Every > 0 && x.l.Burst == 0 {
+			return fmt.Errorf("%s limit: want a burst of at least 1 and an interval, or off", x.name)
+		}
+	}
+	switch {
+	case l.MaxMentions < 0:
+		return errors.New("most mentions: want 0 (off) or more")
+	case l.NewAccountAge < 0:
+		return errors.New("new-account age: want 0 (off) or more")
+	case l.Flood.Senders < 0 || l.Flood.Window < 0:
+		return errors.New("flood: want a number of accounts and a window, or off")
+	case l.Flood.Senders > 0 && l.Flood.Action != textscan.Flag && l.Flood.Action != textscan.Hold:
+		return fmt.Errorf("flood action %s: want flag or hold", l.Flood.Action)
+	}
+	return nil
+}
+
+// ParseLimit reads a limit written N/INTERVAL, as in "20/1s": N at once,
+// then one every INTERVAL. "off" (or "0") is no limit: the zero Limit.
+func ParseLimit(s string) (ratelimit.Limit, error) {
+	s = strings.TrimSpace(s)
+	if s == "off" || s == "0" {
+		return ratelimit.Limit{}, nil
+	}
+	n, every, ok := strings.Cut(s, "/")
+	burst, err := strconv.Atoi(n)
+	if !ok || err != nil || burst < 1 {
+		return ratelimit.Limit{}, fmt.Errorf("limit %q: want N/INTERVAL, such as 20/1s, or off", s)
+	}
+	d, err := time.ParseDuration(every)
+	if err != nil || d <= 0 {
+		return ratelimit.Limit{}, fmt.Errorf("limit %q: want N/INTERVAL with an interval such as 1s or 10m, or off", s)
+	}
+	return ratelimit.Limit{Every: d, Burst: burst}, nil
 }
 
 type heuristics struct {
@@ -59,10 +129,29 @@ type heuristics struct {
 
 	mu   sync.Mutex
 	seen map[kurir.UserID]time.Time // when each sender was created, as far as they are new
+
+	floodMu sync.Mutex
+	floods  map[uint64]floodWindow // by content key
 }
 
+// floodWindow counts the distinct senders of one content since start, up
+// to Flood.Senders: past that every copy is flagged, whoever sends it.
+// Most content is sent once, so the first sender is kept inline.
+type floodWindow struct {
+	start   time.Time
+	first   kurir.UserID
+	senders []kurir.UserID // the others, in the order they came
+}
+
+func (w *floodWindow) count() int { return 1 + len(w.senders) }
+
+// maxFloodKeys bounds the contents counted at once, so a stream of unique
+// texts cannot grow the map without end.
+const maxFloodKeys = 200_000
+
 func newHeuristics(l Limits, clock kurir.Clock, age AccountAge) *heuristics {
-	h := &heuristics{limits: l, seed: maphash.MakeSeed(), age: age, clock: clock, seen: map[kurir.UserID]time.Time{}}
+	h := &heuristics{limits: l, seed: maphash.MakeSeed(), age: age, clock: clock, seen: map[kurir.UserID]time.Time{},
+		floods: map[uint64]floodWindow{}}
 	if l.NewAccount.Every > 0 && l.NewAccountAge > 0 && age != nil {
 		h.newAccount = ratelimit.New(l.NewAccount, clock, 1_000_000)
 	}
@@ -75,55 +164,163 @@ func newHeuristics(l Limits, clock kurir.Clock, age AccountAge) *heuristics {
 	return h
 }
 
+// minRepeatedText is the shortest text the limits on the same content
+// count: short replies ("ok", "thanks") repeat innocently.
+const minRepeatedText = 16
+
 // check applies the heuristics to a message; other fields pass.
-func (h *heuristics) check(ctx context.Context, c messaging.Content) error {
+// normalized is textscan.Normalize(c.Text) when the text is at least
+// minRepeatedText long. A limit exceeded is an error, the author's
+// answer; a flood is a result to act on like a rule's (Allow when there
+// is none).
+func (h *heuristics) check(ctx context.Context, c messaging.Content, normalized string, mediaHash MediaHash) (textscan.Result, error) {
+	none := textscan.Result{}
 	if c.Field != "text" {
-		return nil
+		return none, nil
 	}
 	author := strconv.FormatInt(int64(c.Author), 10)
 	if h.perAuthor != nil {
 		if ok, retry := h.perAuthor.Allow(author); !ok {
-			return &kurir.Error{Code: kurir.ERateLimited, Reason: "sending_too_fast", RetryAfter: retry,
+			return none, &kurir.Error{Code: kurir.ERateLimited, Reason: "sending_too_fast", RetryAfter: retry,
 				Message: fmt.Sprintf("You are sending messages too fast; wait %s.", roundUp(retry))}
 		}
 	}
 	if h.newAccount != nil {
 		young, err := h.isNew(ctx, c.Author)
 		if err != nil {
-			return err
+			return none, err
 		}
 		if young {
 			if ok, retry := h.newAccount.Allow(author); !ok {
-				return &kurir.Error{Code: kurir.ERateLimited, Reason: "new_account_limit", RetryAfter: retry,
+				return none, &kurir.Error{Code: kurir.ERateLimited, Reason: "new_account_limit", RetryAfter: retry,
 					Message: fmt.Sprintf("New accounts may send only a few messages at a time; wait %s.", roundUp(retry))}
 			}
 		}
 	}
 	if max := h.limits.MaxMentions; max > 0 {
 		if n := mentions(c.Text); n > max {
-			return &kurir.Error{Code: kurir.EForbidden, Reason: "too_many_mentions", Field: "text",
+			return none, &kurir.Error{Code: kurir.EForbidden, Reason: "too_many_mentions", Field: "text",
 				Message: fmt.Sprintf("This message mentions %d people; at most %d may be mentioned at once.", n, max)}
 		}
 	}
-	if h.sameText != nil && len(c.Text) >= 16 { // short replies ("ok", "thanks") repeat innocently
-		key := author + ":" + strconv.FormatUint(maphash.String(h.seed, textscan.Normalize(c.Text)), 36)
-		if ok, retry := h.sameText.Allow(key); !ok {
-			return &kurir.Error{Code: kurir.ERateLimited, Reason: "repeated_message", RetryAfter: retry,
-				Message: fmt.Sprintf("You have sent this same message many times; wait %s before sending it again.", roundUp(retry))}
+	if h.sameText == nil && h.limits.Flood.Senders <= 0 {
+		return none, nil
+	}
+	keys := h.contentKeys(ctx, c, normalized, mediaHash)
+	if h.sameText != nil {
+		for _, k := range keys {
+			if ok, retry := h.sameText.Allow(author + ":" + strconv.FormatUint(k, 36)); !ok {
+				return none, &kurir.Error{Code: kurir.ERateLimited, Reason: "repeated_message", RetryAfter: retry,
+					Message: fmt.Sprintf("You have sent this same message many times; wait %s before sending it again.", roundUp(retry))}
+			}
 		}
 	}
-	return nil
+	flooded := 0
+	for _, k := range keys { // every key counts the sender, whichever floods
+		if n, ok := h.flood(k, c.Author); ok {
+			flooded = max(flooded, n)
+		}
+	}
+	if flooded == 0 {
+		return none, nil
+	}
+	f := h.limits.Flood
+	return textscan.Result{Action: f.Action, Categories: []string{"SPAM"}, Severity: 3,
+		Rules: []string{fmt.Sprintf("flood: the same content from %d accounts within %s", flooded, f.Window)}}, nil
 }
 
-// mentions counts the @names in text.
-func mentions(text string) int {
-	n := 0
-	for _, f := range strings.FieldsFunc(text, func(r rune) bool { return unicode.IsSpace(r) || r == ',' || r == ';' }) {
-		if len(f) > 1 && f[0] == '@' && (unicode.IsLetter(rune(f[1])) || f[1] >= 0x80) {
-			n++
+// contentKeys names what a message carries, for the limits on the same
+// content: its text in normal form (if at least minRepeatedText long),
+// its file and the message it forwards. The names are 64-bit hashes, each
+// kind of content with its own prefix.
+func (h *heuristics) contentKeys(ctx context.Context, c messaging.Content, normalized string, mediaHash MediaHash) []uint64 {
+	keys := make([]uint64, 0, 3)
+	if len(c.Text) >= minRepeatedText {
+		var mh maphash.Hash
+		mh.SetSeed(h.seed)
+		mh.WriteByte('t')
+		mh.WriteString(normalized)
+		keys = append(keys, mh.Sum64())
+	}
+	if f := c.Forward; f != nil {
+		keys = append(keys, maphash.String(h.seed, "f"+strconv.FormatInt(int64(f.ChatID), 10)+":"+strconv.FormatInt(f.Seq, 10)))
+	}
+	if m := c.Media; m != nil {
+		key := "m" + strconv.FormatInt(m.MediaID, 10)
+		if mediaHash != nil {
+			// The same file uploaded again is a new media object with the
+			// same content. Should the hash be unknown, the object counts on
+			// its own: a limit must not stop a message from being sent.
+			if sum, err := mediaHash(ctx, c.Author, m.MediaID); err == nil {
+				key = "h" + sum
+			}
+		}
+		keys = append(keys, maphash.String(h.seed, key))
+	}
+	return keys
+}
+
+// flood counts sender as having sent the content named key, and reports
+// whether the content is now a flood, with the senders counted.
+func (h *heuristics) flood(key uint64, sender kurir.UserID) (int, bool) {
+	f := h.limits.Flood
+	if f.Senders <= 0 || f.Window <= 0 {
+		return 0, false
+	}
+	now := h.clock.Now()
+	h.floodMu.Lock()
+	defer h.floodMu.Unlock()
+	w, ok := h.floods[key]
+	if !ok || now.Sub(w.start) >= f.Window {
+		if !ok && len(h.floods) >= maxFloodKeys {
+			h.sweepFloodsLocked(now)
+		}
+		w = floodWindow{start: now, first: sender}
+	} else if n := w.count(); n < f.Senders && w.first != sender && !slices.Contains(w.senders, sender) {
+		w.senders = append(w.senders, sender)
+	}
+	h.floods[key] = w
+	return w.count(), w.count() >= f.Senders
+}
+
+// sweepFloodsLocked drops the windows that have ended, or all of them if
+// none has: a flood in progress then starts counting again, which errs on
+// the side of delivering. Call with floodMu held.
+func (h *heuristics) sweepFloodsLocked(now time.Time) {
+	for k, w := range h.floods {
+		if now.Sub(w.start) >= h.limits.Flood.Window {
+			delete(h.floods, k)
 		}
 	}
+	if len(h.floods) >= maxFloodKeys {
+		clear(h.floods)
+	}
+}
+
+// mentions counts the @names in text: words (separated by spaces, commas
+// or semicolons) that start with "@" and a letter.
+func mentions(text string) int {
+	n := 0
+	for i := strings.IndexByte(text, '@'); i >= 0; {
+		if i+1 < len(text) && (unicode.IsLetter(rune(text[i+1])) || text[i+1] >= 0x80) && startsWord(text[:i]) {
+			n++
+		}
+		j := strings.IndexByte(text[i+1:], '@')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
 	return n
+}
+
+// startsWord reports whether what follows before starts a word.
+func startsWord(before string) bool {
+	if before == "" {
+		return true
+	}
+	r, _ := utf8.DecodeLastRuneInString(before)
+	return unicode.IsSpace(r) || r == ',' || r == ';'
 }
 
 func roundUp(d time.Duration) time.Duration {

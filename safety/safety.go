@@ -1,20 +1,23 @@
 // Package safety runs the inline checks on what people publish: text
-// against the operator's rules (kurir/safety/textscan) before a message,
-// title, description or @name is stored. Blocks are refused with a clear
-// reason; everything that asks for review is recorded as a signal for the
-// moderation queue.
+// against the operator's rules (kurir/safety/textscan) and the spam
+// heuristics, before a message, title, description or name is stored.
+// Blocks are refused with a clear reason; everything that asks for review
+// is recorded as a signal for the moderation queue.
 package safety
 
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 
 	"kurir"
+	"kurir/account"
 	"kurir/messaging"
 	"kurir/safety/textscan"
 	"kurir/sqldb"
@@ -29,11 +32,12 @@ var Migrations = sqldb.Embedded("safety", migrationFiles, "migrations")
 // TextScreen checks text against rules; it implements messaging.Screener.
 // It is safe for concurrent use, and its rules can be replaced at any time.
 type TextScreen struct {
-	db      *sqldb.DB
-	clock   kurir.Clock
-	log     *slog.Logger
-	scanner atomic.Pointer[textscan.Scanner]
-	limits  *heuristics
+	db        *sqldb.DB
+	clock     kurir.Clock
+	log       *slog.Logger
+	scanner   atomic.Pointer[textscan.Scanner]
+	limits    *heuristics
+	mediaHash atomic.Pointer[MediaHash]
 }
 
 // NewTextScreen returns a screen that applies the spam heuristics in limits
@@ -56,24 +60,78 @@ func (t *TextScreen) SetRules(rules []textscan.Rule) error {
 	return nil
 }
 
+// SetMediaHash tells the screen how to learn a file's content hash, so
+// that the limits on the same content count a file uploaded again as the
+// same file; without it each upload counts on its own.
+func (t *TextScreen) SetMediaHash(f MediaHash) { t.mediaHash.Store(&f) }
+
 // Screen implements messaging.Screener. A block refuses the text, naming
 // the categories it falls under; a flag lets it through and records a
 // signal for review; a hold stores a message unseen (a *messaging.Hold)
-// and records the signal naming it once it is stored.
+// and records the signal naming it once it is stored, and refuses any
+// other field (a *messaging.Hold too, which messaging answers as
+// content_held) and records the signal at once. The spam heuristics run
+// on every message, with or without text; a limit exceeded refuses it,
+// and a flood of one content from many accounts flags or holds it.
 func (t *TextScreen) Screen(ctx context.Context, c messaging.Content) error {
-	if err := t.limits.check(ctx, c); err != nil {
+	res, err := t.check(ctx, c)
+	if err != nil {
 		return err
 	}
-	s := t.scanner.Load()
-	if s == nil {
-		return nil
+	return t.act(ctx, c, res)
+}
+
+// check runs the heuristics and the rules on c.
+func (t *TextScreen) check(ctx context.Context, c messaging.Content) (textscan.Result, error) {
+	var hash MediaHash
+	if p := t.mediaHash.Load(); p != nil {
+		hash = *p
 	}
-	res := s.Scan(c.Text)
+	// The rules and the limits on the same text both read its normal
+	// form: it is computed once.
+	s := t.scanner.Load()
+	var normalized string
+	if c.Text != "" && (s != nil || len(c.Text) >= minRepeatedText) {
+		normalized = textscan.Normalize(c.Text)
+	}
+	res, err := t.limits.check(ctx, c, normalized, hash)
+	if err != nil {
+		return textscan.Result{}, err
+	}
+	if s != nil && c.Text != "" {
+		res = merge(s.ScanNormalized(c.Text, normalized), res)
+	}
+	return res, nil
+}
+
+// merge combines the findings of the rules and the heuristics.
+func merge(a, b textscan.Result) textscan.Result {
+	if b.Action == textscan.Allow {
+		return a
+	}
+	if a.Action == textscan.Allow {
+		return b
+	}
+	a.Action = max(a.Action, b.Action)
+	a.Severity = max(a.Severity, b.Severity)
+	for _, c := range b.Categories {
+		if !slices.Contains(a.Categories, c) {
+			a.Categories = append(a.Categories, c)
+		}
+	}
+	slices.Sort(a.Categories)
+	a.Rules = append(a.Rules, b.Rules...)
+	return a
+}
+
+// act does what res asks for c: see Screen.
+func (t *TextScreen) act(ctx context.Context, c messaging.Content, res textscan.Result) error {
 	if res.Action == textscan.Allow {
 		return nil
 	}
+	reason := strings.ToLower(strings.Join(res.Categories, ", "))
 	if res.Action == textscan.Hold && c.Field == "text" {
-		return &messaging.Hold{Reason: strings.ToLower(strings.Join(res.Categories, ", ")),
+		return &messaging.Hold{Reason: reason,
 			Signal: func(ctx context.Context, chat messaging.ChatID, seq int64) {
 				if err := t.record(ctx, c, res, seq); err != nil {
 					t.log.Error("record safety signal of a held message", "err", err, "chat", chat, "seq", seq)
@@ -84,12 +142,20 @@ func (t *TextScreen) Screen(ctx context.Context, c messaging.Content) error {
 		// A refusal must not depend on the record; a flag is logged instead.
 		t.log.Error("record safety signal", "err", err, "author", c.Author, "rules", res.Rules)
 	}
-	if res.Action == textscan.Block {
-		what := map[string]string{"text": "message", "title": "title", "about": "description", "username": "@name", "display_name": "name"}[c.Field]
+	switch res.Action {
+	case textscan.Hold:
+		// Only a message can wait unseen; a title, description or name
+		// is refused until a moderator has looked at the signal.
+		return &messaging.Hold{Reason: reason}
+	case textscan.Block:
 		return &kurir.Error{Code: kurir.EForbidden, Reason: "content_blocked", Field: c.Field,
-			Message: fmt.Sprintf("This %s cannot be posted: it matches this service's rules on %s.", what, strings.ToLower(strings.Join(res.Categories, ", ")))}
+			Message: fmt.Sprintf("This %s cannot be posted: it matches this service's rules on %s.", fieldName(c.Field), reason)}
 	}
 	return nil
+}
+
+func fieldName(field string) string {
+	return map[string]string{"text": "message", "title": "title", "about": "description", "username": "@name", "display_name": "name"}[field]
 }
 
 // record writes a signal about c; seq names the message when it is one
@@ -110,7 +176,28 @@ func (t *TextScreen) record(ctx context.Context, c messaging.Content, res textsc
 }
 
 // ScreenName checks a name a person chooses for their account (field
-// "username" or "display_name"): account.Config.Screen.
+// "username" or "display_name"): account.Config.Screen. A hold refuses the
+// name (content_held), as a name cannot wait unseen. A flag on a name
+// chosen at registration (user 0) is an *account.Review, so the signal
+// names the account once it exists and moderation can open a case on it.
 func (t *TextScreen) ScreenName(ctx context.Context, user kurir.UserID, field, name string) error {
-	return t.Screen(ctx, messaging.Content{Author: user, Field: field, Text: name})
+	c := messaging.Content{Author: user, Field: field, Text: name}
+	res, err := t.check(ctx, c)
+	if err != nil {
+		return err
+	}
+	if user == 0 && res.Action == textscan.Flag {
+		return &account.Review{Record: func(ctx context.Context, user kurir.UserID) {
+			c.Author = user
+			if err := t.record(ctx, c, res, 0); err != nil {
+				t.log.Error("record safety signal of a new account's name", "err", err, "user", user, "rules", res.Rules)
+			}
+		}}
+	}
+	err = t.act(ctx, c, res)
+	var hold *messaging.Hold
+	if errors.As(err, &hold) {
+		return &kurir.Error{Code: kurir.EForbidden, Reason: "content_held", Field: field, Message: hold.Error()}
+	}
+	return err
 }

@@ -29,7 +29,14 @@ enabled entry are blocked, held for review or flagged, as the bank says.
                                  (one hash per line, --signal says which kind) or
                                  CSV with a signal type and value on each line
                                  (HMA and ThreatExchange layouts); a file with
-                                 any bad line is refused whole
+                                 any bad line is refused whole; FILE "-" reads
+                                 standard input
+  bank export NAME [--format list|csv] [--signal pdq|md5|sha256]
+                                 write a bank's enabled entries to standard output,
+                                 in a form bank import reads back
+  bank entries NAME [--after ID] [--limit N]
+                                 list a bank's entries with their IDs
+  bank find HASH                 the entries, in any bank, with this hash
   bank disable ENTRY_ID          stop an entry matching, on every node within a second
   bank enable ENTRY_ID           let it match again
 `
@@ -49,6 +56,12 @@ func (a *adminCmd) bank(ctx context.Context, args []string) error {
 		return a.bankList(ctx, rest)
 	case "import":
 		return a.bankImport(ctx, rest)
+	case "export":
+		return a.bankExport(ctx, rest)
+	case "entries":
+		return a.bankEntries(ctx, rest)
+	case "find":
+		return a.bankFind(ctx, rest)
 	case "disable", "enable":
 		return a.bankEnable(ctx, rest, cmd == "enable")
 	default:
@@ -63,11 +76,9 @@ func (a *adminCmd) bankSetup(ctx context.Context, name, help string, args []stri
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	svc, err := hashbank.NewService(ctx, db, kurir.SystemClock{}, log)
-	if err != nil {
-		db.Close()
-		return nil, nil, nil, err
-	}
+	// The running servers apply changes from the log; a command needs no
+	// index, which at millions of entries takes seconds to load.
+	svc := hashbank.NewManager(db, kurir.SystemClock{}, log)
 	return svc, func() { db.Close() }, rest, nil
 }
 
@@ -173,21 +184,32 @@ func (a *adminCmd) bankImport(ctx context.Context, args []string) error {
 	if provenance == "" {
 		provenance = filepath.Base(path)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
+	var in io.Reader = a.stdin
+	size := int64(-1) // unknown, for standard input
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		in, size = f, st.Size()
+	} else if provenance == "-" {
+		provenance = "standard input"
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	cr := &countingReader{r: f}
+	cr := &countingReader{r: in}
 	start := time.Now()
 	bar := func(lines int) {
+		if size < 0 { // no size to measure against: count lines
+			fmt.Fprintf(a.stderr, "\r%d lines", lines)
+			return
+		}
 		pct := 100.0
-		if st.Size() > 0 {
-			pct = 100 * float64(cr.n.Load()) / float64(st.Size())
+		if size > 0 {
+			pct = 100 * float64(cr.n.Load()) / float64(size)
 		}
 		const width = 30
 		filled := int(pct / 100 * width)
@@ -205,4 +227,79 @@ func (a *adminCmd) bankImport(ctx context.Context, args []string) error {
 	fmt.Fprintf(a.stdout, "%s: %d lines read, %d entries added to %s, %d duplicates skipped, 0 invalid (%.1fs)\n",
 		path, res.Lines, res.Added, bank, res.Duplicates, time.Since(start).Seconds())
 	return nil
+}
+
+func (a *adminCmd) bankExport(ctx context.Context, args []string) error {
+	var format, signal string
+	svc, done, rest, err := a.bankSetup(ctx, "export", "Usage: kurir admin bank export NAME [--format list|csv] [--signal pdq|md5|sha256]\n", args, 1, func(e envFlags) {
+		e.fs.StringVar(&format, "format", "csv", "csv (every kind of hash, with provenance) or list (one kind, one hash per line)")
+		e.fs.StringVar(&signal, "signal", "", "for a list: which kind of hash (default: the bank's only kind)")
+	})
+	if err != nil {
+		return err
+	}
+	defer done()
+	var sig hashbank.SignalType
+	if signal != "" {
+		if sig, err = hashbank.ParseSignal(signal); err != nil {
+			return usagef("admin bank export: --signal: %v", err)
+		}
+	}
+	n, err := svc.Export(ctx, rest[0], a.stdout, hashbank.Format(format), sig)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "%d entries of %s exported\n", n, rest[0])
+	return nil
+}
+
+func (a *adminCmd) bankEntries(ctx context.Context, args []string) error {
+	var after int64
+	var limit int
+	svc, done, rest, err := a.bankSetup(ctx, "entries", "Usage: kurir admin bank entries NAME [--after ID] [--limit N]\n", args, 1, func(e envFlags) {
+		e.fs.Int64Var(&after, "after", 0, "list entries with IDs above this one (to page through a large bank)")
+		e.fs.IntVar(&limit, "limit", 1000, "list at most this many entries")
+	})
+	if err != nil {
+		return err
+	}
+	defer done()
+	entries, err := svc.Entries(ctx, rest[0], after, limit)
+	if err != nil {
+		return err
+	}
+	if err := a.printEntries(entries); err != nil {
+		return err
+	}
+	if len(entries) == limit {
+		fmt.Fprintf(a.stderr, "more entries follow: --after %d\n", entries[len(entries)-1].ID)
+	}
+	return nil
+}
+
+func (a *adminCmd) bankFind(ctx context.Context, args []string) error {
+	svc, done, rest, err := a.bankSetup(ctx, "find", "Usage: kurir admin bank find HASH\n", args, 1, nil)
+	if err != nil {
+		return err
+	}
+	defer done()
+	entries, err := svc.Find(ctx, rest[0])
+	if err != nil {
+		return err
+	}
+	if len(entries) == 0 {
+		return kurir.Errorf(kurir.ENotFound, "No bank holds the hash %s.", rest[0])
+	}
+	return a.printEntries(entries)
+}
+
+// printEntries prints entries as a table whose first column is the ID
+// that bank disable and bank enable take.
+func (a *adminCmd) printEntries(entries []hashbank.Entry) error {
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tBANK\tSIGNAL\tENABLED\tHASH\tPROVENANCE")
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.Bank, e.Signal, map[bool]string{true: "yes", false: "no"}[e.Enabled], e.Value, e.Provenance)
+	}
+	return tw.Flush()
 }

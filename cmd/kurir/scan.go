@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"unicode/utf8"
 
 	"kurir/safety/textscan"
 )
@@ -16,20 +18,31 @@ const scanHelp = `Usage: kurir scan --rules FILE [--rules FILE...]
 Tests text rules: reads messages from standard input, one per line, and
 prints for each one JSON object on a line of its own:
 
-  {"action":"block","categories":["SPAM"],"rules":["spam.rules:12"],"severity":3}
+  {"action":"block","categories":["SPAM"],"rules":["spam.rules:12"]}
 
 action is the strictest of the matching rules (allow when none matches),
-and rules names each matching rule by file and line.
+and rules names each matching rule by file and line. A line that cannot be
+scanned (longer than 1 MiB, or not valid UTF-8) gets an error object
+instead, so the output stays one line per input line:
+
+  {"error":"line 7: longer than 1 MiB, not scanned","line":7}
+
+--show-normalized adds what the rules read, to see why a term does or does
+not match: "normalized", the form terms are matched in, and "light", the
+form "re:" patterns are matched in.
 
 A rule file has one rule per line, CATEGORY<TAB>ACTION<TAB>PATTERN, with an
 optional fourth field of options; '#' starts a comment. ACTION is flag,
 hold or block (or allow). PATTERN is matched as whole words after the text
 is normalised: look-alike letters from other scripts, fullwidth forms,
-invisible characters and diacritics do not hide a term. "re:" makes it a
-regular expression over the normalised text, "domain:" a domain whose links
-match (subdomains too). Options, comma-separated: leet (also "b4d"),
-spacing (also "b a d"), severity=1..5. A file with any bad line is refused
-whole, with every bad line named.
+invisible characters and diacritics do not hide a term. Digits stay digits
+("101" is not "lol") unless the rule has the leet option. "re:" makes it a
+regular expression over the text in lower case, without invisible
+characters, diacritics or fullwidth forms but otherwise as written (so
+\d matches digits); "domain:" a domain whose links match (subdomains too).
+Options, comma-separated: leet (also "b4d"), spacing (also "b a d"),
+severity=1..5. A file with any bad line is refused whole, with every bad
+line named. Examples: docs/examples/*.rules.
 `
 
 type multiFlag []string
@@ -41,6 +54,7 @@ func runScan(ctx context.Context, args []string, getenv func(string) string, std
 	fs, e := newFlagSet("scan", scanHelp, getenv, stdout, stderr)
 	var files multiFlag
 	fs.Var(&files, "rules", "a rule file; give --rules more than once for several")
+	showNormalized := fs.Bool("show-normalized", false, "also print the forms of each line that the rules read")
 	if err := parse(e, args, stdout); err != nil {
 		return err
 	}
@@ -64,22 +78,96 @@ func runScan(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}
-	in := bufio.NewScanner(stdin)
-	in.Buffer(make([]byte, 64<<10), 1<<20)
+	in := bufio.NewReaderSize(stdin, 64<<10)
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	for in.Scan() {
+	var buf []byte
+	for n := 1; ; n++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := enc.Encode(s.Scan(in.Text())); err != nil {
+		var tooLong bool
+		var err error
+		buf, tooLong, err = readScanLine(in, buf[:0], maxScanLine)
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("scan: read messages: line %d: %w", n, err)
+		}
+		if err == io.EOF && len(buf) == 0 && !tooLong {
+			return nil
+		}
+		var v any
+		switch {
+		case tooLong:
+			v = scanError{fmt.Sprintf("line %d: longer than 1 MiB, not scanned", n), n}
+		case !utf8.Valid(buf):
+			v = scanError{fmt.Sprintf("line %d: not valid UTF-8, not scanned", n), n}
+		default:
+			text := string(buf)
+			r := s.Scan(text)
+			if *showNormalized {
+				v = shownVerdict{verdict{r.Action, r.Categories, r.Rules}, textscan.Normalize(text), textscan.Light(text)}
+			} else {
+				v = verdict{r.Action, r.Categories, r.Rules}
+			}
+		}
+		if err := enc.Encode(v); err != nil {
 			return err
 		}
+		if err == io.EOF {
+			return nil
+		}
 	}
-	if err := in.Err(); err != nil {
-		return fmt.Errorf("scan: read messages: %w", err)
+}
+
+// maxScanLine is the longest message kurir scan reads: far longer than
+// any message the server accepts.
+const maxScanLine = 1 << 20
+
+// verdict is kurir scan's answer for a line, exactly the three keys its
+// format promises.
+type verdict struct {
+	Action     textscan.Action `json:"action"`
+	Categories []string        `json:"categories"`
+	Rules      []string        `json:"rules"`
+}
+
+// shownVerdict is a verdict with the forms of the text the rules read
+// (--show-normalized).
+type shownVerdict struct {
+	verdict
+	Normalized string `json:"normalized"`
+	Light      string `json:"light"`
+}
+
+// scanError stands for a line that could not be scanned.
+type scanError struct {
+	Error string `json:"error"`
+	Line  int    `json:"line"`
+}
+
+// readScanLine appends the next line of r, without its line ending, to buf.
+// A line longer than max is read to its end but not kept: tooLong says so.
+// At the end of input it returns io.EOF, with the last line if it had no
+// line ending.
+func readScanLine(r *bufio.Reader, buf []byte, max int) (line []byte, tooLong bool, err error) {
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if !tooLong {
+			if len(buf)+len(chunk) > max+2 { // room for "\r\n"
+				tooLong, buf = true, buf[:0]
+			} else {
+				buf = append(buf, chunk...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		buf = bytes.TrimSuffix(bytes.TrimSuffix(buf, []byte("\n")), []byte("\r"))
+		if !tooLong && len(buf) > max {
+			tooLong, buf = true, buf[:0]
+		}
+		return buf, tooLong, err
 	}
-	return nil
 }

@@ -48,3 +48,46 @@ func TestScanCommand(t *testing.T) {
 		t.Errorf("bad rule file: err %v, output %q; want both bad lines named and nothing scanned", err, out.String())
 	}
 }
+
+// TestScanBadLines: a gigantic or invalid line gets an error object naming
+// its line number, and the lines after it are still scanned, so the
+// output stays one line per input line, each with the format's keys.
+func TestScanBadLines(t *testing.T) {
+	rules := filepath.Join(t.TempDir(), "spam.rules")
+	os.WriteFile(rules, []byte("SPAM\tflag\tzorblax\n"), 0o600)
+	huge := strings.Repeat("zorblax ", (1<<20)/8+1)
+	in := strings.NewReader("zorblax\n" + huge + "\nw\xffrd\r\nfine\r\n\x00\x01binary\nlast zorblax")
+	var out, errb bytes.Buffer
+	if err := run(t.Context(), []string{"kurir", "scan", "--rules", rules}, func(string) string { return "" }, in, &out, &errb); err != nil {
+		t.Fatalf("scan: %v\n%s", err, errb.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	want := []string{
+		`{"action":"flag","categories":["SPAM"],"rules":["` + rules + `:1"]}`,
+		`{"error":"line 2: longer than 1 MiB, not scanned","line":2}`,
+		`{"error":"line 3: not valid UTF-8, not scanned","line":3}`,
+		`{"action":"allow","categories":[],"rules":[]}`,
+		`{"action":"allow","categories":[],"rules":[]}`,
+		`{"action":"flag","categories":["SPAM"],"rules":["` + rules + `:1"]}`,
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), strings.Join(want, "\n"))
+	}
+}
+
+// TestScanShowNormalized: --show-normalized shows the forms the rules read,
+// so an operator can see why a disguised term matches.
+func TestScanShowNormalized(t *testing.T) {
+	rules := filepath.Join(t.TempDir(), "spam.rules")
+	os.WriteFile(rules, []byte("SPAM\tflag\tzorblax\n"), 0o600)
+	var out, errb bytes.Buffer
+	err := run(t.Context(), []string{"kurir", "scan", "--rules", rules, "--show-normalized"}, func(string) string { return "" },
+		strings.NewReader("ZО\u200bRBLAX 10\n"), &out, &errb) // a Cyrillic О and a zero-width space
+	if err != nil {
+		t.Fatalf("scan: %v\n%s", err, errb.String())
+	}
+	want := `{"action":"flag","categories":["SPAM"],"rules":["` + rules + `:1"],"normalized":"zorblax 10","light":"zоrblax 10"}` + "\n"
+	if out.String() != want {
+		t.Errorf("output %s, want %s", out.String(), want)
+	}
+}

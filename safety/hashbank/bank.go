@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -116,18 +117,61 @@ type Match struct {
 
 // Service manages banks and answers lookups from its Index. It is safe for
 // concurrent use.
+//
+// For each enabled entry it keeps in memory only what a lookup needs to
+// decide: the hash (in the Index) and the entry's bank, 2 bytes by ID (see
+// entryBanks). A match reads the rest of its entry from the database.
 type Service struct {
 	db    *sqldb.DB
 	clock kurir.Clock
 	log   *slog.Logger
 	index *Index
 
+	manageOnly bool // NewManager: no index, Sync does nothing
+
 	syncMu sync.Mutex // one Sync at a time
 	seq    int64      // last change applied, under syncMu
+	loaded bool       // under syncMu
 
-	mu    sync.RWMutex // guards banks and meta, which Sync changes and Lookup reads
-	banks map[string]Action
-	meta  map[int64]Entry // enabled entries by ID
+	mu     sync.RWMutex // guards banks, bankNo and live, which Sync changes and Lookup reads
+	banks  []bankState  // by bank number; a bank is never deleted, so numbers stay
+	bankNo map[string]uint16
+	live   entryBanks // enabled entries: bank number + 1 by entry ID
+}
+
+type bankState struct {
+	name   string
+	action Action
+}
+
+// entryBanks maps entry IDs to a bank number + 1 (0 for an entry that is
+// not enabled) in pages of 4,096 IDs. Entry IDs are assigned in order, so
+// the pages are dense: 2 bytes per ID where entries exist, nothing where
+// none do.
+type entryBanks struct {
+	pages map[int64]*[4096]uint16
+}
+
+func (e *entryBanks) get(id int64) uint16 {
+	if p := e.pages[id>>12]; p != nil {
+		return p[id&4095]
+	}
+	return 0
+}
+
+func (e *entryBanks) set(id int64, v uint16) {
+	p := e.pages[id>>12]
+	if p == nil {
+		if v == 0 {
+			return
+		}
+		if e.pages == nil {
+			e.pages = map[int64]*[4096]uint16{}
+		}
+		p = new([4096]uint16)
+		e.pages[id>>12] = p
+	}
+	p[id&4095] = v
 }
 
 // NewService loads every enabled entry into a new Index.
@@ -135,11 +179,22 @@ func NewService(ctx context.Context, db *sqldb.DB, clock kurir.Clock, log *slog.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{db: db, clock: clock, log: log, index: NewIndex(), meta: map[int64]Entry{}}
+	s := &Service{db: db, clock: clock, log: log, index: NewIndex(), bankNo: map[string]uint16{}}
 	if err := s.Sync(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// NewManager returns a Service for changing banks and their entries
+// (command-line tools) that loads no index: it starts at once whatever the
+// banks hold, and its Lookup finds nothing. Running nodes apply its changes
+// by following the change log, as they do any node's.
+func NewManager(db *sqldb.DB, clock kurir.Clock, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, clock: clock, log: log, index: NewIndex(), bankNo: map[string]uint16{}, manageOnly: true}
 }
 
 var nameOK = func(s string) bool {
@@ -155,7 +210,7 @@ var nameOK = func(s string) bool {
 }
 
 // CreateBank creates a bank, or changes the action and description of an
-// existing one.
+// existing one; a change applies on every node within a sync.
 func (s *Service) CreateBank(ctx context.Context, name string, action Action, description string) error {
 	if !nameOK(name) {
 		return kurir.Invalid("name", "invalid_bank_name", "A bank's name is 1 to 64 capitals, digits, '_' or '-', such as CHILD_SAFETY.")
@@ -166,15 +221,24 @@ func (s *Service) CreateBank(ctx context.Context, name string, action Action, de
 		return kurir.Invalid("action", "invalid_action", "A bank's action is block, hold or flag, not %q.", action)
 	}
 	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		if err := lockChanges(ctx, tx); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO hash_banks (name, action, description, created_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (name) DO UPDATE SET action = excluded.action, description = excluded.description`,
 			name, string(action), description, sqldb.Micros(s.clock.Now()))
+		if err != nil {
+			return err
+		}
+		// Nodes follow the change log; this row tells them to reread the
+		// banks, so a new action applies everywhere within a sync.
+		_, err = tx.ExecContext(ctx, `INSERT INTO hash_changes (entry_id, enabled, bank) VALUES (0, 0, $1)`, name)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("create bank %s: %w", name, err)
 	}
-	return nil
+	return s.Sync(ctx)
 }
 
 // Banks lists the banks with their enabled entry counts.
@@ -260,102 +324,221 @@ func boolInt(b bool) int {
 }
 
 // Sync applies the changes other nodes (or this one) made since the last
-// Sync to the Index.
+// Sync to the Index. The first Sync loads the enabled entries from the
+// entries table and then follows the change log from where it ended.
 func (s *Service) Sync(ctx context.Context) error {
+	if s.manageOnly {
+		return nil
+	}
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
-	if s.banks == nil || s.seq == 0 {
-		if err := s.loadBanks(ctx); err != nil {
+	if !s.loaded {
+		if err := s.load(ctx); err != nil {
 			return err
 		}
+		s.loaded = true
 	}
 	for {
-		rows, err := s.db.Read().QueryContext(ctx, `SELECT c.seq, c.enabled, e.id, e.bank, e.signal, e.value, e.provenance
-			FROM hash_changes c JOIN hash_entries e ON e.id = c.entry_id WHERE c.seq > $1 ORDER BY c.seq LIMIT 50000`, s.seq)
-		if err != nil {
-			return fmt.Errorf("follow hash bank changes: %w", err)
-		}
-		add, remove := map[int64]Signal{}, map[int64]Signal{}
-		n := 0
-		var last int64
-		newBank := false
-		for rows.Next() {
-			var e Entry
-			var enabled int
-			var signal string
-			if err := rows.Scan(&last, &enabled, &e.ID, &e.Bank, &signal, &e.Value, &e.Provenance); err != nil {
-				rows.Close()
-				return err
-			}
-			n++
-			e.Signal, e.Enabled = SignalType(signal), enabled != 0
-			v, err := decodeValue(e.Signal, e.Value)
-			if err != nil {
-				s.log.Error("hash bank entry unreadable", "entry", e.ID, "err", err)
-				continue
-			}
-			s.mu.RLock()
-			_, known := s.banks[e.Bank]
-			s.mu.RUnlock()
-			newBank = newBank || !known
-			sig := Signal{Type: e.Signal, Value: v}
-			s.mu.Lock()
-			if e.Enabled {
-				delete(remove, e.ID)
-				if _, had := s.meta[e.ID]; !had {
-					add[e.ID] = sig
-				}
-				s.meta[e.ID] = e
-			} else {
-				delete(add, e.ID)
-				if _, had := s.meta[e.ID]; had {
-					remove[e.ID] = sig
-				}
-				delete(s.meta, e.ID)
-			}
-			s.mu.Unlock()
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		n, err := s.follow(ctx)
+		if err != nil || n < followPage {
 			return err
-		}
-		if newBank {
-			if err := s.loadBanks(ctx); err != nil {
-				return err
-			}
-		}
-		if len(add) > 0 || len(remove) > 0 {
-			s.index.Change(add, remove)
-		}
-		if n > 0 {
-			s.seq = last
-		}
-		if n < 50000 {
-			return nil
 		}
 	}
 }
 
+// followPage is how many changes Sync applies at a time: few enough that
+// the Index's overlay stays within its cap.
+const followPage = 4096
+
+// load reads the banks and every enabled entry, and notes the change log's
+// end. A change committed after that is replayed by follow; replaying one
+// the entries already show changes nothing.
+func (s *Service) load(ctx context.Context) error {
+	var last int64
+	if err := s.db.Read().QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM hash_changes`).Scan(&last); err != nil {
+		return fmt.Errorf("read hash bank change log: %w", err)
+	}
+	if err := s.loadBanks(ctx); err != nil {
+		return err
+	}
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT id, bank, signal, value FROM hash_entries WHERE enabled = 1`)
+	if err != nil {
+		return fmt.Errorf("load hash bank entries: %w", err)
+	}
+	defer rows.Close()
+	var l loader
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for rows.Next() {
+		var id int64
+		var bank, signal, value string
+		if err := rows.Scan(&id, &bank, &signal, &value); err != nil {
+			return err
+		}
+		s.loadEntry(&l, id, bank, SignalType(signal), value)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	s.index.load(l.ids, l.hashes)
+	s.seq = last
+	return nil
+}
+
+// loader gathers the PDQ entries load reads, to build the table at once.
+type loader struct {
+	ids    []int64
+	hashes [][4]uint64
+}
+
+// loadEntry takes in one enabled entry at start-up, under s.mu.
+func (s *Service) loadEntry(l *loader, id int64, bank string, t SignalType, value string) {
+	v, err := decodeValue(t, value)
+	if err != nil {
+		s.log.Error("hash bank entry unreadable", "entry", id, "err", err)
+		return
+	}
+	no, ok := s.bankNo[bank]
+	if !ok {
+		return // its bank row is missing; the foreign key prevents it
+	}
+	s.live.set(id, no+1)
+	switch t {
+	case SignalPDQ:
+		l.ids = append(l.ids, id)
+		l.hashes = append(l.hashes, toWords(PDQ(v)))
+	case SignalMD5:
+		s.index.md5.add(exactKey(v), id)
+	case SignalSHA256:
+		s.index.sha256.add(exactKey(v), id)
+	}
+}
+
+// follow applies the next followPage changes of the log and returns how
+// many it read.
+func (s *Service) follow(ctx context.Context) (int, error) {
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT c.seq, c.entry_id, c.enabled, c.bank,
+		COALESCE(e.bank, ''), COALESCE(e.signal, ''), COALESCE(e.value, '')
+		FROM hash_changes c LEFT JOIN hash_entries e ON e.id = c.entry_id WHERE c.seq > $1 ORDER BY c.seq LIMIT $2`, s.seq, followPage)
+	if err != nil {
+		return 0, fmt.Errorf("follow hash bank changes: %w", err)
+	}
+	type change struct {
+		id      int64
+		enabled bool
+		bank    string
+		sig     Signal
+	}
+	var changes []change
+	var last int64
+	n := 0
+	reload := false
+	for rows.Next() {
+		var c change
+		var enabled int
+		var bankChanged, signal, value string
+		if err := rows.Scan(&last, &c.id, &enabled, &bankChanged, &c.bank, &signal, &value); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		n++
+		if c.id == 0 {
+			reload = true // a bank's action or description changed
+			continue
+		}
+		c.enabled, c.sig.Type = enabled != 0, SignalType(signal)
+		if c.sig.Value, err = decodeValue(c.sig.Type, value); err != nil {
+			s.log.Error("hash bank entry unreadable", "entry", c.id, "err", err)
+			continue
+		}
+		changes = append(changes, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	for _, c := range changes {
+		if _, known := s.bankNo[c.bank]; !known {
+			reload = true
+		}
+	}
+	s.mu.RUnlock()
+	if reload {
+		if err := s.loadBanks(ctx); err != nil {
+			return 0, err
+		}
+	}
+	// Compare each entry's state before the page with its state after, so
+	// an entry added and disabled within one page never reaches the Index.
+	add, remove := map[int64]Signal{}, map[int64]Signal{}
+	before := map[int64]bool{}
+	s.mu.Lock()
+	for _, c := range changes {
+		cur := s.live.get(c.id)
+		if _, seen := before[c.id]; !seen {
+			before[c.id] = cur != 0
+		}
+		no, known := s.bankNo[c.bank]
+		if c.enabled && known {
+			s.live.set(c.id, no+1)
+		} else {
+			s.live.set(c.id, 0)
+		}
+		now := s.live.get(c.id) != 0
+		delete(add, c.id)
+		delete(remove, c.id)
+		if now && !before[c.id] {
+			add[c.id] = c.sig
+		} else if !now && before[c.id] {
+			remove[c.id] = c.sig
+		}
+	}
+	s.mu.Unlock()
+	if len(add) > 0 || len(remove) > 0 {
+		s.index.Change(add, remove)
+	}
+	if n > 0 {
+		s.seq = last
+	}
+	return n, nil
+}
+
+// loadBanks reads the banks' actions. A bank keeps its number for the
+// Service's life: entries in memory refer to it by number.
 func (s *Service) loadBanks(ctx context.Context) error {
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT name, action FROM hash_banks`)
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT name, action FROM hash_banks ORDER BY name`)
 	if err != nil {
 		return fmt.Errorf("load hash banks: %w", err)
 	}
 	defer rows.Close()
-	banks := map[string]Action{}
+	var all []bankState
 	for rows.Next() {
-		var n, a string
-		if err := rows.Scan(&n, &a); err != nil {
+		var b bankState
+		var a string
+		if err := rows.Scan(&b.name, &a); err != nil {
 			return err
 		}
-		banks[n] = Action(a)
+		b.action = Action(a)
+		all = append(all, b)
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	banks := slices.Clone(s.banks) // a Lookup may hold the old slice
+	for _, b := range all {
+		if no, ok := s.bankNo[b.name]; ok {
+			banks[no] = b
+		} else if len(banks) < 1<<16-1 {
+			s.bankNo[b.name] = uint16(len(banks))
+			banks = append(banks, b)
+		} else {
+			s.log.Error("too many hash banks; ignoring one", "bank", b.name)
+		}
+	}
 	s.banks = banks
-	s.mu.Unlock()
 	return nil
 }
 
@@ -378,37 +561,74 @@ func (s *Service) RunSync(ctx context.Context, interval time.Duration) {
 // Lookup returns the enabled entries that match a file's hashes: its
 // SHA-256 and MD5 exactly, and its PDQ hashes (any of the 8 dihedral
 // variants, so a rotated or mirrored copy still matches) within
-// MaxDistance. Pass nil for a hash that was not computed.
-func (s *Service) Lookup(sha256 *[32]byte, md5 *[16]byte, pdq []PDQ) []Match {
-	var out []Match
-	seen := map[int64]bool{}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	add := func(id int64, d int) {
-		if seen[id] {
-			return
+// MaxDistance. Pass nil for a hash that was not computed. The action is
+// decided from memory; each match's entry is then read from the database
+// (if that fails, the Match still names the entry's ID, bank and signal).
+func (s *Service) Lookup(ctx context.Context, sha256 *[32]byte, md5 *[16]byte, pdq []PDQ) []Match {
+	type hit struct {
+		id     int64
+		signal SignalType
+		d      int
+	}
+	var hits []hit
+	add := func(id int64, t SignalType, d int) {
+		for _, h := range hits {
+			if h.id == id {
+				return
+			}
 		}
-		e, ok := s.meta[id]
-		if !ok {
-			return
-		}
-		seen[id] = true
-		out = append(out, Match{Entry: e, Action: s.banks[e.Bank], Distance: d})
+		hits = append(hits, hit{id, t, d})
 	}
 	if sha256 != nil {
 		for _, id := range s.index.LookupSHA256(*sha256) {
-			add(id, 0)
+			add(id, SignalSHA256, 0)
 		}
 	}
 	if md5 != nil {
 		for _, id := range s.index.LookupMD5(*md5) {
-			add(id, 0)
+			add(id, SignalMD5, 0)
 		}
 	}
 	for _, h := range pdq {
 		for _, hit := range s.index.LookupPDQ(h, MaxDistance) {
-			add(hit.Entry, hit.Distance)
+			add(hit.Entry, SignalPDQ, hit.Distance)
 		}
 	}
+	if len(hits) == 0 {
+		return nil
+	}
+	var out []Match
+	s.mu.RLock()
+	for _, h := range hits {
+		no := s.live.get(h.id)
+		if no == 0 {
+			continue // disabled since the index found it
+		}
+		b := s.banks[no-1]
+		out = append(out, Match{Entry: Entry{ID: h.id, Bank: b.name, Signal: h.signal, Enabled: true}, Action: b.action, Distance: h.d})
+	}
+	s.mu.RUnlock()
+	for i := range out {
+		e, err := s.Entry(ctx, out[i].Entry.ID)
+		if err != nil {
+			s.log.Error("read matched hash bank entry", "entry", out[i].Entry.ID, "err", err)
+			continue
+		}
+		out[i].Entry = e
+	}
 	return out
+}
+
+// Entry returns entry id, or ENotFound.
+func (s *Service) Entry(ctx context.Context, id int64) (Entry, error) {
+	var e Entry
+	var signal string
+	var enabled int
+	err := s.db.Read().QueryRowContext(ctx, `SELECT id, bank, signal, value, enabled, provenance FROM hash_entries WHERE id = $1`, id).
+		Scan(&e.ID, &e.Bank, &signal, &e.Value, &enabled, &e.Provenance)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, kurir.Errorf(kurir.ENotFound, "No hash bank entry %d.", id)
+	}
+	e.Signal, e.Enabled = SignalType(signal), enabled != 0
+	return e, err
 }

@@ -59,16 +59,16 @@ func TestBanks(t *testing.T) {
 		}
 
 		// Lookups: exact hashes, and PDQ within 31 bits.
-		if m := s.Lookup(&sum, nil, nil); len(m) != 1 || m[0].Action != hashbank.Block || m[0].Entry.Bank != "CHILD_SAFETY" {
+		if m := s.Lookup(ctx, &sum, nil, nil); len(m) != 1 || m[0].Action != hashbank.Block || m[0].Entry.Bank != "CHILD_SAFETY" {
 			t.Errorf("SHA-256 lookup = %+v", m)
 		}
-		if m := s.Lookup(nil, &m5, nil); len(m) != 1 {
+		if m := s.Lookup(ctx, nil, &m5, nil); len(m) != 1 {
 			t.Errorf("MD5 lookup = %+v", m)
 		}
-		if m := s.Lookup(nil, nil, []hashbank.PDQ{flip(pdqA, 20)}); len(m) != 1 || m[0].Distance != 20 || m[0].Entry.Provenance != "NCMEC list 2026-11" {
+		if m := s.Lookup(ctx, nil, nil, []hashbank.PDQ{flip(pdqA, 20)}); len(m) != 1 || m[0].Distance != 20 || m[0].Entry.Provenance != "NCMEC list 2026-11" {
 			t.Errorf("PDQ 20 bits away = %+v, want the entry at distance 20 with its provenance", m)
 		}
-		if m := s.Lookup(nil, nil, []hashbank.PDQ{flip(pdqA, 32)}); len(m) != 0 {
+		if m := s.Lookup(ctx, nil, nil, []hashbank.PDQ{flip(pdqA, 32)}); len(m) != 0 {
 			t.Errorf("PDQ 32 bits away matched: %+v", m)
 		}
 
@@ -77,7 +77,7 @@ func TestBanks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := other.Lookup(&sum, nil, nil)
+		m := other.Lookup(ctx, &sum, nil, nil)
 		if len(m) != 1 {
 			t.Fatalf("second node lookup = %+v", m)
 		}
@@ -87,14 +87,14 @@ func TestBanks(t *testing.T) {
 		if err := other.Sync(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if m := other.Lookup(&sum, nil, nil); len(m) != 0 {
+		if m := other.Lookup(ctx, &sum, nil, nil); len(m) != 0 {
 			t.Errorf("disabled entry still matches on the other node: %+v", m)
 		}
 		if err := s.SetEnabled(ctx, m[0].Entry.ID, true); err != nil {
 			t.Fatal(err)
 		}
 		other.Sync(ctx)
-		if m := other.Lookup(&sum, nil, nil); len(m) != 1 {
+		if m := other.Lookup(ctx, &sum, nil, nil); len(m) != 1 {
 			t.Errorf("re-enabled entry does not match on the other node: %+v", m)
 		}
 

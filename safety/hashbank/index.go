@@ -196,32 +196,90 @@ func (t *pdqTable) search(q [4]uint64, max int, fn func(p uint32, d int)) {
 }
 
 // Index finds bank entries by signal: exact MD5 and SHA-256, and PDQ within
-// MaxDistance. It is safe for concurrent use: lookups never wait for
-// changes, and changes take effect at once.
+// MaxDistance. It is safe for concurrent use: lookups never wait for a
+// rebuild, and changes take effect as soon as Change returns.
 //
 // PDQ entries live in an immutable table plus a small overlay of entries
-// added since it was built and a set of entries removed since; when the
-// overlay grows, a new table is built in the background and swapped in.
+// added since it was built (scanned linearly by every lookup) and a set of
+// entries removed since. When the overlay reaches mergeAt entries a new
+// table is built in the background and swapped in; the overlay never grows
+// past overlayCap: a Change that would take it past waits for the running
+// merge instead, so a lookup's linear part stays bounded (about 150 µs at
+// 16,384 entries) however large the bank and however fast it grows.
+//
+// Exact hashes live in sharded maps changed in place, under one lock per
+// shard, so one addition costs a map insertion, not a copy of the set.
 type Index struct {
-	state   atomic.Pointer[indexState]
-	mu      sync.Mutex // serialises changes
-	merging bool
-	mergeAt int // overlay size that starts a merge
+	state      atomic.Pointer[indexState]
+	mu         sync.Mutex // serialises changes
+	merged     sync.Cond  // on mu: a merge ended
+	merging    bool
+	mergeAt    int // overlay size that starts a merge
+	overlayCap int // most PDQ entries the overlay holds
+	md5        exactSet
+	sha256     exactSet
 }
 
 type indexState struct {
 	table   *pdqTable
 	added   map[int64][4]uint64 // PDQ entries not in table
 	removed map[int64]bool      // entries in table no longer wanted
-	md5     map[[16]byte][]int64
-	sha256  map[[32]byte][]int64
+}
+
+// exactShards is how many shards an exactSet has: a change locks one, so
+// lookups of the others never wait, and one lock is held for a map
+// insertion at most.
+const exactShards = 256
+
+// exactSet maps a hash (an MD5 in the first 16 bytes, or a SHA-256) to the
+// entries that have it. The ID slices are never changed in place, so a
+// slice a lookup returned stays valid.
+type exactSet struct {
+	shards [exactShards]struct {
+		mu sync.RWMutex
+		m  map[[32]byte][]int64
+	}
+}
+
+func (e *exactSet) lookup(k [32]byte) []int64 {
+	sh := &e.shards[k[0]]
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	return sh.m[k]
+}
+
+func (e *exactSet) add(k [32]byte, id int64) {
+	sh := &e.shards[k[0]]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.m == nil {
+		sh.m = map[[32]byte][]int64{}
+	}
+	sh.m[k] = append(without(sh.m[k], id), id)
+}
+
+func (e *exactSet) remove(k [32]byte, id int64) {
+	sh := &e.shards[k[0]]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if ids := without(sh.m[k], id); ids != nil {
+		sh.m[k] = ids
+	} else {
+		delete(sh.m, k)
+	}
+}
+
+// exactKey returns the key of an exact hash in its exactSet.
+func exactKey(v []byte) (k [32]byte) {
+	copy(k[:], v)
+	return k
 }
 
 // NewIndex returns an empty index.
 func NewIndex() *Index {
-	x := &Index{mergeAt: 4096}
-	x.state.Store(&indexState{added: map[int64][4]uint64{}, removed: map[int64]bool{},
-		md5: map[[16]byte][]int64{}, sha256: map[[32]byte][]int64{}})
+	x := &Index{mergeAt: 4096, overlayCap: 16384}
+	x.merged.L = &x.mu
+	x.state.Store(&indexState{added: map[int64][4]uint64{}, removed: map[int64]bool{}})
 	return x
 }
 
@@ -231,14 +289,35 @@ type Signal struct {
 	Value []byte // 32 bytes for PDQ and SHA-256, 16 for MD5
 }
 
+// load replaces the index's PDQ entries with a table built from ids and
+// hashes, at once: for startup, when there is nothing to look up yet.
+func (x *Index) load(ids []int64, hashes [][4]uint64) {
+	table := buildTable(ids, hashes)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.state.Store(&indexState{table: table, added: map[int64][4]uint64{}, removed: map[int64]bool{}})
+}
+
 // Change adds entries and takes out others (given with the signal they
-// were added with) in one step: readers see all of it or none of it.
+// were added with). PDQ changes are seen by readers all at once; exact
+// hashes one by one. It waits for a running merge when its PDQ additions
+// would take the overlay past its cap, so callers with many should pass
+// them a few thousand at a time.
 func (x *Index) Change(add, remove map[int64]Signal) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	newPDQ := 0
+	for _, sig := range add {
+		if sig.Type == SignalPDQ {
+			newPDQ++
+		}
+	}
+	for x.merging && len(x.state.Load().added)+newPDQ > x.overlayCap {
+		x.merged.Wait()
+	}
 	old := x.state.Load()
 	s := *old
-	var clonedAdded, clonedRemoved, clonedMD5, clonedSHA bool
+	var clonedAdded, clonedRemoved bool
 	added := func() {
 		if !clonedAdded {
 			s.added, clonedAdded = mapsClone(old.added), true
@@ -247,16 +326,6 @@ func (x *Index) Change(add, remove map[int64]Signal) {
 	removed := func() {
 		if !clonedRemoved {
 			s.removed, clonedRemoved = mapsClone(old.removed), true
-		}
-	}
-	md5s := func() {
-		if !clonedMD5 {
-			s.md5, clonedMD5 = mapsClone(old.md5), true
-		}
-	}
-	shas := func() {
-		if !clonedSHA {
-			s.sha256, clonedSHA = mapsClone(old.sha256), true
 		}
 	}
 	for id, sig := range remove {
@@ -270,13 +339,9 @@ func (x *Index) Change(add, remove map[int64]Signal) {
 				s.removed[id] = true
 			}
 		case SignalMD5:
-			md5s()
-			k := [16]byte(sig.Value)
-			s.md5[k] = without(s.md5[k], id)
+			x.md5.remove(exactKey(sig.Value), id)
 		case SignalSHA256:
-			shas()
-			k := [32]byte(sig.Value)
-			s.sha256[k] = without(s.sha256[k], id)
+			x.sha256.remove(exactKey(sig.Value), id)
 		}
 	}
 	for id, sig := range add {
@@ -290,13 +355,9 @@ func (x *Index) Change(add, remove map[int64]Signal) {
 			added()
 			s.added[id] = toWords(PDQ(sig.Value))
 		case SignalMD5:
-			md5s()
-			k := [16]byte(sig.Value)
-			s.md5[k] = append(without(s.md5[k], id), id)
+			x.md5.add(exactKey(sig.Value), id)
 		case SignalSHA256:
-			shas()
-			k := [32]byte(sig.Value)
-			s.sha256[k] = append(without(s.sha256[k], id), id)
+			x.sha256.add(exactKey(sig.Value), id)
 		}
 	}
 	x.state.Store(&s)
@@ -335,6 +396,8 @@ func (x *Index) merge() {
 	var ids []int64
 	var hashes [][4]uint64
 	if t := snap.table; t != nil {
+		ids = make([]int64, 0, t.len()+len(snap.added))
+		hashes = make([][4]uint64, 0, t.len()+len(snap.added))
 		for p := range t.len() {
 			if id := t.id(uint32(p)); !snap.removed[id] {
 				ids = append(ids, id)
@@ -351,7 +414,7 @@ func (x *Index) merge() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	cur := x.state.Load()
-	s := &indexState{table: table, added: map[int64][4]uint64{}, removed: map[int64]bool{}, md5: cur.md5, sha256: cur.sha256}
+	s := &indexState{table: table, added: map[int64][4]uint64{}, removed: map[int64]bool{}}
 	// Changes since the snapshot: entries added or removed meanwhile.
 	for id, h := range cur.added {
 		if _, was := snap.added[id]; !was {
@@ -379,7 +442,11 @@ func (x *Index) merge() {
 	}
 	x.state.Store(s)
 	x.merging = false
-	x.mergeAt = max(4096, len(ids)/8)
+	x.merged.Broadcast()
+	if len(s.added)+len(s.removed) >= x.mergeAt {
+		x.merging = true
+		go x.merge() // what came in while this one built
+	}
 }
 
 // Hit is an entry an Index found, with the distance for PDQ (0 otherwise).
@@ -418,10 +485,10 @@ func (x *Index) LookupPDQ(h PDQ, max int) []Hit {
 }
 
 // LookupMD5 returns the entries with MD5 m.
-func (x *Index) LookupMD5(m [16]byte) []int64 { return x.state.Load().md5[m] }
+func (x *Index) LookupMD5(m [16]byte) []int64 { return x.md5.lookup(exactKey(m[:])) }
 
 // LookupSHA256 returns the entries with SHA-256 h.
-func (x *Index) LookupSHA256(h [32]byte) []int64 { return x.state.Load().sha256[h] }
+func (x *Index) LookupSHA256(h [32]byte) []int64 { return x.sha256.lookup(h) }
 
 // Len returns how many PDQ entries the index holds.
 func (x *Index) Len() int {

@@ -182,3 +182,47 @@ func TestIndexFindsTightNeighbours(t *testing.T) {
 		}
 	}
 }
+
+// TestOverlayStaysCapped streams additions into an index far faster than
+// it can merge them: the overlay every lookup scans never grows past its
+// cap (changes wait for the merge instead), and every entry is found in
+// the end.
+func TestOverlayStaysCapped(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	x := NewIndex()
+	x.mergeAt, x.overlayCap = 1000, 4000
+	const base = 200_000
+	ids := make([]int64, base)
+	hashes := make([][4]uint64, base)
+	for i := range ids {
+		ids[i] = int64(i + 1)
+		hashes[i] = [4]uint64{rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint64()}
+	}
+	x.load(ids, hashes)
+	all := map[int64]PDQ{}
+	most := 0
+	for id := int64(base + 1); id <= base+30_000; {
+		add := map[int64]Signal{}
+		for range 1000 {
+			h := randomPDQ(rng)
+			all[id] = h
+			add[id] = Signal{Type: SignalPDQ, Value: h[:]}
+			id++
+		}
+		x.Change(add, nil)
+		most = max(most, len(x.state.Load().added))
+	}
+	if most > x.overlayCap {
+		t.Errorf("the overlay reached %d entries, over its cap of %d", most, x.overlayCap)
+	}
+	t.Logf("largest overlay: %d entries (cap %d)", most, x.overlayCap)
+	waitMerged(x)
+	for id, h := range all {
+		if hits := x.LookupPDQ(h, 0); len(hits) != 1 || hits[0].Entry != id {
+			t.Fatalf("entry %d: found %+v", id, hits)
+		}
+	}
+	if x.Len() != base+len(all) {
+		t.Errorf("Len = %d, want %d", x.Len(), base+len(all))
+	}
+}

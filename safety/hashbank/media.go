@@ -25,7 +25,8 @@ const minPDQQuality = pdq.MinQuality
 // photo by PDQ in all eight of its turns and mirror images. The strictest
 // matching bank decides: block refuses the upload, hold keeps it for
 // review; a flag lets it through. Holds and flags are recorded as safety
-// signals naming the stored object, for the moderation queue.
+// signals naming the stored object, for the moderation queue; a block is
+// recorded naming the uploader and the file's hashes (nothing is stored).
 type MediaScanner struct {
 	Banks *Service
 	Log   *slog.Logger
@@ -42,7 +43,7 @@ func (m MediaScanner) Scan(ctx context.Context, c media.Candidate) (media.Verdic
 		}
 		hashes = h
 	}
-	matches := m.Banks.Lookup(&sha, &md, hashes)
+	matches := m.Banks.Lookup(ctx, &sha, &md, hashes)
 	if len(matches) == 0 {
 		return media.Verdict{Action: media.Allow}, nil
 	}
@@ -68,7 +69,16 @@ func (m MediaScanner) Scan(ctx context.Context, c media.Candidate) (media.Verdic
 			v.Reason = "it matches content known to be prohibited (" + strings.ToLower(strings.ReplaceAll(match.Entry.Bank, "_", " ")) + ")."
 		}
 	}
-	if len(review) > 0 && v.Action != media.Block {
+	if v.Action == media.Block {
+		// Nothing is stored, so the record is all there is: the uploader,
+		// the file's hashes and what they matched, for a case about the
+		// account (moderation files block signals against the uploader).
+		if err := m.Banks.recordBlock(ctx, c, hashes, matches); err != nil && m.Log != nil {
+			m.Log.Error("record hash bank block", "owner", c.Owner, "err", err)
+		}
+		return v, nil
+	}
+	if len(review) > 0 {
 		v.Signal = func(ctx context.Context, id media.ID) {
 			if err := m.Banks.recordSignal(ctx, c.Owner, id, review); err != nil && m.Log != nil {
 				m.Log.Error("record hash bank signal", "media", id, "err", err)
@@ -95,6 +105,33 @@ func (s *Service) recordSignal(ctx context.Context, owner kurir.UserID, id media
 		_, err := tx.ExecContext(ctx, `INSERT INTO safety_signals (source, action, categories, rules, author_id, media_id, field, excerpt, created_at)
 			VALUES ('hash_bank', $1, $2, $3, $4, $5, 'media', $6, $7)`,
 			action, strings.Join(banks, ","), strings.Join(entries, ","), owner, int64(id), fmt.Sprintf("media %d", id), sqldb.Micros(s.clock.Now()))
+		return err
+	})
+}
+
+// recordBlock writes an upload the banks blocked to safety_signals: the
+// uploader, the banks and entries it matched, and its hashes (SHA-256, MD5
+// and, for a photo, its PDQ as uploaded), so that moderation can open a
+// case about the uploader although no file was kept.
+func (s *Service) recordBlock(ctx context.Context, c media.Candidate, hashes []PDQ, matches []Match) error {
+	var banks, entries []string
+	for _, m := range matches {
+		if m.Action != Block {
+			continue
+		}
+		if !slices.Contains(banks, m.Entry.Bank) {
+			banks = append(banks, m.Entry.Bank)
+		}
+		entries = append(entries, fmt.Sprintf("%s#%d(%s)", m.Entry.Bank, m.Entry.ID, m.Entry.Signal))
+	}
+	excerpt := fmt.Sprintf("blocked upload (%s, %d bytes): sha256 %x md5 %x", c.ContentType, c.Size, c.UploadSHA256[:], c.UploadMD5[:])
+	if len(hashes) > 0 {
+		excerpt += " pdq " + hashes[0].String()
+	}
+	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO safety_signals (source, action, categories, rules, author_id, field, excerpt, created_at)
+			VALUES ('hash_bank', 'block', $1, $2, $3, 'media', $4, $5)`,
+			strings.Join(banks, ","), strings.Join(entries, ","), c.Owner, excerpt, sqldb.Micros(s.clock.Now()))
 		return err
 	})
 }

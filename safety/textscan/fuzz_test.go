@@ -10,7 +10,7 @@ import (
 
 func FuzzNormalize(f *testing.F) {
 	for _, s := range append(messages, "ｚｏｒ\u200bblax", "КРАМ\u200cБУЛЬ", "قُنْبُلُوز", "\xff\xfe", "g l i m",
-		"e\u0301\u0323x", "\u00e9\u1ea1", "한국어", "ﬁnal ßtraße", "λόγος", "a\u0316\u0300b") {
+		"e\u0301\u0323x", "\u00e9\u1ea1", "한국어", "ﬁnal ßtraße", "λόγος", "a\u0316\u0300b", "0811 1|0 ｍ１", "İstanbul ǅ") {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -22,6 +22,9 @@ func FuzzNormalize(f *testing.F) {
 			if want := textscan.NormalizeSteps(s); n != want {
 				t.Fatalf("Normalize(%q) = %q, but step by step %q", s, n, want)
 			}
+		}
+		if l := textscan.Light(s); utf8.ValidString(s) && l != textscan.LightSteps(s) {
+			t.Fatalf("Light(%q) = %q, but step by step %q", s, l, textscan.LightSteps(s))
 		}
 		if len(n) > 32*len(s)+16 {
 			t.Fatalf("Normalize(%q) grew to %d bytes", s, len(n))

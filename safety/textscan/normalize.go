@@ -17,8 +17,8 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Normalize returns the form of s that rules are matched against, the same
-// for a term and for every disguise of it:
+// Normalize returns the form of s that terms are matched against, the
+// same for a term and for every disguise of it:
 //
 //   - NFKC, which turns fullwidth and other compatibility forms into the
 //     ordinary letters ("ｂａｄ" is "bad");
@@ -29,12 +29,28 @@ import (
 //   - reduced to confusable skeletons (Unicode TS #39), so that letters of
 //     one script that look like another's match it (Cyrillic "о" is "o").
 //
+// ASCII digits and "|" are left as they are: reading "0" as "o" or "1"
+// as "l" is the rule's choice (its leet option), not every term's, or a
+// term "lol" would match "101".
+//
 // ASCII text takes a fast path with the same result.
 func Normalize(s string) string {
 	if isASCII(s) {
-		return normalizeASCII(s)
+		return skeletonForms.ascii(s)
 	}
-	return normalizeRunes(s)
+	return skeletonForms.runes(s)
+}
+
+// Light returns the form of s that regular expressions are matched
+// against: NFKC, case-folded, without invisible characters and
+// diacritics, like Normalize, but without confusable skeletons, so ASCII
+// stays as written but for case ("m" is not "rn", "0" is not "o") and a
+// pattern such as \d{10} or "free money" reads the text as written.
+func Light(s string) string {
+	if isASCII(s) {
+		return lightForms.ascii(s)
+	}
+	return lightForms.runes(s)
 }
 
 // Normalisation maps each rune on its own: every step (compatibility
@@ -50,85 +66,136 @@ const (
 	maxRareForms = 1 << 16
 )
 
-var (
-	formTable     []string
-	formTableOnce sync.Once
-	rareForms     sync.Map // rune → string
-	rareCount     atomic.Int64
-)
+// forms caches one normalisation's per-rune results.
+type forms struct {
+	normalize func(string) string // step by step
+	asciiForm [128]string         // what normalize makes of each ASCII character
+	asciiByte [128]byte           // the same when it is one byte, else 0
+	table     []string
+	tableOnce sync.Once
+	rare      sync.Map // rune → string
+	rareCount atomic.Int64
+}
 
-func runeForm(r rune) string {
-	if r < tableRunes {
-		formTableOnce.Do(func() {
-			t := make([]string, tableRunes)
-			for c := range t {
-				t[c] = normalize(string(rune(c)))
-			}
-			formTable = t
-		})
-		return formTable[r]
-	}
-	if f, ok := rareForms.Load(r); ok {
-		return f.(string)
-	}
-	f := normalize(string(r))
-	if rareCount.Load() < maxRareForms {
-		if _, loaded := rareForms.LoadOrStore(r, f); !loaded {
-			rareCount.Add(1)
+func newForms(normalize func(string) string) *forms {
+	f := &forms{normalize: normalize}
+	for c := range f.asciiForm {
+		f.asciiForm[c] = normalize(string(rune(c)))
+		if len(f.asciiForm[c]) == 1 {
+			f.asciiByte[c] = f.asciiForm[c][0]
 		}
 	}
 	return f
 }
 
-func normalizeRunes(s string) string {
+var (
+	skeletonForms = newForms(normalize)
+	lightForms    = newForms(normalizeLight)
+)
+
+func (f *forms) runeForm(r rune) string {
+	if r < tableRunes {
+		f.tableOnce.Do(func() {
+			t := make([]string, tableRunes)
+			for c := range t {
+				t[c] = f.normalize(string(rune(c)))
+			}
+			f.table = t
+		})
+		return f.table[r]
+	}
+	if form, ok := f.rare.Load(r); ok {
+		return form.(string)
+	}
+	form := f.normalize(string(r))
+	if f.rareCount.Load() < maxRareForms {
+		if _, loaded := f.rare.LoadOrStore(r, form); !loaded {
+			f.rareCount.Add(1)
+		}
+	}
+	return form
+}
+
+func (f *forms) runes(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/4)
 	for _, r := range s {
-		b.WriteString(runeForm(r))
+		b.WriteString(f.runeForm(r))
 	}
 	return b.String()
 }
 
-func normalize(s string) string {
-	fold := folders.Get().(cases.Caser)
-	defer folders.Put(fold)
-	// NFKD does NFKC's work and separates the marks in one pass.
-	s = strings.Map(dropInvisible, norm.NFKD.String(s))
-	s = fold.String(s)
-	s = confusables.Skeleton(s)
-	// A skeleton may bring back capitals or marks: fold and strip again.
-	return strings.Map(dropInvisible, fold.String(s))
-}
-
-// folders holds case folders for reuse: a cases.Caser keeps state, so it
-// serves one goroutine at a time.
-var folders = sync.Pool{New: func() any { return cases.Fold() }}
-
-// asciiForm is what normalize makes of each printable ASCII character, so
-// that ASCII text takes a table lookup per byte yet normalises exactly as
-// the general path would: skeletons map some ASCII too ("m" to "rn",
-// "0" to "o"), and a term must read the same however it arrives.
-var asciiForm = func() (t [128]string) {
-	for c := range t {
-		t[c] = normalize(string(rune(c)))
-	}
-	return t
-}()
-
-func normalizeASCII(s string) string {
+// ascii normalises ASCII text with a table lookup per byte, yet exactly as
+// the general path would, and without copying text that is already in
+// its normal form.
+func (f *forms) ascii(s string) string {
 	for i := 0; i < len(s); i++ {
-		if f := asciiForm[s[i]]; len(f) != 1 || f[0] != s[i] {
+		if form := f.asciiForm[s[i]]; len(form) != 1 || form[0] != s[i] {
 			var b strings.Builder
 			b.Grow(len(s) + len(s)/4)
 			b.WriteString(s[:i])
 			for ; i < len(s); i++ {
-				b.WriteString(asciiForm[s[i]])
+				if c := f.asciiByte[s[i]]; c != 0 {
+					b.WriteByte(c)
+				} else {
+					b.WriteString(f.asciiForm[s[i]])
+				}
 			}
 			return b.String()
 		}
 	}
 	return s
 }
+
+func normalize(s string) string {
+	fold := folders.Get().(cases.Caser)
+	defer folders.Put(fold)
+	s = normalizeLightWith(fold, s)
+	s = skeleton(s)
+	// A skeleton may bring back capitals or marks: fold and strip again.
+	return strings.Map(dropInvisible, fold.String(s))
+}
+
+func normalizeLight(s string) string {
+	fold := folders.Get().(cases.Caser)
+	defer folders.Put(fold)
+	return normalizeLightWith(fold, s)
+}
+
+func normalizeLightWith(fold cases.Caser, s string) string {
+	// NFKD does NFKC's work and separates the marks in one pass.
+	s = strings.Map(dropInvisible, norm.NFKD.String(s))
+	// Folding may decompose again (U+0130 folds to "i" and a dot above).
+	return strings.Map(dropInvisible, fold.String(s))
+}
+
+// skeleton is confusables.Skeleton, except that ASCII digits and "|" stay
+// themselves (see Normalize).
+func skeleton(s string) string {
+	if strings.IndexFunc(s, keepsItself) < 0 {
+		return confusables.Skeleton(s)
+	}
+	var b strings.Builder
+	for len(s) > 0 {
+		i := strings.IndexFunc(s, keepsItself)
+		if i < 0 {
+			b.WriteString(confusables.Skeleton(s))
+			break
+		}
+		if i > 0 {
+			b.WriteString(confusables.Skeleton(s[:i]))
+		}
+		b.WriteByte(s[i])
+		s = s[i+1:]
+	}
+	return b.String()
+}
+
+func keepsItself(r rune) bool { return r >= '0' && r <= '9' || r == '|' }
+
+// folders holds case folders for reuse: a cases.Caser keeps state, so it
+// serves one goroutine at a time.
+var folders = sync.Pool{New: func() any { return cases.Fold() }}
 
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/publicsuffix"
@@ -53,7 +55,7 @@ type Kind int
 // The kinds of pattern.
 const (
 	Term   Kind = iota // whole words, after normalisation
-	Regexp             // a regular expression over the normalised text
+	Regexp             // a regular expression over the text's Light form
 	Domain             // a link to this registrable domain or a subdomain of it
 )
 
@@ -96,8 +98,9 @@ func (e *LineError) Unwrap() error { return e.Err }
 //
 // with '#' comments and blank lines ignored. PATTERN is a term matched as
 // whole words after normalisation; "re:" makes it a regular expression
-// over the normalised text, and "domain:" a domain whose links (and its
-// subdomains') match. OPTIONS are comma-separated: "leet", "spacing",
+// over the text's Light form (case-folded, so it matches regardless of
+// case; digits and every other ASCII character as written), and
+// "domain:" a domain whose links (and its subdomains') match. OPTIONS are comma-separated: "leet", "spacing",
 // "severity=N". name prefixes each rule's Source.
 //
 // It reads the whole file or nothing: any bad line fails it, and the error
@@ -188,7 +191,7 @@ func parseRule(text string) (Rule, error) {
 		return Rule{}, fmt.Errorf("pattern longer than %d bytes", maxPattern)
 	case strings.HasPrefix(r.Pattern, "re:"):
 		r.Kind = Regexp
-		if r.re, err = regexp.Compile(strings.TrimPrefix(r.Pattern, "re:")); err != nil {
+		if r.re, err = compileRegexp(r.Pattern); err != nil {
 			return Rule{}, fmt.Errorf("regular expression: %w", err)
 		}
 	case strings.HasPrefix(r.Pattern, "domain:"):
@@ -209,6 +212,60 @@ func parseRule(text string) (Rule, error) {
 		return Rule{}, errors.New("leet and spacing apply to terms only")
 	}
 	return r, nil
+}
+
+// compileRegexp compiles a "re:" pattern. The text it reads is
+// case-folded, so a pattern with capitals in it is made to match
+// regardless of case (they would otherwise never match); one without is
+// left as it is, as matching ignoring case costs time on every message.
+func compileRegexp(pattern string) (*regexp.Regexp, error) {
+	pattern = strings.TrimPrefix(pattern, "re:")
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return nil, err
+	}
+	if hasCapital(re) {
+		pattern = "(?i)" + pattern
+	}
+	return regexp.Compile(pattern)
+}
+
+// hasCapital reports whether re matches a capital letter that its
+// lower-case form does not: a literal or a class that names one.
+func hasCapital(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			if unicode.IsUpper(r) || unicode.IsTitle(r) {
+				return true
+			}
+		}
+	case syntax.OpCharClass:
+		// A class of capitals only ([A-Z]); one that also has the lower
+		// case ([A-Za-z], \w) matches folded text as it is.
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for r := re.Rune[i]; r <= re.Rune[i+1] && r-re.Rune[i] < 512; r++ {
+				if (unicode.IsUpper(r) || unicode.IsTitle(r)) && !inClass(re.Rune, unicode.ToLower(r)) {
+					return true
+				}
+			}
+		}
+	}
+	for _, sub := range re.Sub {
+		if hasCapital(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func inClass(ranges []rune, r rune) bool {
+	for i := 0; i+1 < len(ranges); i += 2 {
+		if r >= ranges[i] && r <= ranges[i+1] {
+			return true
+		}
+	}
+	return false
 }
 
 // validHost reports whether d looks like a host name with a public suffix.

@@ -49,7 +49,7 @@ func NewScanner(rules []Rule) (*Scanner, error) {
 			}
 		case Regexp:
 			if r.re == nil {
-				re, err := regexp.Compile(strings.TrimPrefix(r.Pattern, "re:"))
+				re, err := compileRegexp(r.Pattern)
 				if err != nil {
 					return nil, fmt.Errorf("rule %s: %w", r.Source, err)
 				}
@@ -75,7 +75,7 @@ func NewScanner(rules []Rule) (*Scanner, error) {
 	if s.plain, err = buildMatcher(s.rules, plain, func(r Rule) string { return r.match }); err != nil {
 		return nil, err
 	}
-	if s.leet, err = buildMatcher(s.rules, leetT, func(r Rule) string { return Normalize(leet.Replace(r.Pattern)) }); err != nil {
+	if s.leet, err = buildMatcher(s.rules, leetT, func(r Rule) string { return Normalize(leet.Replace(Light(r.Pattern))) }); err != nil {
 		return nil, err
 	}
 	if s.spacing, err = buildMatcher(s.rules, spacing, func(r Rule) string { return r.match }); err != nil {
@@ -121,29 +121,49 @@ type Result struct {
 
 // Scan matches text against every rule.
 func (s *Scanner) Scan(text string) Result {
+	return s.ScanNormalized(text, Normalize(text))
+}
+
+// ScanNormalized is Scan for a caller that has normalised text already,
+// for another purpose, and passes normalized, which must be
+// Normalize(text): it saves doing it twice.
+func (s *Scanner) ScanNormalized(text, normalized string) Result {
 	var hits []int
-	n := Normalize(text)
+	n := normalized
 	if strings.ContainsAny(n, "\n\t") || strings.Contains(n, "  ") {
 		n = strings.Join(strings.Fields(n), " ") // terms of several words match across any spacing
 	}
 	hits = s.plain.find(n, hits)
-	// Digits for letters and spaced-out letters are undone before the
-	// rest of normalisation, which would otherwise read a "1" as an "l"
-	// and an "m" as "rn".
-	if s.leet.ac != nil && strings.ContainsAny(text, leetChars) {
-		hits = s.leet.find(Normalize(leet.Replace(text)), hits)
+	// The light form, computed once if a reading needs it.
+	var light string
+	lightDone := false
+	lightForm := func() string {
+		if !lightDone {
+			light, lightDone = Light(text), true
+		}
+		return light
+	}
+	// Digits for letters are undone on the light form (where a fullwidth
+	// "１" is a "1"), before skeletons, which would read an "m" as "rn";
+	// spaced-out letters likewise.
+	if s.leet.ac != nil && mayBeLeet(text) {
+		hits = s.leet.find(Normalize(leet.Replace(lightForm())), hits)
 	}
 	if s.spacing.ac != nil && hasLetterRun(text) {
 		hits = s.spacing.find(Normalize(despace(text)), hits)
 	}
-	if s.anyRegexp != nil && s.anyRegexp.MatchString(n) {
-		for _, i := range s.regexps {
-			if s.rules[i].re.MatchString(n) {
-				hits = append(hits, i)
+	// Regexps read the text without skeletons, in which "m" would be
+	// "rn" and a digit a letter: a pattern means the text as written.
+	if s.anyRegexp != nil {
+		if l := lightForm(); s.anyRegexp.MatchString(l) {
+			for _, i := range s.regexps {
+				if s.rules[i].re.MatchString(l) {
+					hits = append(hits, i)
+				}
 			}
 		}
 	}
-	if len(s.domains) > 0 && strings.ContainsAny(text, ".\uff0e\u3002") {
+	if len(s.domains) > 0 && mayHaveDomain(text) {
 		hits = s.findDomains(text, hits)
 	}
 	return s.result(hits)
@@ -252,9 +272,26 @@ func (s *Scanner) result(hits []int) Result {
 	return res
 }
 
-// leetChars trigger the leet reading. "!" and "|" are mapped too but do
+// leetChars trigger the leet reading, and so do "€" and the fullwidth
+// forms of them all (see mayBeLeet). "!" and "|" are mapped too but do
 // not trigger it alone: they are ordinary punctuation far more often.
-const leetChars = "013457890@$€"
+// The set is ASCII, which strings.ContainsAny searches fastest.
+const leetChars = "013457890@$"
+
+// mayBeLeet reports whether text has a character the leet reading maps,
+// as written or in fullwidth form (which Light turns into it).
+func mayBeLeet(text string) bool {
+	return strings.ContainsAny(text, leetChars) ||
+		!isASCII(text) && (strings.Contains(text, "€") ||
+			strings.ContainsFunc(text, func(r rune) bool { return r >= '\uFF04' && r <= '\uFF20' }))
+}
+
+// mayHaveDomain reports whether text has a dot, ASCII or not, which every
+// domain name has.
+func mayHaveDomain(text string) bool {
+	return strings.IndexByte(text, '.') >= 0 ||
+		!isASCII(text) && (strings.Contains(text, "\uff0e") || strings.Contains(text, "\u3002"))
+}
 
 // hasLetterRun reports whether s has two single-letter words in a row
 // ("b a"), which is when despace changes anything.

@@ -2,6 +2,8 @@ package textscan_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -143,5 +145,149 @@ func TestNormalize(t *testing.T) {
 		if got := textscan.Normalize(in); got != want {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestRegexpReadsTextAsWritten: a "re:" rule sees the text case-folded
+// and without invisible characters or fullwidth forms, but otherwise as
+// written: "m" is not "rn", digits are digits, so patterns about money,
+// numbers and phone numbers match.
+func TestRegexpReadsTextAsWritten(t *testing.T) {
+	rules, err := textscan.ParseRules("re.rules", strings.NewReader(`SCAM	block	re:free money
+SCAM	block	re:casino\s*\d+
+SCAM	flag	re:Win\s+BIG
+CONTACT	flag	re:(^|\D)\d{10}(\D|$)
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := textscan.NewScanner(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		text string
+		want textscan.Action
+	}{
+		{"free money for all", textscan.Block},
+		{"FREE MONEY!!", textscan.Block},
+		{"ｆｒｅｅ　ｍｏｎｅｙ", textscan.Block},       // fullwidth, ideographic space
+		{"free mo\u200bney", textscan.Block}, // zero-width space
+		{"free honey", textscan.Allow},
+		{"best casino 100 spins", textscan.Block},
+		{"casino100", textscan.Block},
+		{"the casino is closed", textscan.Allow},
+		{"win big today", textscan.Flag},   // capitals in the pattern
+		{"WIN   Big today", textscan.Flag}, // and in the text
+		{"call 0811000111 now", textscan.Flag},
+		{"call ０８１１０００１１１ now", textscan.Flag},        // fullwidth digits
+		{"order 08110001112 shipped", textscan.Allow}, // eleven digits
+	} {
+		if got := s.Scan(tt.text); got.Action != tt.want {
+			t.Errorf("Scan(%q) = %+v, want %s", tt.text, got, tt.want)
+		}
+	}
+}
+
+// TestDigitsForLettersOnlyWithLeet: reading digits and "|" as letters is
+// the rule's choice. A term without the leet option does not match a
+// number that looks like it ("101" is not "lol"); one with it matches
+// the term spelled in digits, fullwidth digits included.
+func TestDigitsForLettersOnlyWithLeet(t *testing.T) {
+	rules, err := textscan.ParseRules("leet.rules", strings.NewReader("SPAM\tflag\tlolzorb\nSPAM\tflag\tbomblax\nSPAM\tblock\tglimmerfraud\tleet\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := textscan.NewScanner(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		text string
+		want textscan.Action
+	}{
+		{"lolzorb", textscan.Flag},
+		{"LOLZORB", textscan.Flag},
+		{"101zorb", textscan.Allow},
+		{"|0|zorb", textscan.Allow},
+		{"b0mblax", textscan.Allow},
+		{"bomblax", textscan.Flag},
+		{"bоmblах", textscan.Flag}, // Cyrillic о and х are still letters
+		{"gl1mm3rfr4ud", textscan.Block},
+		{"ｇｌ１ｍｍ３ｒｆｒ４ｕｄ", textscan.Block},
+		{"glimmerfraud", textscan.Block},
+	} {
+		if got := s.Scan(tt.text); got.Action != tt.want {
+			t.Errorf("Scan(%q) = %+v, want %s", tt.text, got, tt.want)
+		}
+	}
+	if n := textscan.Normalize("Call 0811 |x|"); n != "call 0811 |x|" {
+		t.Errorf("Normalize kept digits and bars as %q", n)
+	}
+}
+
+// TestExampleRules: the example files shipped for operators in
+// docs/examples parse, and each rule in them catches what it shows.
+func TestExampleRules(t *testing.T) {
+	for _, tt := range []struct {
+		file string
+		hits map[string]textscan.Action
+	}{
+		{"en.rules", map[string]textscan.Action{
+			"get ZORBLAX pills now":             textscan.Flag,
+			"g l i m m e r f r a u d":           textscan.Block,
+			"Free qoins for all":                textscan.Block,
+			"win 100 qoins":                     textscan.Flag,
+			"https://secure.evil-login.example": textscan.Block,
+			"a perfectly ordinary message":      textscan.Allow,
+		}},
+		{"id.rules", map[string]textscan.Action{
+			"jual narkoplik murah":          textscan.Hold,
+			"main judi sl0tvex yuk":         textscan.Flag,
+			"Hadiah qoin gratis untuk anda": textscan.Block,
+			"selamat pagi semuanya":         textscan.Allow,
+		}},
+		{"ru.rules", map[string]textscan.Action{
+			"продам кpaмбyль":            textscan.Hold, // Latin look-alikes
+			"ДЕШЁВЫЕ ФРЫЗЛЫ тут":         textscan.Flag,
+			"бесплатные квоины для всех": textscan.Block,
+			"доброе утро":                textscan.Allow,
+		}},
+		{"ar.rules", map[string]textscan.Action{
+			"لدي قُنْبُلُوز": textscan.Block,
+			"زرقلوم رخيص":    textscan.Flag,
+			"صباح الخير":     textscan.Allow,
+		}},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			f, err := os.Open(filepath.Join("..", "..", "docs", "examples", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			rules, err := textscan.ParseRules(tt.file, f)
+			if err != nil || len(rules) == 0 {
+				t.Fatalf("ParseRules: %d rules, %v", len(rules), err)
+			}
+			s, err := textscan.NewScanner(rules)
+			if err != nil {
+				t.Fatal(err)
+			}
+			matched := map[string]bool{}
+			for text, want := range tt.hits {
+				got := s.Scan(text)
+				if got.Action != want {
+					t.Errorf("Scan(%q) = %+v, want %s", text, got, want)
+				}
+				for _, r := range got.Rules {
+					matched[r] = true
+				}
+			}
+			for _, r := range rules {
+				if !matched[r.Source] {
+					t.Errorf("rule %s (%s) is shown by no example", r.Source, r.Pattern)
+				}
+			}
+		})
 	}
 }
