@@ -38,6 +38,13 @@ type Error struct {
 	Field string
 	// RetryAfter is set with ERateLimited and EUnavailable when the caller may retry.
 	RetryAfter time.Duration
+	// Limit is the bound the request went over, for reasons such as
+	// "too_long" (characters), "too_large" and "quota_exceeded" (bytes), so
+	// that a client can say it in the person's language. Optional.
+	Limit int64
+	// Country is the ISO 3166-1 code of the country whose law withholds the
+	// subject, for reason "withheld_in_country". Optional.
+	Country string
 	// Err is the underlying cause, for logs only.
 	Err error
 }

@@ -32,6 +32,7 @@ func TestAPI(t *testing.T) {
 		t.Run("search", func(t *testing.T) { testSearch(t, s) })
 		t.Run("media", func(t *testing.T) { testMedia(t, s) })
 		t.Run("moderation", func(t *testing.T) { testModeration(t, s) })
+		t.Run("notice cases", func(t *testing.T) { testNoticeCases(t, s) })
 		t.Run("bulk", func(t *testing.T) { testBulk(t, s) })
 		t.Run("jurisdictions", func(t *testing.T) { testJurisdictions(t, s) })
 		t.Run("legal", func(t *testing.T) { testLegal(t, s) })
@@ -282,9 +283,18 @@ func testPrivate(t *testing.T, s *server) {
 	}
 	must(hana.Send(ctx, p.ID, client.SendParams{Text: "psst"}))(t, "send in private")
 	ok(t, "block", ivan.Block(ctx, hanaU.ID))
+	if bl := must(ivan.Blocked(ctx, 0, 0))(t, "list blocked"); len(bl) != 1 || bl[0].UserID != hanaU.ID || bl[0].Username != "hana" || bl[0].BlockedAt.IsZero() {
+		t.Fatalf("ivan's blocked list = %+v, want hana", bl)
+	}
+	if bl := must(hana.Blocked(ctx, 0, 0))(t, "list blocked as hana"); len(bl) != 0 {
+		t.Fatalf("hana's blocked list = %+v, want nobody: being blocked is not blocking", bl)
+	}
 	_, err := hana.Send(ctx, p.ID, client.SendParams{Text: "hello?"})
 	wantCode(t, "send to someone who blocked you", err, "forbidden")
 	ok(t, "unblock", ivan.Unblock(ctx, hanaU.ID))
+	if bl := must(ivan.Blocked(ctx, 0, 0))(t, "list blocked after unblock"); len(bl) != 0 {
+		t.Fatalf("ivan's blocked list after unblocking = %+v, want nobody", bl)
+	}
 	must(hana.Send(ctx, p.ID, client.SendParams{Text: "hello!"}))(t, "send after unblock")
 	if c := must(ivan.Chat(ctx, p.ID))(t, "private chat as ivan"); c.PeerID != hanaU.ID {
 		t.Fatalf("private chat as ivan: got %+v", c)

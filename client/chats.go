@@ -220,6 +220,31 @@ func (c *Client) Unblock(ctx context.Context, userID int64) error {
 	return c.do(ctx, http.MethodDelete, c.url("/users/*/block", userID), nil, nil)
 }
 
+// BlockedUser is someone the caller blocked.
+type BlockedUser struct {
+	UserID      int64     `json:"user_id"`
+	Username    string    `json:"username"`
+	DisplayName string    `json:"display_name"`
+	BlockedAt   time.Time `json:"blocked_at"`
+}
+
+// Blocked lists the people the caller blocked after user ID after (0 for
+// the first page), at most limit (0 for the server's default).
+func (c *Client) Blocked(ctx context.Context, after int64, limit int) ([]BlockedUser, error) {
+	var q query
+	if after > 0 {
+		q.addInt("after", after)
+	}
+	if limit > 0 {
+		q.addInt("limit", int64(limit))
+	}
+	var out struct {
+		Blocked []BlockedUser `json:"blocked"`
+	}
+	err := c.do(ctx, http.MethodGet, c.url("/me/blocked")+string(q.b), nil, &out)
+	return out.Blocked, err
+}
+
 // chat makes a request that answers with a chat.
 func (c *Client) chat(ctx context.Context, method, target string, in any) (Chat, error) {
 	var ch Chat

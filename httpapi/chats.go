@@ -350,6 +350,39 @@ func handleBlock(msg *messaging.Service, block bool) http.Handler {
 	})
 }
 
+type blockedView struct {
+	UserID      int64     `json:"user_id"`
+	Username    string    `json:"username,omitempty" jsonschema:"description=Absent once the account is deleted."`
+	DisplayName string    `json:"display_name"`
+	BlockedAt   time.Time `json:"blocked_at"`
+}
+
+type blockedList struct {
+	Blocked []blockedView `json:"blocked"`
+}
+
+func handleListBlocked(msg *messaging.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := queryParams{r: r}
+		after := q.int("after", 0)
+		limit := q.int("limit", 100)
+		if q.err != nil {
+			writeError(w, r, q.err)
+			return
+		}
+		list, err := msg.Blocked(r.Context(), principal(r.Context()).User.ID, kurir.UserID(after), int(limit))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		out := blockedList{Blocked: make([]blockedView, 0, len(list))}
+		for _, b := range list {
+			out.Blocked = append(out.Blocked, blockedView{UserID: int64(b.UserID), Username: b.Username, DisplayName: b.DisplayName, BlockedAt: b.BlockedAt})
+		}
+		encode(w, http.StatusOK, out)
+	})
+}
+
 type memberView struct {
 	UserID      int64     `json:"user_id"`
 	Username    string    `json:"username,omitempty" jsonschema:"description=Absent once the account is deleted."`

@@ -48,8 +48,15 @@ type Problem struct {
 	// Field is the request field at fault.
 	Field string `json:"field,omitempty"`
 	// RetryAfter is how many seconds to wait before retrying (also in the Retry-After header).
-	RetryAfter int    `json:"retry_after,omitempty"`
-	RequestID  string `json:"request_id,omitempty"`
+	RetryAfter int `json:"retry_after,omitempty"`
+	// Limit is the bound the request went over (characters for too_long,
+	// bytes for too_large and quota_exceeded), for clients that word the
+	// refusal themselves.
+	Limit int64 `json:"limit,omitempty"`
+	// Country is the ISO 3166-1 code of the country whose law withholds the
+	// subject (reason withheld_in_country).
+	Country   string `json:"country,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
 }
 
 var titles = map[kurir.Code]string{
@@ -78,7 +85,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var e *kurir.Error
 	if errors.As(err, &e) {
-		p.Reason, p.Field = e.Reason, e.Field
+		p.Reason, p.Field, p.Limit, p.Country = e.Reason, e.Field, e.Limit, e.Country
 		if e.RetryAfter > 0 {
 			p.RetryAfter = int((e.RetryAfter + 999_999_999) / 1_000_000_000)
 			w.Header().Set("Retry-After", strconv.Itoa(p.RetryAfter))

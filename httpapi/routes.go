@@ -215,6 +215,12 @@ func addMessagingRoutes(rt *router, msg *messaging.Service, med *media.Service, 
 	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/invites/{code}/join", ID: "joinByInvite", Tags: tags, Auth: true,
 		Summary: "Join the chat an invite link points to", Params: []openapi.Param{{Name: "code", In: "path", Schema: ""}}, Responses: chat,
 	}, handleJoinByInvite(msg))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/me/blocked", ID: "listBlocked", Tags: []string{"accounts"}, Auth: true,
+		Summary:     "A page of the people you blocked, by user ID",
+		Description: "Continue with after= the last user_id.",
+		Params:      []openapi.Param{{Name: "after", In: "query", Description: "The last user_id of the page before.", Schema: int64(0)}, limitParam},
+		Responses:   map[int]openapi.Response{200: {Body: blockedList{}}},
+	}, handleListBlocked(msg))
 	rt.handle(openapi.Operation{Method: "PUT", Path: "/api/v1/users/{user_id}/block", ID: "blockUser", Tags: []string{"accounts"}, Auth: true,
 		Summary: "Stop a user from messaging you in private", Params: []openapi.Param{userIDParam}, Responses: done,
 	}, handleBlock(msg, true))

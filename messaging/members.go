@@ -450,6 +450,39 @@ func (s *Service) Unblock(ctx context.Context, user, blocked kurir.UserID) error
 	})
 }
 
+// BlockedUser is someone a user blocked, as Blocked lists them.
+type BlockedUser struct {
+	UserID      kurir.UserID
+	Username    string // empty once the account is deleted
+	DisplayName string
+	BlockedAt   time.Time
+}
+
+// Blocked lists the people user blocked after user after (0 for the first
+// page), by user ID, at most limit, so that every device of theirs can show
+// who is blocked.
+func (s *Service) Blocked(ctx context.Context, user, after kurir.UserID, limit int) ([]BlockedUser, error) {
+	limit = clampLimit(limit, 200)
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT b.blocked_id, COALESCE(u.username, ''), u.display_name, b.created_at
+		FROM blocks b JOIN users u ON u.id = b.blocked_id
+		WHERE b.user_id = $1 AND b.blocked_id > $2 ORDER BY b.blocked_id LIMIT $3`, user, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list blocked users: %w", err)
+	}
+	defer rows.Close()
+	var out []BlockedUser
+	for rows.Next() {
+		var b BlockedUser
+		var at int64
+		if err := rows.Scan(&b.UserID, &b.Username, &b.DisplayName, &at); err != nil {
+			return nil, err
+		}
+		b.BlockedAt = sqldb.FromMicros(at)
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
 // ChatMember is a member of a chat as other members see them.
 type ChatMember struct {
 	UserID      kurir.UserID

@@ -401,7 +401,7 @@ func withheldErr(kind Kind, w *Withholding) error {
 	if w.LegalRef != "" {
 		msg += " (" + w.LegalRef + ")"
 	}
-	return &kurir.Error{Code: kurir.ELegal, Reason: "withheld_in_country", Message: msg + "."}
+	return &kurir.Error{Code: kurir.ELegal, Reason: "withheld_in_country", Country: w.Country, Message: msg + "."}
 }
 
 // withheldView is what a reader where m is withheld sees of it: that it is

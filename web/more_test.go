@@ -178,7 +178,7 @@ func TestBrowserBadInput(t *testing.T) {
 		waitText(".counter", "4095"),
 		chromedp.SendKeys(chromedp.CSS(`.composer-input`), " x"),
 		pressEnter(),
-		waitText(".composer-error", "the limit is 4096"),
+		waitText(".composer-error", "at most 4096 characters"),
 	)
 	b.shot(t, ctx, "bad-2-too-long")
 	if got := eval[string](t, ctx, `document.querySelector('.composer-input').value`); got != long+" x" {

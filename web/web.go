@@ -65,12 +65,13 @@ var contentTypes = map[string]string{
 
 // clientRoutes are the app's own paths, answered with index.html so that a
 // reload or a shared link opens the right screen. A trailing slash means
-// "and one segment below it"; a secret chat is /secret/{user id}. The
+// "and one segment below it"; a secret chat is /secret/{user id} and a
+// public group or channel's shareable link /c/{@name without the @}. The
 // moderation console is /console, its appeals /console/appeals and a case
 // /console/cases/{id}; a law-enforcement request is /console/legal/{id}
 // there. The law-enforcement portal, for officers without an account, is
 // /legal, its steps /legal/{step} and a request /legal/requests/{id}.
-var clientRoutes = []string{"/", "/login", "/signup", "/settings", "/settings/decisions", "/chats/", "/join/", "/secret/",
+var clientRoutes = []string{"/", "/login", "/signup", "/settings", "/settings/decisions", "/chats/", "/join/", "/secret/", "/c/",
 	"/notices", "/notices/status",
 	"/console", "/console/", "/console/cases/", "/console/legal/",
 	"/legal", "/legal/", "/legal/requests/"}

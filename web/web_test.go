@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"io/fs"
+	"maps"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -308,13 +309,73 @@ func TestSelfContained(t *testing.T) {
 			}
 		}
 	}
+	// The first screen needs app.js and every module it imports, directly
+	// or not: index.html preloads them all, so that the browser fetches
+	// them at once rather than one level of imports after another. A
+	// module reached only through import() (the moderation console, the
+	// law-enforcement portal) is fetched when its route is opened, and
+	// preloading it would make every visitor pay for it.
 	index := files["index.html"]
+	first := imported(t, files, "app.js")
+	var later []string // the modules import() loads, and what they import
+	for name, src := range files {
+		if filepath.Ext(name) != ".js" {
+			continue
+		}
+		for _, m := range dynamicImport.FindAllStringSubmatch(src, -1) {
+			later = append(later, slices.Collect(maps.Keys(imported(t, files, m[1])))...)
+		}
+	}
 	for name := range files {
-		if filepath.Ext(name) == ".js" && name != "app.js" && !strings.Contains(index, `rel="modulepreload" href="{{assets}}/`+name+`"`) {
-			t.Errorf("index.html does not preload %s", name)
+		if filepath.Ext(name) != ".js" || name == "app.js" {
+			continue
+		}
+		preloaded := strings.Contains(index, `rel="modulepreload" href="{{assets}}/`+name+`"`)
+		switch {
+		case first[name] && !preloaded:
+			t.Errorf("index.html does not preload %s, which the first screen imports", name)
+		case !first[name] && preloaded:
+			t.Errorf("index.html preloads %s, which the first screen does not import", name)
+		case !first[name] && !slices.Contains(later, name):
+			t.Errorf("%s is imported by no module", name)
+		}
+	}
+	for _, name := range []string{"console.js", "legal.js", "secret-device.js"} {
+		if first[name] {
+			t.Errorf("the first screen imports %s, which only its own route needs", name)
 		}
 	}
 }
+
+// imported is the module root and every module it imports, directly or
+// not, with static imports.
+func imported(t *testing.T, files map[string]string, root string) map[string]bool {
+	t.Helper()
+	seen := map[string]bool{}
+	var walk func(string)
+	walk = func(name string) {
+		if seen[name] {
+			return
+		}
+		if _, ok := files[name]; !ok {
+			t.Errorf("a module imports %s, which does not exist", name)
+			return
+		}
+		seen[name] = true
+		for _, m := range staticImport.FindAllStringSubmatch(files[name], -1) {
+			walk(m[1])
+		}
+	}
+	walk(root)
+	return seen
+}
+
+// staticImport and dynamicImport find a module's imports of the app's
+// other modules: import/export ... from './x.js', and import('./x.js').
+var (
+	staticImport  = regexp.MustCompile(`(?m)^(?:import|export)\s[^;]*?from\s+'\./([\w.-]+\.js)'`)
+	dynamicImport = regexp.MustCompile(`\bimport\(\s*'\./([\w.-]+\.js)'\s*\)`)
+)
 
 // TestGzipNegotiation checks that gzip is sent only to clients that take it.
 func TestGzipNegotiation(t *testing.T) {

@@ -1,18 +1,23 @@
 // The kurir HTTP API as the app uses it: bearer-token requests, problem+json
 // errors, uploads with progress and authenticated downloads as blob: URLs.
 import { t, language } from './i18n.js';
+import { formatSize } from './dom.js';
 
 const tokenKey = 'kurir.token';
 let unauthorized = () => {};
 let withdrawn = () => {};
 
-// ApiError is a failed request. detail is for people; code, reason and field
-// come from the server's problem details; network is set when the server
-// could not be reached at all.
+// ApiError is a failed request. detail is the server's words for people;
+// code, reason, field and the values a refusal is worded with (retryAfter
+// in seconds, limit, country) come from the server's problem details;
+// network is set when the server could not be reached at all.
 export class ApiError extends Error {
-  constructor({ status = 0, code = '', reason = '', field = '', detail = '', requestId = '', network = false }) {
+  constructor({
+    status = 0, code = '', reason = '', field = '', detail = '', requestId = '', network = false,
+    retryAfter = 0, limit = 0, country = '',
+  }) {
     super(detail || code || 'request failed');
-    Object.assign(this, { status, code, reason, field, detail, requestId, network });
+    Object.assign(this, { status, code, reason, field, detail, requestId, network, retryAfter, limit, country });
   }
 }
 
@@ -66,6 +71,7 @@ function problemError(status, p, bearer) {
   const err = new ApiError({
     status, code: p.code || '', reason: p.reason || '', field: p.field || '',
     detail: p.detail || t('error.status', { status }), requestId: p.request_id || '',
+    retryAfter: Number(p.retry_after) || 0, limit: Number(p.limit) || 0, country: p.country || '',
   });
   if (status === 401 && bearer === undefined && token()) unauthorized(err);
   if (status === 451 && err.reason === 'market_withdrawn') withdrawn(err);
@@ -148,11 +154,59 @@ export function forgetBlobs() {
   blobs.clear();
 }
 
-// errorText is what to tell a person about err.
+// errorText is what to tell a person about err: the catalog's words for
+// its reason, in the app's language, or else the server's detail.
 export function errorText(err) {
   if (!(err instanceof ApiError)) return t('error.unexpected');
   if (err.status >= 500 && err.requestId) return `${err.detail} ${t('error.request_id', { id: err.requestId })}`;
-  return err.detail;
+  return reasonText(err) || err.detail;
+}
+
+// everydayLimits are the rate limits a person meets in the app (logging in,
+// sending, uploading; '' is the server's limit on requests), which are
+// all "too many attempts"; others say more in their detail.
+const everydayLimits = new Set(['', 'too_many_attempts', 'sending_too_fast', 'new_account_limit', 'upload_rate', 'too_many_sends']);
+
+// reasonText words the refusals a person meets in everyday use from their
+// stable reason and the values the server sends with it; '' for any other,
+// whose detail is shown instead. Refusals the server already words in the
+// app's language (market_withdrawn, feature_unavailable) keep its words.
+function reasonText(err) {
+  const { limit, retryAfter: seconds } = err;
+  const n = (v) => new Intl.NumberFormat(language()).format(v);
+  if (err.code === 'rate_limited' && everydayLimits.has(err.reason)) {
+    return seconds ? t('error.rate_limited_wait', { time: waitText(seconds) }) : t('error.rate_limited');
+  }
+  switch (err.reason) {
+    case 'too_long': return limit ? t('error.too_long', { max: n(limit) }) : '';
+    case 'too_large': return limit ? t('error.too_large', { max: formatSize(limit) }) : '';
+    case 'quota_exceeded': return limit ? t('error.quota_exceeded', { max: formatSize(limit) }) : '';
+    case 'empty_file': return t('error.empty_file');
+    case 'weak_password': return t('error.weak_password');
+    case 'password_too_long': return t('error.password_too_long');
+    case 'username_taken': return t('error.username_taken');
+    case 'username_reserved': return t('error.username_reserved');
+    case 'wrong_credentials': return t('error.wrong_credentials');
+    case 'wrong_password': return t('error.wrong_password');
+    case 'blocked': return t('error.blocked');
+    case 'not_member': return t('error.not_member');
+    case 'content_blocked': return t('error.content_blocked');
+    case 'content_held': return t('error.content_held');
+    case 'media_blocked': return t('error.media_blocked');
+    case 'media_held': return t('error.media_held');
+    case 'withheld_in_country':
+      return err.country ? t('law.withheld_preview', { country: err.country }) : t('law.withheld_short');
+    default: return '';
+  }
+}
+
+// waitText is a wait of the given seconds, in the app's language, in the
+// largest unit that says it ("in 3 minutes").
+function waitText(seconds) {
+  const rtf = new Intl.RelativeTimeFormat(language(), { numeric: 'always' });
+  if (seconds < 90) return rtf.format(seconds, 'second');
+  if (seconds < 90 * 60) return rtf.format(Math.ceil(seconds / 60), 'minute');
+  return rtf.format(Math.ceil(seconds / 3600), 'hour');
 }
 
 // newKey is a fresh idempotency key.

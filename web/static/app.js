@@ -7,16 +7,14 @@ import { Live } from './live.js';
 import {
   store, reset, loadUsers, loadDialogs, applyEvent, reloadDialogs, refreshChat, clearAllDrafts, forgetReads, emit,
 } from './store.js';
-import { authScreen, joinScreen } from './auth.js';
+import { authScreen, joinScreen, publicChatScreen } from './auth.js';
 import { sidebar } from './sidebar.js';
 import { conversation, emptyMain } from './conversation.js';
 import { settingsScreen } from './settings.js';
 import { decisionsScreen } from './decisions.js';
 import { noticeScreen, noticeStatusScreen } from './notices.js';
-import { setRouter } from './nav.js';
-import { consoleScreen } from './console.js';
+import { setRouter, isPortal } from './nav.js';
 import { withdrawnScreen } from './jurisdiction.js';
-import { isPortal, portalScreen } from './legal.js';
 import { secretConversation, startSecret, stopSecret, secretNudge } from './secretchat.js';
 
 const app = document.getElementById('app');
@@ -64,9 +62,7 @@ function routeTo(path) {
     // it stands alone, whoever is logged in to the app in this browser.
     leaveCurrent();
     dropLayout();
-    const screen = portalScreen(path);
-    current = { path, ...screen };
-    replace(app, screen.el);
+    showLazy(path, () => import('./legal.js').then((m) => m.portalScreen));
     return;
   }
   const page = publicPage(path);
@@ -100,9 +96,7 @@ function routeTo(path) {
     // The moderation console takes the whole window, without the chat list.
     leaveCurrent();
     dropLayout();
-    const screen = consoleScreen(path);
-    current = { path, ...screen };
-    replace(app, screen.el);
+    showLazy(path, () => import('./console.js').then((m) => m.consoleScreen));
     store.openChat = 0;
     emit('route', path);
     return;
@@ -116,11 +110,13 @@ function routeTo(path) {
   } else if ((m = path.match(/^\/secret\/(\d+)\/?$/))) {
     screen = secretConversation(Number(m[1]));
   } else if (path === '/settings') {
-    screen = settingsScreen({ logout });
+    screen = settingsScreen({ logout, loggedOut: forgetSession });
   } else if (path === '/settings/decisions') {
     screen = decisionsScreen();
   } else if ((m = path.match(/^\/join\/([^/]+)\/?$/))) {
     screen = joinScreen(decodeURIComponent(m[1]));
+  } else if ((m = path.match(/^\/c\/([^/]+)\/?$/))) {
+    screen = publicChatScreen(decodeURIComponent(m[1]));
   } else {
     screen = emptyMain();
   }
@@ -130,6 +126,34 @@ function routeTo(path) {
   store.openChat = screen.chatId || 0;
   emit('route', path);
   if (screen.focus) screen.focus();
+}
+
+// showLazy shows, in the whole window, the screen for path that the
+// function load resolves to: the moderation console and the law-enforcement
+// portal, whose modules most visitors never need, are fetched only when
+// their route is opened, so they do not slow the first screen.
+function showLazy(path, load) {
+  const slot = { path, el: h('p', { class: 'loading' }, t('app.loading')), screen: null, gone: false };
+  slot.leave = () => {
+    slot.gone = true;
+    if (slot.screen && slot.screen.leave) slot.screen.leave();
+  };
+  current = slot;
+  replace(app, slot.el);
+  load().then((make) => {
+    if (slot.gone) return;
+    slot.screen = make(path);
+    replace(app, slot.screen.el);
+  }, (err) => {
+    if (slot.gone) return;
+    // The module did not load (the connection dropped, or a new version
+    // replaced it): say so, and offer to try again.
+    console.error(err);
+    replace(app, h('section', { class: 'card center', 'aria-labelledby': 'start-title' },
+      h('h1', { id: 'start-title' }, t('app.start_failed')),
+      h('p', { role: 'alert' }, t('error.network')),
+      h('button', { type: 'button', class: 'btn primary', onclick: () => route() }, t('common.retry'))));
+  });
 }
 
 function leaveCurrent() {
@@ -284,6 +308,12 @@ async function logout() {
   } catch {
     // Logged out here all the same; the server forgets an unused token.
   }
+  forgetSession();
+}
+
+// forgetSession ends the session on this device, its drafts too, where
+// the server has ended it already (the account is to be deleted).
+function forgetSession() {
   clearAllDrafts();
   setToken('');
   stop();

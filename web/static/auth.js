@@ -96,6 +96,28 @@ export function authScreen(mode, { onLoggedIn }) {
       h('p', { class: 'auth-foot' }, h('a', { href: '/notices' }, t('notice.login_link')))));
 }
 
+// publicChatScreen opens the public group or channel a shared link
+// (/c/{name}) names, where the person can read it and join.
+export function publicChatScreen(name) {
+  const box = h('p', { role: 'status' }, t('app.loading'));
+  const el = h('section', { class: 'card center', 'aria-labelledby': 'public-title' },
+    h('h2', { id: 'public-title' }, h('bdi', {}, `@${name}`)), box,
+    h('div', { class: 'actions' }, h('a', { class: 'btn', href: '/' }, t('conv.back'))));
+  let left = false;
+  (async () => {
+    try {
+      const chat = await api('GET', `/public-chats/${encodeURIComponent(name)}`);
+      if (!left) navigate(`/chats/${chat.id}`, { replace: true });
+    } catch (err) {
+      if (left) return;
+      box.setAttribute('role', 'alert');
+      if (isWithheld(err)) replace(box, withheldFound(err));
+      else box.textContent = err.status === 404 ? t('public.none', { name }) : errorText(err);
+    }
+  })();
+  return { el, leave: () => { left = true; } };
+}
+
 // joinScreen offers to join the chat an invite link points to.
 export function joinScreen(code) {
   const box = h('p', { class: 'form-error', role: 'alert', hidden: true });

@@ -47,6 +47,22 @@ function button(label, act, cls = 'btn') {
   return { el: h('button', { type: 'submit', class: cls }, label), act };
 }
 
+// linkBox is a link to copy: the text, selectable, and a copy button.
+function linkBox(url, label) {
+  const out = h('input', { type: 'text', readonly: true, value: url, class: 'invite-link', 'aria-label': label });
+  const copy = h('button', { type: 'button', class: 'btn small' }, t('info.copy'));
+  copy.addEventListener('click', async () => {
+    out.select();
+    try {
+      await navigator.clipboard.writeText(url);
+    } catch {
+      document.execCommand('copy');
+    }
+    toast(t('info.copied'));
+  });
+  return h('div', { class: 'link-box' }, out, copy);
+}
+
 const roleOrder = { owner: 0, admin: 1, member: 2 };
 
 // membersSection lists the chat's members, owner and admins first, as the
@@ -58,7 +74,7 @@ function membersSection(chat) {
   const status = h('p', { class: 'muted', 'aria-live': 'polite' }, t('info.members_loading'));
   const ul = h('ul', { class: 'devices', 'aria-labelledby': titleId });
   const el = h('section', { class: 'info-section' },
-    h('h3', { id: titleId }, onlyAdmins ? t('info.admins') : t('info.members')), status, ul);
+    h('h3', { id: titleId }, onlyAdmins ? t('info.admins') : chat.kind === 'channel' ? t('info.subscribers') : t('info.members')), status, ul);
   let seq = 0;
   async function load() {
     const mine = ++seq;
@@ -81,13 +97,19 @@ function membersSection(chat) {
   return { el, load };
 }
 
+// memberRow is one member; a click on them opens what can be done about
+// them (write in private, block, report).
 function memberRow(m) {
   const name = m.display_name || (m.username ? `@${m.username}` : t('user.unknown', { id: m.user_id }));
+  const who = h('div', {},
+    h('p', { class: 'device-name', dir: 'auto' }, name),
+    m.username ? h('p', { class: 'muted' }, h('bdi', {}, `@${m.username}`)) : null);
   return h('li', { class: 'device member' },
     avatar(name, m.user_id),
-    h('div', {},
-      h('p', { class: 'device-name', dir: 'auto' }, name),
-      m.username ? h('p', { class: 'muted' }, h('bdi', {}, `@${m.username}`)) : null),
+    m.user_id === store.me.id || !m.username ? who : h('button', {
+      type: 'button', class: 'member-open', 'aria-label': t('peer.open', { name }),
+      onclick: () => peerInfoDialog(m.user_id),
+    }, who),
     h('span', { class: m.role === 'member' ? 'muted' : 'tag' }, roleLabel(m.role)));
 }
 
@@ -100,10 +122,15 @@ export function chatInfoDialog(chat) {
     const facts = h('dl', { class: 'facts' },
       h('dt', {}, t('info.kind')), h('dd', {}, chat.kind === 'channel' ? t('chat.kind_channel') : t('chat.kind_group')),
       chat.username ? [h('dt', {}, t('info.public_name')), h('dd', {}, h('bdi', {}, `@${chat.username}`))] : null,
-      h('dt', {}, t('info.members')), h('dd', {}, String(chat.member_count)),
+      h('dt', {}, chat.kind === 'channel' ? t('info.subscribers') : t('info.members')), h('dd', {}, String(chat.member_count)),
       chat.role ? [h('dt', {}, t('info.your_role')), h('dd', {}, roleLabel(chat.role))] : null);
     body.append(h('div', { class: 'info-head' }, avatar(chat.title, chat.id),
       h('div', {}, h('p', { class: 'info-title', dir: 'auto' }, chat.title), chat.about ? h('p', { class: 'muted', dir: 'auto' }, chat.about) : null)), facts);
+    if (chat.username) {
+      // A public chat's link, to share: it opens the chat for anyone.
+      body.append(section(t('info.share'), h('p', { class: 'muted' }, t('info.share_text')),
+        linkBox(`${location.origin}/c/${encodeURIComponent(chat.username)}`, t('info.share_link'))));
+    }
 
     if (can(chat, 'edit_info')) {
       body.append(section(t('info.edit'), smallForm([
@@ -127,19 +154,9 @@ export function chatInfoDialog(chat) {
         try {
           const inv = await api('POST', `/chats/${chat.id}/invites`, {});
           const url = `${location.origin}/join/${encodeURIComponent(inv.code)}`;
-          const out = h('input', { type: 'text', readonly: true, value: url, class: 'invite-link', 'aria-label': t('info.invite_link') });
-          const copy = h('button', { type: 'button', class: 'btn small' }, t('info.copy'));
-          copy.addEventListener('click', async () => {
-            out.select();
-            try {
-              await navigator.clipboard.writeText(url);
-              toast(t('info.copied'));
-            } catch {
-              document.execCommand('copy');
-              toast(t('info.copied'));
-            }
-          });
-          linkOut.replaceChildren(out, copy);
+          const box = linkBox(url, t('info.invite_link'));
+          linkOut.replaceChildren(box);
+          const out = box.querySelector('input');
           out.focus();
           out.select();
         } catch (err) {
@@ -249,28 +266,91 @@ export function chatInfoDialog(chat) {
   dlg.addEventListener('close', () => stopFollowing());
 }
 
-// peerInfoDialog shows the other person of a private chat: their name and
-// @username, a way to start an end-to-end encrypted secret chat with them,
-// and a way to report them.
+// isBlocked asks the server whether the user blocked userId: their blocked
+// list, read from just before userId, starts with them or they are not on it.
+async function isBlocked(userId) {
+  const { blocked } = await api('GET', `/me/blocked?after=${userId - 1}&limit=1`);
+  return blocked.length > 0 && blocked[0].user_id === userId;
+}
+
+// blockSection blocks the person from messaging the user in private, or
+// lifts it. Whether they are blocked comes from the server, so a block made
+// on another device shows here too.
+function blockSection(userId, name) {
+  const text = h('p', { class: 'muted' });
+  const btn = h('button', { type: 'button', class: 'btn', 'data-action': 'block', disabled: true });
+  let blocked = false;
+  const render = () => {
+    text.textContent = blocked ? t('block.blocked_text', { name }) : t('block.text', { name });
+    btn.textContent = blocked ? t('block.unblock') : t('block.block');
+    btn.classList.toggle('danger', !blocked);
+  };
+  btn.addEventListener('click', async () => {
+    if (!blocked && !await confirmDialog(t('block.block'), t('block.confirm', { name }), t('block.block'), { danger: true })) return;
+    btn.disabled = true;
+    try {
+      await api(blocked ? 'DELETE' : 'PUT', `/users/${userId}/block`);
+      blocked = !blocked;
+      render();
+      toast(blocked ? t('block.done', { name }) : t('block.unblocked', { name }));
+    } catch (err) {
+      toast(errorText(err), { error: true });
+    } finally {
+      btn.disabled = false;
+      btn.focus();
+    }
+  });
+  render();
+  isBlocked(userId).then((b) => { blocked = b; render(); })
+    .catch((err) => toast(errorText(err), { error: true }))
+    .finally(() => { btn.disabled = false; });
+  return h('section', { class: 'info-section block-section' }, text, h('div', { class: 'actions start' }, btn));
+}
+
+// peerInfoDialog shows a person (the other one of a private chat, or a
+// member or sender in a group): their name and @username, and what the
+// user can do about them: write to them in private (when not already
+// there), start an end-to-end encrypted secret chat, block them, and
+// report them.
 export function peerInfoDialog(userId) {
   const u = store.users.get(userId);
   const name = userName(userId);
+  const self = userId === store.me.id;
+  const privateOpen = [...store.dialogs.values()].some((d) => d.chat.kind === 'private' && d.chat.peer_id === userId &&
+    store.openChat === d.chat.id);
   openDialog(name, (close) => h('div', { class: 'modal-body info' },
     h('div', { class: 'info-head' }, avatar(name, userId),
       h('div', {},
         h('p', { class: 'info-title', dir: 'auto' }, name),
         u && u.username ? h('p', { class: 'muted' }, h('bdi', {}, `@${u.username}`)) : null)),
-    userId !== store.me.id ? h('section', { class: 'info-section' },
+    !self && !privateOpen ? h('div', { class: 'actions start' }, h('button', {
+      type: 'button', class: 'btn primary', 'data-action': 'private-chat',
+      onclick: async (e) => {
+        e.currentTarget.disabled = true;
+        try {
+          const chat = await api('PUT', `/users/${userId}/chat`);
+          putChat(chat);
+          // The group's info, if the person was picked from its members, too.
+          for (const d of document.querySelectorAll('dialog[open]')) d.close();
+          navigate(`/chats/${chat.id}`);
+        } catch (err) {
+          e.currentTarget.disabled = false;
+          toast(errorText(err), { error: true });
+        }
+      },
+    }, t('peer.message'))) : null,
+    !self ? h('section', { class: 'info-section' },
       h('p', { class: 'muted' }, t('secret.start_text')),
       h('div', { class: 'actions start' }, h('button', {
-        type: 'button', class: 'btn primary', 'data-action': 'secret-chat',
+        type: 'button', class: 'btn', 'data-action': 'secret-chat',
         onclick: () => { close(); openSecretChat(userId); },
       }, icon('lock'), t('secret.start')))) : null,
-    h('div', { class: 'actions leave' }, h('button', {
+    !self ? blockSection(userId, name) : null,
+    !self ? h('div', { class: 'actions leave' }, h('button', {
       type: 'button', class: 'btn danger', 'data-action': 'report-user',
       onclick: () => {
         close();
         reportDialog({ kind: 'user', user_id: userId }, { title: t('report.title_user'), what: name });
       },
-    }, t('report.action')))), { focusField: false });
+    }, t('report.action'))) : null), { focusField: false });
 }

@@ -4,14 +4,12 @@
 import { api } from './api.js';
 import { t, language } from './i18n.js';
 import { userName } from './store.js';
+import { isStaff } from './roles.js';
 
-// staffRoles may open the console; what each may do there is decided by the
-// server, and mirrored by can so that the console offers only what works.
-const staffRoles = ['triage', 'moderator', 'admin'];
-
-export function isStaff(role) {
-  return staffRoles.includes(role);
-}
+// Staff (isStaff, in roles.js) may open the console; what each may do there
+// is decided by the server, and mirrored by can so that the console offers
+// only what works.
+export { isStaff };
 
 // can reports whether role may do what: view and sort (assign, escalate,
 // comment) for all staff, act (act, reverse, dismiss, decide appeals) for

@@ -10,6 +10,7 @@ import { t, language } from './i18n.js';
 import { h, replace, field, openDialog, showError, toast, formatDateTime, confirmDialog } from './dom.js';
 import { relativeTime } from './console-labels.js';
 import { navigate } from './nav.js';
+import { isLegalTeam } from './roles.js';
 import { countryOptions } from './jurisdiction.js';
 import {
   states, stateLabel, stateTag, kindLabel, categoryLabel, categoryHint, categoryList, contentProcesses, dataKinds, isOpen, country,
@@ -18,10 +19,7 @@ import {
 
 const refreshEvery = 10000;
 
-// isLegalTeam reports whether role works on law-enforcement requests.
-export function isLegalTeam(role) {
-  return role === 'legal' || role === 'admin';
-}
+export { isLegalTeam };
 
 // agencyNames are the agencies' names by ID, fetched once per console visit.
 let agencyNames = null;

@@ -7,6 +7,7 @@ import {
 } from './dom.js';
 import {
   store, on, chatTitle, userName, canPost, can, isAdmin, putChat, markRead, draft, saveDraft, send, broadcast,
+  composerContext, saveComposerContext,
   sortedDialogs, chatMembers, learnName, refreshChat,
 } from './store.js';
 import { chatInfoDialog, peerInfoDialog } from './chatinfo.js';
@@ -49,6 +50,10 @@ export function conversation(chatId) {
   const messages = new Map(); // seq -> message
   const els = new Map(); // seq -> li
   let hasMore = true;
+  // hasNewer is set while the loaded window stops short of the newest
+  // message (after a jump to an older one): scrolling down loads more,
+  // and new messages wait rather than leave a gap.
+  let hasNewer = false;
   let loading = false;
   let replyTo = 0;
   let editing = 0;
@@ -67,14 +72,25 @@ export function conversation(chatId) {
   const infoBtn = iconButton('info', t('conv.info'), {
     onclick: () => { if (chat) (chat.kind === 'private' ? peerInfoDialog(chat.peer_id) : chatInfoDialog(chat)); },
   });
+  const searchBtn = iconButton('search', t('conv.search'), { 'aria-expanded': 'false', onclick: () => toggleSearch() });
   const head = h('header', { class: 'conv-head' },
     h('a', { href: '/', class: 'icon-btn back', 'aria-label': t('conv.back'), title: t('conv.back') }, icon('back')),
-    avatarBox, h('div', { class: 'conv-titles' }, titleEl, subEl), infoBtn);
+    avatarBox, h('div', { class: 'conv-titles' }, titleEl, subEl), searchBtn, infoBtn);
+  // Searching this chat's messages: the box and the results under the header.
+  const searchInput = h('input', {
+    type: 'search', name: 'q', class: 'search', autocomplete: 'off', dir: 'auto', maxlength: '256',
+    'aria-label': t('conv.search_label'), placeholder: t('conv.search_label'),
+  });
+  const searchResults = h('div', { class: 'msg-search-results', 'aria-live': 'polite' });
+  const searchBar = h('div', { class: 'msg-search', role: 'search', hidden: true },
+    h('div', { class: 'search-box' }, icon('search'), searchInput,
+      iconButton('close', t('conv.search_close'), { onclick: () => toggleSearch(false) })),
+    searchResults);
   const pinned = h('div', { class: 'pinned', hidden: true });
   const top = h('li', { class: 'history-edge' });
   const list = h('ol', { class: 'messages', role: 'log', 'aria-labelledby': 'conv-title' }, top);
   const scroller = h('div', { class: 'scroller', tabindex: '0', 'aria-label': t('conv.history') }, list);
-  const jump = iconButton('down', t('conv.jump'), { class: 'icon-btn jump', hidden: true, onclick: () => toBottom(true) });
+  const jump = iconButton('down', t('conv.jump'), { class: 'icon-btn jump', hidden: true, onclick: () => toNewest(true) });
   const contextBar = h('div', { class: 'context-bar', hidden: true });
   const attachBar = h('div', { class: 'attach-bar', hidden: true });
   const errorBox = h('p', { class: 'composer-error', role: 'alert', id: `cerr-${chatId}`, hidden: true });
@@ -93,7 +109,7 @@ export function conversation(chatId) {
   const gone = h('div', { class: 'chat-unavailable', role: 'status', hidden: true });
   // The warnings moderation labelled the chat with, shown before its content.
   const labels = h('p', { class: 'chat-labels', role: 'note', hidden: true });
-  const el = h('section', { class: 'conv', 'aria-labelledby': 'conv-title' }, head, labels, pinned, scroller, gone, jump, footer);
+  const el = h('section', { class: 'conv', 'aria-labelledby': 'conv-title' }, head, searchBar, labels, pinned, scroller, gone, jump, footer);
 
   // Header, pinned bar and what the user may do ---------------------------------
   function renderHead() {
@@ -155,7 +171,7 @@ export function conversation(chatId) {
       if (u && u.username && title !== `@${u.username}`) parts.push(`@${u.username}`);
     } else {
       parts.push(chat.kind === 'channel' ? t('chat.kind_channel') : t('chat.kind_group'));
-      parts.push(t('chat.members', { count: chat.member_count }));
+      parts.push(chat.kind === 'channel' ? t('chat.subscribers', { count: chat.member_count }) : t('chat.members', { count: chat.member_count }));
       if (chat.username) parts.push(`@${chat.username}`);
     }
     replace(subEl, ...parts.flatMap((p, i) => [i ? ' · ' : '', h('bdi', {}, p)]));
@@ -217,7 +233,12 @@ export function conversation(chatId) {
     const own = store.me && m.sender_id === store.me.id;
     const parts = [];
     if (chat && chat.kind !== 'private' && !own && chat.kind !== 'channel') {
-      parts.push(h('div', { class: `sender hue${m.sender_id % 8}`, dataset: { user: String(m.sender_id) } }, userName(m.sender_id)));
+      // The sender's name opens what can be done about them: write to
+      // them in private, block or report them.
+      parts.push(h('button', {
+        type: 'button', class: `sender hue${m.sender_id % 8}`, dataset: { user: String(m.sender_id) }, dir: 'auto',
+        onclick: () => peerInfoDialog(m.sender_id),
+      }, userName(m.sender_id)));
     }
     if (m.forward) {
       // A post forwarded from a channel is the channel's, not its admin's.
@@ -371,9 +392,19 @@ export function conversation(chatId) {
     readVisible();
   }
 
-  function scrollToMsg(seq) {
-    const li = els.get(seq);
-    if (!li) return;
+  // scrollToMsg shows message seq, loading the history around it first
+  // when it is not loaded (a search result, an old reply or pin).
+  async function scrollToMsg(seq) {
+    if (!els.get(seq) && !tombs.get(seq)) {
+      try {
+        await loadAround(seq);
+      } catch (err) {
+        toast(errorText(err), { error: true });
+        return;
+      }
+    }
+    const li = els.get(seq) || tombs.get(seq);
+    if (!li || closed) return;
     li.scrollIntoView({ block: 'center' });
     li.classList.add('flash');
     setTimeout(() => li.classList.remove('flash'), 1200);
@@ -388,7 +419,7 @@ export function conversation(chatId) {
 
   // readVisible marks the chat read when its newest messages are on screen.
   function readVisible() {
-    if (!chat || !chat.role || chat.unavailable || chat.withheld || document.hidden || !nearBottom()) return;
+    if (!chat || !chat.role || chat.unavailable || chat.withheld || document.hidden || hasNewer || !nearBottom()) return;
     const d = store.dialogs.get(chatId);
     const seq = Math.max(lastSeq(), d ? d.chat.seq : 0);
     if (seq) markRead(chatId, seq);
@@ -442,10 +473,124 @@ export function conversation(chatId) {
     if (hasMore && scroller.scrollHeight <= scroller.clientHeight) loadOlder();
   }
 
+  // clearWindow forgets every loaded message, to load another part of the
+  // history; what is being replied to or edited stays.
+  function clearWindow() {
+    for (const li of els.values()) li.remove();
+    for (const tomb of tombs.values()) tomb.remove();
+    messages.clear();
+    els.clear();
+    tombs.clear();
+  }
+
+  // loadAround replaces the loaded history with the messages around seq:
+  // half a page before it (it included) and half after.
+  async function loadAround(seq) {
+    const half = pageSize / 2;
+    const [older, newer] = await Promise.all([
+      api('GET', `/chats/${chatId}/messages?before=${seq + 1}&limit=${half}`),
+      api('GET', `/chats/${chatId}/messages?after=${seq}&limit=${half}`),
+    ]);
+    if (closed) return;
+    clearWindow();
+    for (const m of [...older.messages, ...newer.messages]) put(m);
+    learnSenders([...messages.values()]);
+    hasMore = older.messages.length === half;
+    hasNewer = newer.messages.length === half;
+    jump.hidden = !hasNewer;
+    renderEdge();
+  }
+
+  // loadNewer loads the next page after the loaded window.
+  async function loadNewer() {
+    if (loading || !hasNewer || closed) return;
+    loading = true;
+    try {
+      const r = await api('GET', `/chats/${chatId}/messages?after=${lastSeq()}&limit=${pageSize}`);
+      if (closed) return;
+      for (const m of r.messages) if (!messages.has(m.seq)) put(m);
+      learnSenders(r.messages);
+      hasNewer = r.messages.length === pageSize;
+    } catch (err) {
+      if (!closed) toast(errorText(err), { error: true });
+    } finally {
+      loading = false;
+    }
+  }
+
+  // toNewest goes to the newest message, loading it if the window stops
+  // short of it.
+  async function toNewest(focus) {
+    if (hasNewer) await reloadHistory();
+    toBottom(focus);
+  }
+
   scroller.addEventListener('scroll', () => {
     if (scroller.scrollTop < 200) loadOlder();
-    if (nearBottom()) { jump.hidden = true; readVisible(); }
+    if (hasNewer && scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 200) loadNewer();
+    if (nearBottom() && !hasNewer) { jump.hidden = true; readVisible(); }
   }, { passive: true });
+
+  // Search ----------------------------------------------------------------------
+  let searchSeq = 0;
+  let searchTimer = 0;
+
+  function toggleSearch(open = searchBar.hidden) {
+    searchBar.hidden = !open;
+    searchBtn.setAttribute('aria-expanded', String(open));
+    if (open) {
+      searchInput.focus();
+      searchInput.select();
+    } else {
+      clearTimeout(searchTimer);
+      searchSeq++;
+      searchInput.value = '';
+      replace(searchResults);
+      searchBtn.focus();
+    }
+  }
+
+  async function runSearch() {
+    const q = searchInput.value.trim();
+    const mine = ++searchSeq;
+    if (!q) {
+      replace(searchResults);
+      return;
+    }
+    try {
+      const r = await api('GET', `/search/messages?chat_id=${chatId}&limit=20&q=${encodeURIComponent(q)}`);
+      if (mine !== searchSeq || closed) return;
+      if (!r.messages.length) {
+        replace(searchResults, h('p', { class: 'muted' }, t('conv.search_none')));
+        return;
+      }
+      learnSenders(r.messages);
+      replace(searchResults, h('p', { class: 'muted visually-hidden' }, t('conv.search_count', { count: r.messages.length })),
+        h('ul', { class: 'pick-list' }, ...r.messages.map((m) => h('li', {}, h('button', {
+          type: 'button', class: 'pick search-hit', dataset: { seq: String(m.seq) },
+          onclick: () => scrollToMsg(m.seq),
+        }, h('span', { class: 'hit-who' }, h('bdi', { dataset: { user: String(m.sender_id) } }, userName(m.sender_id)), ' · ',
+          h('time', { datetime: m.created_at }, formatDateTime(m.created_at))),
+        h('span', { class: 'hit-text', dir: 'auto' }, snippet(m)))))));
+    } catch (err) {
+      if (mine === searchSeq && !closed) replace(searchResults, h('p', { class: 'form-error', role: 'alert' }, errorText(err)));
+    }
+  }
+
+  searchInput.addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(runSearch, 250);
+  });
+  searchInput.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      clearTimeout(searchTimer);
+      runSearch();
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      toggleSearch(false);
+    }
+  });
 
   // Names -------------------------------------------------------------------
   // The chat's member list names its senders; one who is not in it (past
@@ -479,6 +624,11 @@ export function conversation(chatId) {
     switch (ev.kind) {
       case 'message': {
         if (messages.has(ev.message.seq)) return;
+        if (hasNewer) {
+          // Put after what is loaded it would leave a gap: it waits.
+          jump.hidden = false;
+          break;
+        }
         put(ev.message);
         const own = ev.message.sender_id === store.me.id;
         if (wasBottom || own) toBottom(false);
@@ -562,11 +712,10 @@ export function conversation(chatId) {
   }
 
   function reloadHistory() {
-    for (const s of [...messages.keys()]) removeMsg(s);
-    for (const tomb of tombs.values()) tomb.remove();
-    tombs.clear();
+    clearWindow();
     hasMore = true;
-    loadOlder().then(() => toBottom(false), () => {});
+    hasNewer = false;
+    return loadOlder().then(() => toBottom(false), () => {});
   }
 
   // Actions on a message ----------------------------------------------------
@@ -600,10 +749,12 @@ export function conversation(chatId) {
     });
   }
 
-  function startReply(seq) {
+  // startReply and startEdit take the message when it is not loaded (a
+  // reply or edit restored after a reload).
+  function startReply(seq, m = messages.get(seq)) {
     if (editing) stopContext();
     replyTo = seq;
-    const m = messages.get(seq);
+    saveComposerContext(chatId, { reply_to: seq });
     replace(contextBar,
       h('div', { class: 'context-text' }, h('strong', {}, t('composer.replying_to', { name: userName(m.sender_id) })), h('span', { dir: 'auto' }, snippet(m))),
       iconButton('close', t('composer.cancel_reply'), { onclick: () => { stopContext(); input.focus(); } }));
@@ -611,12 +762,12 @@ export function conversation(chatId) {
     input.focus();
   }
 
-  function startEdit(seq) {
-    const m = messages.get(seq);
+  function startEdit(seq, m = messages.get(seq), text = m.text) {
     if (!editing) stash = input.value;
     replyTo = 0;
     editing = seq;
-    input.value = m.text;
+    input.value = text;
+    saveComposerContext(chatId, { editing: seq, text });
     replace(contextBar,
       h('div', { class: 'context-text' }, h('strong', {}, t('composer.editing')), h('span', { dir: 'auto' }, snippet(m))),
       iconButton('close', t('composer.cancel_edit'), { onclick: () => { stopContext(); input.focus(); } }));
@@ -634,6 +785,7 @@ export function conversation(chatId) {
     }
     editing = 0;
     replyTo = 0;
+    saveComposerContext(chatId, null);
     contextBar.hidden = true;
     replace(contextBar);
     showComposerError('');
@@ -706,7 +858,8 @@ export function conversation(chatId) {
 
   input.addEventListener('input', () => {
     autosize();
-    if (!editing) saveDraft(chatId, input.value);
+    if (editing) saveComposerContext(chatId, { editing, text: input.value });
+    else saveDraft(chatId, input.value);
     if (errorBox.textContent) showComposerError('');
   });
   input.addEventListener('keydown', (e) => {
@@ -782,6 +935,12 @@ export function conversation(chatId) {
     if (sendBtn.disabled) return;
     const text = input.value;
     if (!text.trim() && !attachment) return;
+    if ([...text].length > maxText) {
+      // The server would refuse it: say so now, and keep every character.
+      showComposerError(t('error.too_long', { max: maxText }));
+      input.focus();
+      return;
+    }
     sendBtn.disabled = true;
     form.setAttribute('aria-busy', 'true');
     showComposerError('');
@@ -813,6 +972,7 @@ export function conversation(chatId) {
         sendKeyText = JSON.stringify(body);
       }
       const m = await send(chatId, body, sendKey);
+      if (hasNewer) await reloadHistory(); // the newest messages, with this one
       sendKey = '';
       sendKeyText = '';
       input.value = '';
@@ -841,6 +1001,33 @@ export function conversation(chatId) {
     }
   });
 
+  // restoreContext puts back the reply or the edit that was under way when
+  // the chat was last open here (before a reload), if it still can be.
+  async function restoreContext() {
+    const ctx = composerContext(chatId);
+    const seq = ctx ? ctx.reply_to || ctx.editing : 0;
+    if (!seq || !canPost(chat)) {
+      saveComposerContext(chatId, null);
+      return;
+    }
+    let m = messages.get(seq);
+    if (!m) {
+      try {
+        const r = await api('GET', `/chats/${chatId}/messages?before=${seq + 1}&limit=1`);
+        m = r.messages.find((x) => x.seq === seq);
+      } catch {
+        return; // kept, to try again next time
+      }
+    }
+    if (closed) return;
+    if (!m || m.deleted || (ctx.editing && m.sender_id !== store.me.id)) {
+      saveComposerContext(chatId, null);
+      return;
+    }
+    if (ctx.editing) startEdit(seq, m, typeof ctx.text === 'string' ? ctx.text : m.text);
+    else startReply(seq, m);
+  }
+
   // Start -------------------------------------------------------------------
   const offs = [
     on('event', onEvent), on('chat', onChat), on('gone', onGone), on('hidden', onHidden), on('resynced', onResynced),
@@ -867,6 +1054,7 @@ export function conversation(chatId) {
       if (closed) return;
       toBottom(false);
       autosize();
+      await restoreContext();
     } catch (err) {
       if (closed) return;
       replace(el, h('section', { class: 'placeholder' },

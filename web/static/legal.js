@@ -22,11 +22,6 @@ import { requestForm, documentPicker, attachAll, forgetDraft } from './legal-for
 const tokenKey = 'kurir.legal.token';
 const refreshEvery = 15000;
 
-// isPortal reports whether path is one of the portal's.
-export function isPortal(path) {
-  return path === '/legal' || path.startsWith('/legal/');
-}
-
 function officerToken() {
   return sessionStorage.getItem(tokenKey) || '';
 }

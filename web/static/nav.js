@@ -9,3 +9,9 @@ export function setRouter(fn) {
 export function navigate(path, opts) {
   router(path, opts);
 }
+
+// isPortal reports whether path is one of the law-enforcement portal's,
+// which stands apart from the app, whoever is logged in to it.
+export function isPortal(path) {
+  return path === '/legal' || path.startsWith('/legal/');
+}

@@ -12,7 +12,6 @@ import {
 import { store, on, emit, userName, lookupUser, learnName } from './store.js';
 import { navigate } from './nav.js';
 import { reportDialog as fileReport } from './report.js';
-import { SecretDevice, supported, forgetDevice, forgetDevices, timers, MaxTextLength } from './secret-device.js';
 
 const maxComment = 500; // the server's limit for a secret-chat report's comment
 
@@ -24,10 +23,28 @@ let failure = null; // why the device could not be opened, until it is tried aga
 let supportedCheck = null;
 const chats = new Map(); // peer user ID -> chat record
 
+// The device and its cryptography (secret-device.js and what it imports,
+// the app's largest modules) are fetched with import() once the app has
+// started, rather than before its first screen: lib is that module once
+// loaded, which it is whenever a device is open.
+let lib = null;
+let libLoad = null;
+
+function loadLib() {
+  if (!libLoad) {
+    libLoad = import('./secret-device.js').then((m) => { lib = m; return m; });
+    libLoad.catch(() => { libLoad = null; }); // the next use tries again
+  }
+  return libLoad;
+}
+
 // secretSupported resolves to whether this browser can hold secret chats.
 export function secretSupported() {
-  if (!supportedCheck) supportedCheck = supported().catch(() => false);
-  return supportedCheck;
+  if (!supportedCheck) {
+    supportedCheck = loadLib().then((m) => m.supported().catch(() => false));
+    supportedCheck.catch(() => { supportedCheck = null; }); // not loaded: ask again next time
+  }
+  return supportedCheck.catch(() => false);
 }
 
 function quiet(err) {
@@ -48,10 +65,10 @@ export function startSecret() {
   failure = null;
   ready = (async () => {
     if (!(await secretSupported())) return null;
-    const d = await SecretDevice.open(me);
+    const d = await (await loadLib()).SecretDevice.open(me);
     if (gen !== generation) { // logged out, or started again, meanwhile
       d.close();
-      if (session !== ended) await forgetDevice(d.name);
+      if (session !== ended) await lib.forgetDevice(d.name);
       return null;
     }
     device = d;
@@ -84,7 +101,7 @@ export function stopSecret() {
   failure = null;
   chats.clear();
   if (d) d.close();
-  forgetDevices().catch(quiet);
+  loadLib().then((m) => m.forgetDevices()).catch(quiet);
 }
 
 // secretNudge handles the live stream's nudges: envelopes wait (also after
@@ -505,7 +522,7 @@ export function secretConversation(peer) {
 
   timerBtn.addEventListener('click', () => {
     const current = chat ? chat.timer : 0;
-    menu(timerBtn, t('secret.timer'), timers.map((s) => ({
+    menu(timerBtn, t('secret.timer'), lib.timers.map((s) => ({
       label: s === current ? t('secret.timer_current', { time: duration(s) }) : duration(s),
       name: `timer-${s}`,
       action: async () => {
@@ -536,9 +553,10 @@ export function secretConversation(peer) {
     input.style.height = 'auto';
     input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
     const n = [...input.value].length;
-    counter.hidden = n < MaxTextLength - 200;
-    counter.textContent = t('composer.count', { count: n, max: MaxTextLength });
-    counter.classList.toggle('over', n > MaxTextLength);
+    const max = lib.MaxTextLength;
+    counter.hidden = n < max - 200;
+    counter.textContent = t('composer.count', { count: n, max });
+    counter.classList.toggle('over', n > max);
   }
 
   function showComposerError(text) {
@@ -564,8 +582,8 @@ export function secretConversation(peer) {
     if (sendBtn.disabled || !d) return;
     const text = input.value;
     if (!text.trim()) return;
-    if ([...text].length > MaxTextLength) {
-      showComposerError(t('secret.too_long', { max: MaxTextLength }));
+    if ([...text].length > lib.MaxTextLength) {
+      showComposerError(t('secret.too_long', { max: lib.MaxTextLength }));
       return;
     }
     sendBtn.disabled = true;

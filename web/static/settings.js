@@ -1,18 +1,104 @@
-// Settings: the account, the country it declares, the language, the way
-// to the moderators' decisions and the user's reports, the disclosures of
-// the user's data to authorities, the devices logged in (each can be
-// logged out) and logging out of this one.
-import { api, errorText } from './api.js';
+// Settings: the account (its display name, password and deletion), the
+// country it declares, the language, the way to the moderators' decisions
+// and the user's reports, the disclosures of the user's data to
+// authorities, the devices logged in (each can be logged out) and logging
+// out of this one.
+import { api, errorText, ApiError } from './api.js';
 import { t } from './i18n.js';
-import { h, replace, formatDateTime, confirmDialog, toast, icon } from './dom.js';
-import { store } from './store.js';
+import {
+  h, replace, formatDateTime, confirmDialog, toast, icon, field, showError, openDialog,
+} from './dom.js';
+import { store, rememberUser } from './store.js';
 import { languagePicker } from './auth.js';
-import { isStaff } from './console-labels.js';
+import { isStaff, isLegalTeam } from './roles.js';
 import { countrySection } from './jurisdiction.js';
-import { isLegalTeam } from './console-legal.js';
 import { disclosuresSection } from './disclosures.js';
 
-export function settingsScreen({ logout }) {
+// form is a settings form: act(values, form) runs on submit, its error is
+// shown beside the field at fault (or under the form), and what it returns
+// is said in a toast.
+function form(cls, fields, submitLabel, act, { danger = false } = {}) {
+  const box = h('p', { class: 'form-error', role: 'alert', hidden: true });
+  const submit = h('button', { type: 'submit', class: danger ? 'btn danger' : 'btn' }, submitLabel);
+  const el = h('form', { class: `stack ${cls}`, novalidate: true }, ...fields, box, h('div', { class: 'actions start' }, submit));
+  el.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    submit.disabled = true;
+    submit.setAttribute('aria-busy', 'true');
+    try {
+      const done = await act(Object.fromEntries(new FormData(el)), el);
+      showError(el, box, null, '');
+      if (done) toast(done);
+    } catch (err) {
+      showError(el, box, err, errorText(err));
+    } finally {
+      submit.disabled = false;
+      submit.removeAttribute('aria-busy');
+    }
+  });
+  return el;
+}
+
+// profileSection shows the @username (which is for good) and changes the
+// display name others see.
+function profileSection(me) {
+  return h('section', { 'aria-labelledby': 'profile-title' },
+    h('h3', { id: 'profile-title' }, t('settings.account')),
+    h('dl', { class: 'facts' }, h('dt', {}, t('auth.username')), h('dd', {}, h('bdi', {}, `@${me.username}`))),
+    form('profile-form', [
+      field(t('auth.display_name'), { name: 'display_name', value: me.display_name || '', maxlength: '64', autocomplete: 'nickname', dir: 'auto', hint: t('settings.display_name_hint') }),
+    ], t('common.save'), async (v) => {
+      const updated = await api('PATCH', '/me', { display_name: v.display_name.trim() });
+      Object.assign(store.me, updated);
+      rememberUser({ id: updated.id, username: updated.username, display_name: updated.display_name });
+      return t('settings.profile_saved');
+    }));
+}
+
+// passwordSection changes the password; the server then logs out every
+// other device, which the form says before and after.
+function passwordSection(reload) {
+  return h('section', { 'aria-labelledby': 'password-title' },
+    h('h3', { id: 'password-title' }, t('settings.password')),
+    h('p', { class: 'muted' }, t('settings.password_text')),
+    form('password-form', [
+      field(t('settings.password_current'), { name: 'current_password', type: 'password', autocomplete: 'current-password' }),
+      field(t('settings.password_new'), { name: 'new_password', type: 'password', autocomplete: 'new-password', hint: t('auth.password_hint') }),
+    ], t('settings.password_change'), async (v, el) => {
+      if (!v.current_password) throw new ApiError({ field: 'current_password', detail: t('auth.fill_in') });
+      if (!v.new_password) throw new ApiError({ field: 'new_password', detail: t('auth.fill_in') });
+      await api('POST', '/me/password', v);
+      el.reset();
+      reload(); // the other devices are gone from the list
+      return t('settings.password_changed');
+    }));
+}
+
+// deleteSection deletes the account after a grace period, asking for the
+// password again in a dialog that says what happens; every device, this
+// one too, is then logged out.
+function deleteSection(loggedOut) {
+  const open = () => openDialog(t('settings.delete_title'), (close) => h('div', { class: 'modal-body' },
+    h('p', {}, t('settings.delete_text')),
+    form('delete-form', [
+      field(t('auth.password'), { name: 'password', type: 'password', autocomplete: 'current-password' }),
+    ], t('settings.delete_confirm'), async (v) => {
+      if (!v.password) throw new ApiError({ field: 'password', detail: t('auth.fill_in') });
+      const r = await api('POST', '/me/deletion', { password: v.password });
+      close();
+      toast(t('settings.delete_done', { date: formatDateTime(r.scheduled_at) }));
+      loggedOut();
+      return '';
+    }, { danger: true })));
+  return h('section', { 'aria-labelledby': 'delete-title' },
+    h('h3', { id: 'delete-title' }, t('settings.delete_title')),
+    h('p', { class: 'muted' }, t('settings.delete_intro')),
+    h('div', { class: 'actions start' }, h('button', { type: 'button', class: 'btn danger delete-account', onclick: open }, t('settings.delete'))));
+}
+
+// settingsScreen is the settings page. logout logs this device out;
+// loggedOut forgets the session here when the server already ended it.
+export function settingsScreen({ logout, loggedOut }) {
   const devices = h('ul', { class: 'devices', 'aria-labelledby': 'devices-title' });
   const status = h('p', { class: 'muted', 'aria-live': 'polite' }, t('settings.loading'));
   const me = store.me;
@@ -21,11 +107,8 @@ export function settingsScreen({ logout }) {
       h('a', { href: '/', class: 'icon-btn back', 'aria-label': t('conv.back'), title: t('conv.back') }, icon('back')),
       h('h2', { id: 'settings-title', tabindex: '-1' }, t('settings.title'))),
     h('div', { class: 'settings-body' },
-      h('section', { 'aria-labelledby': 'profile-title' },
-        h('h3', { id: 'profile-title' }, t('settings.account')),
-        h('dl', { class: 'facts' },
-          h('dt', {}, t('auth.username')), h('dd', {}, h('bdi', {}, `@${me.username}`)),
-          h('dt', {}, t('auth.display_name')), h('dd', { dir: 'auto' }, me.display_name || me.username))),
+      profileSection(me),
+      passwordSection(() => load()),
       countrySection(),
       h('section', { 'aria-labelledby': 'lang-title' },
         languagePicker({ heading: true })),
@@ -42,6 +125,7 @@ export function settingsScreen({ logout }) {
         h('h3', { id: 'console-link-title' }, t('console.title')),
         h('p', { class: 'muted' }, t('console.settings_text')),
         h('div', { class: 'actions start' }, h('a', { href: '/console', class: 'btn' }, t('console.open')))) : null,
+      deleteSection(loggedOut),
       h('div', { class: 'actions start' },
         h('button', { type: 'button', class: 'btn danger', onclick: logout }, t('settings.logout')))));
 

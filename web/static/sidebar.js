@@ -189,7 +189,7 @@ export function sidebar() {
           h('span', { class: 'd-body' },
             h('span', { class: 'd-top' }, h('span', { class: 'd-title', dir: 'auto' }, c.title)),
             h('span', { class: 'd-bottom' }, h('span', { class: 'd-last' },
-              `@${c.username} · ${kindLabel(c)} · ${t('chat.members', { count: c.member_count })}`))))));
+              `@${c.username} · ${kindLabel(c)} · ${c.kind === 'channel' ? t('chat.subscribers', { count: c.member_count }) : t('chat.members', { count: c.member_count })}`))))));
       }
       replace(results,
         h('h2', { class: 'section-title' }, t('search.results')),

@@ -417,6 +417,22 @@ export function saveDraft(chatId, text) {
   else localStorage.removeItem(draftKey(chatId));
 }
 
+// composerContext is what the message box of a chat was doing besides
+// holding a draft: {reply_to: seq} while replying, or {editing: seq, text}
+// while editing, with the edited text; null for nothing.
+export function composerContext(chatId) {
+  try {
+    return JSON.parse(localStorage.getItem(`${draftKey(chatId)}.context`) || 'null');
+  } catch {
+    return null;
+  }
+}
+
+export function saveComposerContext(chatId, ctx) {
+  if (ctx) localStorage.setItem(`${draftKey(chatId)}.context`, JSON.stringify(ctx));
+  else localStorage.removeItem(`${draftKey(chatId)}.context`);
+}
+
 export function clearAllDrafts() {
   for (const k of Object.keys(localStorage)) if (k.startsWith(draftPrefix)) localStorage.removeItem(k);
   localStorage.removeItem(usersKey);
