@@ -8,7 +8,8 @@
 // off the end therefore breaks the chain at that entry, and Verify names it.
 // Someone who can write to the database can still rewrite the whole chain
 // from the point they changed onward; only a copy of the head kept elsewhere
-// (see Result.Head) shows that.
+// shows that: Anchor writes the head out of the database from time to time,
+// and CheckHeads tells whether the log still matches the heads kept.
 package audit
 
 import (

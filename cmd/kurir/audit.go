@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -12,6 +14,7 @@ import (
 
 	"kurir"
 	"kurir/audit"
+	"kurir/sqldb"
 )
 
 const auditHelp = `Usage: kurir audit <command> [flags]
@@ -20,11 +23,16 @@ The audit log records every privileged read or write: what moderators, legal
 staff and administrators looked at or changed. Each entry's hash covers the
 entry before it, so an edited, deleted or cut-off entry breaks the chain.
 
-  verify [--check-head ID:HASH]  check the whole chain; print the number of
+  verify [--check-head ID:HASH] [--heads FILE]
+                                 check the whole chain; print the number of
                                  entries and the head, ID:HASH, or name the
                                  first broken entry and fail. Keep the head
                                  somewhere else: --check-head with it later
-                                 shows whether the log was rewritten since
+                                 shows whether the log was rewritten since.
+                                 --heads checks every head in a file that
+                                 "kurir serve" anchored (DATA-DIR/audit-heads.log
+                                 by default; see --audit-heads) and names the
+                                 first one the log no longer matches
   list [--actor ID] [--subject S] [--action A] [--before ID] [--limit N]
                                  entries, newest first: ID, time, actor,
                                  role, action, subject, detail
@@ -52,14 +60,23 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 func (a *adminCmd) auditVerify(ctx context.Context, args []string) error {
-	var checkHead string
+	var checkHead, headsFile string
 	db, _, _, err := a.open(ctx, "audit verify", auditHelp, args, 0, func(e envFlags) {
 		e.fs.StringVar(&checkHead, "check-head", "", "a head printed by an earlier verify, ID:HASH: fail unless that entry still has that hash")
+		e.fs.StringVar(&headsFile, "heads", "", "a file of heads anchored by kurir serve (--audit-heads): fail unless the log still matches every one")
 	})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	// The file is read before the log, so a file that is not evidence is
+	// said first.
+	var heads []audit.Head
+	if headsFile != "" {
+		if heads, err = readHeadsFile(headsFile); err != nil {
+			return err
+		}
+	}
 	var wantID int64
 	var wantHash string
 	if checkHead != "" {
@@ -92,14 +109,70 @@ func (a *adminCmd) auditVerify(ctx context.Context, args []string) error {
 			return fmt.Errorf("audit log broken at or before entry %d: its hash is no longer the one you checked (the log was rewritten)", wantID)
 		}
 	}
+	if headsFile != "" {
+		if err := checkAnchoredHeads(ctx, db.Read(), headsFile, heads); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(a.stdout, "audit log: %d entries, chain intact\n", r.Entries)
 	if wantID != 0 {
 		fmt.Fprintf(a.stdout, "entry %d still has the hash you checked\n", wantID)
+	}
+	if headsFile != "" {
+		fmt.Fprintf(a.stdout, "%d anchored heads in %s still match\n", len(heads), headsFile)
 	}
 	if r.Entries > 0 {
 		fmt.Fprintf(a.stdout, "head: %d:%s\n", r.Entries, r.Head)
 	}
 	return nil
+}
+
+// readHeadsFile reads the heads anchored in the file at path. A file with no
+// head is refused: checking it would prove nothing.
+func readHeadsFile(path string) ([]audit.Head, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("audit verify: --heads: %w", err)
+	}
+	defer f.Close()
+	heads, err := audit.ReadHeads(f)
+	if err != nil {
+		return nil, fmt.Errorf("audit verify: --heads %s: %w", path, err)
+	}
+	if len(heads) == 0 {
+		return nil, fmt.Errorf("audit verify: --heads %s: the file has no heads", path)
+	}
+	return heads, nil
+}
+
+// checkAnchoredHeads fails, naming the first anchored head (by its line in
+// the file) that the log no longer matches, and bounds where the rewrite
+// began by the last head that still matches.
+func checkAnchoredHeads(ctx context.Context, q sqldb.Querier, path string, heads []audit.Head) error {
+	r, err := audit.CheckHeads(ctx, q, heads)
+	if err != nil {
+		return err
+	}
+	if r.First < 0 {
+		return nil
+	}
+	h := heads[r.First]
+	var b strings.Builder
+	fmt.Fprintf(&b, "audit log rewritten: the head on line %d of %s (entry %d", h.Line, path, h.ID)
+	if !h.At.IsZero() {
+		fmt.Fprintf(&b, ", anchored %s", h.At.UTC().Format(time.RFC3339))
+	}
+	if r.Now == "" {
+		fmt.Fprintf(&b, ") no longer matches: the log has no entry %d", h.ID)
+	} else {
+		fmt.Fprintf(&b, ") no longer matches: entry %d's hash was %s and is now %s", h.ID, h.Hash, r.Now)
+	}
+	fmt.Fprintf(&b, "; %d of %d anchored heads fail", r.Failed, r.Checked)
+	if r.LastGood >= 0 {
+		g := heads[r.LastGood]
+		fmt.Fprintf(&b, "; the head on line %d (entry %d) still matches, so the rewrite began after entry %d", g.Line, g.ID, g.ID)
+	}
+	return errors.New(b.String())
 }
 
 // auditList prints the selected entries, newest first, paging through the

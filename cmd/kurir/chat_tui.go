@@ -50,6 +50,11 @@ The full-screen client (kurir chat with no command):
                                     the chat; without REASON lists them
               /reply TEXT, /edit TEXT, /delete [all], /pin, /unpin,
               /forward TARGET       act on the chosen message
+              /find TEXT            list this chat's messages with every
+                                    word of TEXT; enter goes to the chosen
+              /members              the group's or channel's members and
+                                    roles; then /promote @name admin|member,
+                                    /kick @name (a, m, k: the chosen one)
               /back, /quit, /help
               //text                send a text that starts with /
 
@@ -329,7 +334,11 @@ type (
 		chatID int64
 		older  bool
 		msgs   []client.Message // newest first, as the API pages them
-		err    error
+		// jump is the message to choose once they are merged (see
+		// tui.jump), and start says they reach the chat's first message.
+		jump  int64
+		start bool
+		err   error
 	}
 	liveMsg struct {
 		ev client.LiveEvent
@@ -480,6 +489,13 @@ type chatView struct {
 	topLine   int
 	anchorSeq int64
 	anchorOf  int
+	// panel is shown instead of the messages while set (chat_panels.go):
+	// the messages /find found or the member list, and the chosen row.
+	panel      panelKind
+	found      []client.Message
+	foundQuery string
+	members    []client.ChatMember
+	panelSel   int
 }
 
 func newTUI(ctx context.Context, s *session, live *client.Live, downloadDir string) *tui {
@@ -781,6 +797,12 @@ func (m *tui) update(msg tea.Msg) tea.Cmd {
 		m.setStatus("%s matching %q; enter joins and opens, esc goes back.", plural(int64(len(msg.chats)), "public chat"), msg.query)
 	case actedMsg:
 		return m.acted(msg)
+	case foundMsg:
+		return m.found(msg)
+	case membersMsg:
+		return m.membersLoaded(msg)
+	case memberActedMsg:
+		return m.memberActed(msg)
 	case forwardedMsg:
 		if msg.err != nil {
 			m.setError(msg.err)
@@ -944,6 +966,17 @@ func (m *tui) sizeInput() {
 func (m *tui) chatKey(k tea.KeyPressMsg) tea.Cmd {
 	cv := m.chat
 	key := keyName(k)
+	if cv.panel != noPanel {
+		if cmd, ok := m.panelKey(key); ok {
+			return cmd
+		}
+		if key == "enter" {
+			return m.submit()
+		}
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(k)
+		return cmd
+	}
 	if cmd, ok := m.actionKey(key); ok {
 		return cmd
 	}
@@ -1053,13 +1086,13 @@ func (m *tui) history(msg historyMsg) tea.Cmd {
 	if msg.older {
 		cv.loadingOlder = false
 	}
-	if msg.err != nil {
+	if msg.err != nil && len(msg.msgs) == 0 {
 		m.setError(fmt.Errorf("load messages: %w", msg.err))
 		return nil
 	}
 	page := slices.Clone(msg.msgs)
 	slices.Reverse(page)
-	if len(msg.msgs) < historyPage {
+	if msg.start || msg.jump == 0 && len(msg.msgs) < historyPage {
 		cv.atStart = true
 	}
 	if msg.older {
@@ -1072,9 +1105,14 @@ func (m *tui) history(msg historyMsg) tea.Cmd {
 		cv.msgs = append(older, cv.msgs...)
 		if cv.sel >= 0 {
 			cv.sel += len(older)
-			if cv.sel == len(older) && len(older) > 0 {
+			if cv.sel == len(older) && len(older) > 0 && msg.jump == 0 {
 				cv.sel-- // carry on up into what just arrived
 			}
+		}
+		if msg.err != nil {
+			m.setError(fmt.Errorf("load messages: %w", msg.err))
+		} else if msg.jump != 0 {
+			m.jumped(msg.jump)
 		}
 		return m.learnNames(messageNames(cv.chat, older)...)
 	}
@@ -1221,6 +1259,12 @@ func (m *tui) liveEvent(le client.LiveEvent) tea.Cmd {
 	case client.EventInfo:
 		return m.reloadDialogs() // a new title or description
 	}
+	if open && m.chat.panel == panelMembers {
+		switch ev.Kind {
+		case client.EventJoin, client.EventLeave, client.EventRemove, client.EventRole:
+			return m.loadPanelMembers() // someone else's change; the list shows it
+		}
+	}
 	if m.dialogIndex(ev.ChatID) < 0 {
 		return m.reloadDialogs() // a chat new to this device
 	}
@@ -1250,8 +1294,14 @@ func (m *tui) submit() tea.Cmd {
 			return m.saveAttachment(arg)
 		case "/report":
 			return m.report(arg)
+		case "/find":
+			return m.find(arg)
+		case "/members":
+			return m.showMembers()
+		case "/promote", "/kick":
+			return m.memberCommand(name, arg)
 		case "/help", "/?":
-			m.setStatus("/file PATH [caption] · /save [PATH] · /report REASON [comment] · on the chosen message (↑↓): /reply TEXT (r), /edit TEXT (e), /delete [all] (d), /pin (p), /unpin, /forward @NAME (f) · /back · /quit · //text sends text starting with /")
+			m.setStatus("/file PATH [caption] · /save [PATH] · /report REASON [comment] · /find TEXT · /members · /promote @name admin|member · /kick @name · on the chosen message (↑↓): /reply TEXT (r), /edit TEXT (e), /delete [all] (d), /pin (p), /unpin, /forward @NAME (f) · /back · /quit · //text sends text starting with /")
 			return nil
 		default:
 			if cmd, ok := m.messageCommand(name, arg); ok {

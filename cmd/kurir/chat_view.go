@@ -142,6 +142,10 @@ func (m *tui) keysHelp() string {
 		return "↑↓ choose · enter join and open · esc back to the chat list · q quit"
 	case m.screen == listScreen:
 		return "enter open · n chat · g group · c channel · s search · / join · r reload · q quit"
+	case m.chat.panel == panelFind:
+		return "↑↓ choose · enter go to the message · esc back to the chat"
+	case m.chat.panel == panelMembers:
+		return "↑↓ choose · a make admin · m make member · k remove · esc back to the chat"
 	case m.chat.mode != composeSend:
 		return "enter send · esc cancel"
 	case m.chat.sel >= 0:
@@ -335,8 +339,11 @@ func sortSearch(a []int, v int) int {
 }
 
 func (m *tui) chatBody() []string {
-	lines, _ := m.chatLines()
 	h := m.bodyHeight()
+	if m.chat.panel != noPanel {
+		return m.panelBody(max(m.width, 20), h)
+	}
+	lines, _ := m.chatLines()
 	top := min(max(m.chat.topLine, 0), max(len(lines)-h, 0))
 	end := min(top+h, len(lines))
 	out := lines[top:end]
