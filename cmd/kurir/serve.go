@@ -22,6 +22,7 @@ import (
 
 	"kurir"
 	"kurir/account"
+	"kurir/audit"
 	"kurir/blob"
 	"kurir/bus"
 	"kurir/bus/natsbus"
@@ -72,6 +73,7 @@ type serveConfig struct {
 	shutdownTimeout time.Duration
 	argon           account.Argon2Params
 	noRateLimits    bool
+	spam            spamConfig
 	debugAddr       string
 	maxUpload       int64
 	uploadQuota     int64
@@ -89,6 +91,8 @@ type serveConfig struct {
 	publicURL       string
 	trLanguages     string
 	envelopeTTL     time.Duration
+	auditHeads      string
+	auditHeadsEvery time.Duration
 }
 
 func (c *serveConfig) register(e envFlags) {
@@ -105,7 +109,7 @@ func (c *serveConfig) register(e envFlags) {
 	e.int(&c.bulkApproval, "bulk-approval-above", "KURIR_BULK_APPROVAL_ABOVE", 10, "a bulk moderation action on more subjects than this waits for a second person's approval")
 	e.string(&c.trustedProxies, "trusted-proxies", "KURIR_TRUSTED_PROXIES", "", "addresses or CIDR ranges (comma-separated) of proxies in front of kurir, such as a load balancer, whose --client-ip-header is believed about the client's address (default: none; the connection's address is the client's)")
 	e.string(&c.clientIPHeader, "client-ip-header", "KURIR_CLIENT_IP_HEADER", "X-Forwarded-For", "the header trusted proxies name the client's address in")
-	e.string(&c.mailURL, "mail", "KURIR_MAIL_URL", "log:", "where e-mail goes (the law-enforcement portal's verification codes): smtp://USER:PASSWORD@HOST:PORT?from=ADDRESS, or log: to write it to the log, for development")
+	e.string(&c.mailURL, "mail", "KURIR_MAIL_URL", "log:", "where e-mail goes (the law-enforcement portal's verification codes, notifiers' receipts and decisions): smtp://USER:PASSWORD@HOST:PORT?from=ADDRESS, or log: to write it to the log, for development")
 	e.string(&c.legalPagerURL, "legal-pager-url", "KURIR_LEGAL_PAGER_URL", "", "URL of an on-call webhook that emergency requests and removal orders from law enforcement are POSTed to as JSON (default: none; the legal console's banner shows them)")
 	e.string(&c.trChannel, "transparency-channel", "KURIR_TRANSPARENCY_CHANNEL", "transparency", "@name of the public channel a system account posts each day's transparency report in; off (or empty) posts none")
 	e.string(&c.publicURL, "public-url", "KURIR_PUBLIC_URL", "", "the address people reach this server at, such as https://kurir.example, for links kurir writes into messages (the transparency channel's); default: links are paths only")
@@ -114,6 +118,9 @@ func (c *serveConfig) register(e envFlags) {
 	e.string(&c.dsaEndpoint, "dsa-endpoint", "KURIR_DSA_ENDPOINT", "", "base URL of the EU DSA Transparency Database API, such as https://transparency.dsa.ec.europa.eu, that every statement of reasons is submitted to each minute; with --dsa-token-file (default: none; see kurir admin dsa)")
 	e.string(&c.dsaTokenFile, "dsa-token-file", "KURIR_DSA_TOKEN_FILE", "", "file holding the DSA Transparency Database API token, kept out of the process list")
 	e.duration(&c.envelopeTTL, "secret-envelope-ttl", "KURIR_SECRET_ENVELOPE_TTL", secret.DefaultEnvelopeTTL, "how long a secret-chat envelope waits for its recipient device to fetch and acknowledge it before it is deleted unread")
+	e.string(&c.auditHeads, "audit-heads", "KURIR_AUDIT_HEADS", "", "file the audit log's head is appended to, one line each time it moves, for kurir audit verify --heads; off writes none (the head still goes to the log) (default: DATA-DIR/audit-heads.log)")
+	e.duration(&c.auditHeadsEvery, "audit-heads-every", "KURIR_AUDIT_HEADS_EVERY", 5*time.Minute, "how often the audit log's head is written to the log and --audit-heads, if it moved; 0 turns this off")
+	c.spam.register(e)
 	e.bool(&c.noRateLimits, "dev-no-rate-limits", "KURIR_DEV_NO_RATE_LIMITS", "for load tests only: no limits on registrations and logins (never on a server others can reach)")
 }
 
@@ -138,8 +145,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	limits, err := cfg.spam.limits()
+	if err != nil {
+		return err
+	}
 	if cfg.envelopeTTL < time.Minute {
 		return usagef("--secret-envelope-ttl: want a duration of a minute or more, such as 720h")
+	}
+	if cfg.auditHeadsEvery != 0 && cfg.auditHeadsEvery < time.Second {
+		return usagef("--audit-heads-every: want 0 (off) or a duration of a second or more, such as 5m")
 	}
 	if cfg.bandBelow < 1 {
 		return usagef("--transparency-band-below: want 1 or more")
@@ -192,7 +206,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		acfg.Limits = &account.Limits{}
 		log.Warn("RATE LIMITS ARE OFF (--dev-no-rate-limits): anyone who can reach this server may register accounts and guess passwords without limit; this is for load tests on a loopback or test server only")
 	}
-	limits := safety.DefaultLimits
 	if cfg.noRateLimits {
 		limits = safety.Limits{}
 	}
@@ -248,6 +261,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	screen.SetMediaHash(func(ctx context.Context, owner kurir.UserID, id int64) (string, error) {
+		m, err := files.Get(ctx, owner, media.ID(id))
+		return m.SHA256.String(), err
+	})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if db.Engine() == sqldb.SQLite {
@@ -263,7 +280,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		)
 	}
 	hub := realtime.NewHub(log.With("component", "realtime"), httpapi.EncodeEvent, reg, realtime.Config{Territory: messages})
-	moderate := moderation.NewService(db, messages, accounts, clock, log.With("component", "moderation"), moderation.Config{BulkApprovalAbove: max(cfg.bulkApproval, 1)})
+	moderate := moderation.NewService(db, messages, accounts, clock, log.With("component", "moderation"), moderation.Config{BulkApprovalAbove: max(cfg.bulkApproval, 1), Live: hub,
+		Mail: postbox, Site: strings.TrimSuffix(cfg.publicURL, "/")})
 	if sink, ok := postbox.(*mail.LogSender); ok {
 		sink.Log = log.With("component", "mail")
 		log.Warn("e-mail is written to the log (--mail log:), verification codes included; set --mail to an SMTP server in production")
@@ -309,6 +327,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	wg.Go(func() { files.RunCollector(jobs, time.Hour) })
 	wg.Go(func() { banks.RunSync(jobs, 500*time.Millisecond) })
 	wg.Go(func() { moderate.RunIntake(jobs, time.Second) })
+	wg.Go(func() { moderate.RunMail(jobs, 10*time.Second) })
 	// Policy, restrictions and the IP table change on any node: each takes
 	// effect on this one within a second.
 	wg.Go(func() { laws.RunSync(jobs, time.Second) })
@@ -347,6 +366,22 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// Pages to on-call legal staff still being sent are recorded before the
 	// database closes.
 	defer func() { stopJobs(); wg.Wait(); portal.Wait() }()
+	// The audit log's head goes out of the database, so that a rewrite of the
+	// whole log is caught (kurir audit verify --heads). A file that cannot be
+	// written stops the start, rather than leave the operator believing it is.
+	if cfg.auditHeadsEvery > 0 {
+		anchor := &audit.Anchor{DB: db.Read(), Path: cfg.auditHeads, Clock: clock, Log: log.With("component", "audit")}
+		switch anchor.Path {
+		case "":
+			anchor.Path = filepath.Join(cfg.dataDir, "audit-heads.log")
+		case "off":
+			anchor.Path = ""
+		}
+		if _, _, err := anchor.Once(ctx); err != nil {
+			return fmt.Errorf("--audit-heads: %w", err)
+		}
+		wg.Go(func() { anchor.Run(jobs, cfg.auditHeadsEvery) })
+	}
 
 	if cfg.debugAddr != "" {
 		dbg, err := startDebug(jobs, cfg.debugAddr)
