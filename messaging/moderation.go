@@ -89,7 +89,6 @@ func (s *Service) RemoveMessage(ctx context.Context, id ChatID, seq int64, reaso
 	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	var n *Notice
-	var copies []*Notice
 	var msg Message
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		var err error
@@ -116,10 +115,6 @@ func (s *Service) RemoveMessage(ctx context.Context, id ChatID, seq int64, reaso
 			return kurir.Errorf(kurir.EConflict, "Message %d of chat %d was deleted by its author or the chat's admins.", seq, id)
 		}
 		n, err = removeOne(ctx, tx, MessageRef{ChatID: id, Seq: seq}, MessageRef{}, reason, now)
-		if err != nil {
-			return err
-		}
-		copies, err = removeCopies(ctx, tx, MessageRef{ChatID: id, Seq: seq}, reason, now)
 		return err
 	})
 	if err != nil {
@@ -127,11 +122,43 @@ func (s *Service) RemoveMessage(ctx context.Context, id ChatID, seq int64, reaso
 	}
 	if n != nil {
 		s.publish(ctx, n)
-	}
-	for _, c := range copies {
-		s.publish(ctx, c)
+		orig := MessageRef{ChatID: id, Seq: seq}
+		s.cascade(ctx, "remove the forwarded copies", orig, func(tx *sqldb.Tx) ([]*Notice, error) {
+			return removeCopies(ctx, tx, orig, reason, now)
+		})
 	}
 	return msg, nil
+}
+
+// copyBatch is how many forwarded copies one transaction removes or
+// restores: a viral message may have many thousands, and one transaction
+// for all of them would hold the writer (all of SQLite's) for seconds.
+const copyBatch = 500
+
+// cascade runs batch, each call in its own transaction, until it returns
+// no events, publishing them as it goes. It outlives ctx's cancellation:
+// once the original is decided its copies must follow. A failure is logged
+// (the copies left are found again by the next call for the same message).
+func (s *Service) cascade(ctx context.Context, what string, orig MessageRef, batch func(tx *sqldb.Tx) ([]*Notice, error)) {
+	ctx = context.WithoutCancel(ctx)
+	for {
+		var ns []*Notice
+		err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			var err error
+			ns, err = batch(tx)
+			return err
+		})
+		if err != nil {
+			s.log.Error("moderation: "+what, "chat", orig.ChatID, "seq", orig.Seq, "err", err)
+			return
+		}
+		for _, n := range ns {
+			s.publish(ctx, n)
+		}
+		if len(ns) < copyBatch {
+			return
+		}
+	}
 }
 
 // removeOne moves what message m says aside into removed_messages (naming
@@ -150,12 +177,18 @@ func removeOne(ctx context.Context, tx *sqldb.Tx, m, copyOf MessageRef, reason s
 	return appendEvent(ctx, tx, &Event{ChatID: m.ChatID, Kind: EventRemoved, MessageSeq: m.Seq, At: now}, false)
 }
 
-// removeCopies removes, with the message orig, its forwarded copies still
-// shown in other chats (a forward keeps its first origin, so copies of copies
-// are among them): a copy says what the original said, and a removal that
-// left them would leave the content up. It returns their events to publish.
+// removeCopies removes, after the message orig, up to copyBatch of its
+// forwarded copies still shown in other chats (a forward keeps its first
+// origin, so copies of copies are among them): a copy says what the
+// original said, and a removal that left them would leave the content up.
+// It returns their events to publish, none once orig is no longer removed
+// (reversed meanwhile).
 func removeCopies(ctx context.Context, tx *sqldb.Tx, orig MessageRef, reason string, now time.Time) ([]*Notice, error) {
-	refs, err := messageRefs(ctx, tx, `SELECT chat_id, seq FROM messages WHERE fwd_chat_id = $1 AND fwd_seq = $2 AND deleted_at = 0 ORDER BY chat_id, seq`, orig)
+	var removed int64
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM removed_messages WHERE chat_id = $1 AND seq = $2 AND held = 0`, orig.ChatID, orig.Seq).Scan(&removed); err != nil || removed == 0 {
+		return nil, err
+	}
+	refs, err := messageRefs(ctx, tx, fmt.Sprintf(`SELECT chat_id, seq FROM messages WHERE fwd_chat_id = $1 AND fwd_seq = $2 AND deleted_at = 0 ORDER BY chat_id, seq LIMIT %d`, copyBatch), orig)
 	if err != nil {
 		return nil, fmt.Errorf("find forwarded copies: %w", err)
 	}
@@ -198,6 +231,37 @@ func fillRemoved(ctx context.Context, q sqldb.Querier, msg *Message) error {
 	return nil
 }
 
+// HoldMessage takes a message already shown out of sight until a
+// moderator reviews it, as a hold at sending keeps one: it reads as
+// deleted, ReleaseHeld shows it again and RemoveMessage removes it. It
+// reports false, changing nothing, if the message is deleted, removed or
+// held already. Forwarded copies stay: a hold is not yet a decision.
+func (s *Service) HoldMessage(ctx context.Context, id ChatID, seq int64, reason string) (bool, error) {
+	reason, err := cleanText("reason", "reason", reason, 500, false)
+	if err != nil {
+		return false, err
+	}
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	var n *Notice
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		n = nil
+		msg, err := getMessage(ctx, tx, id, seq)
+		if err != nil || msg.Deleted {
+			return err
+		}
+		if n, err = removeOne(ctx, tx, MessageRef{ChatID: id, Seq: seq}, MessageRef{}, "held for review: "+reason, now); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE removed_messages SET held = 1 WHERE chat_id = $1 AND seq = $2`, id, seq)
+		return err
+	})
+	if err != nil || n == nil {
+		return false, err
+	}
+	s.publish(ctx, n)
+	return true, nil
+}
+
 // ReleaseHeld shows a message held for review, as RestoreMessage does, and
 // reports whether it was held; a message that is not held is left alone.
 func (s *Service) ReleaseHeld(ctx context.Context, id ChatID, seq int64) (bool, error) {
@@ -213,39 +277,50 @@ func (s *Service) ReleaseHeld(ctx context.Context, id ChatID, seq int64) (bool, 
 // removed with the message too.
 func (s *Service) RestoreMessage(ctx context.Context, id ChatID, seq int64) error {
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
-	var ns []*Notice
+	orig := MessageRef{ChatID: id, Seq: seq}
+	var n *Notice
 	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
-		orig := MessageRef{ChatID: id, Seq: seq}
-		n, err := restoreOne(ctx, tx, orig, now)
-		if err != nil {
+		var err error
+		if n, err = restoreOne(ctx, tx, orig, now); err != nil {
 			return err
 		}
 		if n == nil {
 			return kurir.Errorf(kurir.ENotFound, "Message %d of chat %d is not removed.", seq, id)
-		}
-		ns = append(ns, n)
-		copies, err := messageRefs(ctx, tx, `SELECT chat_id, seq FROM removed_messages WHERE copy_of_chat = $1 AND copy_of_seq = $2 ORDER BY chat_id, seq`, orig)
-		if err != nil {
-			return fmt.Errorf("find removed copies: %w", err)
-		}
-		for _, c := range copies {
-			n, err := restoreOne(ctx, tx, c, now)
-			if err != nil {
-				return err
-			}
-			if n != nil {
-				ns = append(ns, n)
-			}
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for _, n := range ns {
-		s.publish(ctx, n)
-	}
+	s.publish(ctx, n)
+	s.cascade(ctx, "restore the forwarded copies", orig, func(tx *sqldb.Tx) ([]*Notice, error) {
+		return restoreCopies(ctx, tx, orig, now)
+	})
 	return nil
+}
+
+// restoreCopies puts back up to copyBatch of the copies removed with orig,
+// returning their events; none once orig is removed again meanwhile.
+func restoreCopies(ctx context.Context, tx *sqldb.Tx, orig MessageRef, now time.Time) ([]*Notice, error) {
+	var removed int64
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM removed_messages WHERE chat_id = $1 AND seq = $2`, orig.ChatID, orig.Seq).Scan(&removed); err != nil || removed != 0 {
+		return nil, err
+	}
+	copies, err := messageRefs(ctx, tx, fmt.Sprintf(`SELECT chat_id, seq FROM removed_messages WHERE copy_of_chat = $1 AND copy_of_seq = $2 ORDER BY chat_id, seq LIMIT %d`, copyBatch), orig)
+	if err != nil {
+		return nil, fmt.Errorf("find removed copies: %w", err)
+	}
+	var out []*Notice
+	for _, c := range copies {
+		n, err := restoreOne(ctx, tx, c, now)
+		if err != nil {
+			return nil, err
+		}
+		if n != nil {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
 // restoreOne puts back what removed_messages keeps of message m and returns

@@ -217,3 +217,31 @@ func TestRemoveMessageRemovesItsForwardedCopies(t *testing.T) {
 		}
 	})
 }
+
+// Copies past one batch are removed and restored too, each batch in its own
+// transaction.
+func TestRemoveMessageRemovesCopiesPastOneBatch(t *testing.T) {
+	run(t, messaging.Config{}, func(t *testing.T, e *env) {
+		a, b := e.user("anaya"), e.user("bruno")
+		src := e.group(a, "Source", b)
+		dst := e.group(b, "Copies")
+		bad := e.send(a, src.ID, "a viral scam")
+		n := messaging.CopyBatch + 3
+		for range n {
+			_, err := e.svc.Send(e.ctx, b, dst.ID, messaging.SendParams{IdempotencyKey: e.key(), ForwardFrom: &messaging.MessageRef{ChatID: src.ID, Seq: bad.Seq}})
+			must(t, "forward", err)
+		}
+		shown := func() int {
+			return e.count(`SELECT COUNT(*) FROM messages WHERE chat_id = $1 AND deleted_at = 0`, dst.ID)
+		}
+		_, err := e.svc.RemoveMessage(e.ctx, src.ID, bad.Seq, "fraud")
+		must(t, "RemoveMessage", err)
+		if got := shown(); got != 0 {
+			t.Errorf("%d of %d copies still shown after the removal", got, n)
+		}
+		must(t, "RestoreMessage", e.svc.RestoreMessage(e.ctx, src.ID, bad.Seq))
+		if got := shown(); got != n {
+			t.Errorf("%d of %d copies shown after the reversal", got, n)
+		}
+	})
+}
