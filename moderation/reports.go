@@ -181,9 +181,22 @@ func (s *Service) describe(ctx context.Context, reporter kurir.UserID, sig *sign
 	return nil
 }
 
+// advisoryReports is the first key of the PostgreSQL advisory lock that
+// serialises one reporter's reports (the second is the reporter's ID, cut
+// to 32 bits: two reporters sharing a lock only wait for each other).
+const advisoryReports int32 = 0x6b726570 // "krep"
+
 // reportLimit refuses a report past the reporter's hourly limit. It counts
 // in the database, so the limit holds across nodes.
 func (s *Service) reportLimit(ctx context.Context, tx *sqldb.Tx, reporter kurir.UserID, now time.Time) error {
+	if tx.Engine() == sqldb.Postgres {
+		// One reporter's reports are counted one at a time, or reports
+		// sent at once would each count the others as not there yet.
+		// (SQLite's one writer serialises them already.)
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, advisoryReports, int32(reporter)); err != nil {
+			return fmt.Errorf("report limit: %w", err)
+		}
+	}
 	var n, oldest int64
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM mod_signals WHERE reporter_id = $1 AND created_at > $2`,
 		reporter, sqldb.Micros(now.Add(-time.Hour))).Scan(&n, &oldest); err != nil {
