@@ -41,15 +41,32 @@ type Limits struct {
 	NewAccountAge time.Duration
 	// Flood catches the same content sent by many accounts (see Flood).
 	Flood Flood
+	// Escalate opens a case about an account that keeps hitting the
+	// limits (see Escalate).
+	Escalate Escalate
+}
+
+// Escalate is when refusals become a matter for a person: the
+// Refusals-th message of one account refused by a limit within Window
+// (each node counting its own) records a signal about the account, so
+// moderation opens a case on it; at most one per Window. A limit alone
+// slows a spammer down; one who keeps pushing against it is worth a look.
+// Zero Refusals or Window turns it off.
+type Escalate struct {
+	Refusals int
+	Window   time.Duration
 }
 
 // Flood is the limit on one content sent by many accounts at once, the
 // pattern of a spam campaign run from many throwaway accounts, which no
-// per-account limit sees. Content is counted as SameText counts it. Once
-// Senders distinct accounts have sent it within Window, it and every
-// further copy in that window are flagged (Action textscan.Flag: delivered
-// and recorded for review) or held (textscan.Hold: stored unseen until a
-// moderator decides). Zero Senders or Window turns it off.
+// per-account limit sees. Content is counted as SameText counts it, except
+// forwards: forwarding a post is how people share it, and the post itself
+// was checked when it was posted. Once Senders distinct accounts have sent
+// it within Window, the copy that made it a flood is flagged (Action
+// textscan.Flag: delivered and recorded for review, once a window, so a
+// popular text does not put every sender in the queue), or it and every
+// further copy in that window are held (textscan.Hold: stored unseen until
+// a moderator decides). Zero Senders or Window turns it off.
 type Flood struct {
 	Senders int
 	Window  time.Duration
@@ -73,6 +90,7 @@ var DefaultLimits = Limits{
 	NewAccount:    ratelimit.Limit{Every: 3 * time.Second, Burst: 10},
 	NewAccountAge: 24 * time.Hour,
 	Flood:         Flood{Senders: 20, Window: 10 * time.Minute, Action: textscan.Flag},
+	Escalate:      Escalate{Refusals: 10, Window: time.Hour},
 }
 
 // Validate reports limits that cannot work: a negative number, or a flood
@@ -91,6 +109,8 @@ func (l Limits) Validate() error {
 		return errors.New("most mentions: want 0 (off) or more")
 	case l.NewAccountAge < 0:
 		return errors.New("new-account age: want 0 (off) or more")
+	case l.Escalate.Refusals < 0 || l.Escalate.Window < 0:
+		return errors.New("escalation: want a number of refusals and a window, or off")
 	case l.Flood.Senders < 0 || l.Flood.Window < 0:
 		return errors.New("flood: want a number of accounts and a window, or off")
 	case l.Flood.Senders > 0 && l.Flood.Action != textscan.Flag && l.Flood.Action != textscan.Hold:
@@ -132,15 +152,54 @@ type heuristics struct {
 
 	floodMu sync.Mutex
 	floods  map[uint64]floodWindow // by content key
+
+	refusedMu sync.Mutex
+	refusals  map[kurir.UserID]refusalWindow
+}
+
+// refusalWindow counts an account's refusals since start.
+type refusalWindow struct {
+	start time.Time
+	n     int
+}
+
+// refused counts a refusal of user's message and reports whether it is
+// the one that escalates (see Escalate).
+func (h *heuristics) refused(user kurir.UserID) (int, bool) {
+	e := h.limits.Escalate
+	if e.Refusals <= 0 || e.Window <= 0 {
+		return 0, false
+	}
+	now := h.clock.Now()
+	h.refusedMu.Lock()
+	defer h.refusedMu.Unlock()
+	w, ok := h.refusals[user]
+	if !ok || now.Sub(w.start) >= e.Window {
+		if !ok && len(h.refusals) >= maxFloodKeys {
+			for u, w := range h.refusals {
+				if now.Sub(w.start) >= e.Window {
+					delete(h.refusals, u)
+				}
+			}
+			if len(h.refusals) >= maxFloodKeys {
+				clear(h.refusals) // errs on the side of no case
+			}
+		}
+		w = refusalWindow{start: now}
+	}
+	w.n++
+	h.refusals[user] = w
+	return w.n, w.n == e.Refusals
 }
 
 // floodWindow counts the distinct senders of one content since start, up
-// to Flood.Senders: past that every copy is flagged, whoever sends it.
+// to Flood.Senders: past that it is a flood (see Flood).
 // Most content is sent once, so the first sender is kept inline.
 type floodWindow struct {
 	start   time.Time
 	first   kurir.UserID
 	senders []kurir.UserID // the others, in the order they came
+	flagged bool           // the flood was flagged (Action textscan.Flag)
 }
 
 func (w *floodWindow) count() int { return 1 + len(w.senders) }
@@ -151,7 +210,7 @@ const maxFloodKeys = 200_000
 
 func newHeuristics(l Limits, clock kurir.Clock, age AccountAge) *heuristics {
 	h := &heuristics{limits: l, seed: maphash.MakeSeed(), age: age, clock: clock, seen: map[kurir.UserID]time.Time{},
-		floods: map[uint64]floodWindow{}}
+		floods: map[uint64]floodWindow{}, refusals: map[kurir.UserID]refusalWindow{}}
 	if l.NewAccount.Every > 0 && l.NewAccountAge > 0 && age != nil {
 		h.newAccount = ratelimit.New(l.NewAccount, clock, 1_000_000)
 	}
@@ -209,7 +268,7 @@ func (h *heuristics) check(ctx context.Context, c messaging.Content, normalized 
 	keys := h.contentKeys(ctx, c, normalized, mediaHash)
 	if h.sameText != nil {
 		for _, k := range keys {
-			if ok, retry := h.sameText.Allow(author + ":" + strconv.FormatUint(k, 36)); !ok {
+			if ok, retry := h.sameText.Allow(author + ":" + strconv.FormatUint(k.hash, 36)); !ok {
 				return none, &kurir.Error{Code: kurir.ERateLimited, Reason: "repeated_message", RetryAfter: retry,
 					Message: fmt.Sprintf("You have sent this same message many times; wait %s before sending it again.", roundUp(retry))}
 			}
@@ -217,7 +276,10 @@ func (h *heuristics) check(ctx context.Context, c messaging.Content, normalized 
 	}
 	flooded := 0
 	for _, k := range keys { // every key counts the sender, whichever floods
-		if n, ok := h.flood(k, c.Author); ok {
+		if k.forward {
+			continue
+		}
+		if n, ok := h.flood(k.hash, c.Author); ok {
 			flooded = max(flooded, n)
 		}
 	}
@@ -229,21 +291,27 @@ func (h *heuristics) check(ctx context.Context, c messaging.Content, normalized 
 		Rules: []string{fmt.Sprintf("flood: the same content from %d accounts within %s", flooded, f.Window)}}, nil
 }
 
+// contentKey names one content a message carries: a 64-bit hash, each
+// kind of content with its own prefix, and whether it is a forward.
+type contentKey struct {
+	hash    uint64
+	forward bool
+}
+
 // contentKeys names what a message carries, for the limits on the same
 // content: its text in normal form (if at least minRepeatedText long),
-// its file and the message it forwards. The names are 64-bit hashes, each
-// kind of content with its own prefix.
-func (h *heuristics) contentKeys(ctx context.Context, c messaging.Content, normalized string, mediaHash MediaHash) []uint64 {
-	keys := make([]uint64, 0, 3)
+// its file and the message it forwards.
+func (h *heuristics) contentKeys(ctx context.Context, c messaging.Content, normalized string, mediaHash MediaHash) []contentKey {
+	keys := make([]contentKey, 0, 3)
 	if len(c.Text) >= minRepeatedText {
 		var mh maphash.Hash
 		mh.SetSeed(h.seed)
 		mh.WriteByte('t')
 		mh.WriteString(normalized)
-		keys = append(keys, mh.Sum64())
+		keys = append(keys, contentKey{hash: mh.Sum64()})
 	}
 	if f := c.Forward; f != nil {
-		keys = append(keys, maphash.String(h.seed, "f"+strconv.FormatInt(int64(f.ChatID), 10)+":"+strconv.FormatInt(f.Seq, 10)))
+		keys = append(keys, contentKey{hash: maphash.String(h.seed, "f"+strconv.FormatInt(int64(f.ChatID), 10)+":"+strconv.FormatInt(f.Seq, 10)), forward: true})
 	}
 	if m := c.Media; m != nil {
 		key := "m" + strconv.FormatInt(m.MediaID, 10)
@@ -255,13 +323,15 @@ func (h *heuristics) contentKeys(ctx context.Context, c messaging.Content, norma
 				key = "h" + sum
 			}
 		}
-		keys = append(keys, maphash.String(h.seed, key))
+		keys = append(keys, contentKey{hash: maphash.String(h.seed, key)})
 	}
 	return keys
 }
 
 // flood counts sender as having sent the content named key, and reports
-// whether the content is now a flood, with the senders counted.
+// whether this copy is to be acted on as a flood, with the senders counted:
+// with Action textscan.Flag only the copy that made it one (a window is
+// flagged once), with textscan.Hold every copy from then on.
 func (h *heuristics) flood(key uint64, sender kurir.UserID) (int, bool) {
 	f := h.limits.Flood
 	if f.Senders <= 0 || f.Window <= 0 {
@@ -279,21 +349,31 @@ func (h *heuristics) flood(key uint64, sender kurir.UserID) (int, bool) {
 	} else if n := w.count(); n < f.Senders && w.first != sender && !slices.Contains(w.senders, sender) {
 		w.senders = append(w.senders, sender)
 	}
+	flood := w.count() >= f.Senders
+	if flood && f.Action == textscan.Flag {
+		flood = !w.flagged
+		w.flagged = true
+	}
 	h.floods[key] = w
-	return w.count(), w.count() >= f.Senders
+	return w.count(), flood
 }
 
-// sweepFloodsLocked drops the windows that have ended, or all of them if
-// none has: a flood in progress then starts counting again, which errs on
-// the side of delivering. Call with floodMu held.
+// sweepFloodsLocked drops the windows that have ended and, if that frees
+// too little, a quarter of the rest, chosen at random (map order): a
+// campaign that also sends unique junk to fill the table keeps most of its
+// count, where clearing the table would start it again. Call with floodMu
+// held.
 func (h *heuristics) sweepFloodsLocked(now time.Time) {
 	for k, w := range h.floods {
 		if now.Sub(w.start) >= h.limits.Flood.Window {
 			delete(h.floods, k)
 		}
 	}
-	if len(h.floods) >= maxFloodKeys {
-		clear(h.floods)
+	for k := range h.floods {
+		if len(h.floods) < maxFloodKeys*3/4 {
+			break
+		}
+		delete(h.floods, k)
 	}
 }
 

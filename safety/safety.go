@@ -6,14 +6,19 @@
 package safety
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"kurir"
@@ -60,6 +65,80 @@ func (t *TextScreen) SetRules(rules []textscan.Rule) error {
 	return nil
 }
 
+// LoadRuleFiles reads, parses and applies the rule files names, all of
+// them or none: a file that cannot be read, or has any bad line, leaves
+// the rules as they were and the error names the file and its lines. It
+// returns the rules' digest, a hash of the files' names and contents that
+// is the same on every node running the same files.
+func (t *TextScreen) LoadRuleFiles(names []string) (digest string, n int, err error) {
+	h := sha256.New()
+	var rules []textscan.Rule
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return "", 0, err
+		}
+		rs, err := textscan.ParseRules(name, bytes.NewReader(b))
+		if err != nil {
+			return "", 0, fmt.Errorf("%s is refused:\n%w", name, err)
+		}
+		rules = append(rules, rs...)
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(b))
+		h.Write(b)
+	}
+	if err := t.SetRules(rules); err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], len(rules), nil
+}
+
+// WatchRuleFiles applies the rule files names again whenever one of them
+// changes, checking every interval until ctx ends, and logs the new
+// rules' digest. A changed set with any bad file is refused whole: the
+// rules in force stay, and the error is logged (and logged again only
+// once the files change again). digest is the digest of the rules in
+// force, which LoadRuleFiles returned.
+func (t *TextScreen) WatchRuleFiles(ctx context.Context, names []string, digest string, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	seen := statFiles(names)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now := statFiles(names)
+		if now == seen {
+			continue
+		}
+		seen = now
+		d, n, err := t.LoadRuleFiles(names)
+		switch {
+		case err != nil:
+			t.log.Error("changed text rules refused; the rules in force stay", "digest", digest, "err", err)
+		case d != digest:
+			t.log.Info("text rules reloaded", "digest", d, "was", digest, "rules", n)
+			digest = d
+		}
+	}
+}
+
+// statFiles sums up the files' sizes and modification times: a change to
+// any of them changes it, cheaply enough to look every few seconds.
+func statFiles(names []string) string {
+	var b strings.Builder
+	for _, name := range names {
+		fi, err := os.Stat(name)
+		if err != nil {
+			fmt.Fprintf(&b, "%s:missing;", name)
+			continue
+		}
+		fmt.Fprintf(&b, "%s:%d:%d;", name, fi.Size(), fi.ModTime().UnixNano())
+	}
+	return b.String()
+}
+
 // SetMediaHash tells the screen how to learn a file's content hash, so
 // that the limits on the same content count a file uploaded again as the
 // same file; without it each upload counts on its own.
@@ -96,12 +175,33 @@ func (t *TextScreen) check(ctx context.Context, c messaging.Content) (textscan.R
 	}
 	res, err := t.limits.check(ctx, c, normalized, hash)
 	if err != nil {
+		t.escalate(ctx, c, err)
 		return textscan.Result{}, err
 	}
 	if s != nil && c.Text != "" {
 		res = merge(s.ScanNormalized(c.Text, normalized), res)
 	}
 	return res, nil
+}
+
+// escalate counts a limit's refusal of c and, at the count that
+// escalates (Limits.Escalate), records a flag about its author, which
+// moderation files as a case about the account.
+func (t *TextScreen) escalate(ctx context.Context, c messaging.Content, err error) {
+	var e *kurir.Error
+	if !errors.As(err, &e) || e.Code != kurir.ERateLimited && e.Reason != "too_many_mentions" {
+		return // not a limit (the account's age could not be read)
+	}
+	n, now := t.limits.refused(c.Author)
+	if !now {
+		return
+	}
+	w := t.limits.limits.Escalate.Window
+	res := textscan.Result{Action: textscan.Flag, Categories: []string{"SPAM"}, Severity: 2,
+		Rules: []string{fmt.Sprintf("spam limits: %d messages refused within %s (the last: %s)", n, w, e.Reason)}}
+	if err := t.record(ctx, c, res, 0); err != nil {
+		t.log.Error("record an account that keeps hitting the spam limits", "err", err, "author", c.Author)
+	}
 }
 
 // merge combines the findings of the rules and the heuristics.

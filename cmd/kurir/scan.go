@@ -39,10 +39,16 @@ invisible characters and diacritics do not hide a term. Digits stay digits
 ("101" is not "lol") unless the rule has the leet option. "re:" makes it a
 regular expression over the text in lower case, without invisible
 characters, diacritics or fullwidth forms but otherwise as written (so
-\d matches digits); "domain:" a domain whose links match (subdomains too).
-Options, comma-separated: leet (also "b4d"), spacing (also "b a d"),
-severity=1..5. A file with any bad line is refused whole, with every bad
-line named. Examples: docs/examples/*.rules.
+\d matches digits); "domain:" a domain whose links match (subdomains too,
+punycode or Unicode, look-alike letters, and dots written "[.]" or "(dot)");
+a public suffix such as co.uk is refused. Options, comma-separated: leet
+(also "b4d"), spacing (also "b a d"), clitics (an Arabic term also with
+"wa", "bi", "al" and the like joined to it), script=CODE (only text with a letter
+in that script: an ISO 15924 code such as Latn, Cyrl, Arab, Deva, or a
+Unicode script name; several as script=Arab|Hebr), severity=1..5. A rule
+cannot be limited to a language: short messages do not reliably show
+theirs. A file with any bad line is refused whole, with every bad line
+named. Examples: docs/examples/*.rules.
 `
 
 type multiFlag []string

@@ -11,6 +11,7 @@ import (
 // (safety.Limits). Its defaults are safety.DefaultLimits, written out.
 type spamConfig struct {
 	rate, newRate, sameText, flood, floodAction string
+	escalate                                    string
 	newAge                                      time.Duration
 	mentions                                    int
 }
@@ -24,6 +25,7 @@ func (c *spamConfig) register(e envFlags) {
 	e.int(&c.mentions, "spam-max-mentions", "KURIR_SPAM_MAX_MENTIONS", d.MaxMentions, "most @mentions one message may carry; 0 for no limit")
 	e.string(&c.flood, "spam-flood", "KURIR_SPAM_FLOOD", "20/10m", "the same content sent by this many accounts within this window (N/WINDOW) is a flood, flagged or held for review; off for none")
 	e.string(&c.floodAction, "spam-flood-action", "KURIR_SPAM_FLOOD_ACTION", "flag", "what a flood's messages get: flag (delivered, and reviewed) or hold (unseen until reviewed)")
+	e.string(&c.escalate, "spam-escalate", "KURIR_SPAM_ESCALATE", "10/1h", "an account with this many messages refused by the limits within this window (N/WINDOW, counted per node) gets a moderation case; off for none")
 }
 
 // limits returns the limits c describes, or a usage error naming the
@@ -45,6 +47,11 @@ func (c *spamConfig) limits() (safety.Limits, error) {
 		return safety.Limits{}, usagef("--spam-flood: %v", err)
 	}
 	l.Flood.Senders, l.Flood.Window = flood.Burst, flood.Every
+	escalate, err := safety.ParseLimit(c.escalate)
+	if err != nil {
+		return safety.Limits{}, usagef("--spam-escalate: %v", err)
+	}
+	l.Escalate.Refusals, l.Escalate.Window = escalate.Burst, escalate.Every
 	switch c.floodAction {
 	case "flag":
 		l.Flood.Action = textscan.Flag

@@ -31,19 +31,20 @@ func TestSpamSettings(t *testing.T) {
 	if err != nil || l != safety.DefaultLimits {
 		t.Errorf("defaults: %+v, %v; want %+v", l, err, safety.DefaultLimits)
 	}
-	l, err = spamLimits(t, []string{"--spam-rate=5/2s", "--spam-same-text=off", "--spam-flood=50/1h", "--spam-flood-action=hold"},
+	l, err = spamLimits(t, []string{"--spam-rate=5/2s", "--spam-same-text=off", "--spam-flood=50/1h", "--spam-flood-action=hold", "--spam-escalate=3/30m"},
 		map[string]string{"KURIR_SPAM_MAX_MENTIONS": "3", "KURIR_SPAM_NEW_ACCOUNT_AGE": "72h", "KURIR_SPAM_NEW_ACCOUNT_RATE": "2/10s"})
 	want := safety.Limits{
 		PerAccount: ratelimit.Limit{Every: 2 * time.Second, Burst: 5}, MaxMentions: 3,
 		NewAccount: ratelimit.Limit{Every: 10 * time.Second, Burst: 2}, NewAccountAge: 72 * time.Hour,
-		Flood: safety.Flood{Senders: 50, Window: time.Hour, Action: textscan.Hold},
+		Flood:    safety.Flood{Senders: 50, Window: time.Hour, Action: textscan.Hold},
+		Escalate: safety.Escalate{Refusals: 3, Window: 30 * time.Minute},
 	}
 	if err != nil || l != want {
 		t.Errorf("set: %+v, %v; want %+v", l, err, want)
 	}
 	for _, args := range [][]string{
 		{"--spam-rate=fast"}, {"--spam-rate=0/1s"}, {"--spam-same-text=5/-1s"}, {"--spam-flood=20"},
-		{"--spam-flood-action=block"}, {"--spam-max-mentions=-1"},
+		{"--spam-flood-action=block"}, {"--spam-max-mentions=-1"}, {"--spam-escalate=often"},
 	} {
 		var usage usageError
 		if _, err := spamLimits(t, args, nil); !errors.As(err, &usage) {

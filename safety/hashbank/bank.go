@@ -244,7 +244,7 @@ func (s *Service) CreateBank(ctx context.Context, name string, action Action, de
 // Banks lists the banks with their enabled entry counts.
 func (s *Service) Banks(ctx context.Context) ([]Bank, error) {
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT b.name, b.action, b.description, b.created_at,
-		(SELECT COUNT(*) FROM hash_entries e WHERE e.bank = b.name AND e.enabled = 1)
+		(SELECT COUNT(*) FROM hash_entries WHERE hash_entries.bank = b.name AND hash_entries.enabled = 1 AND `+visible+`)
 		FROM hash_banks b ORDER BY b.name`)
 	if err != nil {
 		return nil, fmt.Errorf("list banks: %w", err)
@@ -361,7 +361,7 @@ func (s *Service) load(ctx context.Context) error {
 	if err := s.loadBanks(ctx); err != nil {
 		return err
 	}
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT id, bank, signal, value FROM hash_entries WHERE enabled = 1`)
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT id, bank, signal, value FROM hash_entries WHERE enabled = 1 AND `+visible)
 	if err != nil {
 		return fmt.Errorf("load hash bank entries: %w", err)
 	}
@@ -415,9 +415,10 @@ func (s *Service) loadEntry(l *loader, id int64, bank string, t SignalType, valu
 }
 
 // follow applies the next followPage changes of the log and returns how
-// many it read.
+// many it read. A page ends early after an import's change, which loads
+// the import's entries.
 func (s *Service) follow(ctx context.Context) (int, error) {
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT c.seq, c.entry_id, c.enabled, c.bank,
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT c.seq, c.entry_id, c.enabled, c.bank, c.import_id,
 		COALESCE(e.bank, ''), COALESCE(e.signal, ''), COALESCE(e.value, '')
 		FROM hash_changes c LEFT JOIN hash_entries e ON e.id = c.entry_id WHERE c.seq > $1 ORDER BY c.seq LIMIT $2`, s.seq, followPage)
 	if err != nil {
@@ -430,18 +431,21 @@ func (s *Service) follow(ctx context.Context) (int, error) {
 		sig     Signal
 	}
 	var changes []change
-	var last int64
+	var last, imported int64
 	n := 0
 	reload := false
-	for rows.Next() {
+	for imported == 0 && rows.Next() {
 		var c change
 		var enabled int
 		var bankChanged, signal, value string
-		if err := rows.Scan(&last, &c.id, &enabled, &bankChanged, &c.bank, &signal, &value); err != nil {
+		if err := rows.Scan(&last, &c.id, &enabled, &bankChanged, &imported, &c.bank, &signal, &value); err != nil {
 			rows.Close()
 			return 0, err
 		}
 		n++
+		if imported != 0 {
+			break // the import is loaded once the changes before it are applied
+		}
 		if c.id == 0 {
 			reload = true // a bank's action or description changed
 			continue
@@ -498,10 +502,68 @@ func (s *Service) follow(ctx context.Context) (int, error) {
 	if len(add) > 0 || len(remove) > 0 {
 		s.index.Change(add, remove)
 	}
+	if imported != 0 {
+		if err := s.loadImport(ctx, imported); err != nil {
+			return 0, err
+		}
+		s.seq = last
+		return followPage, nil // there may be more after it
+	}
 	if n > 0 {
 		s.seq = last
 	}
 	return n, nil
+}
+
+// loadImport adds the enabled entries of an import that was just made
+// visible to the Index, followPage at a time (so that the Index's overlay
+// stays within its cap). An entry already there (load read it) is left.
+func (s *Service) loadImport(ctx context.Context, id int64) error {
+	if err := s.loadBanks(ctx); err != nil { // the import may be into a bank new to this node
+		return err
+	}
+	for after := int64(0); ; {
+		rows, err := s.db.Read().QueryContext(ctx, `SELECT id, bank, signal, value FROM hash_entries
+			WHERE import_id = $1 AND id > $2 AND enabled = 1 ORDER BY id LIMIT $3`, id, after, followPage)
+		if err != nil {
+			return fmt.Errorf("load imported hash bank entries: %w", err)
+		}
+		add := map[int64]Signal{}
+		n := 0
+		s.mu.Lock()
+		for rows.Next() {
+			var eid int64
+			var bank, signal, value string
+			if err := rows.Scan(&eid, &bank, &signal, &value); err != nil {
+				s.mu.Unlock()
+				rows.Close()
+				return err
+			}
+			n, after = n+1, eid
+			no, known := s.bankNo[bank]
+			if !known || s.live.get(eid) != 0 {
+				continue
+			}
+			sig := Signal{Type: SignalType(signal)}
+			if sig.Value, err = decodeValue(sig.Type, value); err != nil {
+				s.log.Error("hash bank entry unreadable", "entry", eid, "err", err)
+				continue
+			}
+			s.live.set(eid, no+1)
+			add[eid] = sig
+		}
+		s.mu.Unlock()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(add) > 0 {
+			s.index.Change(add, nil)
+		}
+		if n < followPage {
+			return nil
+		}
+	}
 }
 
 // loadBanks reads the banks' actions. A bank keeps its number for the

@@ -42,10 +42,10 @@ func (s *Service) Export(ctx context.Context, bank string, w io.Writer, format F
 	default:
 		return 0, kurir.Invalid("format", "invalid_format", "The format is list or csv, not %q.", format)
 	}
-	q := `SELECT signal, value, provenance FROM hash_entries WHERE bank = $1 AND enabled = 1 ORDER BY id`
+	q := `SELECT signal, value, provenance FROM hash_entries WHERE bank = $1 AND enabled = 1 AND ` + visible + ` ORDER BY id`
 	args := []any{bank}
 	if signal != "" {
-		q = `SELECT signal, value, provenance FROM hash_entries WHERE bank = $1 AND enabled = 1 AND signal = $2 ORDER BY id`
+		q = `SELECT signal, value, provenance FROM hash_entries WHERE bank = $1 AND enabled = 1 AND signal = $2 AND ` + visible + ` ORDER BY id`
 		args = append(args, string(signal))
 	}
 	rows, err := s.db.Read().QueryContext(ctx, q, args...)
@@ -84,7 +84,7 @@ func (s *Service) Export(ctx context.Context, bank string, w io.Writer, format F
 }
 
 func (s *Service) signalTypes(ctx context.Context, bank string) ([]string, error) {
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT DISTINCT signal FROM hash_entries WHERE bank = $1 AND enabled = 1 ORDER BY signal`, bank)
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT DISTINCT signal FROM hash_entries WHERE bank = $1 AND enabled = 1 AND `+visible+` ORDER BY signal`, bank)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (s *Service) Entries(ctx context.Context, bank string, after int64, limit i
 	if limit <= 0 {
 		return nil, kurir.Invalid("limit", "invalid_limit", "The limit is a positive number of entries.")
 	}
-	return s.entries(ctx, `SELECT id, bank, signal, value, enabled, provenance FROM hash_entries WHERE bank = $1 AND id > $2 ORDER BY id LIMIT $3`, bank, after, limit)
+	return s.entries(ctx, `SELECT id, bank, signal, value, enabled, provenance FROM hash_entries WHERE bank = $1 AND id > $2 AND `+visible+` ORDER BY id LIMIT $3`, bank, after, limit)
 }
 
 // Find returns the entries, in any bank, enabled or not, whose hash is
@@ -123,7 +123,7 @@ func (s *Service) Find(ctx context.Context, value string) ([]Entry, error) {
 	if _, err := decodeValue(t, value); err != nil {
 		return nil, kurir.Invalid("hash", "invalid_hash", "A hash is 32 (MD5) or 64 (SHA-256, PDQ) hexadecimal digits: %v", err)
 	}
-	return s.entries(ctx, `SELECT id, bank, signal, value, enabled, provenance FROM hash_entries WHERE value = $1 ORDER BY id`, value)
+	return s.entries(ctx, `SELECT id, bank, signal, value, enabled, provenance FROM hash_entries WHERE value = $1 AND `+visible+` ORDER BY id`, value)
 }
 
 func (s *Service) entries(ctx context.Context, q string, args ...any) ([]Entry, error) {

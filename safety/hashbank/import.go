@@ -72,9 +72,11 @@ type parsed struct {
 	provenance string
 }
 
-// Import reads a hash list into bank, in one transaction: a file with any
-// bad line is refused whole (an *ImportError names the lines), and a good
-// one is stored whole. signal is the type of every hash in a List; CSV
+// Import reads a hash list into bank, all or nothing: a file with any bad
+// line is refused whole (an *ImportError names the lines), and a good one
+// is stored whole. It writes a few thousand entries per transaction, so
+// that a large import never stalls other writers for long, and lookups see
+// none of the file until all of it is stored (see stage). signal is the type of every hash in a List; CSV
 // files name theirs. provenance is recorded on each entry unless its line
 // gives one. progress, if not nil, is called as lines are read.
 func (s *Service) Import(ctx context.Context, bank string, r io.Reader, format Format, signal SignalType, provenance string, progress func(lines int)) (ImportResult, error) {
@@ -112,70 +114,110 @@ func (s *Service) Import(ctx context.Context, bank string, r io.Reader, format F
 		}
 		unique = append(unique, e)
 	}
-	now := sqldb.Micros(s.clock.Now())
-	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
-		res.Added = 0
-		if err := lockChanges(ctx, tx); err != nil {
-			return err
-		}
-		const batch = 500
-		for i := 0; i < len(unique); i += batch {
-			part := unique[i:min(i+batch, len(unique))]
-			var q strings.Builder
-			q.WriteString(`INSERT INTO hash_entries (bank, signal, value, provenance, created_at, updated_at) VALUES `)
-			args := make([]any, 0, len(part)*4+2)
-			args = append(args, bank, now)
-			for j, e := range part {
-				if j > 0 {
-					q.WriteString(", ")
-				}
-				n := len(args)
-				fmt.Fprintf(&q, "($1, $%d, $%d, $%d, $2, $2)", n+1, n+2, n+3)
-				args = append(args, string(e.signal), e.value, e.provenance)
-			}
-			q.WriteString(` ON CONFLICT (bank, signal, value) DO NOTHING RETURNING id`)
-			rows, err := tx.QueryContext(ctx, q.String(), args...)
-			if err != nil {
-				return err
-			}
-			var ids []int64
-			for rows.Next() {
-				var id int64
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				ids = append(ids, id)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			res.Added += len(ids)
-			if len(ids) > 0 {
-				var c strings.Builder
-				c.WriteString(`INSERT INTO hash_changes (entry_id, enabled) VALUES `)
-				cargs := make([]any, len(ids))
-				for j, id := range ids {
-					if j > 0 {
-						c.WriteString(", ")
-					}
-					fmt.Fprintf(&c, "($%d, 1)", j+1)
-					cargs[j] = id
-				}
-				if _, err := tx.ExecContext(ctx, c.String(), cargs...); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if res.Added, err = s.stage(ctx, bank, unique); err != nil {
 		return res, fmt.Errorf("import into %s: %w", bank, err)
 	}
 	res.Duplicates += len(unique) - res.Added
 	return res, s.Sync(ctx)
 }
+
+// importBatch is how many entries an import writes per transaction: few
+// enough that other writers (messages being sent) wait milliseconds for
+// the database, not the length of the import.
+const importBatch = 2000
+
+// stage writes entries into bank under a new import in batches, invisible
+// (see visible), then makes them all visible at once: one short
+// transaction marks the import done and writes the one change that tells
+// every node to load it. It returns how many entries were new. If any
+// batch fails, what was staged is deleted and nothing was ever visible.
+func (s *Service) stage(ctx context.Context, bank string, entries []parsed) (int, error) {
+	now := sqldb.Micros(s.clock.Now())
+	var id int64
+	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO hash_imports (bank, state, started_at) VALUES ($1, 'staging', $2) RETURNING id`,
+			bank, now).Scan(&id)
+	})
+	if err != nil {
+		return 0, err
+	}
+	added := 0
+	for i := 0; i < len(entries) && err == nil; i += importBatch {
+		part := entries[i:min(i+importBatch, len(entries))]
+		err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			n, err := insertEntries(ctx, tx, bank, id, now, part)
+			added += n
+			return err
+		})
+	}
+	if err == nil {
+		err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			if err := lockChanges(ctx, tx); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE hash_imports SET state = 'done' WHERE id = $1`, id); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO hash_changes (entry_id, enabled, bank, import_id) VALUES (0, 1, $1, $2)`, bank, id)
+			return err
+		})
+	}
+	if err != nil {
+		if cerr := s.dropImport(context.WithoutCancel(ctx), id); cerr != nil {
+			s.log.Error("delete a failed import's entries; they stay invisible", "import", id, "err", cerr)
+		}
+		return 0, err
+	}
+	return added, nil
+}
+
+// insertEntries inserts entries (new ones; duplicates are skipped) under
+// import id and returns how many were new.
+func insertEntries(ctx context.Context, tx *sqldb.Tx, bank string, id, now int64, entries []parsed) (int, error) {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO hash_entries (bank, signal, value, provenance, created_at, updated_at, import_id) VALUES `)
+	args := make([]any, 0, len(entries)*3+3)
+	args = append(args, bank, now, id)
+	for j, e := range entries {
+		if j > 0 {
+			q.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&q, "($1, $%d, $%d, $%d, $2, $2, $3)", n+1, n+2, n+3)
+		args = append(args, string(e.signal), e.value, e.provenance)
+	}
+	q.WriteString(` ON CONFLICT (bank, signal, value) DO NOTHING`)
+	res, err := tx.ExecContext(ctx, q.String(), args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// dropImport deletes what import id staged, a batch at a time, and marks
+// it failed; its entries were never visible.
+func (s *Service) dropImport(ctx context.Context, id int64) error {
+	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE hash_imports SET state = 'failed' WHERE id = $1`, id)
+		return err
+	})
+	for n := int64(importBatch); err == nil && n == importBatch; {
+		err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM hash_entries WHERE id IN (SELECT id FROM hash_entries WHERE import_id = $1 LIMIT $2)`, id, importBatch)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+	}
+	return err
+}
+
+// visible is the SQL condition on hash_entries (unaliased) of an entry
+// that is not part of an import still being staged, or one that failed.
+const visible = `(hash_entries.import_id = 0 OR NOT EXISTS (SELECT 1 FROM hash_imports i WHERE i.id = hash_entries.import_id AND i.state <> 'done'))`
 
 // lines reads r line by line, refusing lines that are too long or not
 // UTF-8, and calls fn with each line that is not blank or a comment.

@@ -3,30 +3,27 @@ package hashbank
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
 
 	"kurir"
 	"kurir/media"
-	"kurir/media/imaging"
-	"kurir/safety/pdq"
 	"kurir/sqldb"
 )
 
-// minPDQQuality is the PDQ quality below which a photo's hash says too
-// little to match on (flat or tiny images); Meta's reference suggests
-// ignoring such hashes.
-const minPDQQuality = pdq.MinQuality
-
 // MediaScanner checks every upload against the banks before it is stored
 // (it is a media.Scanner): the bytes as uploaded by SHA-256 and MD5, and a
-// photo by PDQ in all eight of its turns and mirror images. The strictest
-// matching bank decides: block refuses the upload, hold keeps it for
-// review; a flag lets it through. Holds and flags are recorded as safety
-// signals naming the stored object, for the moderation queue; a block is
-// recorded naming the uploader and the file's hashes (nothing is stored).
+// photo by PDQ in all eight of its turns and mirror images (media computes
+// them, from the decode that makes the thumbnail). The strictest matching
+// bank decides: block refuses the upload, hold keeps it for review; a flag
+// lets it through. Holds and flags are recorded as safety signals naming
+// the stored object, for the moderation queue; a block is recorded naming
+// the uploader and the file's hashes (nothing is stored).
+//
+// A photo too large to decode at upload is scanned again once media has
+// hashed it (Candidate.Stored): a block then takes it down, and is
+// recorded as a signal naming the object, like a hold.
 type MediaScanner struct {
 	Banks *Service
 	Log   *slog.Logger
@@ -35,22 +32,20 @@ type MediaScanner struct {
 // Scan implements media.Scanner.
 func (m MediaScanner) Scan(ctx context.Context, c media.Candidate) (media.Verdict, error) {
 	sha, md := [32]byte(c.UploadSHA256), c.UploadMD5
-	var hashes []PDQ
-	if c.Kind == media.Photo || strings.HasPrefix(c.ContentType, "image/") && c.Width > 0 {
-		h, err := photoHashes(c)
-		if err != nil {
-			return media.Verdict{}, err
-		}
-		hashes = h
+	hashes := c.PDQ
+	var matches []Match
+	if c.Stored == 0 {
+		matches = m.Banks.Lookup(ctx, &sha, &md, hashes)
+	} else {
+		matches = m.Banks.Lookup(ctx, nil, nil, hashes) // its exact hashes were checked at upload
 	}
-	matches := m.Banks.Lookup(ctx, &sha, &md, hashes)
 	if len(matches) == 0 {
 		return media.Verdict{Action: media.Allow}, nil
 	}
 	v := media.Verdict{Action: media.Allow}
 	var review []Match // holds and flags, for the moderation queue
 	for _, match := range matches {
-		if match.Action == Hold || match.Action == Flag {
+		if match.Action == Hold || match.Action == Flag || c.Stored != 0 {
 			review = append(review, match)
 		}
 		a := media.Allow
@@ -66,10 +61,10 @@ func (m MediaScanner) Scan(ctx context.Context, c media.Candidate) (media.Verdic
 		}
 		if a > v.Action || v.Reason == "" {
 			v.Action = max(v.Action, a)
-			v.Reason = "it matches content known to be prohibited (" + strings.ToLower(strings.ReplaceAll(match.Entry.Bank, "_", " ")) + ")."
+			v.Reason = bankReason(match.Entry.Bank)
 		}
 	}
-	if v.Action == media.Block {
+	if v.Action == media.Block && c.Stored == 0 {
 		// Nothing is stored, so the record is all there is: the uploader,
 		// the file's hashes and what they matched, for a case about the
 		// account (moderation files block signals against the uploader).
@@ -93,8 +88,8 @@ func (m MediaScanner) Scan(ctx context.Context, c media.Candidate) (media.Verdic
 func (s *Service) recordSignal(ctx context.Context, owner kurir.UserID, id media.ID, matches []Match) error {
 	action, banks, entries := "flag", []string{}, []string{}
 	for _, m := range matches {
-		if m.Action == Hold {
-			action = "hold"
+		if m.Action == Hold && action == "flag" || m.Action == Block {
+			action = string(m.Action)
 		}
 		if !slices.Contains(banks, m.Entry.Bank) {
 			banks = append(banks, m.Entry.Bank)
@@ -134,27 +129,4 @@ func (s *Service) recordBlock(ctx context.Context, c media.Candidate, hashes []P
 			strings.Join(banks, ","), strings.Join(entries, ","), c.Owner, excerpt, sqldb.Micros(s.clock.Now()))
 		return err
 	})
-}
-
-// photoHashes returns the PDQ hashes of a photo's eight orientations, or
-// none if its hash would be too weak to match on.
-func photoHashes(c media.Candidate) ([]PDQ, error) {
-	rc, err := c.Open()
-	if err != nil {
-		return nil, fmt.Errorf("open upload for hashing: %w", err)
-	}
-	defer rc.Close()
-	ra, ok := rc.(io.ReaderAt)
-	if !ok {
-		return nil, fmt.Errorf("open upload for hashing: %T cannot be read at an offset", rc)
-	}
-	img, err := pdq.Decode(ra, c.Size, imaging.Limits{})
-	if err != nil {
-		return nil, nil // media checks images itself; an undecodable one is no match
-	}
-	all, quality, err := pdq.Dihedral(img)
-	if err != nil || quality < minPDQQuality {
-		return nil, nil
-	}
-	return all[:], nil
 }

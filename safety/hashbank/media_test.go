@@ -18,6 +18,7 @@ import (
 	"kurir/media"
 	"kurir/media/mediatest"
 	"kurir/messaging"
+	"kurir/safety"
 	"kurir/safety/hashbank"
 	"kurir/safety/pdq"
 	"kurir/sqldb"
@@ -118,4 +119,49 @@ func TestMediaScanner(t *testing.T) {
 			t.Errorf("a file in a hold bank: %+v, %v; want it held", m, err)
 		}
 	}, account.Migrations, media.Migrations, messaging.Migrations, hashbank.Migrations)
+}
+
+// TestLargePhotoInABlockBankTakenDownAfterwards: a photo over
+// HashLaterPixels is answered before its PDQ is computed; once the media
+// hasher has hashed it, a block bank's match takes it down everywhere and
+// leaves a block signal naming it, for a case.
+func TestLargePhotoInABlockBankTakenDownAfterwards(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := t.Context()
+		clock := clocktest.New(time.Time{})
+		banks := node(t, db)
+		must(t, banks.CreateBank(ctx, "TERRORISM", hashbank.Block, ""))
+		h, _, err := pdq.HashImage(picture(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := banks.Import(ctx, "TERRORISM", strings.NewReader(h.String()+"\n"), hashbank.List, hashbank.SignalPDQ, "test", nil); err != nil {
+			t.Fatal(err)
+		}
+		acc := account.NewService(db, clock, nil, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}})
+		u, err := acc.Register(ctx, account.RegisterParams{Username: "uploader", Password: "wet-otter-lantern-9"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := messaging.NewService(db, nil, clock, nil, messaging.Config{})
+		files := mediatest.New(t, db, msg, clock, nil, media.Config{HashLaterPixels: 200 * 200}, hashbank.MediaScanner{Banks: banks})
+		data := encodeJPEG(t, picture(1), 85) // 320 × 240: over the bound
+		m, err := files.Upload(ctx, u.ID, media.UploadParams{Name: "big.jpg", Size: int64(len(data))}, bytes.NewReader(data))
+		if err != nil || m.Status != media.Ready || m.Thumbnail {
+			t.Fatalf("upload: %+v, %v; want it stored and answered before decoding", m, err)
+		}
+		if ok, err := files.HashPending(ctx); !ok || err != nil {
+			t.Fatalf("hash the photo left for later: %v, %v", ok, err)
+		}
+		if _, err := files.Get(ctx, u.ID, m.ID); kurir.ErrorReason(err) != "media_removed" {
+			t.Errorf("after hashing: %v, want it taken down", err)
+		}
+		var action string
+		if err := db.Read().QueryRowContext(ctx, `SELECT action FROM safety_signals WHERE media_id = $1`, int64(m.ID)).Scan(&action); err != nil || action != "block" {
+			t.Errorf("signal: %q, %v; want a block naming the photo", action, err)
+		}
+		if ok, err := files.HashPending(ctx); ok || err != nil {
+			t.Errorf("nothing should be left to hash: %v, %v", ok, err)
+		}
+	}, account.Migrations, media.Migrations, messaging.Migrations, safety.Migrations, hashbank.Migrations)
 }

@@ -10,7 +10,8 @@ import (
 
 func FuzzNormalize(f *testing.F) {
 	for _, s := range append(messages, "ｚｏｒ\u200bblax", "КРАМ\u200cБУЛЬ", "قُنْبُلُوز", "\xff\xfe", "g l i m",
-		"e\u0301\u0323x", "\u00e9\u1ea1", "한국어", "ﬁnal ßtraße", "λόγος", "a\u0316\u0300b", "0811 1|0 ｍ１", "İstanbul ǅ") {
+		"e\u0301\u0323x", "\u00e9\u1ea1", "한국어", "ﬁnal ßtraße", "λόγος", "a\u0316\u0300b", "0811 1|0 ｍ１", "İstanbul ǅ",
+		"क\u094D\u093C", "हैं है", "がか", "שָׁלוֹם", "a\u0301\u093C\u094D") {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

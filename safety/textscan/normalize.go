@@ -25,7 +25,9 @@ import (
 //   - without invisible characters: zero-width spaces and joiners,
 //     bidirectional controls, soft hyphens, the Arabic tatweel;
 //   - case-folded;
-//   - without diacritics, including Arabic vowel marks ("bäd" is "bad");
+//   - without diacritics, including Arabic vowel marks ("bäd" is "bad"),
+//     but with the marks that spell words in other scripts (see
+//     strippedMark), in canonical order;
 //   - reduced to confusable skeletons (Unicode TS #39), so that letters of
 //     one script that look like another's match it (Cyrillic "о" is "o").
 //
@@ -55,8 +57,9 @@ func Light(s string) string {
 
 // Normalisation maps each rune on its own: every step (compatibility
 // decomposition, removing invisible characters and marks, case folding,
-// skeletons) maps code points independently, and the only thing NFD does
-// across runes, reordering combining marks, is undone by removing them.
+// skeletons) maps code points independently. The only thing NFD does
+// across runes, reordering combining marks, is undone by removing them,
+// or redone (rarely: two kept marks out of canonical order) by runes.
 // So text normalises as the concatenation of its runes' forms, and those
 // are computed once: a table for the scripts most text is written in
 // (everything below U+3000), filled on first use, and a bounded cache for
@@ -71,10 +74,19 @@ type forms struct {
 	normalize func(string) string // step by step
 	asciiForm [128]string         // what normalize makes of each ASCII character
 	asciiByte [128]byte           // the same when it is one byte, else 0
-	table     []string
+	table     []runeForm
 	tableOnce sync.Once
-	rare      sync.Map // rune → string
+	rare      sync.Map // rune → runeForm
 	rareCount atomic.Int64
+}
+
+// runeForm is what a rune normalises to, with the canonical combining
+// classes of the form's first and last runes: a form that ends in a mark
+// followed by one that starts with a mark of a lower class must be
+// reordered, as NFD reorders marks across runes.
+type runeForm struct {
+	s           string
+	first, last uint8
 }
 
 func newForms(normalize func(string) string) *forms {
@@ -93,21 +105,31 @@ var (
 	lightForms    = newForms(normalizeLight)
 )
 
-func (f *forms) runeForm(r rune) string {
+func (f *forms) newRuneForm(r rune) runeForm {
+	form := runeForm{s: f.normalize(string(r))}
+	if form.s != "" {
+		_, n := utf8.DecodeLastRuneInString(form.s)
+		form.first = norm.NFD.PropertiesString(form.s).CCC()
+		form.last = norm.NFD.PropertiesString(form.s[len(form.s)-n:]).CCC()
+	}
+	return form
+}
+
+func (f *forms) runeForm(r rune) runeForm {
 	if r < tableRunes {
 		f.tableOnce.Do(func() {
-			t := make([]string, tableRunes)
+			t := make([]runeForm, tableRunes)
 			for c := range t {
-				t[c] = f.normalize(string(rune(c)))
+				t[c] = f.newRuneForm(rune(c))
 			}
 			f.table = t
 		})
 		return f.table[r]
 	}
 	if form, ok := f.rare.Load(r); ok {
-		return form.(string)
+		return form.(runeForm)
 	}
-	form := f.normalize(string(r))
+	form := f.newRuneForm(r)
 	if f.rareCount.Load() < maxRareForms {
 		if _, loaded := f.rare.LoadOrStore(r, form); !loaded {
 			f.rareCount.Add(1)
@@ -119,8 +141,23 @@ func (f *forms) runeForm(r rune) string {
 func (f *forms) runes(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/4)
+	var prev uint8 // class of the last rune written
+	reorder := false
 	for _, r := range s {
-		b.WriteString(f.runeForm(r))
+		form := f.runeForm(r)
+		if form.s == "" {
+			continue
+		}
+		if form.first != 0 && prev > form.first {
+			reorder = true
+		}
+		prev = form.last
+		b.WriteString(form.s)
+	}
+	if reorder {
+		// Marks that spell words are kept (see strippedMark), and kept
+		// in canonical order, as the step-by-step path has them.
+		return norm.NFD.String(b.String())
 	}
 	return b.String()
 }
@@ -152,8 +189,9 @@ func normalize(s string) string {
 	defer folders.Put(fold)
 	s = normalizeLightWith(fold, s)
 	s = skeleton(s)
-	// A skeleton may bring back capitals or marks: fold and strip again.
-	return strings.Map(dropInvisible, fold.String(s))
+	// A skeleton may bring back capitals or marks: fold and strip again,
+	// and keep the marks that stay in canonical order.
+	return norm.NFD.String(strings.Map(dropInvisible, fold.String(s)))
 }
 
 func normalizeLight(s string) string {
@@ -166,11 +204,12 @@ func normalizeLightWith(fold cases.Caser, s string) string {
 	// NFKD does NFKC's work and separates the marks in one pass.
 	s = strings.Map(dropInvisible, norm.NFKD.String(s))
 	// Folding may decompose again (U+0130 folds to "i" and a dot above).
-	return strings.Map(dropInvisible, fold.String(s))
+	return norm.NFD.String(strings.Map(dropInvisible, fold.String(s)))
 }
 
 // skeleton is confusables.Skeleton, except that ASCII digits and "|" stay
-// themselves (see Normalize).
+// themselves (see Normalize), and so do the combining marks that spell
+// words (see strippedMark), which Skeleton would make generic accents.
 func skeleton(s string) string {
 	if strings.IndexFunc(s, keepsItself) < 0 {
 		return confusables.Skeleton(s)
@@ -185,13 +224,16 @@ func skeleton(s string) string {
 		if i > 0 {
 			b.WriteString(confusables.Skeleton(s[:i]))
 		}
-		b.WriteByte(s[i])
-		s = s[i+1:]
+		_, n := utf8.DecodeRuneInString(s[i:])
+		b.WriteString(s[i : i+n])
+		s = s[i+n:]
 	}
 	return b.String()
 }
 
-func keepsItself(r rune) bool { return r >= '0' && r <= '9' || r == '|' }
+func keepsItself(r rune) bool {
+	return r >= '0' && r <= '9' || r == '|' || r >= 0x300 && unicode.Is(unicode.Mn, r) && !strippedMark(r)
+}
 
 // folders holds case folders for reuse: a cases.Caser keeps state, so it
 // serves one goroutine at a time.
@@ -213,12 +255,28 @@ func dropInvisible(r rune) rune {
 		return -1
 	case r >= '\u200B' && r <= '\u200F', r >= '\u202A' && r <= '\u202E', r >= '\u2060' && r <= '\u206F', r == '\uFEFF':
 		return -1
-	case unicode.Is(unicode.Variation_Selector, r), unicode.Is(unicode.Mn, r): // and marks: accents, harakat
+	case unicode.Is(unicode.Variation_Selector, r), unicode.Is(unicode.Mn, r) && strippedMark(r): // and marks: accents, harakat
 		return -1
 	case unicode.IsControl(r) && r != '\n' && r != '\t':
 		return ' '
 	}
 	return r
+}
+
+// strippedMark reports whether combining mark r is a diacritic that
+// disguises a word rather than spells it: the generic accents (script
+// Inherited, such as U+0301) and the marks of Latin, Greek, Cyrillic,
+// Arabic and Hebrew, where "bäd" is "bad" dressed up and harakat and niqqud
+// are optional vowels. Elsewhere a mark is part of the spelling and stays:
+// Devanagari's virama and anusvara (है is not हैं), the Japanese voicing
+// marks (が is not か), Thai vowels. The mark's own script decides, not
+// its base's, so that every character still normalises on its own (see
+// forms); an accent put on a Devanagari letter is dropped.
+func strippedMark(r rune) bool {
+	if r == '\u3099' || r == '\u309A' { // kana voicing marks, script Inherited
+		return false
+	}
+	return unicode.In(r, unicode.Inherited, unicode.Latin, unicode.Greek, unicode.Cyrillic, unicode.Arabic, unicode.Hebrew)
 }
 
 // leet maps the digits and symbols written for letters to those letters.

@@ -70,11 +70,20 @@ type Rule struct {
 	// Leet also matches with digits and symbols for letters ("b4d");
 	// Spacing, with the letters spaced out ("b a d"). Terms only.
 	Leet, Spacing bool
+	// Clitics also matches an Arabic term with a proclitic joined to it
+	// (و, ب, ال and their combinations: "والكلمة" for "كلمة"). Arabic
+	// terms only.
+	Clitics bool
+	// Scripts, if set, limit the rule to text with a letter in one of
+	// these Unicode scripts (the option script=Cyrl|Latn), for a term that
+	// is harmless in the languages written in other scripts.
+	Scripts []string
 	// Source names where the rule came from, as FILE:LINE.
 	Source string
 
-	match string
-	re    *regexp.Regexp
+	match   string
+	re      *regexp.Regexp
+	scripts []*unicode.RangeTable // of Scripts
 }
 
 // Limits on rule files, so that a broken or hostile file fails clearly.
@@ -100,8 +109,12 @@ func (e *LineError) Unwrap() error { return e.Err }
 // whole words after normalisation; "re:" makes it a regular expression
 // over the text's Light form (case-folded, so it matches regardless of
 // case; digits and every other ASCII character as written), and
-// "domain:" a domain whose links (and its subdomains') match. OPTIONS are comma-separated: "leet", "spacing",
-// "severity=N". name prefixes each rule's Source.
+// "domain:" a domain whose links (and its subdomains') match, however the
+// host is spelt (punycode or Unicode, look-alike letters, "[.]" for a dot);
+// a public suffix (co.uk) is refused. OPTIONS are comma-separated: "leet",
+// "spacing", "clitics" (Arabic proclitics joined to the term),
+// "script=CODE[|CODE...]" (only text with a letter in one of these
+// scripts), "severity=N". name prefixes each rule's Source.
 //
 // It reads the whole file or nothing: any bad line fails it, and the error
 // (an errors.Join of *LineError, at most 20) names every such line.
@@ -173,6 +186,20 @@ func parseRule(text string) (Rule, error) {
 				r.Leet = true
 			case opt == "spacing":
 				r.Spacing = true
+			case opt == "clitics":
+				r.Clitics = true
+			case strings.HasPrefix(opt, "script="):
+				for _, name := range strings.Split(strings.TrimPrefix(opt, "script="), "|") {
+					script, ok := scriptNamed(name)
+					if !ok {
+						return Rule{}, fmt.Errorf("option %q: unknown script %q (want an ISO 15924 code such as Latn, Cyrl, Arab, or a Unicode script name)", opt, name)
+					}
+					r.Scripts = append(r.Scripts, script)
+				}
+			case strings.HasPrefix(opt, "lang="):
+				// Telling languages apart in a short message is guesswork,
+				// and a guess must not decide what is blocked.
+				return Rule{}, fmt.Errorf("option %q: rules cannot be limited to a language, which short messages do not reliably show; limit it to a script instead (script=Cyrl)", opt)
 			case strings.HasPrefix(opt, "severity="):
 				n, err := strconv.Atoi(strings.TrimPrefix(opt, "severity="))
 				if err != nil || n < 1 || n > 5 {
@@ -180,7 +207,7 @@ func parseRule(text string) (Rule, error) {
 				}
 				r.Severity = n
 			default:
-				return Rule{}, fmt.Errorf("unknown option %q (want leet, spacing or severity=N)", opt)
+				return Rule{}, fmt.Errorf("unknown option %q (want leet, spacing, clitics, script=CODE or severity=N)", opt)
 			}
 		}
 	}
@@ -200,7 +227,15 @@ func parseRule(text string) (Rule, error) {
 		if !validHost(d) {
 			return Rule{}, fmt.Errorf("domain %q is not a host name", d)
 		}
-		r.match = d
+		ascii := asciiHost(d)
+		if suffix, _ := publicsuffix.PublicSuffix(ascii); suffix == ascii {
+			// Links are matched on the registrable domain and below it: a
+			// rule on a suffix that anyone can register under (co.uk,
+			// blogspot.com) would never match, and blocking all of it is
+			// not what anyone means.
+			return Rule{}, fmt.Errorf("domain %q is a public suffix, under which anyone can register names; name the registrable domain (such as example.%s)", d, d)
+		}
+		r.match = hostKey(ascii)
 	default:
 		r.Kind = Term
 		r.match = strings.Join(strings.Fields(Normalize(r.Pattern)), " ")
@@ -208,8 +243,11 @@ func parseRule(text string) (Rule, error) {
 			return Rule{}, fmt.Errorf("pattern %q is empty once normalised", r.Pattern)
 		}
 	}
-	if (r.Leet || r.Spacing) && r.Kind != Term {
-		return Rule{}, errors.New("leet and spacing apply to terms only")
+	if (r.Leet || r.Spacing || r.Clitics) && r.Kind != Term {
+		return Rule{}, errors.New("leet, spacing and clitics apply to terms only")
+	}
+	if r.Clitics && !strings.ContainsFunc(r.Pattern, func(c rune) bool { return unicode.Is(unicode.Arabic, c) && unicode.IsLetter(c) }) {
+		return Rule{}, errors.New("clitics apply to terms in Arabic script")
 	}
 	return r, nil
 }
@@ -268,7 +306,9 @@ func inClass(ranges []rune, r rune) bool {
 	return false
 }
 
-// validHost reports whether d looks like a host name with a public suffix.
+// validHost reports whether d looks like a host name: dot-separated
+// labels of letters (in any script), digits and hyphens. Whether it is a
+// public suffix is for the caller.
 func validHost(d string) bool {
 	if d == "" || len(d) > 253 || !strings.Contains(d, ".") {
 		return false
@@ -283,6 +323,41 @@ func validHost(d string) bool {
 			}
 		}
 	}
-	_, err := publicsuffix.EffectiveTLDPlusOne(d)
-	return err == nil || strings.Count(d, ".") >= 1
+	return true
+}
+
+// scriptCodes are the ISO 15924 codes of the scripts most rules are
+// written for, with the Unicode scripts each stands for.
+var scriptCodes = map[string][]string{
+	"latn": {"Latin"}, "cyrl": {"Cyrillic"}, "arab": {"Arabic"}, "hebr": {"Hebrew"}, "grek": {"Greek"},
+	"deva": {"Devanagari"}, "beng": {"Bengali"}, "taml": {"Tamil"}, "telu": {"Telugu"}, "thai": {"Thai"},
+	"hang": {"Hangul"}, "hani": {"Han"}, "hira": {"Hiragana"}, "kana": {"Katakana"},
+	"jpan": {"Han", "Hiragana", "Katakana"}, "kore": {"Hangul", "Han"}, "geor": {"Georgian"},
+	"armn": {"Armenian"}, "ethi": {"Ethiopic"}, "khmr": {"Khmer"}, "mymr": {"Myanmar"},
+}
+
+// scriptNamed returns the canonical name of a script option: an ISO 15924
+// code from scriptCodes, or a Unicode script name, in any case.
+func scriptNamed(name string) (string, bool) {
+	if _, ok := scriptCodes[strings.ToLower(name)]; ok {
+		return strings.ToLower(name), true
+	}
+	for n := range unicode.Scripts {
+		if strings.EqualFold(n, name) {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+// scriptTables returns the Unicode tables of a name scriptNamed returned.
+func scriptTables(name string) []*unicode.RangeTable {
+	if names, ok := scriptCodes[name]; ok {
+		var out []*unicode.RangeTable
+		for _, n := range names {
+			out = append(out, unicode.Scripts[n])
+		}
+		return out
+	}
+	return []*unicode.RangeTable{unicode.Scripts[name]}
 }

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/coregx/ahocorasick"
+	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 	"golang.org/x/text/unicode/norm"
 )
@@ -38,6 +39,14 @@ func NewScanner(rules []Rule) (*Scanner, error) {
 	s := &Scanner{rules: slices.Clone(rules), domains: map[string][]int{}}
 	var plain, leetT, spacing []int
 	for i, r := range s.rules {
+		s.rules[i].scripts = nil
+		for _, name := range r.Scripts {
+			canon, ok := scriptNamed(name)
+			if !ok {
+				return nil, fmt.Errorf("rule %s: unknown script %q", r.Source, name)
+			}
+			s.rules[i].scripts = append(s.rules[i].scripts, scriptTables(canon)...)
+		}
 		switch r.Kind {
 		case Term:
 			plain = append(plain, i)
@@ -72,37 +81,58 @@ func NewScanner(rules []Rule) (*Scanner, error) {
 		s.anyRegexp = re
 	}
 	var err error
-	if s.plain, err = buildMatcher(s.rules, plain, func(r Rule) string { return r.match }); err != nil {
+	if s.plain, err = buildMatcher(s.rules, plain, withClitics); err != nil {
 		return nil, err
 	}
-	if s.leet, err = buildMatcher(s.rules, leetT, func(r Rule) string { return Normalize(leet.Replace(Light(r.Pattern))) }); err != nil {
+	if s.leet, err = buildMatcher(s.rules, leetT, func(r Rule) []string { return []string{Normalize(leet.Replace(Light(r.Pattern)))} }); err != nil {
 		return nil, err
 	}
-	if s.spacing, err = buildMatcher(s.rules, spacing, func(r Rule) string { return r.match }); err != nil {
+	if s.spacing, err = buildMatcher(s.rules, spacing, func(r Rule) []string { return []string{r.match} }); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-func buildMatcher(rules []Rule, idx []int, pattern func(Rule) string) (matcher, error) {
+// arabicProclitics are the prefixes Arabic writes joined to a word: "and",
+// "so", "with", "like", "for" and the article, alone and combined.
+var arabicProclitics = []string{"و", "ف", "ب", "ك", "ل", "ال", "وال", "فال", "بال", "كال", "لل", "ولل", "فلل",
+	"وب", "فب", "وك", "فك", "ول", "فل", "وبال", "فبال", "وكال", "فكال"}
+
+// withClitics is what a term is matched as: itself and, with its clitics
+// option, with each Arabic proclitic joined to it.
+func withClitics(r Rule) []string {
+	if !r.Clitics {
+		return []string{r.match}
+	}
+	out := []string{r.match}
+	for _, p := range arabicProclitics {
+		out = append(out, Normalize(p+r.Pattern))
+	}
+	return out
+}
+
+func buildMatcher(rules []Rule, idx []int, patterns func(Rule) []string) (matcher, error) {
 	if len(idx) == 0 {
 		return matcher{}, nil
 	}
 	ids := map[string]int{}
 	var m matcher
-	var patterns []string
+	var all []string
 	for _, i := range idx {
-		p := pattern(rules[i])
-		id, ok := ids[p]
-		if !ok {
-			id = len(patterns)
-			ids[p] = id
-			patterns = append(patterns, p)
-			m.rules = append(m.rules, nil)
+		for _, p := range patterns(rules[i]) {
+			id, ok := ids[p]
+			if !ok {
+				id = len(all)
+				ids[p] = id
+				all = append(all, p)
+				m.rules = append(m.rules, nil)
+			}
+			if !slices.Contains(m.rules[id], i) {
+				m.rules[id] = append(m.rules[id], i)
+			}
 		}
-		m.rules[id] = append(m.rules[id], i)
 	}
-	ac, err := ahocorasick.NewBuilder().SetMatchKind(ahocorasick.LeftmostLongest).AddStrings(patterns).Build()
+	ac, err := ahocorasick.NewBuilder().SetMatchKind(ahocorasick.LeftmostLongest).AddStrings(all).Build()
 	if err != nil {
 		return matcher{}, fmt.Errorf("build term matcher: %w", err)
 	}
@@ -166,7 +196,7 @@ func (s *Scanner) ScanNormalized(text, normalized string) Result {
 	if len(s.domains) > 0 && mayHaveDomain(text) {
 		hits = s.findDomains(text, hits)
 	}
-	return s.result(hits)
+	return s.result(text, hits)
 }
 
 func (m matcher) find(text string, hits []int) []int {
@@ -188,6 +218,16 @@ func (m matcher) find(text string, hits []int) []int {
 func wholeWords(text string, start, end int) bool {
 	first, _ := utf8.DecodeRuneInString(text[start:])
 	last, _ := utf8.DecodeLastRuneInString(text[:end])
+	// In every script, a match neither starts nor ends inside a letter:
+	// "か" is not in "が" (か and a voicing mark), nor "है" in "हैं".
+	if unicode.Is(unicode.M, first) {
+		return false
+	}
+	if end < len(text) {
+		if r, _ := utf8.DecodeRuneInString(text[end:]); r >= 0x300 && unicode.Is(unicode.M, r) {
+			return false
+		}
+	}
 	if start > 0 && !unspaced(first) {
 		if r, _ := utf8.DecodeLastRuneInString(text[:start]); isWordRune(r) {
 			return false
@@ -207,10 +247,15 @@ func unspaced(r rune) bool {
 
 // findDomains finds links and bare domain names in text and matches their
 // hosts, and every parent down to the registrable domain, against the
-// domain rules.
+// domain rules. A host is compared by its key (see hostKey), so that
+// punycode and Unicode spellings, and look-alike letters, are the same
+// host; defanged dots ("[.]", "(dot)") are read as dots.
 func (s *Scanner) findDomains(text string, hits []int) []int {
 	if !isASCII(text) {
 		text = strings.ReplaceAll(norm.NFKC.String(text), "\u3002", ".")
+	}
+	if strings.ContainsAny(text, "[({") {
+		text = undefang(text)
 	}
 	for _, tok := range strings.FieldsFunc(text, func(r rune) bool {
 		return unicode.IsSpace(r) || r == '<' || r == '>' || r == '"' || r == '\'' || r == '(' || r == ')'
@@ -235,12 +280,13 @@ func (s *Scanner) findDomains(text string, hits []int) []int {
 		if !strings.Contains(host, ".") {
 			continue
 		}
+		host = asciiHost(host)
 		reg, err := publicsuffix.EffectiveTLDPlusOne(host)
 		if err != nil {
 			continue
 		}
 		for h := host; ; {
-			hits = append(hits, s.domains[h]...)
+			hits = append(hits, s.domains[hostKey(h)]...)
 			if h == reg {
 				break
 			}
@@ -250,7 +296,43 @@ func (s *Scanner) findDomains(text string, hits []int) []int {
 	return hits
 }
 
-func (s *Scanner) result(hits []int) Result {
+// defanged is how people write a dot so that a link is not a link:
+// "[.]", "(dot)", "{.}", with or without spaces around.
+var defanged = regexp.MustCompile(`(?i)\s*[\[({]\s*(?:\.|dot)\s*[\])}]\s*`)
+
+// undefang reads defanged dots as dots.
+func undefang(text string) string { return defanged.ReplaceAllLiteralString(text, ".") }
+
+// asciiHost returns the ASCII (punycode) form of host name h, or h if it
+// has none (IDNA refuses it).
+func asciiHost(h string) string {
+	if isASCII(h) {
+		return h
+	}
+	if a, err := idna.Lookup.ToASCII(h); err == nil {
+		return a
+	}
+	if a, err := idna.Punycode.ToASCII(h); err == nil {
+		return strings.ToLower(a)
+	}
+	return h
+}
+
+// hostKey is what a host name is compared by: its Unicode form,
+// normalised as text is (see Normalize), so that "xn--bcher-kva.de" and
+// "bücher.de" are the same host, and so are "pаypal.com" with a Cyrillic
+// "а" and "paypal.com".
+func hostKey(ascii string) string {
+	u := ascii
+	if strings.Contains(ascii, "xn--") {
+		if v, err := idna.Punycode.ToUnicode(ascii); err == nil {
+			u = v
+		}
+	}
+	return Normalize(u)
+}
+
+func (s *Scanner) result(text string, hits []int) Result {
 	res := Result{Categories: []string{}, Rules: []string{}}
 	if len(hits) == 0 {
 		return res
@@ -259,6 +341,9 @@ func (s *Scanner) result(hits []int) Result {
 	hits = slices.Compact(hits)
 	for _, i := range hits {
 		r := &s.rules[i]
+		if len(r.scripts) > 0 && !hasLetterIn(text, r.scripts) {
+			continue
+		}
 		if r.Action > res.Action {
 			res.Action = r.Action
 		}
@@ -270,6 +355,11 @@ func (s *Scanner) result(hits []int) Result {
 	}
 	slices.Sort(res.Categories)
 	return res
+}
+
+// hasLetterIn reports whether text has a letter in one of the scripts.
+func hasLetterIn(text string, scripts []*unicode.RangeTable) bool {
+	return strings.ContainsFunc(text, func(r rune) bool { return unicode.IsLetter(r) && unicode.In(r, scripts...) })
 }
 
 // leetChars trigger the leet reading, and so do "€" and the fullwidth
@@ -287,9 +377,9 @@ func mayBeLeet(text string) bool {
 }
 
 // mayHaveDomain reports whether text has a dot, ASCII or not, which every
-// domain name has.
+// domain name has, or a defanged one ("(dot)").
 func mayHaveDomain(text string) bool {
-	return strings.IndexByte(text, '.') >= 0 ||
+	return strings.IndexByte(text, '.') >= 0 || strings.ContainsAny(text, "[({") && defanged.MatchString(text) ||
 		!isASCII(text) && (strings.Contains(text, "\uff0e") || strings.Contains(text, "\u3002"))
 }
 

@@ -103,8 +103,14 @@ func TestParseRulesBadInput(t *testing.T) {
 		{"unknown action", "SPAM\tdelete\tword\n", []int{1}},
 		{"bad regexp", "x\n# ok\nSPAM\tblock\tre:(unclosed\n", []int{1, 3}},
 		{"bad domain", "PHISH\tblock\tdomain:not a host\n", []int{1}},
+		{"unknown script", "SPAM\tblock\tword\tscript=Klingon\n", []int{1}},
+		{"a language", "SPAM\tblock\tword\tlang=ru\n", []int{1}},
+		{"public suffix", "PHISH\tblock\tdomain:co.uk\n", []int{1}},
+		{"private public suffix", "PHISH\tblock\tdomain:blogspot.com\n", []int{1}},
+		{"top-level domain", "PHISH\tblock\tdomain:com\n", []int{1}},
 		{"bad option", "SPAM\tblock\tword\tshout\n", []int{1}},
 		{"leet on a regexp", "SPAM\tblock\tre:x\tleet\n", []int{1}},
+		{"clitics on a Latin term", "SPAM\tblock\tword\tclitics\n", []int{1}},
 		{"invalid UTF-8", "SPAM\tblock\tw\xffrd\n", []int{1}},
 		{"gigantic line", "SPAM\tblock\t" + strings.Repeat("a", 5000) + "\n", []int{1}},
 		{"binary junk", "\x00\x01\x02\x03\x89PNG\r\n\x1a\n", []int{1, 2}},
@@ -252,9 +258,12 @@ func TestExampleRules(t *testing.T) {
 			"ДЕШЁВЫЕ ФРЫЗЛЫ тут":         textscan.Flag,
 			"бесплатные квоины для всех": textscan.Block,
 			"доброе утро":                textscan.Allow,
+			"есть krambul?":              textscan.Flag,
+			"krambul is an English word": textscan.Allow,
 		}},
 		{"ar.rules", map[string]textscan.Action{
 			"لدي قُنْبُلُوز": textscan.Block,
+			"والقنبلوز":      textscan.Block,
 			"زرقلوم رخيص":    textscan.Flag,
 			"صباح الخير":     textscan.Allow,
 		}},
@@ -289,5 +298,131 @@ func TestExampleRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDomainRules: a domain rule catches its links however the host is
+// spelt (punycode or Unicode, look-alike letters from another script,
+// dots defanged as "[.]" or "(dot)"), and only its own registrable domain.
+func TestDomainRules(t *testing.T) {
+	rules, err := textscan.ParseRules("d.rules", strings.NewReader("PHISH\tblock\tdomain:paypal.com\nPHISH\tblock\tdomain:bücher.de\nPHISH\tflag\tdomain:xn--80ak6aa92e.com\nPHISH\tblock\tdomain:evil.blogspot.com\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := textscan.NewScanner(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		text string
+		want textscan.Action
+	}{
+		{"log in at https://paypal.com/x", textscan.Block},
+		{"log in at https://p\u0430ypal.com/x", textscan.Block},   // Cyrillic а
+		{"log in at https://xn--pypal-4ve.com/x", textscan.Block}, // the same, in punycode
+		{"log in at ＰＡＹＰＡＬ．ｃｏｍ", textscan.Block},
+		{"visit paypal[.]com now", textscan.Block},
+		{"visit paypal(dot)com now", textscan.Block},
+		{"visit paypal [ . ] com now", textscan.Block},
+		{"visit paypal{DOT}com now", textscan.Block},
+		{"https://xn--bcher-kva.de/buch", textscan.Block}, // bücher.de in punycode
+		{"bücher.de", textscan.Block},
+		{"https://аррӏе.com", textscan.Flag}, // the rule was written in punycode
+		{"https://evil.blogspot.com/post", textscan.Block},
+		{"https://fine.blogspot.com/post", textscan.Allow},
+		{"mypaypal.com and paypal.com.evil.example", textscan.Allow},
+		{"buecher.de", textscan.Allow},
+		{"a sentence (with brackets). And dots.", textscan.Allow},
+	} {
+		if got := s.Scan(tt.text); got.Action != tt.want {
+			t.Errorf("Scan(%q) = %+v, want %s", tt.text, got, tt.want)
+		}
+	}
+}
+
+// TestMarksThatSpell: diacritics that disguise a word are ignored in the
+// scripts where they do (Latin, Greek, Cyrillic, Arabic, Hebrew), but
+// marks that spell a different word are kept: a Devanagari anusvara, a
+// Japanese voicing mark. A term is not found inside a letter.
+func TestMarksThatSpell(t *testing.T) {
+	rules, err := textscan.ParseRules("m.rules", strings.NewReader("X\tflag\tहै\nY\tflag\tかき\nZ\tflag\tשלום\nW\tflag\tλογος\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := textscan.NewScanner(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		text string
+		want string // category, or "" for none
+	}{
+		{"यह अच्छा है", "X"},
+		{"वे अच्छे हैं", ""}, // हैं, with an anusvara, is another word
+		{"かきを食べる", "Y"},
+		{"がきを食べる", ""}, // が is not か
+		{"שָׁלוֹם עֲלֵיכֶם", "Z"},
+		{"λόγος", "W"},
+	} {
+		got := s.Scan(tt.text)
+		if cat := strings.Join(got.Categories, ","); cat != tt.want {
+			t.Errorf("Scan(%q) = %+v, want category %q", tt.text, got, tt.want)
+		}
+	}
+	if textscan.Normalize("हैं") == textscan.Normalize("है") || textscan.Normalize("が") == textscan.Normalize("か") {
+		t.Error("distinct words normalise alike")
+	}
+}
+
+// TestScriptOption: a rule limited to a script applies only to text with a
+// letter in that script; without the option it applies to any text.
+func TestScriptOption(t *testing.T) {
+	rules, err := textscan.ParseRules("s.rules", strings.NewReader("RU\tflag\tkrambul\tscript=Cyrl\nAR\tflag\tzabadi\tscript=Arabic|Hebr\nANY\tflag\tzorblax\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := textscan.NewScanner(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"продам krambul", "RU"},
+		{"krambul is a made-up word", ""},
+		{"zabadi مرحبا", "AR"},
+		{"zabadi שלום", "AR"},
+		{"zabadi hello", ""},
+		{"zorblax", "ANY"},
+		{"zorblax привет", "ANY"},
+	} {
+		if got := strings.Join(s.Scan(tt.text).Categories, ","); got != tt.want {
+			t.Errorf("Scan(%q) categories %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}
+
+// TestArabicClitics: with the clitics option an Arabic term is caught with
+// "and", "with" or the article joined to it, still as a whole word; without
+// it, only the bare word is.
+func TestArabicClitics(t *testing.T) {
+	rules, err := textscan.ParseRules("c.rules", strings.NewReader("T\tblock\tقنبلوز\tclitics\nU\tflag\tزرباكس\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := textscan.NewScanner(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"لدي قنبلوز", "T"},
+		{"لدي والقنبلوز", "T"},
+		{"بقنبلوز", "T"},
+		{"وبالقنبلوز", "T"},
+		{"والقنبلوزات", ""}, // a longer word
+		{"زرباكس", "U"},
+		{"والزرباكس", ""}, // no clitics option
+	} {
+		if got := strings.Join(s.Scan(tt.text).Categories, ","); got != tt.want {
+			t.Errorf("Scan(%q) categories %q, want %q", tt.text, got, tt.want)
+		}
 	}
 }
