@@ -39,7 +39,9 @@ type Bulk struct {
 	Facts          string       `json:"facts"`
 	Targets        []BulkTarget `json:"targets,omitempty"`
 	Subjects       []Subject    `json:"subjects"`
-	// State is pending (waiting for a second person), done or rejected.
+	// State is pending (waiting for a second person), running (approved;
+	// the server acts on its subjects in the background, Done and Failed
+	// counting up), done or rejected.
 	State         string     `json:"state,omitempty"`
 	NeedsApproval bool       `json:"needs_approval"`
 	RequestedBy   int64      `json:"requested_by,omitempty"`
@@ -49,6 +51,26 @@ type Bulk struct {
 	Failed        int64      `json:"failed"`
 	CreatedAt     *time.Time `json:"created_at,omitempty"`
 	DecidedAt     *time.Time `json:"decided_at,omitempty"`
+	// Results, from BulkRequest, say how each subject fared.
+	Results []BulkResult `json:"results,omitempty"`
+}
+
+// BulkResult is how one subject of a bulk action fared.
+type BulkResult struct {
+	Subject Subject `json:"subject"`
+	// State is "pending", "done" or "failed".
+	State string `json:"state"`
+	// CaseID is the case filed for it, with its action and statement.
+	CaseID int64  `json:"case_id,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// BulkRequest returns bulk action id with how each of its subjects fared
+// (moderation staff only).
+func (c *Client) BulkRequest(ctx context.Context, id int64) (Bulk, error) {
+	var b Bulk
+	err := c.do(ctx, http.MethodGet, c.url("/moderation/bulk/*", id), nil, &b)
+	return b, err
 }
 
 // PreviewBulk returns what a bulk action would act on, changing nothing
@@ -59,16 +81,17 @@ func (c *Client) PreviewBulk(ctx context.Context, p BulkParams) (Bulk, error) {
 	return b, err
 }
 
-// RequestBulk requests a bulk action: it runs at once if small, and
-// otherwise waits, State "pending", for a second person's ApproveBulk.
+// RequestBulk requests a bulk action: it starts at once if small (State
+// "running", or "done" if it finished before the answer), and otherwise
+// waits, State "pending", for a second person's ApproveBulk.
 func (c *Client) RequestBulk(ctx context.Context, p BulkParams) (Bulk, error) {
 	var b Bulk
 	err := c.do(ctx, http.MethodPost, c.url("/moderation/bulk"), p, &b)
 	return b, err
 }
 
-// BulkRequests lists bulk actions in state ("pending", "done" or
-// "rejected"; "" for pending), newest first.
+// BulkRequests lists bulk actions in state ("pending", "running", "done"
+// or "rejected"; "" for pending), newest first.
 func (c *Client) BulkRequests(ctx context.Context, state string) ([]Bulk, error) {
 	var q query
 	if state != "" {
@@ -81,8 +104,9 @@ func (c *Client) BulkRequests(ctx context.Context, state string) ([]Bulk, error)
 	return out.Bulk, err
 }
 
-// ApproveBulk approves a pending bulk action, which then runs; the one who
-// requested it cannot.
+// ApproveBulk approves a pending bulk action, which then runs in the
+// background (follow it with BulkRequest); the one who requested it
+// cannot.
 func (c *Client) ApproveBulk(ctx context.Context, id int64) (Bulk, error) {
 	var b Bulk
 	err := c.do(ctx, http.MethodPost, c.url("/moderation/bulk/*/approve", id), nil, &b)

@@ -118,6 +118,9 @@ type Report struct {
 	Outcome string `json:"outcome,omitempty"`
 	// Reversal is set (by Reports) once the action taken was reversed.
 	Reversal *Reversal `json:"reversal,omitempty"`
+	// Review is the reporter's request for a review of a dismissal, if
+	// they made one (RequestReportReview; set by Reports).
+	Review *Review `json:"review,omitempty"`
 }
 
 // Reversal tells a reporter or notifier that the action their report or
@@ -200,9 +203,15 @@ type Statement struct {
 	// Restriction says what was restricted.
 	Restriction string `json:"restriction"`
 	Category    string `json:"category"`
-	// Ground is the terms of service or the law the decision rests on.
+	// Ground is the terms of service (with the clause) or the law the
+	// decision rests on.
 	Ground string `json:"ground"`
-	// Facts are the facts and circumstances, as the moderator wrote them.
+	// GroundURL links to the clause of the terms, if the server knows
+	// their address.
+	GroundURL string `json:"ground_url,omitempty"`
+	// Facts are the facts and circumstances: in Lang where a reason
+	// template or automated means stated them, with what the moderator
+	// typed as typed.
 	Facts            string `json:"facts"`
 	TerritorialScope string `json:"territorial_scope"`
 	Duration         string `json:"duration"`
@@ -224,7 +233,8 @@ type Statement struct {
 
 // Statements returns the statements of reasons for decisions against the
 // caller's content or account, newest first, written in lang ("en", "id",
-// "ru" or "ar"; "" or any other for English).
+// "ru" or "ar"; "" or any other for English). Reading them sets
+// UnseenStatements back to 0, on every device.
 func (c *Client) Statements(ctx context.Context, lang string) ([]Statement, error) {
 	var out struct {
 		Statements []Statement `json:"statements"`
@@ -233,13 +243,40 @@ func (c *Client) Statements(ctx context.Context, lang string) ([]Statement, erro
 	return out.Statements, err
 }
 
+// UnseenStatements returns how many decisions about the caller were taken
+// or reversed since they last read their Statements. The live stream
+// hears the frame {"type":"decision"} when it changes.
+func (c *Client) UnseenStatements(ctx context.Context) (int, error) {
+	var out struct {
+		Unseen int `json:"unseen"`
+	}
+	err := c.do(ctx, http.MethodGet, c.url("/statements/unseen"), nil, &out)
+	return out.Unseen, err
+}
+
 // Appeal is an appeal against a moderation decision.
 type Appeal struct {
 	ID int64 `json:"id"`
+	// Kind is "decision" (the affected user appeals an action) or
+	// "dismissal" (a notifier or reporter asks for a review of a dismissed
+	// case: ActionID is 0, and Case is the case as it is now).
+	Kind   string `json:"kind"`
+	CaseID int64  `json:"case_id"`
+	// NoticeID is a notifier's notice, for their request for review.
+	NoticeID int64 `json:"notice_id,omitempty"`
+	// DueAt is when it is due to be decided; Overdue says it is pending
+	// past that.
+	DueAt   time.Time `json:"due_at"`
+	Overdue bool      `json:"overdue"`
+	// AssigneeID is who is to decide it; DeciderID who took the decision
+	// under review, who may not.
+	AssigneeID int64 `json:"assignee_id,omitempty"`
+	DeciderID  int64 `json:"decider_id,omitempty"`
+	Case       *Case `json:"case,omitempty"`
 	// ActionID is the decision appealed against.
-	ActionID int64 `json:"action_id"`
-	// UserID is who appealed.
-	UserID int64  `json:"user_id"`
+	ActionID int64 `json:"action_id,omitempty"`
+	// UserID is who appealed (0 for a notifier without an account).
+	UserID int64  `json:"user_id,omitempty"`
 	Text   string `json:"text"`
 	// State is "pending", "upheld" (the decision was reversed) or "rejected".
 	State string `json:"state"`
@@ -329,6 +366,9 @@ type NoticeStatus struct {
 	AutomatedDetection bool       `json:"automated_detection,omitempty"`
 	// Reversal is set once the action taken was reversed.
 	Reversal *Reversal `json:"reversal,omitempty"`
+	// Review is the notifier's request for a review of a dismissal, if
+	// they made one (RequestNoticeReview).
+	Review *Review `json:"review,omitempty"`
 }
 
 // NoticeStatus returns where notice id stands, to whoever holds the token
@@ -638,8 +678,8 @@ type reasonBody struct {
 	Reason string `json:"reason"`
 }
 
-// ActParams are a moderator's decision on a case. Kind and Facts are
-// required.
+// ActParams are a moderator's decision on a case. Kind is required, and
+// Facts or Template.
 type ActParams struct {
 	Kind ActionKind `json:"kind"`
 	// Label is, for ActionLabel, the warning readers see: "sensitive",
@@ -652,7 +692,12 @@ type ActParams struct {
 	Ground         string `json:"ground,omitempty"`
 	LegalReference string `json:"legal_reference,omitempty"`
 	// Facts are what the decision rests on; the affected user reads them.
-	Facts string `json:"facts"`
+	// With a Template they are what the moderator adds after its text.
+	Facts string `json:"facts,omitempty"`
+	// Template names a reason template (such as "spam" or "hate") whose
+	// text states the facts: the affected user reads it in their
+	// language.
+	Template string `json:"template,omitempty"`
 	// Until ends a suspension; it must be zero for any other kind.
 	Until time.Time `json:"until,omitzero"`
 	// Countries are, for ActionRestrict, the countries (ISO 3166-1
@@ -681,17 +726,79 @@ func (c *Client) ReverseAction(ctx context.Context, actionID int64, reason strin
 }
 
 // Appeals returns the appeals in state ("pending", "upheld" or "rejected";
-// "" for pending), oldest first, each with the decision it is against.
+// "" for pending), as AppealQueue does.
 func (c *Client) Appeals(ctx context.Context, state string) ([]Appeal, error) {
+	return c.AppealQueue(ctx, AppealFilter{State: state})
+}
+
+// AppealFilter selects appeals for AppealQueue; the zero filter is every
+// pending appeal.
+type AppealFilter struct {
+	State      string // "pending" (default), "upheld" or "rejected"
+	AssigneeID int64  // only those assigned to this user
+}
+
+// AppealQueue returns appeals, pending ones due soonest (so the overdue)
+// first and decided ones most recently decided first, each with the
+// decision it is against or the dismissed case (moderation staff only).
+func (c *Client) AppealQueue(ctx context.Context, f AppealFilter) ([]Appeal, error) {
 	var q query
-	if state != "" {
-		q.add("state", state)
+	if f.State != "" {
+		q.add("state", f.State)
+	}
+	if f.AssigneeID != 0 {
+		q.addInt("assignee", f.AssigneeID)
 	}
 	var out struct {
 		Appeals []Appeal `json:"appeals"`
 	}
 	err := c.do(ctx, http.MethodGet, c.url("/moderation/appeals")+string(q.b), nil, &out)
 	return out.Appeals, err
+}
+
+// AssignAppeal gives pending appeal appealID to a moderator or admin to
+// decide (0 unassigns it). Assigning it to whoever took the decision under
+// review is a kurir.EInvalid *Error with Reason "own_decision".
+func (c *Client) AssignAppeal(ctx context.Context, appealID, userID int64) error {
+	return c.do(ctx, http.MethodPost, c.url("/moderation/appeals/*/assign", appealID), struct {
+		UserID int64 `json:"user_id"`
+	}{userID}, nil)
+}
+
+// Review is a notifier's or reporter's request for a review of a
+// dismissal, as they follow it.
+type Review struct {
+	ID   int64  `json:"id"`
+	Text string `json:"text"`
+	// State is "pending", "upheld" (the case was reopened) or "rejected".
+	State     string    `json:"state"`
+	Reason    string    `json:"reason,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	DueAt     time.Time `json:"due_at"`
+	DecidedAt time.Time `json:"decided_at,omitzero"`
+}
+
+// RequestNoticeReview asks for a review of the dismissal of notice id,
+// with the token from its receipt and, in text, why (EU DSA Art. 20). It
+// needs no session token. A notice that was not dismissed is a
+// kurir.EConflict *Error with Reason "not_dismissed".
+func (c *Client) RequestNoticeReview(ctx context.Context, id int64, token, text string) (Review, error) {
+	var r Review
+	err := c.do(ctx, http.MethodPost, c.url("/notices/*/review", id), struct {
+		Token string `json:"token"`
+		Text  string `json:"text"`
+	}{token, text}, &r)
+	return r, err
+}
+
+// RequestReportReview asks for a review of the dismissal of the caller's
+// report reportID, on the same terms as RequestNoticeReview.
+func (c *Client) RequestReportReview(ctx context.Context, reportID int64, text string) (Review, error) {
+	var r Review
+	err := c.do(ctx, http.MethodPost, c.url("/reports/*/review", reportID), struct {
+		Text string `json:"text"`
+	}{text}, &r)
+	return r, err
 }
 
 // DecideAppeal decides appeal appealID, with the reason its appellant

@@ -172,8 +172,14 @@ func testModeration(t *testing.T, s *server) {
 		t.Fatalf("case after the takedown: %+v", d)
 	}
 
-	// The owner reads why, and appeals.
+	// The owner reads why, and appeals; the decision is news until then.
+	if n := must(olga.UnseenStatements(ctx))(t, "unseen statements"); n != 1 {
+		t.Fatalf("unseen statements after the takedown: %d, want 1", n)
+	}
 	sts := must(olga.Statements(ctx, "en"))(t, "statements")
+	if n := must(olga.UnseenStatements(ctx))(t, "unseen statements after reading"); n != 0 {
+		t.Fatalf("unseen statements after reading them: %d, want 0", n)
+	}
 	if len(sts) != 1 || sts[0].ID != act.ID || sts[0].Action != client.ActionTakedown || sts[0].Subject != act.Subject || sts[0].Lang != "en" ||
 		sts[0].Facts != facts || sts[0].Restriction == "" || sts[0].Redress == "" || !sts[0].CanAppeal || sts[0].Appeal != nil ||
 		!sts[0].AppealUntil.After(s.clock.Now()) || sts[0].Reversed != "" {

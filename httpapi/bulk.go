@@ -39,7 +39,7 @@ type bulkView struct {
 	Facts          string           `json:"facts"`
 	Targets        []bulkTargetView `json:"targets,omitempty" jsonschema:"description=In a preview: what it would act on."`
 	Subjects       []subjectView    `json:"subjects"`
-	State          string           `json:"state,omitempty" jsonschema:"enum=pending,enum=done,enum=rejected"`
+	State          string           `json:"state,omitempty" jsonschema:"enum=pending,enum=running,enum=done,enum=rejected,description=running: approved; the server is acting on its subjects in the background."`
 	NeedsApproval  bool             `json:"needs_approval" jsonschema:"description=A second person must approve it before it runs."`
 	RequestedBy    int64            `json:"requested_by,omitempty"`
 	DecidedBy      int64            `json:"decided_by,omitempty"`
@@ -48,6 +48,14 @@ type bulkView struct {
 	Failed         int64            `json:"failed" jsonschema:"description=Subjects that could not be acted on (gone\\, or already acted on)."`
 	CreatedAt      *time.Time       `json:"created_at,omitempty"`
 	DecidedAt      *time.Time       `json:"decided_at,omitempty"`
+	Results        []bulkResultView `json:"results,omitempty" jsonschema:"description=From GET /api/v1/moderation/bulk/{id}: how each subject fared."`
+}
+
+type bulkResultView struct {
+	Subject subjectView `json:"subject"`
+	State   string      `json:"state" jsonschema:"enum=pending,enum=done,enum=failed"`
+	CaseID  int64       `json:"case_id,omitempty" jsonschema:"description=The case filed for it\\, with its action and statement of reasons."`
+	Error   string      `json:"error,omitempty" jsonschema:"description=Why it failed."`
 }
 
 func newBulkView(b moderation.Bulk) bulkView {
@@ -102,15 +110,15 @@ func addBulkRoutes(rt *router, mod *moderation.Service, limit int64) {
 	}, http.StatusOK))
 	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/moderation/bulk", ID: "requestBulk", Tags: tags, Auth: true,
 		Summary: "Request a bulk action",
-		Description: "For moderators and admins. The targets are frozen now. Up to the configured size it runs at once; " +
+		Description: "For moderators and admins. The targets are frozen now. Up to the configured size it starts at once, in the background; " +
 			"above it, it waits for a second person's approval.",
-		Request: bulkRequest{}, Responses: map[int]openapi.Response{201: {Description: "The request: done, or pending approval.", Body: bulkView{}}},
+		Request: bulkRequest{}, Responses: map[int]openapi.Response{201: {Description: "The request: running (or done), or pending approval.", Body: bulkView{}}},
 	}, handleBulk(limit, func(r *http.Request, p moderation.BulkParams) (moderation.Bulk, error) {
 		return mod.RequestBulk(r.Context(), staff(r), p)
 	}, http.StatusCreated))
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/moderation/bulk", ID: "bulkRequests", Tags: tags, Auth: true,
 		Summary: "Bulk actions, newest first", Description: "For moderation staff.",
-		Params:    []openapi.Param{{Name: "state", In: "query", Description: "pending (default), done or rejected.", Schema: ""}, limitParam},
+		Params:    []openapi.Param{{Name: "state", In: "query", Description: "pending (default), running, done or rejected.", Schema: ""}, limitParam},
 		Responses: map[int]openapi.Response{200: {Body: bulkList{}}},
 	}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, err := queryInt(r, "limit", 50)
@@ -129,8 +137,30 @@ func addBulkRoutes(rt *router, mod *moderation.Service, limit int64) {
 		}
 		encode(w, http.StatusOK, out)
 	}))
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/moderation/bulk/{id}", ID: "bulkRequest", Tags: tags, Auth: true,
+		Summary: "A bulk action, with how each of its subjects fared", Description: "For moderation staff. Audited.",
+		Params: []openapi.Param{idParam}, Responses: map[int]openapi.Response{200: {Body: bulkView{}}},
+	}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathInt(r, "id", "bulk action ID")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		b, results, err := mod.BulkProgress(r.Context(), staff(r), id)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		v := newBulkView(b)
+		for _, t := range results {
+			v.Results = append(v.Results, bulkResultView{Subject: newSubjectView(t.Subject), State: t.State, CaseID: t.CaseID, Error: t.Error})
+		}
+		encode(w, http.StatusOK, v)
+	}))
 	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/moderation/bulk/{id}/approve", ID: "approveBulk", Tags: tags, Auth: true,
-		Summary: "Approve a pending bulk action, which then runs", Description: "For moderators and admins other than the one who asked.",
+		Summary: "Approve a pending bulk action, which then runs",
+		Description: "For moderators and admins other than the one who asked. The server acts on its subjects in the background: " +
+			"the answer comes at once, with the action running, and it finishes whatever becomes of the client.",
 		Params: []openapi.Param{idParam}, Responses: map[int]openapi.Response{200: {Body: bulkView{}}},
 	}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathInt(r, "id", "bulk action ID")

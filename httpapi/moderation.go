@@ -108,6 +108,7 @@ type reportView struct {
 	State     string        `json:"state" jsonschema:"enum=open,enum=escalated,enum=resolved"`
 	Outcome   string        `json:"outcome,omitempty" jsonschema:"enum=actioned,enum=dismissed,description=Once resolved: whether action was taken."`
 	Reversal  *reversalView `json:"reversal,omitempty" jsonschema:"description=Present once the action taken was reversed."`
+	Review    *reviewView   `json:"review,omitempty" jsonschema:"description=Your request for a review of a dismissal (POST /api/v1/reports/{id}/review)\\, if you made one."`
 }
 
 // reversalView tells a reporter or notifier that the action their report
@@ -201,11 +202,19 @@ func handleMyReports(mod *moderation.Service) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		reviews, err := mod.ReportReviews(r.Context(), principal(r.Context()).User.ID, ids)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
 		out := reportList{Reports: make([]reportView, 0, len(reps))}
 		for _, rep := range reps {
 			v := newReportView(rep)
 			rev, ok := revs[rep.CaseID]
 			v.Reversal = newReversalView(rev, ok)
+			if p, ok := reviews[rep.CaseID]; ok {
+				v.Review = newReviewView(&p)
+			}
 			out.Reports = append(out.Reports, v)
 		}
 		encode(w, http.StatusOK, out)
@@ -220,8 +229,9 @@ type statementView struct {
 	Lang        string      `json:"lang" jsonschema:"description=The language the text fields are written in."`
 	Restriction string      `json:"restriction" jsonschema:"description=What was restricted."`
 	Category    string      `json:"category"`
-	Ground      string      `json:"ground" jsonschema:"description=The terms of service or the law the decision rests on."`
-	Facts       string      `json:"facts" jsonschema:"description=The facts and circumstances\\, as the moderator wrote them."`
+	Ground      string      `json:"ground" jsonschema:"description=The terms of service (with the clause) or the law the decision rests on."`
+	GroundURL   string      `json:"ground_url,omitempty" jsonschema:"description=The clause of the terms of service the decision rests on\\, if the server has the terms' address."`
+	Facts       string      `json:"facts" jsonschema:"description=The facts and circumstances: in the language asked for where a reason template or automated means stated them\\, with what the moderator typed as typed."`
 	Scope       string      `json:"territorial_scope"`
 	Duration    string      `json:"duration"`
 	Automation  string      `json:"automation" jsonschema:"description=Whether automated means detected or decided it."`
@@ -234,22 +244,35 @@ type statementView struct {
 }
 
 type appealView struct {
-	ID        int64       `json:"id"`
-	ActionID  int64       `json:"action_id"`
-	UserID    int64       `json:"user_id"`
-	Text      string      `json:"text"`
-	State     string      `json:"state" jsonschema:"enum=pending,enum=upheld,enum=rejected,description=upheld: the decision was reversed."`
-	Status    string      `json:"status,omitempty" jsonschema:"description=The state in words\\, in the language asked for."`
-	Reason    string      `json:"reason,omitempty" jsonschema:"description=Why it was decided so."`
-	CreatedAt time.Time   `json:"created_at"`
-	DecidedAt *time.Time  `json:"decided_at,omitempty"`
-	DecidedBy int64       `json:"decided_by,omitempty"`
-	Action    *actionView `json:"decision,omitempty"`
+	ID         int64       `json:"id"`
+	Kind       string      `json:"kind" jsonschema:"enum=decision,enum=dismissal,description=decision: the affected user appeals an action; dismissal: a notifier or reporter asks for a review of a dismissed case."`
+	CaseID     int64       `json:"case_id"`
+	NoticeID   int64       `json:"notice_id,omitempty" jsonschema:"description=For a notifier's request for review: their notice."`
+	DueAt      time.Time   `json:"due_at" jsonschema:"description=When it is due to be decided."`
+	Overdue    bool        `json:"overdue"`
+	AssigneeID int64       `json:"assignee_id,omitempty" jsonschema:"description=Who is to decide it."`
+	DeciderID  int64       `json:"decider_id,omitempty" jsonschema:"description=Who took the decision under review: they may not decide the appeal."`
+	Case       *caseView   `json:"case,omitempty" jsonschema:"description=For a dismissal: the case as it is now."`
+	ActionID   int64       `json:"action_id,omitempty"`
+	UserID     int64       `json:"user_id,omitempty"`
+	Text       string      `json:"text"`
+	State      string      `json:"state" jsonschema:"enum=pending,enum=upheld,enum=rejected,description=upheld: the decision was reversed."`
+	Status     string      `json:"status,omitempty" jsonschema:"description=The state in words\\, in the language asked for."`
+	Reason     string      `json:"reason,omitempty" jsonschema:"description=Why it was decided so."`
+	CreatedAt  time.Time   `json:"created_at"`
+	DecidedAt  *time.Time  `json:"decided_at,omitempty"`
+	DecidedBy  int64       `json:"decided_by,omitempty"`
+	Action     *actionView `json:"decision,omitempty"`
 }
 
-func newAppealView(p moderation.Appeal) *appealView {
-	v := &appealView{ID: p.ID, ActionID: p.ActionID, UserID: int64(p.User), Text: p.Text, State: p.State, Reason: p.Reason,
-		CreatedAt: p.Created, DecidedBy: int64(p.DecidedBy)}
+func newAppealView(p moderation.Appeal, now time.Time) *appealView {
+	v := &appealView{ID: p.ID, Kind: p.Kind, CaseID: p.CaseID, NoticeID: p.Notice, DueAt: p.Due, Overdue: p.Overdue(now),
+		AssigneeID: int64(p.Assignee), DeciderID: int64(p.Decider), ActionID: p.ActionID, UserID: int64(p.User), Text: p.Text,
+		State: p.State, Reason: p.Reason, CreatedAt: p.Created, DecidedBy: int64(p.DecidedBy)}
+	if p.Case != nil {
+		c := newCaseView(*p.Case, now)
+		v.Case = &c
+	}
 	if !p.Decided.IsZero() {
 		v.DecidedAt = &p.Decided
 	}
@@ -266,7 +289,8 @@ type statementList struct {
 
 func handleMyStatements(mod *moderation.Service, clock kurir.Clock) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		acts, appeals, err := mod.Statements(r.Context(), principal(r.Context()).User.ID)
+		// Reading them is what clears the badge of news (unseenStatements).
+		acts, appeals, err := mod.ReadStatements(r.Context(), principal(r.Context()).User.ID)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -281,14 +305,14 @@ func handleMyStatements(mod *moderation.Service, clock kurir.Clock) http.Handler
 			}
 			st := mod.Statement(a, p, lang)
 			v := statementView{ID: a.ID, Action: string(a.Kind), Subject: newSubjectView(a.Subject), DecidedAt: a.At, Lang: st.Lang,
-				Restriction: st.Restriction, Category: st.Category, Ground: st.Ground, Facts: st.Facts, Scope: st.Scope,
+				Restriction: st.Restriction, Category: st.Category, Ground: st.Ground, GroundURL: st.GroundURL, Facts: st.Facts, Scope: st.Scope,
 				Duration: st.Duration, Automation: st.Automation, Redress: st.Redress, Reversed: st.Reversed, AppealUntil: st.AppealUntil,
 				CanAppeal: p == nil && a.Reversed.IsZero() && now.Before(st.AppealUntil)}
 			if !a.Until.IsZero() {
 				v.Until = &a.Until
 			}
 			if p != nil {
-				v.Appeal = newAppealView(*p)
+				v.Appeal = newAppealView(*p, now)
 				v.Appeal.Status = st.AppealStatus
 			}
 			out.Statements = append(out.Statements, v)
@@ -298,11 +322,26 @@ func handleMyStatements(mod *moderation.Service, clock kurir.Clock) http.Handler
 	})
 }
 
+type unseenView struct {
+	Unseen int `json:"unseen" jsonschema:"description=Decisions about you taken or reversed since you last read your statements (GET /api/v1/statements)."`
+}
+
+func handleUnseenStatements(mod *moderation.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := mod.UnseenStatements(r.Context(), principal(r.Context()).User.ID)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, unseenView{Unseen: n})
+	})
+}
+
 type appealRequest struct {
 	Text string `json:"text" jsonschema:"description=Why the decision is wrong (at most 2\\,000 characters)."`
 }
 
-func handleFileAppeal(mod *moderation.Service, limit int64) http.Handler {
+func handleFileAppeal(mod *moderation.Service, clock kurir.Clock, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathInt(r, "id", "decision ID")
 		if err != nil {
@@ -319,7 +358,7 @@ func handleFileAppeal(mod *moderation.Service, limit int64) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		encode(w, http.StatusCreated, newAppealView(p))
+		encode(w, http.StatusCreated, newAppealView(p, clock.Now()))
 	})
 }
 
@@ -351,6 +390,57 @@ type noticeStatusView struct {
 	Automated  *bool         `json:"automated_decision,omitempty" jsonschema:"description=Whether the decision was taken by automated means."`
 	AutoDetect *bool         `json:"automated_detection,omitempty"`
 	Reversal   *reversalView `json:"reversal,omitempty" jsonschema:"description=Present once the action taken was reversed."`
+	Review     *reviewView   `json:"review,omitempty" jsonschema:"description=Your request for a review of a dismissal\\, if you made one."`
+}
+
+// reviewView is a notifier's or reporter's request for review, as they
+// follow it.
+type reviewView struct {
+	ID        int64      `json:"id"`
+	Text      string     `json:"text"`
+	State     string     `json:"state" jsonschema:"enum=pending,enum=upheld,enum=rejected,description=upheld: the case was reopened for action."`
+	Reason    string     `json:"reason,omitempty" jsonschema:"description=Why it was decided so."`
+	CreatedAt time.Time  `json:"created_at"`
+	DueAt     time.Time  `json:"due_at" jsonschema:"description=When it is due to be decided."`
+	DecidedAt *time.Time `json:"decided_at,omitempty"`
+}
+
+func newReviewView(p *moderation.Appeal) *reviewView {
+	if p == nil {
+		return nil
+	}
+	v := &reviewView{ID: p.ID, Text: p.Text, State: p.State, Reason: p.Reason, CreatedAt: p.Created, DueAt: p.Due}
+	if !p.Decided.IsZero() {
+		v.DecidedAt = &p.Decided
+	}
+	return v
+}
+
+type reviewRequest struct {
+	Token string `json:"token,omitempty" jsonschema:"description=For a notice: the token from its receipt."`
+	Text  string `json:"text" jsonschema:"description=Why the dismissal is wrong (at most 2\\,000 characters)."`
+}
+
+// handleDismissalReview files a request to review a dismissal, with fn.
+func handleDismissalReview(limit int64, fn func(r *http.Request, id int64, req reviewRequest) (moderation.Appeal, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathInt(r, "id", "ID")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		req, err := decode[reviewRequest](r, limit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		p, err := fn(r, id, req)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusCreated, newReviewView(&p))
+	})
 }
 
 func handleSubmitNotice(mod *moderation.Service, limit int64) http.Handler {
@@ -384,7 +474,8 @@ func handleNoticeStatus(mod *moderation.Service) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		v := noticeStatusView{ID: st.ID, ReceivedAt: st.Received, Location: st.Location, Category: string(st.Category), State: st.State, Outcome: st.Outcome}
+		v := noticeStatusView{ID: st.ID, ReceivedAt: st.Received, Location: st.Location, Category: string(st.Category), State: st.State, Outcome: st.Outcome,
+			Review: newReviewView(st.Review)}
 		if !st.Decided.IsZero() {
 			v.DecidedAt = &st.Decided
 		}
@@ -540,6 +631,7 @@ type noticeRecordView struct {
 	Lang        string           `json:"lang" jsonschema:"description=The language the notifier's mail is written in."`
 	Country     string           `json:"country,omitempty"`
 	ReceivedAt  time.Time        `json:"received_at"`
+	ErasedAt    *time.Time       `json:"erased_at,omitempty" jsonschema:"description=When the notifier's name and e-mail address were erased\\, once the retention period ran out."`
 	Mail        []noticeMailView `json:"mail" jsonschema:"description=The receipt\\, decision and reversal mailed to the notifier."`
 }
 
@@ -554,6 +646,9 @@ type noticeMailView struct {
 func newNoticeRecordView(n moderation.NoticeRecord) noticeRecordView {
 	v := noticeRecordView{ID: n.ID, Category: string(n.Category), Location: n.Location, Explanation: n.Explanation, Name: n.Name,
 		Email: n.Email, Lang: n.Lang, Country: n.Country, ReceivedAt: n.Received, Mail: []noticeMailView{}}
+	if !n.Erased.IsZero() {
+		v.ErasedAt = &n.Erased
+	}
 	for _, m := range n.Mail {
 		mv := noticeMailView{Kind: m.Kind, State: m.State, Attempts: m.Attempts, Error: m.Error}
 		if !m.Sent.IsZero() {
@@ -680,9 +775,11 @@ type actRequest struct {
 	Category       string     `json:"category,omitempty" jsonschema:"description=Defaults to the case's."`
 	Ground         string     `json:"ground,omitempty" jsonschema:"enum=terms,enum=illegal,description=Defaults to terms."`
 	LegalReference string     `json:"legal_reference,omitempty" jsonschema:"description=The law\\, required with ground illegal."`
-	Facts          string     `json:"facts" jsonschema:"description=The facts the decision rests on; the affected user reads them."`
+	Facts          string     `json:"facts,omitempty" jsonschema:"description=The facts the decision rests on; the affected user reads them. Required without a template; with one\\, what you add after its text."`
+	Template       string     `json:"template,omitempty" jsonschema:"description=A reason template (such as hate or spam) whose text states the facts: the affected user reads it in their language."`
 	Until          *time.Time `json:"until,omitempty" jsonschema:"description=When a suspension ends."`
 	Countries      []string   `json:"countries,omitempty" jsonschema:"description=For restrict: the countries (ISO 3166-1 alpha-2) and groups (EU\\, EEA) to withhold the message or chat in. Leave out to withhold it wherever the country rules make the category illegal."`
+	Bank           string     `json:"bank,omitempty" jsonschema:"description=For remove_media: a hash bank to add the file's SHA-256 and PDQ hash to\\, so that copies uploaded later are caught."`
 }
 
 func handleAct(mod *moderation.Service, limit int64) http.Handler {
@@ -698,7 +795,8 @@ func handleAct(mod *moderation.Service, limit int64) http.Handler {
 			return
 		}
 		p := moderation.ActParams{Kind: moderation.ActionKind(req.Kind), Label: req.Label, Category: moderation.Category(req.Category),
-			Ground: moderation.Ground(req.Ground), LegalReference: req.LegalReference, Facts: req.Facts, Countries: req.Countries}
+			Ground: moderation.Ground(req.Ground), LegalReference: req.LegalReference, Facts: req.Facts, Countries: req.Countries,
+			Template: req.Template, Bank: req.Bank}
 		if req.Until != nil {
 			p.Until = *req.Until
 		}
@@ -715,21 +813,26 @@ type appealList struct {
 	Appeals []*appealView `json:"appeals"`
 }
 
-func handleAppeals(mod *moderation.Service) http.Handler {
+func handleAppeals(mod *moderation.Service, clock kurir.Clock) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, err := queryInt(r, "limit", 100)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		ps, err := mod.Appeals(r.Context(), staff(r), r.URL.Query().Get("state"), int(n))
+		assignee, err := queryInt(r, "assignee", 0)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		ps, err := mod.AppealQueue(r.Context(), staff(r), moderation.AppealFilter{State: r.URL.Query().Get("state"), Assignee: kurir.UserID(assignee), Limit: int(n)})
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
 		out := appealList{Appeals: make([]*appealView, 0, len(ps))}
 		for _, p := range ps {
-			out.Appeals = append(out.Appeals, newAppealView(p))
+			out.Appeals = append(out.Appeals, newAppealView(p, clock.Now()))
 		}
 		encode(w, http.StatusOK, out)
 	})
@@ -740,7 +843,7 @@ type decisionRequest struct {
 	Reason string `json:"reason" jsonschema:"description=Why\\, for the person who appealed."`
 }
 
-func handleDecideAppeal(mod *moderation.Service, limit int64) http.Handler {
+func handleDecideAppeal(mod *moderation.Service, clock kurir.Clock, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathInt(r, "id", "appeal ID")
 		if err != nil {
@@ -757,7 +860,7 @@ func handleDecideAppeal(mod *moderation.Service, limit int64) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, newAppealView(p))
+		encode(w, http.StatusOK, newAppealView(p, clock.Now()))
 	})
 }
 
@@ -883,12 +986,17 @@ func addModerationRoutes(rt *router, mod *moderation.Service, med *media.Service
 		Description: "Each says what was restricted, where and for how long, on what facts and ground, whether automation was used, and how to appeal (EU DSA Art. 17).",
 		Params:      []openapi.Param{langParam}, Responses: map[int]openapi.Response{200: {Body: statementList{}}},
 	}, handleMyStatements(mod, clock))
+	rt.handleRestricted(openapi.Operation{Method: "GET", Path: "/api/v1/statements/unseen", ID: "unseenStatements", Tags: tags, Auth: true,
+		Summary:     "How many decisions about you are news",
+		Description: "Decisions against your content or account taken or reversed since you last read your statements; reading them (GET /api/v1/statements) clears the count on every device. A live stream hears {\"type\":\"decision\"} when it changes.",
+		Responses:   map[int]openapi.Response{200: {Body: unseenView{}}},
+	}, handleUnseenStatements(mod))
 	rt.handleRestricted(openapi.Operation{Method: "POST", Path: "/api/v1/statements/{id}/appeal", ID: "appeal", Tags: tags, Auth: true,
 		Summary:     "Appeal a decision against your content or account",
 		Description: "Open for six months after the decision, once per decision. A person other than the one who decided reviews it; if upheld the decision is reversed at once.",
 		Params:      []openapi.Param{idParam("decision")}, Request: appealRequest{},
 		Responses: map[int]openapi.Response{201: {Description: "The appeal.", Body: appealView{}}},
-	}, handleFileAppeal(mod, limit))
+	}, handleFileAppeal(mod, clock, limit))
 	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/notices", ID: "submitNotice", Tags: tags,
 		Summary:     "Notify illegal content, without an account (EU DSA Art. 16)",
 		Description: "Name and email are required except for notices of child sexual abuse material. The receipt's token lets you follow the notice to its decision.",
@@ -900,6 +1008,23 @@ func addModerationRoutes(rt *router, mod *moderation.Service, med *media.Service
 			{Name: "token", In: "query", Description: "The token from the receipt.", Schema: ""}},
 		Responses: map[int]openapi.Response{200: {Body: noticeStatusView{}}},
 	}, handleNoticeStatus(mod))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/notices/{id}/review", ID: "reviewNotice", Tags: tags,
+		Summary: "Ask for a review of the dismissal of your notice (EU DSA Art. 20)",
+		Description: "Open for six months after the dismissal, once per notice; due within the configured time. " +
+			"A person other than the one who dismissed it decides; if upheld, the case is reopened.",
+		Params: []openapi.Param{idParam("notice")}, Request: reviewRequest{},
+		Responses: map[int]openapi.Response{201: {Description: "The request.", Body: reviewView{}}},
+	}, handleDismissalReview(limit, func(r *http.Request, id int64, req reviewRequest) (moderation.Appeal, error) {
+		return mod.RequestNoticeReview(r.Context(), id, req.Token, req.Text)
+	}))
+	rt.handleRestricted(openapi.Operation{Method: "POST", Path: "/api/v1/reports/{id}/review", ID: "reviewReport", Tags: tags, Auth: true,
+		Summary:     "Ask for a review of the dismissal of your report (EU DSA Art. 20)",
+		Description: "On the same terms as a notice's review.",
+		Params:      []openapi.Param{idParam("report")}, Request: reviewRequest{},
+		Responses: map[int]openapi.Response{201: {Description: "The request.", Body: reviewView{}}},
+	}, handleDismissalReview(limit, func(r *http.Request, id int64, req reviewRequest) (moderation.Appeal, error) {
+		return mod.RequestReportReview(r.Context(), principal(r.Context()).User.ID, id, req.Text)
+	}))
 
 	tags = []string{"moderation"}
 	staffOnly := " For moderation staff: triage, moderators and admins."
@@ -979,16 +1104,26 @@ func addModerationRoutes(rt *router, mod *moderation.Service, med *media.Service
 		return mod.Reverse(r.Context(), staff(r), id, req.Reason)
 	}))
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/moderation/appeals", ID: "appeals", Tags: tags, Auth: true,
-		Summary: "Appeals, oldest first", Description: staffOnly,
-		Params:    []openapi.Param{{Name: "state", In: "query", Description: "pending (default), upheld or rejected.", Schema: ""}, limitParam},
+		Summary:     "The appeal queue: pending appeals due soonest (so the overdue) first; decided ones most recent first",
+		Description: "Appeals against decisions, and notifiers' and reporters' requests to review a dismissal." + staffOnly,
+		Params: []openapi.Param{{Name: "state", In: "query", Description: "pending (default), upheld or rejected.", Schema: ""},
+			{Name: "assignee", In: "query", Description: "Only appeals assigned to this user.", Schema: int64(0)}, limitParam},
 		Responses: map[int]openapi.Response{200: {Body: appealList{}}},
-	}, handleAppeals(mod))
+	}, handleAppeals(mod, clock))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/moderation/appeals/{id}/assign", ID: "assignAppeal", Tags: tags, Auth: true,
+		Summary:     "Assign an appeal to a moderator or admin to decide",
+		Description: "Never to whoever took the decision under review, nor to whoever appealed; user_id 0 unassigns it." + staffOnly,
+		Params:      []openapi.Param{idParam("appeal")}, Request: assignRequest{}, Responses: done,
+	}, caseStep(limit, func(r *http.Request, id int64, req assignRequest) error {
+		return mod.AssignAppeal(r.Context(), staff(r), id, kurir.UserID(req.UserID))
+	}))
 	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/moderation/appeals/{id}/decision", ID: "decideAppeal", Tags: tags, Auth: true,
-		Summary:     "Decide an appeal",
-		Description: "For moderators and admins other than the one who took the decision. Upholding it reverses the decision at once.",
-		Params:      []openapi.Param{idParam("appeal")}, Request: decisionRequest{},
+		Summary: "Decide an appeal",
+		Description: "For moderators and admins other than the one who took the decision. Upholding an appeal against an action reverses it at once; " +
+			"upholding a request to review a dismissal reopens the case.",
+		Params: []openapi.Param{idParam("appeal")}, Request: decisionRequest{},
 		Responses: map[int]openapi.Response{200: {Body: appealView{}}},
-	}, handleDecideAppeal(mod, limit))
+	}, handleDecideAppeal(mod, clock, limit))
 	mediaParams := []openapi.Param{idParam("case"), {Name: "media_id", In: "path", Description: "The media object's ID.", Schema: int64(0)}}
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/moderation/cases/{id}/media/{media_id}/content", ID: "reviewMedia", Tags: tags, Auth: true,
 		Summary: "A photo, video or file shown in a case", Description: staffOnly + " Each view is audited.", Params: mediaParams,

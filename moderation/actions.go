@@ -13,6 +13,7 @@ import (
 	"kurir/blob"
 	"kurir/media"
 	"kurir/messaging"
+	"kurir/safety/hashbank"
 	"kurir/sqldb"
 )
 
@@ -49,8 +50,15 @@ type ActParams struct {
 	// "Directive 2011/93/EU Art. 5".
 	LegalReference string
 	// Facts are the facts and circumstances the decision rests on; the
-	// affected user reads them in their statement of reasons.
+	// affected user reads them in their statement of reasons. With a
+	// Template they are what the moderator adds after its text, and may
+	// be empty.
 	Facts string
+	// Template, if set, names the reason template (Templates) whose text
+	// states the facts: the affected user reads it in their language.
+	// TemplateArgs are its parameters.
+	Template     string
+	TemplateArgs map[string]string
 	// Until ends a suspension.
 	Until time.Time
 	// Label is the label a label action puts on (messaging.Labels).
@@ -59,6 +67,10 @@ type ActParams struct {
 	// countries and groups (EU, EEA). None means wherever the country
 	// rules make the category illegal, now or later.
 	Countries []string
+	// Bank, for remove_media, names a hash bank the file's hashes (its
+	// SHA-256 and, for a photo, its PDQ hash) are added to, so that copies
+	// uploaded later, recompressed or resized, are caught as the bank says.
+	Bank string
 }
 
 // Action is a decision taken, which is also its statement of reasons.
@@ -71,13 +83,22 @@ type Action struct {
 	// empty: by country rules). Every other action applies worldwide.
 	Territory []string
 	// RestrictionID is the messaging restriction a restrict action made.
-	RestrictionID      int64
-	Subject            Subject
-	Affected           kurir.UserID // whose content or account it restricts
-	Category           Category
-	Ground             Ground
-	LegalReference     string
-	Facts              string
+	RestrictionID  int64
+	Subject        Subject
+	Affected       kurir.UserID // whose content or account it restricts
+	Category       Category
+	Ground         Ground
+	LegalReference string
+	// Facts are the facts as staff and the DSA database read them: in
+	// English where a template wrote them, else as the moderator typed
+	// them. The affected user reads them through Statement, in their
+	// language.
+	Facts string
+	// Template and TemplateArgs are the reason template that wrote the
+	// facts, if one did, and TypedFacts what the moderator added after it.
+	Template           string
+	TemplateArgs       map[string]string
+	TypedFacts         string
 	ContentType        string // text, image, video, audio or other
 	Excerpt            string // what was restricted, as it was
 	Source             Source
@@ -94,12 +115,17 @@ type Action struct {
 const actionColumns = `id, case_id, kind, label, subject, affected_id, category, ground, legal_reference, facts, content_type, excerpt, source,
 	automated_detection, automated_decision, ends_at, moderator_id, created_at, reversed_at, reversed_by, reversal_reason, territory, restriction_id`
 
+// scanAction scans actionColumns followed by template, template_args and
+// typed_facts.
 func scanAction(row interface{ Scan(...any) error }) (Action, error) {
 	var r actionRow
-	if err := row.Scan(r.dest()...); err != nil {
+	var tpl, args, typed string
+	if err := row.Scan(append(r.dest(), &tpl, &args, &typed)...); err != nil {
 		return Action{}, err
 	}
-	return r.action(), nil
+	a := r.action()
+	a.Template, a.TemplateArgs, a.TypedFacts = tpl, decodeArgs(args), typed
+	return a, nil
 }
 
 // prefixed qualifies each of a list of columns with an alias such as "a.".
@@ -111,9 +137,10 @@ func prefixed(alias, columns string) string {
 	return strings.Join(cols, ", ")
 }
 
-// actions returns the actions matching where (with args), oldest first.
+// actions returns the actions matching where (with args), oldest first,
+// with the templates of their facts.
 func actions(ctx context.Context, q sqldb.Querier, where string, args ...any) ([]Action, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+actionColumns+` FROM mod_actions WHERE `+where+` ORDER BY id`, args...)
+	rows, err := q.QueryContext(ctx, `SELECT `+actionColumns+`, template, template_args, typed_facts FROM mod_actions WHERE `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("actions: %w", err)
 	}
@@ -150,6 +177,10 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 		return Action{}, err
 	}
 	facts, ref := p.Facts, p.LegalReference
+	if p.Template != "" {
+		// Staff and the DSA database read the facts in English.
+		facts = joinFacts(TemplateText(p.Template, "en", p.TemplateArgs), p.Facts)
+	}
 	// A restriction by country rules rests on the law each rule names.
 	byRules := p.Kind == Restrict && len(p.Countries) == 0
 	now := s.now()
@@ -173,6 +204,11 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 	if t.affected == by.ID && by.ID != 0 {
 		return Action{}, ownContent()
 	}
+	if p.Bank != "" {
+		if err := hashbank.CheckBank(ctx, s.db, p.Bank); err != nil {
+			return Action{}, err
+		}
+	}
 	// Act first, then record: the effect is what must not wait. If the
 	// record cannot be written the effect is undone.
 	reason := p.Category.Label("en")
@@ -183,7 +219,7 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 	case TakeDown:
 		err = s.msg.TakeDown(ctx, t.subject.Chat, reason)
 	case Suspend:
-		err = s.acc.Suspend(ctx, t.subject.User, p.Until, standingReason(p.Category, facts))
+		err = s.suspend(ctx, t.subject.User, p.Until, standingReason(p.Category, facts))
 	case Ban:
 		err = s.acc.Ban(ctx, t.subject.User, standingReason(p.Category, facts))
 	case Label:
@@ -207,6 +243,9 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 	}
 	a := Action{CaseID: caseID, Kind: p.Kind, Label: p.Label, Territory: restriction.Scope, RestrictionID: restriction.ID, Subject: t.subject, Affected: t.affected, Category: p.Category, Ground: p.Ground,
 		LegalReference: ref, Facts: facts, ContentType: t.contentType, Excerpt: t.excerpt, Until: p.Until, Moderator: by.ID, At: now}
+	if p.Template != "" {
+		a.Template, a.TemplateArgs, a.TypedFacts = p.Template, p.TemplateArgs, p.Facts
+	}
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error { return recordAction(ctx, tx, by, &a) })
 	if err != nil {
 		if uerr := s.undoUnrecorded(ctx, a); uerr != nil {
@@ -214,13 +253,29 @@ func (s *Service) Act(ctx context.Context, by Staff, caseID int64, p ActParams) 
 		}
 		return Action{}, err
 	}
+	if p.Bank != "" {
+		// The removal stands whatever happens here: the same bytes are
+		// refused already; only near copies would get through.
+		if _, err := hashbank.BankMedia(ctx, s.db, now, p.Bank, media.ID(t.subject.Media), fmt.Sprintf("moderation case %d, action %d", caseID, a.ID)); err != nil {
+			s.log.Error("bank a removed file's hashes", "case", caseID, "media", t.subject.Media, "bank", p.Bank, "err", err)
+		}
+	}
+	if p.Kind != Suspend && p.Kind != Ban {
+		// A suspended or banned account's streams were ended instead, and
+		// its app comes back to the decisions.
+		s.tellAffected(ctx, a.Affected)
+	}
 	return a, nil
 }
 
 // checkAct validates a decision's parameters, returning them cleaned.
 func (s *Service) checkAct(p ActParams) (ActParams, error) {
 	var err error
-	if p.Facts, err = cleanText("facts", "facts", p.Facts, 5000, true); err != nil {
+	if err = checkTemplate(p.Template, p.TemplateArgs); err != nil {
+		return p, err
+	}
+	// A template states the facts; the moderator may add to them.
+	if p.Facts, err = cleanText("facts", "facts", p.Facts, 4000, p.Template == ""); err != nil {
 		return p, err
 	}
 	// A restriction by country rules rests on the law each rule names.
@@ -249,6 +304,9 @@ func (s *Service) checkAct(p ActParams) (ActParams, error) {
 		}
 	default:
 		return p, kurir.Invalid("kind", "unknown_action", "An action is remove_message, remove_media, takedown, restrict, suspend, ban or label.")
+	}
+	if p.Bank != "" && p.Kind != RemoveMedia {
+		return p, kurir.Invalid("bank", "bank_not_applicable", "Only a removed file's hashes can be banked.")
 	}
 	if (p.Kind == Label) != (p.Label != "") {
 		return p, kurir.Invalid("label", "label_required", "A label action names its label, and only a label action does.")
@@ -279,6 +337,11 @@ func (s *Service) ActOnOwnInitiative(ctx context.Context, by Staff, subj Subject
 	}
 	if _, err := s.target(ctx, subj, p.Kind); err != nil {
 		return Action{}, err
+	}
+	if p.Bank != "" {
+		if err := hashbank.CheckBank(ctx, s.db, p.Bank); err != nil {
+			return Action{}, err // before a case is opened for nothing
+		}
 	}
 	note, err = cleanText("note", "note", note, 1000, false)
 	if err != nil {
@@ -317,11 +380,12 @@ func recordAction(ctx context.Context, tx *sqldb.Tx, by Staff, a *Action) error 
 	a.AutomatedDetection = automated > 0
 	err := tx.QueryRowContext(ctx, `INSERT INTO mod_actions (case_id, kind, label, subject, chat_id, seq, user_id, affected_id, category, ground,
 		legal_reference, facts, content_type, excerpt, source, automated_detection, automated_decision, ends_at, moderator_id, created_at,
-		territory, restriction_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id`,
+		territory, restriction_id, template, template_args, typed_facts, news_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $20) RETURNING id`,
 		a.CaseID, string(a.Kind), a.Label, a.Subject.Key(), a.Subject.Chat, a.Subject.Seq, a.Subject.User, a.Affected, string(a.Category),
 		string(a.Ground), a.LegalReference, a.Facts, a.ContentType, a.Excerpt, string(a.Source), boolInt(a.AutomatedDetection),
-		boolInt(a.AutomatedDecision), optMicros(a.Until), a.Moderator, sqldb.Micros(a.At), strings.Join(a.Territory, ","), a.RestrictionID).Scan(&a.ID)
+		boolInt(a.AutomatedDecision), optMicros(a.Until), a.Moderator, sqldb.Micros(a.At), strings.Join(a.Territory, ","), a.RestrictionID,
+		a.Template, encodeArgs(a.TemplateArgs), a.TypedFacts).Scan(&a.ID)
 	if err != nil {
 		return fmt.Errorf("record action: %w", err)
 	}
@@ -626,8 +690,9 @@ func (s *Service) reverse(ctx context.Context, by Staff, actionID int64, reason,
 		return err
 	}
 	now := s.now()
-	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE mod_actions SET reversed_at = $2, reversed_by = $3, reversal_reason = $4 WHERE id = $1 AND reversed_at = 0`,
+	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		// The reversal is news to the person affected, as the decision was.
+		res, err := tx.ExecContext(ctx, `UPDATE mod_actions SET reversed_at = $2, reversed_by = $3, reversal_reason = $4, news_at = $2 WHERE id = $1 AND reversed_at = 0`,
 			actionID, sqldb.Micros(now), by.ID, reason)
 		if err != nil {
 			return err
@@ -655,6 +720,10 @@ func (s *Service) reverse(ctx context.Context, by Staff, actionID int64, reason,
 		}
 		return record(ctx, tx, by, auditAction, a.Subject.Key(), fmt.Sprintf("action %d: %s", actionID, reason))
 	})
+	if err == nil {
+		s.tellAffected(ctx, a.Affected)
+	}
+	return err
 }
 
 func boolInt(b bool) int {

@@ -87,8 +87,9 @@ type QueueFilter struct {
 	Offset        int
 }
 
-// Queue returns cases, highest priority first and, among equals, the one
-// due soonest. The view is audited (what was asked for, by whom) at most
+// Queue returns cases: those past their SLA first, then the highest
+// priority first and, among equals, the one due soonest; for an admin,
+// escalated cases come before all others. The view is audited (what was asked for, by whom) at most
 // once a minute per staff member and filter: the console refreshes the
 // queue every few seconds.
 func (s *Service) Queue(ctx context.Context, by Staff, f QueueFilter) ([]Case, error) {
@@ -133,7 +134,12 @@ func (s *Service) Queue(ctx context.Context, by Staff, f QueueFilter) ([]Case, e
 		}
 		where = append(where, `country = `+arg(c))
 	}
-	order := `priority DESC, due_at, id`
+	// Past its SLA a case goes ahead of every case still in time, and
+	// escalated cases, waiting for a senior, go ahead for admins.
+	order := `CASE WHEN due_at < ` + arg(sqldb.Micros(s.now())) + ` THEN 0 ELSE 1 END, priority DESC, due_at, id`
+	if by.Role == kurir.RoleAdmin {
+		order = `CASE WHEN state = 'escalated' THEN 0 ELSE 1 END, ` + order
+	}
 	if f.State == StateResolved {
 		order = `resolved_at DESC, id DESC`
 	}

@@ -15,7 +15,9 @@ import (
 // since it last ran (kurir/safety writes them to safety_signals) into
 // cases, at most batch of them, and returns how many it filed. Blocks are
 // not filed (what was blocked was never published), except a hash-bank
-// block, filed against the uploader. Each signal is about
+// block, filed against the uploader, and a classifier's or hash bank's
+// block that took down a file or message already stored, which is
+// recorded as an automated decision on its case. Each signal is about
 // the chat whose title, description or @name it concerns, or else the
 // account that wrote the text or uploaded the file. It is safe to run on
 // several nodes at once: the cursor moves in the transaction that files.
@@ -56,9 +58,13 @@ func (s *Service) IntakeDetection(ctx context.Context, batch int) (int, error) {
 		}
 		for _, r := range todo {
 			last = r.id
-			// A classifier's block already took an uploaded file down, by
-			// automated means: it is owed a statement and an appeal.
-			classifierBlock := r.action == "block" && r.source == string(SourceClassifier) && r.media != 0
+			// A classifier's block already took an uploaded file or a
+			// message down, by automated means: it is owed a statement and
+			// an appeal. So is a hash bank's block of a file already stored
+			// (a large photo hashed after upload, or a file rechecked
+			// against entries banked later).
+			classifierBlock := r.action == "block" && (r.source == string(SourceClassifier) && (r.media != 0 || r.chat != 0 && r.seq != 0) ||
+				r.source == string(SourceHashBank) && r.media != 0)
 			// A hash-bank block stored nothing, but the uploader tried to
 			// share known prohibited content: a case about the account.
 			bankBlock := r.action == "block" && r.source == string(SourceHashBank) && r.author != 0
@@ -99,7 +105,11 @@ func (s *Service) IntakeDetection(ctx context.Context, batch int) (int, error) {
 				return err
 			}
 			if classifierBlock {
-				automated = append(automated, automatedRemoval{caseID: caseID, subject: sig.subject, category: sig.category, reason: r.rules})
+				kind := RemoveMedia
+				if sig.subject.Kind == SubjectMessage {
+					kind = RemoveMessage
+				}
+				automated = append(automated, automatedRemoval{caseID: caseID, kind: kind, subject: sig.subject, category: sig.category, reason: r.rules})
 			}
 			n++
 		}
@@ -118,10 +128,11 @@ func (s *Service) IntakeDetection(ctx context.Context, batch int) (int, error) {
 	return n, nil
 }
 
-// automatedRemoval is a file automated means took down, to be recorded as
-// a decision.
+// automatedRemoval is a file or message automated means took down, to be
+// recorded as a decision.
 type automatedRemoval struct {
 	caseID   int64
+	kind     ActionKind // RemoveMedia or RemoveMessage
 	subject  Subject
 	category Category
 	reason   string
@@ -131,18 +142,24 @@ type automatedRemoval struct {
 // carried out as the decision on its case, so its owner gets a statement of
 // reasons that says so, and can appeal to a person.
 func (s *Service) recordAutomated(ctx context.Context, r automatedRemoval, now time.Time) error {
-	t, err := s.target(ctx, r.subject, RemoveMedia)
+	t, err := s.target(ctx, r.subject, r.kind)
 	if err != nil {
 		return err
 	}
-	facts := "An automated classifier judged the file to be prohibited"
-	if r.reason != "" {
-		facts += " (" + r.reason + ")"
+	// A template, so that the owner reads the facts in their language.
+	tpl := TemplateAutomatedClassifier
+	if r.kind == RemoveMessage {
+		tpl = TemplateAutomatedClassifierMessage
 	}
-	facts += ". No person decided this; appeal it to have a moderator review it."
-	a := Action{CaseID: r.caseID, Kind: RemoveMedia, Subject: t.subject, Affected: t.affected, Category: r.category, Ground: GroundTerms,
-		Facts: excerpt(facts), ContentType: t.contentType, Excerpt: t.excerpt, AutomatedDecision: true, At: now}
-	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error { return recordAction(ctx, tx, Staff{}, &a) })
+	args := map[string]string{"rules": excerpt(r.reason)}
+	a := Action{CaseID: r.caseID, Kind: r.kind, Subject: t.subject, Affected: t.affected, Category: r.category, Ground: GroundTerms,
+		Facts: excerpt(TemplateText(tpl, "en", args)), Template: tpl, TemplateArgs: args,
+		ContentType: t.contentType, Excerpt: t.excerpt, AutomatedDecision: true, At: now}
+	if err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error { return recordAction(ctx, tx, Staff{}, &a) }); err != nil {
+		return err
+	}
+	s.tellAffected(ctx, a.Affected)
+	return nil
 }
 
 // RunIntake files detection signals every interval until ctx is done.

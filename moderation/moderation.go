@@ -159,12 +159,26 @@ type Config struct {
 	// AppealWindow is how long after a decision its subject may appeal
 	// (default six months, the DSA's minimum).
 	AppealWindow time.Duration
+	// AppealSLA is how long after it is filed an appeal is due to be
+	// decided (default seven days); the appeal queue puts the soonest due,
+	// and so the overdue, first.
+	AppealSLA time.Duration
+	// NoticeRetention is how long a notifier's name and e-mail address
+	// (and the mail sent to them) are kept once nobody can contest their
+	// case any more: after the appeal window from its closing (default six
+	// months). EraseNotifiers erases them.
+	NoticeRetention time.Duration
 	// MaxComment bounds a report's comment and a notice's explanation, in
 	// characters (default 2,000 and 5,000).
 	MaxComment, MaxExplanation int
 	// BulkApprovalAbove is the number of subjects above which a bulk
 	// action waits for a second person's approval (default 10).
 	BulkApprovalAbove int
+	// BulkInBackground leaves approved bulk actions to RunBulk, which the
+	// process promises to run: the approval answers at once with the
+	// action running. Without it the approving call acts on every target
+	// before it returns (whatever becomes of its caller).
+	BulkInBackground bool
 	// NoticesPerIP bounds the notices one network address may send
 	// (default 20 an hour): the form needs no account.
 	NoticesPerIP ratelimit.Limit
@@ -181,6 +195,11 @@ type Config struct {
 	// Site is the address people reach the server at, such as
 	// https://kurir.example, for the links mail carries; "" writes paths.
 	Site string
+	// TermsURL is the address of the terms of service, such as
+	// https://kurir.example/terms: a statement of reasons on the terms
+	// links to its clause there (TermsURL#clause-4.1); "" names the
+	// clause without a link.
+	TermsURL string
 }
 
 // LiveStreams ends live streams (realtime.Hub is one); declared here so
@@ -189,6 +208,10 @@ type LiveStreams interface {
 	// EndDevice ends user's live streams of device on every node, or of
 	// every device but keep when device is 0.
 	EndDevice(ctx context.Context, user kurir.UserID, device, keep int64)
+	// NotifyDevice sends the frame {"type":typ} to the live streams of
+	// user's device on every node: a nudge, such as "decision" when a
+	// decision about them was taken or reversed.
+	NotifyDevice(ctx context.Context, user kurir.UserID, device int64, typ string)
 }
 
 // Service is moderation. It is safe for concurrent use.
@@ -202,6 +225,8 @@ type Service struct {
 
 	notices    *ratelimit.Limiter // by network address
 	queueViews *ratelimit.Limiter // by staff member and filter: which queue views are audited
+
+	bulkKick chan struct{} // wakes RunBulk when an approval starts a bulk action
 }
 
 // NewService returns the moderation service, acting through the messaging
@@ -209,6 +234,12 @@ type Service struct {
 func NewService(db *sqldb.DB, msg *messaging.Service, acc *account.Service, clock kurir.Clock, log *slog.Logger, cfg Config) *Service {
 	if cfg.AppealWindow == 0 {
 		cfg.AppealWindow = 183 * 24 * time.Hour
+	}
+	if cfg.AppealSLA == 0 {
+		cfg.AppealSLA = 7 * 24 * time.Hour
+	}
+	if cfg.NoticeRetention == 0 {
+		cfg.NoticeRetention = 183 * 24 * time.Hour
 	}
 	if cfg.MaxComment == 0 {
 		cfg.MaxComment = 2000
@@ -229,7 +260,8 @@ func NewService(db *sqldb.DB, msg *messaging.Service, acc *account.Service, cloc
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: db, msg: msg, acc: acc, clock: clock, log: log, cfg: cfg,
-		notices: ratelimit.New(cfg.NoticesPerIP, clock, 100_000), queueViews: ratelimit.New(ratelimit.PerMinute(1), clock, 10_000)}
+		notices: ratelimit.New(cfg.NoticesPerIP, clock, 100_000), queueViews: ratelimit.New(ratelimit.PerMinute(1), clock, 10_000),
+		bulkKick: make(chan struct{}, 1)}
 }
 
 func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }

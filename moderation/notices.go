@@ -69,6 +69,9 @@ type NoticeStatus struct {
 	// used; its Reversed is set if the decision was reversed since (on
 	// appeal or by a moderator), and the content is back.
 	Action *Action
+	// Review is the notifier's request for a review of a dismissal
+	// (RequestNoticeReview), if they made one, and how it was decided.
+	Review *Appeal
 }
 
 // SubmitNotice records a notice and files it into the case about what it
@@ -300,6 +303,14 @@ func (s *Service) Notice(ctx context.Context, id int64, token string) (NoticeSta
 	} else {
 		st.State = "received"
 	}
+	p, err := scanAppeal(s.db.Read().QueryRowContext(ctx, `SELECT `+appealColumns+` FROM mod_appeals p WHERE p.notice_id = $1 AND p.action_id IS NULL
+		ORDER BY p.id DESC LIMIT 1`, id))
+	switch {
+	case err == nil:
+		st.Review = &p
+	case !errors.Is(err, sql.ErrNoRows):
+		return NoticeStatus{}, err
+	}
 	return st, nil
 }
 
@@ -311,16 +322,19 @@ type NoticeRecord struct {
 	Category    Category
 	Location    string // as the notifier gave it
 	Explanation string // all of it, up to Config.MaxExplanation
-	Name, Email string // "" for an anonymous notice of child sexual abuse
-	Lang        string // the language their mail is written in
-	Country     string // where they sent it from, if known
-	Received    time.Time
-	Mail        []MailStatus
+	Name, Email string // "" for an anonymous notice of child sexual abuse, or once erased
+	// Erased is when Name and Email were erased (EraseNotifiers); zero
+	// while they are kept.
+	Erased   time.Time
+	Lang     string // the language their mail is written in
+	Country  string // where they sent it from, if known
+	Received time.Time
+	Mail     []MailStatus
 }
 
 // caseNotices returns the notices filed into case caseID, oldest first.
 func caseNotices(ctx context.Context, tx *sqldb.Tx, caseID int64) ([]NoticeRecord, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, case_id, category, location, explanation, name, email, lang, country, created_at
+	rows, err := tx.QueryContext(ctx, `SELECT id, case_id, category, location, explanation, name, email, lang, country, created_at, erased_at
 		FROM mod_notices WHERE case_id = $1 ORDER BY id`, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("case notices: %w", err)
@@ -329,12 +343,15 @@ func caseNotices(ctx context.Context, tx *sqldb.Tx, caseID int64) ([]NoticeRecor
 	for rows.Next() {
 		var n NoticeRecord
 		var cat string
-		var at int64
-		if err := rows.Scan(&n.ID, &n.CaseID, &cat, &n.Location, &n.Explanation, &n.Name, &n.Email, &n.Lang, &n.Country, &at); err != nil {
+		var at, erased int64
+		if err := rows.Scan(&n.ID, &n.CaseID, &cat, &n.Location, &n.Explanation, &n.Name, &n.Email, &n.Lang, &n.Country, &at, &erased); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		n.Category, n.Received = Category(cat), sqldb.FromMicros(at)
+		if erased != 0 {
+			n.Erased = sqldb.FromMicros(erased)
+		}
 		out = append(out, n)
 	}
 	rows.Close()
@@ -365,4 +382,90 @@ func caseNotices(ctx context.Context, tx *sqldb.Tx, caseID int64) ([]NoticeRecor
 		}
 	}
 	return out, nil
+}
+
+// EraseNotifiers erases the names and e-mail addresses of notifiers once
+// nobody can contest their case any more and Config.NoticeRetention has
+// passed since: Config.AppealWindow plus NoticeRetention after the case
+// closed, and never while an appeal about it is pending. With them go the
+// addresses and bodies of the mail sent to them (mail not yet sent is given
+// up) and the hash that counted each notifier once per case. The notice
+// itself (what, where, why) stays as the record of the decision. It returns
+// how many notices it erased; several nodes may run it at once.
+func (s *Service) EraseNotifiers(ctx context.Context) (int, error) {
+	now := s.now()
+	before := now.Add(-s.cfg.AppealWindow - s.cfg.NoticeRetention)
+	var ids []int64
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT n.id FROM mod_notices n JOIN mod_cases c ON c.id = n.case_id
+		WHERE n.erased_at = 0 AND c.state = 'resolved' AND c.resolved_at < $1
+		AND NOT EXISTS (SELECT 1 FROM mod_appeals p WHERE p.case_id = c.id AND p.state = 'pending')
+		ORDER BY n.id LIMIT 500`, sqldb.Micros(before))
+	if err != nil {
+		return 0, fmt.Errorf("notifiers to erase: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+			res, err := tx.ExecContext(ctx, `UPDATE mod_notices SET name = '', email = '', erased_at = $2 WHERE id = $1 AND erased_at = 0`, id, sqldb.Micros(now))
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k == 0 {
+				return nil // another node was quicker
+			}
+			n++
+			if _, err := tx.ExecContext(ctx, `UPDATE mod_mail SET rcpt = '', body = '',
+				last_error = CASE WHEN state = 'pending' THEN 'the notifier''s address was erased' ELSE last_error END,
+				state = CASE WHEN state = 'pending' THEN 'failed' ELSE state END WHERE notice_id = $1`, id); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE mod_signals SET notifier = '' WHERE notice_id = $1`, id)
+			return err
+		})
+		if err != nil {
+			return n, fmt.Errorf("erase notifier of notice %d: %w", id, err)
+		}
+	}
+	return n, nil
+}
+
+// RunRetention erases notifiers' personal data as it falls due
+// (EraseNotifiers), every interval until ctx is done.
+func (s *Service) RunRetention(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		for {
+			n, err := s.EraseNotifiers(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("erase notifiers", "err", err)
+				}
+				break
+			}
+			if n > 0 {
+				s.log.Info("erased notifiers' names and addresses", "notices", n)
+			}
+			if n < 500 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

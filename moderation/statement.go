@@ -11,11 +11,17 @@ import (
 // how long, on what facts and ground, whether automation was used, and how
 // to seek redress.
 type Statement struct {
-	Lang         string
-	Restriction  string // what was done, as a sentence
-	Category     string
-	Ground       string // the terms or the law it rests on
-	Facts        string // as the moderator wrote them
+	Lang        string
+	Restriction string // what was done, as a sentence
+	Category    string
+	Ground      string // the terms (with their clause) or the law it rests on
+	// GroundURL links to the clause of the terms a decision on the terms
+	// rests on; "" for the law, or when the terms have no address
+	// (Config.TermsURL).
+	GroundURL string
+	// Facts are in the reader's language where a template or automated
+	// means stated them, with what the moderator typed as typed.
+	Facts        string
 	Scope        string // where it applies
 	Duration     string
 	Automation   string // whether automated means detected or decided it
@@ -36,6 +42,7 @@ type statementText struct {
 	restrict                                    string // takes the excerpt
 	only, byRules                               string // only takes the countries with %s
 	terms, illegal                              string // illegal takes the reference with %s
+	clause                                      string // takes the clause and its title
 	worldwide, indefinite, until                string // until takes a date with %s
 	detectedAuto, detectedHuman                 string
 	decidedHuman, decidedAuto                   string
@@ -56,6 +63,7 @@ var statementTexts = map[string]statementText{
 		only:          "Only in: %s.",
 		byRules:       "In the countries whose law makes it illegal (the operator’s country rules).",
 		terms:         "Incompatible with our terms of service.",
+		clause:        "Terms of service § %s: %s.",
 		illegal:       "Illegal content under %s.",
 		worldwide:     "Worldwide.",
 		indefinite:    "Indefinitely, unless reversed.",
@@ -80,6 +88,7 @@ var statementTexts = map[string]statementText{
 		only:          "Hanya di: %s.",
 		byRules:       "Di negara-negara yang hukumnya melarang konten ini (aturan negara dari operator).",
 		terms:         "Tidak sesuai dengan ketentuan layanan kami.",
+		clause:        "Ketentuan layanan § %s: %s.",
 		illegal:       "Konten ilegal menurut %s.",
 		worldwide:     "Di seluruh dunia.",
 		indefinite:    "Tanpa batas waktu, kecuali dibatalkan.",
@@ -104,6 +113,7 @@ var statementTexts = map[string]statementText{
 		only:          "Только в: %s.",
 		byRules:       "В странах, законы которых запрещают такой контент (правила стран оператора).",
 		terms:         "Нарушение условий использования сервиса.",
+		clause:        "Условия использования § %s: %s.",
 		illegal:       "Незаконный контент согласно %s.",
 		worldwide:     "Во всём мире.",
 		indefinite:    "Бессрочно, если решение не будет отменено.",
@@ -128,6 +138,7 @@ var statementTexts = map[string]statementText{
 		only:          "فقط في: %s.",
 		byRules:       "في البلدان التي يجرّم قانونها هذا المحتوى (قواعد البلدان لدى المشغّل).",
 		terms:         "مخالف لشروط الخدمة.",
+		clause:        "شروط الخدمة § %s: %s.",
 		illegal:       "محتوى غير قانوني بموجب %s.",
 		worldwide:     "في جميع أنحاء العالم.",
 		indefinite:    "إلى أجل غير مسمى، ما لم يُلغَ القرار.",
@@ -181,13 +192,23 @@ func PickLanguage(accept string) string {
 	return "en"
 }
 
+// TermsLink is the address of the clause of the terms that decisions of
+// category cat on the terms rest on, or "" without Config.TermsURL.
+func (s *Service) TermsLink(cat Category) string {
+	if s.cfg.TermsURL == "" || cat.TermsAnchor() == "" {
+		return ""
+	}
+	base, _, _ := strings.Cut(s.cfg.TermsURL, "#")
+	return base + "#" + cat.TermsAnchor()
+}
+
 // Statement writes out the statement of reasons for an action in lang,
 // with the appeal if there is one (nil if not).
 func (s *Service) Statement(a Action, appeal *Appeal, lang string) Statement {
 	lang = PickLanguage(lang)
 	t := statementTexts[lang]
 	date := func(at time.Time) string { return at.UTC().Format("2006-01-02 15:04 UTC") }
-	st := Statement{Lang: lang, Category: a.Category.Label(lang), Facts: a.Facts, Scope: t.worldwide, Duration: t.indefinite,
+	st := Statement{Lang: lang, Category: a.Category.Label(lang), Facts: factsIn(a, lang), Scope: t.worldwide, Duration: t.indefinite,
 		AppealUntil: s.AppealDeadline(a.At)}
 	switch a.Kind {
 	case RemoveMessage:
@@ -223,6 +244,10 @@ func (s *Service) Statement(a Action, appeal *Appeal, lang string) Statement {
 	st.Ground = t.terms
 	if a.Ground == GroundIllegal {
 		st.Ground = fmt.Sprintf(t.illegal, a.LegalReference)
+	} else if clause := a.Category.TermsClause(); clause != "" {
+		// The contractual ground, named (DSA Art. 17(3)(e)).
+		st.Ground += " " + fmt.Sprintf(t.clause, clause, a.Category.Label(lang))
+		st.GroundURL = s.TermsLink(a.Category)
 	}
 	detected := t.detectedHuman
 	if a.AutomatedDetection {

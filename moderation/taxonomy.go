@@ -105,6 +105,31 @@ func (c Category) DSACategory() string { return categories[c].dsa }
 // DSAKeyword is the DSA category specification keyword that fits, or "".
 func (c Category) DSAKeyword() string { return categories[c].keyword }
 
+// termsClauses are the clauses of the terms of service each category's
+// decisions on the terms rest on (DSA Art. 17(3)(e)): section 4, "What you
+// may not share", one clause a category, in the order of Categories. The
+// operator's terms (--terms-url) give each clause the anchor TermsAnchor
+// names, so that a statement links to the clause itself.
+var termsClauses = map[Category]string{
+	ChildAbuse: "4.1", Terrorism: "4.2", Intimate: "4.3", Violence: "4.4", SelfHarm: "4.5", IllegalDrugs: "4.6", HateSpeech: "4.7",
+	UnsafeProducts: "4.8", Harassment: "4.9", PersonalDetails: "4.10", Scam: "4.11", Pornography: "4.12", Elections: "4.13",
+	AnimalWelfare: "4.14", Copyright: "4.15", Fake: "4.16", ConsumerInfo: "4.17", Spam: "4.18", OtherCategory: "4.19",
+}
+
+// TermsClause is the clause of the terms of service that decisions of
+// this category on the terms rest on, such as "4.1"; "" for an unknown
+// category.
+func (c Category) TermsClause() string { return termsClauses[c] }
+
+// TermsAnchor is the fragment that links to the category's clause in the
+// terms, such as "clause-4.1"; "" for an unknown category.
+func (c Category) TermsAnchor() string {
+	if cl := termsClauses[c]; cl != "" {
+		return "clause-" + cl
+	}
+	return ""
+}
+
 // Label is the category's name in lang (en, id, ru or ar; English otherwise).
 func (c Category) Label(lang string) string {
 	info, ok := categories[c]

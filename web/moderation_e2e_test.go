@@ -136,7 +136,7 @@ func TestBrowserModerationEndToEnd(t *testing.T) {
 		waitJS(`document.documentElement.lang === 'id'`),
 		waitText("article.statement", "Kanal Anda diturunkan"),
 		waitText("article.statement", "Terorisme"),
-		waitText("article.statement", "terrorist organisation"), // the facts, as the moderator wrote them
+		waitText("article.statement", "organisasi teroris"), // the facts of the moderator's template, in Indonesian
 	)
 	b.shot(t, owner, "e2e-4-statement-id")
 	do(t, owner, "appeal",

@@ -154,7 +154,11 @@ func newServer(t testing.TB, opt serverOptions) *testServer {
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); hub.Run(ctx, events) }()
 	t.Cleanup(func() { stopHub(); <-hubDone })
-	mod := moderation.NewService(db, msg, accounts, clock, log, moderation.Config{BulkApprovalAbove: opt.bulkApprovalAbove})
+	// As kurir serve has it: decisions reach the live streams (the affected
+	// user's badge, a suspended account's streams ended), and statements
+	// link to the clause of the terms.
+	mod := moderation.NewService(db, msg, accounts, clock, log, moderation.Config{BulkApprovalAbove: opt.bulkApprovalAbove, Live: hub,
+		TermsURL: "https://kurir.example/terms"})
 	var (
 		portal *legal.Service
 		sender *mail.LogSender

@@ -35,8 +35,10 @@ Whoever runs these commands holds the database and is the operator: --as
 is their say-so, not a login. Every audit entry they write says so, with
 "[via cli os-user=NAME as=@USER]" before its detail.
 
-  queue [--state open|escalated|resolved] [--category C] [--source S] [--lang L] [--country CC] [--limit N]
-                                 cases, highest priority first: ID, priority,
+  queue [--state open|escalated|resolved] [--category C] [--source S] [--lang L] [--country CC]
+      [--assignee USER] [--limit N]
+                                 cases, overdue first, then highest priority
+                                 (for admins, escalated first): ID, priority,
                                  category, subject, signals, due, state
   case CASE                      a case: signals with their evidence, history,
                                  actions, the chat and the messages around the
@@ -51,11 +53,27 @@ is their say-so, not a login. Every audit entry they write says so, with
   escalate CASE [--note TEXT]    send a case to senior review
   comment CASE --note TEXT       add an internal note to a case
   assign CASE USER|none          give a case to a member of staff
-  appeals [--state pending|upheld|rejected] [--limit N]
-                                 appeals, oldest first
+  user USER                      an account as a reviewer sees it: its state,
+                                 the decisions against it, its open cases and
+                                 its record as a reporter (the view is audited)
+  appeals [--state pending|upheld|rejected] [--assignee USER] [--limit N]
+                                 appeals and requests to review a dismissal,
+                                 soonest due first
+  assign-appeal APPEAL USER|none give an appeal to a moderator or admin to
+                                 decide (never whoever took the decision)
   decide APPEAL --uphold|--reject --reason TEXT
                                  decide an appeal; upholding it reverses the
-                                 decision at once
+                                 decision at once (or reopens a dismissed case)
+  bulk preview|request --kind remove_message|takedown --sha256 HEX --category C --facts TEXT
+      [--ground terms|illegal] [--law REF]
+                                 act on every posting of a file: preview what
+                                 it would affect, or request it (above
+                                 --bulk-approval-above subjects it waits for
+                                 a second person)
+  bulk list [--state pending|running|done|rejected] | bulk show ID
+  bulk approve ID | bulk reject ID --reason TEXT
+                                 follow, approve (it then runs to the end
+                                 here) or reject bulk actions
   flagger add USER --org NAME | flagger remove USER | flagger list
                                  trusted flaggers, whose reports go ahead of
                                  the queue
@@ -97,8 +115,14 @@ func (a *adminCmd) mod(ctx context.Context, args []string) error {
 		return a.modStep(ctx, cmd, rest)
 	case "assign":
 		return a.modAssign(ctx, rest)
+	case "user":
+		return a.modUser(ctx, rest)
 	case "appeals":
 		return a.modAppeals(ctx, rest)
+	case "assign-appeal":
+		return a.modAssignAppeal(ctx, rest)
+	case "bulk":
+		return a.modBulk(ctx, rest)
 	case "decide":
 		return a.modDecide(ctx, rest)
 	case "flagger":
@@ -277,9 +301,10 @@ var modSources = []moderation.Source{moderation.SourceUser, moderation.SourceFla
 	moderation.SourceTextRule, moderation.SourceClassifier, moderation.SourceLegal, moderation.SourceOwn}
 
 func (a *adminCmd) modQueue(ctx context.Context, args []string) error {
-	var state, category, source, lang, country string
+	var state, category, source, lang, country, assignee string
 	var limit int
-	s, _, err := a.modSetup(ctx, "queue", "Usage: kurir admin mod queue [--state open|escalated|resolved] [--category C] [--source S] [--lang L] [--country CC] [--limit N]\n\nLists cases, highest priority first and, among equals, the one due soonest.\n", args, 0, false, func(e envFlags) {
+	s, _, err := a.modSetup(ctx, "queue", "Usage: kurir admin mod queue [--state open|escalated|resolved] [--category C] [--source S] [--lang L] [--country CC] [--assignee USER] [--limit N]\n\nLists cases: those past their deadline first, then the highest priority and, among\nequals, the one due soonest. For an admin, escalated cases come first.\n", args, 0, false, func(e envFlags) {
+		e.fs.StringVar(&assignee, "assignee", "", "only cases assigned to this member of staff (@username or ID)")
 		e.fs.StringVar(&state, "state", "", "open, escalated or resolved (default: open and escalated)")
 		e.fs.StringVar(&category, "category", "", "only this category, e.g. terrorism, spam")
 		e.fs.StringVar(&source, "source", "", "only cases with a signal from this source, e.g. user_report, trusted_flagger, hash_bank")
@@ -297,8 +322,16 @@ func (a *adminCmd) modQueue(ctx context.Context, args []string) error {
 	if source != "" && !slices.Contains(modSources, moderation.Source(source)) {
 		return usagef("admin mod queue: --source %q: want one of %s", source, joinSources())
 	}
-	cases, err := s.mod.Queue(ctx, s.by, moderation.QueueFilter{State: state, Category: moderation.Category(category), Source: moderation.Source(source),
-		Lang: lang, Country: country, Limit: limit})
+	f := moderation.QueueFilter{State: state, Category: moderation.Category(category), Source: moderation.Source(source),
+		Lang: lang, Country: country, Limit: limit}
+	if assignee != "" {
+		u, err := findUser(ctx, s.acc, assignee)
+		if err != nil {
+			return err
+		}
+		f.Assignee = u.ID
+	}
+	cases, err := s.mod.Queue(ctx, s.by, f)
 	if err != nil {
 		return s.modError(err)
 	}
@@ -653,10 +686,11 @@ func (a *adminCmd) modAssign(ctx context.Context, args []string) error {
 }
 
 func (a *adminCmd) modAppeals(ctx context.Context, args []string) error {
-	var state string
+	var state, assignee string
 	var limit int
-	s, _, err := a.modSetup(ctx, "appeals", "Usage: kurir admin mod appeals [--state pending|upheld|rejected] [--limit N]\n\nLists appeals, oldest first.\n", args, 0, false, func(e envFlags) {
+	s, _, err := a.modSetup(ctx, "appeals", "Usage: kurir admin mod appeals [--state pending|upheld|rejected] [--assignee USER] [--limit N]\n\nLists appeals against decisions (KIND decision) and requests from notifiers and\nreporters to review a dismissal (KIND dismissal): pending ones soonest due first,\ndecided ones most recently decided first.\n", args, 0, false, func(e envFlags) {
 		e.fs.StringVar(&state, "state", "pending", "pending, upheld or rejected")
+		e.fs.StringVar(&assignee, "assignee", "", "only appeals assigned to this member of staff (@username or ID)")
 		e.fs.IntVar(&limit, "limit", 100, "at most this many (1 to 200)")
 	})
 	if err != nil {
@@ -666,15 +700,41 @@ func (a *adminCmd) modAppeals(ctx context.Context, args []string) error {
 	if limit < 1 || limit > 200 {
 		return usagef("admin mod appeals: --limit %d: want 1 to 200", limit)
 	}
-	ps, err := s.mod.Appeals(ctx, s.by, state, limit)
+	f := moderation.AppealFilter{State: state, Limit: limit}
+	if assignee != "" {
+		u, err := findUser(ctx, s.acc, assignee)
+		if err != nil {
+			return err
+		}
+		f.Assignee = u.ID
+	}
+	ps, err := s.mod.AppealQueue(ctx, s.by, f)
 	if err != nil {
 		return s.modError(err)
 	}
+	now := time.Now()
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tFILED\tUSER\tACTION\tKIND\tSUBJECT\tDECIDED BY\tSTATE\tTEXT")
+	fmt.Fprintln(tw, "ID\tKIND\tFILED\tBY\tCASE\tACTION\tSUBJECT\tDECIDED BY\tSTATE\tDUE\tASSIGNEE\tTEXT")
 	for _, p := range ps {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", p.ID, stamp(p.Created), p.User, p.ActionID, p.Action.Kind, p.Action.Subject.Key(),
-			who(p.Action.Moderator, "operator"), p.State, oneLine(p.Text))
+		by, what, subject := who(p.User, "-"), "-", "-"
+		if p.Notice != 0 {
+			by = fmt.Sprintf("notice %d", p.Notice)
+		}
+		if p.Kind == moderation.AppealDecision {
+			what, subject = fmt.Sprintf("%d %s", p.ActionID, p.Action.Kind), p.Action.Subject.Key()
+		} else if p.Case != nil {
+			what, subject = "dismissed", p.Case.Subject.Key()
+		}
+		dueIn := "-"
+		if p.State == moderation.AppealPending {
+			d := p.Due.Sub(now).Round(time.Minute)
+			dueIn = "in " + strings.TrimSuffix(d.String(), "0s")
+			if p.Overdue(now) {
+				dueIn = "OVERDUE " + strings.TrimSuffix((-d).String(), "0s")
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Kind, stamp(p.Created), by, p.CaseID, what, subject,
+			who(p.Decider, "operator"), p.State, dueIn, who(p.Assignee, "-"), oneLine(p.Text))
 	}
 	return tw.Flush()
 }
@@ -705,9 +765,14 @@ func (a *adminCmd) modDecide(ctx context.Context, args []string) error {
 	if err != nil {
 		return s.modError(err)
 	}
-	if uphold {
+	switch {
+	case uphold && p.Kind == moderation.AppealDismissal:
+		fmt.Fprintf(a.stdout, "appeal %d upheld by %s: case %d reopened\n", id, s.byName, p.CaseID)
+	case !uphold && p.Kind == moderation.AppealDismissal:
+		fmt.Fprintf(a.stdout, "appeal %d rejected by %s: case %d stays dismissed\n", id, s.byName, p.CaseID)
+	case uphold:
 		fmt.Fprintf(a.stdout, "appeal %d upheld by %s: action %d reversed\n", id, s.byName, p.ActionID)
-	} else {
+	default:
 		fmt.Fprintf(a.stdout, "appeal %d rejected by %s: action %d stands\n", id, s.byName, p.ActionID)
 	}
 	return nil
@@ -773,5 +838,214 @@ func (a *adminCmd) modFlagger(ctx context.Context, args []string) error {
 		return s.modError(err)
 	}
 	fmt.Fprintf(a.stdout, "@%s (id %d) is no longer a trusted flagger\n", u.Username, u.ID)
+	return nil
+}
+
+func (a *adminCmd) modUser(ctx context.Context, args []string) error {
+	s, rest, err := a.modSetup(ctx, "user", "Usage: kurir admin mod user USER\n\nShows an account as a reviewer sees it: its state, the decisions against its\ncontent or account, its open cases and its record as a reporter. The view is\nrecorded in the audit log.\n", args, 1, false, nil)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	u, err := findUser(ctx, s.acc, rest[0])
+	if err != nil {
+		return err
+	}
+	r, err := s.mod.Account(ctx, s.by, u.ID)
+	if err != nil {
+		return s.modError(err)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	state := describeState(r.User)
+	fmt.Fprintf(tw, "user\t%d\nusername\t@%s\nname\t%s\nrole\t%s\nstate\t%s\njoined\t%s\nopen cases\t%d\nreports\t%d filed, %d led to action\n",
+		r.User.ID, r.User.Username, orDash(oneLine(r.User.DisplayName)), r.User.Role, state, stamp(r.User.CreatedAt), r.OpenCases, r.Reports, r.ReportsActioned)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, "\nDECISIONS")
+	tw = tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tAT\tKIND\tSUBJECT\tCASE\tCATEGORY\tUNTIL\tREVERSED\tFACTS")
+	for _, x := range r.Actions {
+		kind := string(x.Kind)
+		if x.Label != "" {
+			kind += ":" + x.Label
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", x.ID, stamp(x.At), kind, x.Subject.Key(), x.CaseID, x.Category,
+			stamp(x.Until), stamp(x.Reversed), oneLine(x.Facts))
+	}
+	return tw.Flush()
+}
+
+func (a *adminCmd) modAssignAppeal(ctx context.Context, args []string) error {
+	s, rest, err := a.modSetup(ctx, "assign-appeal", "Usage: kurir admin mod assign-appeal APPEAL USER|none\n\nGives a pending appeal to a moderator or admin to decide, or, with none, to\nnobody. It cannot go to whoever took the decision under review.\n", args, 2, false, nil)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	id, err := parseID("assign-appeal", "appeal", rest[0])
+	if err != nil {
+		return err
+	}
+	var to account.User
+	if rest[1] != "none" {
+		if to, err = findUser(ctx, s.acc, rest[1]); err != nil {
+			return err
+		}
+	}
+	if err := s.mod.AssignAppeal(ctx, s.by, id, to.ID); err != nil {
+		return s.modError(err)
+	}
+	if to.ID == 0 {
+		fmt.Fprintf(a.stdout, "appeal %d unassigned\n", id)
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "appeal %d assigned to @%s (id %d)\n", id, to.Username, to.ID)
+	return nil
+}
+
+const adminModBulkHelp = `Usage: kurir admin mod bulk <command> [flags] [arguments]
+
+One decision applied to every posting of a file: every message that carries
+it (--kind remove_message) or every group and channel that posted it
+(--kind takedown). Each subject gets a case, an action and a statement of
+reasons of its own, acting as whoever requested it.
+
+  preview --kind K --sha256 HEX --category C --facts TEXT [--ground G] [--law REF]
+                                 what it would act on; changes nothing
+  request (the same flags)       freeze the subjects and, up to the servers'
+                                 --bulk-approval-above, act on them now;
+                                 above it, wait for a second person
+  list [--state pending|running|done|rejected]
+                                 bulk actions, newest first
+  show ID                        one, with how each subject fared
+  approve ID                     let a pending one run (not its requester);
+                                 it runs to the end before the command returns
+  reject ID --reason TEXT        refuse a pending one
+`
+
+func (a *adminCmd) modBulk(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(a.stdout, adminModBulkHelp)
+		if len(args) == 0 {
+			return usagef("admin mod bulk: name a command: preview, request, list, show, approve or reject")
+		}
+		return nil
+	}
+	cmd, rest := args[0], args[1:]
+	nargs := map[string]int{"preview": 0, "request": 0, "list": 0, "show": 1, "approve": 1, "reject": 1}
+	n, ok := nargs[cmd]
+	if !ok {
+		fmt.Fprint(a.stderr, adminModBulkHelp)
+		return usagef("admin mod bulk: unknown command %q", cmd)
+	}
+	var p moderation.BulkParams
+	var kind, category, ground, state, reason string
+	s, pos, err := a.modSetup(ctx, "bulk "+cmd, adminModBulkHelp, rest, n, cmd == "request" || cmd == "approve", func(e envFlags) {
+		switch cmd {
+		case "preview", "request":
+			e.fs.StringVar(&kind, "kind", "", "remove_message (every message carrying the file) or takedown (every group and channel that posted it)")
+			e.fs.StringVar(&p.SHA256, "sha256", "", "the file's SHA-256, as stored or as uploaded (hex)")
+			e.fs.StringVar(&category, "category", "", "the category, e.g. terrorism, child_abuse")
+			e.fs.StringVar(&p.Facts, "facts", "", "the facts every affected user reads in their statement of reasons")
+			e.fs.StringVar(&ground, "ground", "terms", "terms or illegal (name the law with --law)")
+			e.fs.StringVar(&p.LegalReference, "law", "", "the law the content breaks, required with --ground illegal")
+		case "list":
+			e.fs.StringVar(&state, "state", "pending", "pending, running, done or rejected")
+		case "reject":
+			e.fs.StringVar(&reason, "reason", "", "why, for the requester (required)")
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	p.Kind, p.Category, p.Ground = moderation.ActionKind(kind), moderation.Category(category), moderation.Ground(ground)
+	var id int64
+	if n == 1 {
+		if id, err = parseID("bulk "+cmd, "bulk action", pos[0]); err != nil {
+			return err
+		}
+	}
+	switch cmd {
+	case "preview":
+		b, err := s.mod.PreviewBulk(ctx, s.by, p)
+		if err != nil {
+			return s.modError(err)
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SUBJECT\tTITLE\tMEMBERS\tAFFECTED")
+		for _, t := range b.Targets {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", t.Subject.Key(), orDash(oneLine(t.Title)), t.Members, t.Affected)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		approval := "it would start at once"
+		if b.NeedsApproval {
+			approval = "it would wait for a second person's approval"
+		}
+		fmt.Fprintf(a.stdout, "%d subjects; %s\n", len(b.Targets), approval)
+		return nil
+	case "request":
+		b, err := s.mod.RequestBulk(ctx, s.by, p)
+		if err != nil {
+			return s.modError(err)
+		}
+		return a.printBulk(b, s.byName)
+	case "approve":
+		b, err := s.mod.ApproveBulk(ctx, s.by, id)
+		if err != nil {
+			return s.modError(err)
+		}
+		return a.printBulk(b, s.byName)
+	case "reject":
+		if strings.TrimSpace(reason) == "" {
+			return usagef("admin mod bulk reject: --reason is required; the requester reads it")
+		}
+		if err := s.mod.RejectBulk(ctx, s.by, id, reason); err != nil {
+			return s.modError(err)
+		}
+		fmt.Fprintf(a.stdout, "bulk action %d rejected by %s\n", id, s.byName)
+		return nil
+	case "show":
+		b, results, err := s.mod.BulkProgress(ctx, s.by, id)
+		if err != nil {
+			return s.modError(err)
+		}
+		if err := a.printBulk(b, ""); err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SUBJECT\tSTATE\tCASE\tERROR")
+		for _, r := range results {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Subject.Key(), r.State, who(kurir.UserID(r.CaseID), "-"), orDash(oneLine(r.Error)))
+		}
+		return tw.Flush()
+	}
+	bs, err := s.mod.BulkRequests(ctx, s.by, state, 200)
+	if err != nil {
+		return s.modError(err)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tSHA256\tCATEGORY\tSUBJECTS\tREQUESTED\tBY\tSTATE\tDONE\tFAILED")
+	for _, b := range bs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\n", b.ID, b.Params.Kind, b.Params.SHA256, b.Params.Category, len(b.Subjects),
+			stamp(b.Created), who(b.RequestedBy, "operator"), b.State, b.Done, b.Failed)
+	}
+	return tw.Flush()
+}
+
+// printBulk says where a bulk action stands, and who just moved it.
+func (a *adminCmd) printBulk(b moderation.Bulk, byName string) error {
+	by := ""
+	if byName != "" {
+		by = " by " + byName
+	}
+	switch b.State {
+	case moderation.BulkPending:
+		fmt.Fprintf(a.stdout, "bulk action %d requested%s: %s of %d subjects waits for a second person's approval\n", b.ID, by, b.Params.Kind, len(b.Subjects))
+	default:
+		fmt.Fprintf(a.stdout, "bulk action %d %s%s: %s of %d subjects, %d acted on, %d failed\n", b.ID, b.State, by, b.Params.Kind, len(b.Subjects), b.Done, b.Failed)
+	}
 	return nil
 }

@@ -121,8 +121,15 @@ const (
 	maxShort       = 500
 )
 
-// termsGround names the contractual ground of every decision on the terms.
-const termsGround = "kurir terms of service"
+// termsGround names the contractual ground of a decision on the terms
+// (DSA Art. 17(3)(e)): the clause of the terms its category falls under,
+// as the affected user's statement of reasons names it.
+func termsGround(c moderation.Category) string {
+	if clause := c.TermsClause(); clause != "" {
+		return fmt.Sprintf("kurir terms of service § %s: %s", clause, c.Label("en"))
+	}
+	return "kurir terms of service: " + c.Label("en")
+}
 
 // FromAction writes out the statement of reasons for an action. Its
 // output always passes Validate; an action it cannot express gets an
@@ -249,7 +256,7 @@ func FromAction(a ActionRecord) (Statement, error) {
 		s.IllegalContentExplanation = explanation
 	case moderation.GroundTerms, "":
 		s.DecisionGround = "DECISION_GROUND_INCOMPATIBLE_CONTENT"
-		s.IncompatibleContentGround = clip(termsGround+": "+a.Category.Label("en"), maxShort)
+		s.IncompatibleContentGround = clip(termsGround(a.Category), maxShort)
 		s.IncompatibleContentExplanation = explanation
 	default:
 		return Statement{}, fmt.Errorf("action %d: unknown ground %q", a.ID, a.Ground)

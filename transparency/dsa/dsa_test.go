@@ -34,7 +34,7 @@ func removed() dsa.Statement {
 	return dsa.Statement{
 		DecisionVisibility:             []string{"DECISION_VISIBILITY_CONTENT_REMOVED"},
 		DecisionGround:                 "DECISION_GROUND_INCOMPATIBLE_CONTENT",
-		IncompatibleContentGround:      "kurir terms of service: Spam",
+		IncompatibleContentGround:      "kurir terms of service § 4.18: Spam",
 		IncompatibleContentExplanation: "Forty identical invitations to a paid channel within a minute.",
 		Category:                       "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
 		ContentType:                    []string{"CONTENT_TYPE_TEXT"},
@@ -75,7 +75,7 @@ func TestFromAction(t *testing.T) {
 		}, func(s *dsa.Statement) {
 			s.ContentType = []string{"CONTENT_TYPE_IMAGE"}
 			s.Category, s.CategorySpecification = "STATEMENT_CATEGORY_PROTECTION_OF_MINORS", []string{"KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL"}
-			s.IncompatibleContentGround = "kurir terms of service: Child sexual abuse"
+			s.IncompatibleContentGround = "kurir terms of service § 4.1: Child sexual abuse"
 			s.SourceType, s.AutomatedDetection, s.AutomatedDecision = "SOURCE_VOLUNTARY", "Yes", "AUTOMATED_DECISION_FULLY"
 		}},
 		{"a file of another type", func(a *dsa.ActionRecord) {
@@ -92,7 +92,7 @@ func TestFromAction(t *testing.T) {
 			s.DecisionProvision = "DECISION_PROVISION_PARTIAL_TERMINATION"
 			s.ContentType, s.ContentTypeOther = []string{"CONTENT_TYPE_OTHER"}, "channel"
 			s.Category, s.CategorySpecification = "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY", []string{"KEYWORD_TERRORIST_CONTENT"}
-			s.IncompatibleContentGround = "kurir terms of service: Terrorism"
+			s.IncompatibleContentGround = "kurir terms of service § 4.2: Terrorism"
 			s.SourceType, s.SourceIdentity = "SOURCE_TRUSTED_FLAGGER", "Counter Extremism Project"
 		}},
 		{"takedown reversed", func(a *dsa.ActionRecord) {
@@ -149,7 +149,7 @@ func TestFromAction(t *testing.T) {
 		}, func(s *dsa.Statement) {
 			s.DecisionVisibility = []string{"DECISION_VISIBILITY_CONTENT_LABELLED"}
 			s.ContentType, s.ContentTypeOther = []string{"CONTENT_TYPE_OTHER"}, "channel"
-			s.Category, s.IncompatibleContentGround = "STATEMENT_CATEGORY_VIOLENCE", "kurir terms of service: Violence"
+			s.Category, s.IncompatibleContentGround = "STATEMENT_CATEGORY_VIOLENCE", "kurir terms of service § 4.4: Violence"
 		}},
 		{"account suspended", func(a *dsa.ActionRecord) {
 			a.Kind, a.Subject, a.Until, a.ContentAt = moderation.Suspend, "user:5", actedAt.Add(7*24*time.Hour), time.Date(2024, 2, 29, 8, 0, 0, 0, time.UTC)
@@ -178,7 +178,7 @@ func TestFromAction(t *testing.T) {
 		}, func(s *dsa.Statement) {
 			s.DecisionVisibility, s.DecisionAccount = nil, "DECISION_ACCOUNT_TERMINATED"
 			s.ContentType, s.ContentTypeOther = []string{"CONTENT_TYPE_OTHER"}, "account"
-			s.Category, s.IncompatibleContentGround = "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", "kurir terms of service: Fake account or impersonation"
+			s.Category, s.IncompatibleContentGround = "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", "kurir terms of service § 4.16: Fake account or impersonation"
 		}},
 		{"ban reversed on appeal", func(a *dsa.ActionRecord) {
 			a.Kind, a.Subject, a.Reversed = moderation.Ban, "user:5", actedAt.AddDate(0, 1, 0)

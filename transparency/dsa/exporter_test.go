@@ -287,7 +287,7 @@ func TestExportSubmitsEveryActionOnce(t *testing.T) {
 					s.ContentDate == day && s.ApplicationDate == day
 			}},
 			{actions[len(actions)-1], func(s dsa.Statement) bool {
-				return s.ApplicationDate == "2026-11-02" && s.ContentDate == "2026-11-02" && s.IncompatibleContentGround == "kurir terms of service: Spam"
+				return s.ApplicationDate == "2026-11-02" && s.ContentDate == "2026-11-02" && s.IncompatibleContentGround == "kurir terms of service § 4.18: Spam"
 			}},
 		} {
 			s, ok := byPUID[dsa.PUID(c.action.ID)]

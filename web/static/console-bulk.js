@@ -22,6 +22,7 @@ export function bulkView({ notStaff }) {
     };
   }
   let closed = false;
+  let refresh = 0; // the timer that reloads the list while an action runs
 
   // The request.
   const kind = field(t('console.bulk_kind'), { name: 'kind', tag: 'select' });
@@ -85,8 +86,8 @@ export function bulkView({ notStaff }) {
         form.reset();
         ref.hidden = true;
         showError(form, box, null, '');
-        toast(b.state === 'done' ? t('console.bulk_done', { done: b.done, failed: b.failed }) : t('console.bulk_pending'));
-        state.value = b.state === 'done' ? 'done' : 'pending';
+        toast(outcome(b));
+        state.value = b.state;
         load();
       } else {
         const b = await api('POST', '/moderation/bulk/preview', p);
@@ -128,6 +129,7 @@ export function bulkView({ notStaff }) {
   const stateId = 'bulk-state';
   const state = h('select', { id: stateId, name: 'state' },
     h('option', { value: 'pending' }, t('console.bulk_state.pending')),
+    h('option', { value: 'running' }, t('console.bulk_state.running')),
     h('option', { value: 'done' }, t('console.bulk_state.done')),
     h('option', { value: 'rejected' }, t('console.bulk_state.rejected')));
   const status = h('p', { class: 'muted console-status', role: 'status' });
@@ -154,6 +156,9 @@ export function bulkView({ notStaff }) {
       status.hidden = !!r.bulk.length;
       status.textContent = r.bulk.length ? '' : t('console.bulk_empty');
       replace(list, ...r.bulk.map(row));
+      // The server works through a running action in the background: follow it.
+      clearTimeout(refresh);
+      if (r.bulk.some((b) => b.state === 'running')) refresh = setTimeout(load, 2000);
     } catch (err) {
       if (closed) return;
       if (err.status === 403) {
@@ -186,7 +191,7 @@ export function bulkView({ notStaff }) {
           b.state !== 'pending' && b.decided_by ? [h('dt', {}, t('console.decided')), h('dd', {},
             t('console.decided_by', { when: b.decided_at ? formatDateTime(b.decided_at) : '', name: person(b.decided_by) }),
             b.reason ? h('span', { class: 'note', dir: 'auto' }, ` — ${b.reason}`) : null)] : null,
-          b.state === 'done' ? [h('dt', {}, t('console.bulk_result')), h('dd', {}, t('console.bulk_done', { done: b.done, failed: b.failed }))] : null),
+          b.state === 'done' || b.state === 'running' ? [h('dt', {}, t('console.bulk_result')), h('dd', {}, outcome(b))] : null),
         h('details', {}, h('summary', {}, t('console.bulk_subjects', { count: b.subjects.length })), subjects),
         b.state === 'pending' ? decide(b, own) : null));
   }
@@ -205,7 +210,7 @@ export function bulkView({ notStaff }) {
       busy(true);
       try {
         const r = await api('POST', `/moderation/bulk/${b.id}/approve`);
-        toast(t('console.bulk_done', { done: r.done, failed: r.failed }));
+        toast(outcome(r));
         load();
       } catch (err) {
         showError(f, box, null, err.reason === 'own_request' ? t('console.bulk_own_request') : errorText(err));
@@ -234,10 +239,17 @@ export function bulkView({ notStaff }) {
     return f;
   }
 
+  // outcome says where a requested or approved bulk action stands.
+  function outcome(b) {
+    if (b.state === 'done') return t('console.bulk_done', { done: b.done, failed: b.failed });
+    if (b.state === 'running') return t('console.bulk_running', { done: b.done, failed: b.failed, count: b.subjects.length });
+    return t('console.bulk_pending');
+  }
+
   load();
   return {
     el,
     keys: {},
-    leave: () => { closed = true; },
+    leave: () => { closed = true; clearTimeout(refresh); },
   };
 }

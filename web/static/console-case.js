@@ -621,6 +621,9 @@ export function caseView(id, { queuePath, notStaff }) {
       until = field(t('console.until'), { name: 'until', type: 'datetime-local', required: true, min: localInput(new Date()) });
       until.querySelector('input').value = localInput(new Date(Date.now() + 7 * 86400000));
     }
+    // A removed file's hashes may go into a hash bank the operators made,
+    // so that its copies are caught at upload, not just the same bytes.
+    const bank = kind === 'remove_media' ? field(t('console.bank'), { name: 'bank', maxlength: '64', autocomplete: 'off', hint: t('console.bank_hint') }) : null;
     let territory = null;
     if (kind === 'restrict') {
       // Withholding where the law requires rests on the law: by default
@@ -630,8 +633,10 @@ export function caseView(id, { queuePath, notStaff }) {
       territory = territoryField(catSelect, ref.querySelector('input'));
     }
     catSelect.addEventListener('change', () => replace(tplField.querySelector('select'), ...templateOptions(actTemplates(catSelect.value))));
+    let chosen = null; // the template the facts start from
     function apply(x) {
       const f = openForm();
+      chosen = x;
       f.elements.facts.value = x.text;
       f.elements.ground.value = x.ground;
       f.elements.legal_reference.value = x.ref;
@@ -640,12 +645,20 @@ export function caseView(id, { queuePath, notStaff }) {
     formDialog(kind, actIntro(kind), [
       label, catField, territory && territory.el, tplField,
       field(t('console.facts'), { name: 'facts', tag: 'textarea', rows: '5', maxlength: '5000', required: true, hint: t('console.facts_hint') }),
-      ground, ref, until,
+      ground, ref, until, bank,
     ], actionLabel(kind), kind !== 'label', async (f) => {
       const body = { kind, category: f.elements.category.value, ground: f.elements.ground.value, facts: f.elements.facts.value.trim() };
       if (!body.facts) throw new ApiError({ field: 'facts', detail: t('auth.fill_in') });
+      if (chosen && body.facts.startsWith(chosen.text)) {
+        // The template's own words go as its name, so that the person
+        // affected reads them in their language; what was added after it
+        // goes as typed. Facts rewritten from the start are free text.
+        body.template = chosen.name;
+        body.facts = body.facts.slice(chosen.text.length).trim();
+      }
       if (body.ground === 'illegal') body.legal_reference = f.elements.legal_reference.value.trim();
       if (kind === 'label') body.label = f.elements.label.value;
+      if (bank && f.elements.bank.value.trim()) body.bank = f.elements.bank.value.trim().toUpperCase();
       if (kind === 'restrict' && territory.countries().length) body.countries = territory.countries();
       if (kind === 'suspend') {
         const v = f.elements.until.value;
@@ -771,7 +784,9 @@ function localInput(d) {
 
 // Reason templates ------------------------------------------------------------
 // Canned facts a moderator starts from and edits; the affected person
-// reads the facts in their statement of reasons. Some rest on the law.
+// reads the facts in their statement of reasons. Some rest on the law. The
+// names are the server's (moderation.Templates), which words them the same
+// in each language for the person who reads the statement.
 
 const templatesOf = {
   child_abuse: ['csam'],

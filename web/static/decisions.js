@@ -4,10 +4,54 @@
 import { api, errorText } from './api.js';
 import { t, language } from './i18n.js';
 import { h, replace, icon, field, showError, toast, formatDateTime } from './dom.js';
-import { store, userName } from './store.js';
+import { store, userName, on, emit } from './store.js';
 import { reasons, reasonLabel, counted } from './report.js';
 
 const maxAppeal = 2000; // the server's limit
+
+// The decisions about the user that are news to them, taken or reversed
+// since they last opened their statements: a count the server keeps, the
+// same on every device. The live stream's "decision" nudge, and every
+// reconnection (nudges sent meanwhile are lost), refresh it; opening the
+// statements clears it. decisionsBadge shows it.
+export async function refreshUnseenDecisions() {
+  try {
+    const r = await api('GET', '/statements/unseen');
+    setUnseen(r.unseen);
+  } catch (err) {
+    console.warn('unseen decisions:', err); // the next nudge or reconnection tries again
+  }
+}
+
+function setUnseen(n) {
+  if (store.unseenDecisions === n) return;
+  store.unseenDecisions = n;
+  emit('decisions-unseen', n);
+}
+
+// decisionsBadge is a badge with the count of unseen decisions, hidden at
+// none, that follows it while it is on the page; labelled(n) is called
+// with each count, for the label of what the badge marks.
+export function decisionsBadge(labelled = () => {}) {
+  const b = h('span', { class: 'badge decisions-badge', 'aria-hidden': 'true', hidden: true });
+  const show = () => {
+    const n = store.unseenDecisions || 0;
+    b.hidden = n === 0;
+    b.textContent = n > 99 ? '99+' : String(n);
+    labelled(n);
+  };
+  const off = on('decisions-unseen', () => {
+    // Screens are put on the page as they are made, and the count comes
+    // later: a badge no longer there has left with its screen.
+    if (!b.isConnected) {
+      off();
+      return;
+    }
+    show();
+  });
+  show();
+  return b;
+}
 
 function actionTitle(action) {
   switch (action) {
@@ -72,6 +116,7 @@ export function decisionsScreen() {
         reasons().catch(() => []),
       ]);
       if (closed) return;
+      setUnseen(0); // read now, on every device
       status.hidden = true;
       replace(statements, ...(st.statements.length
         ? st.statements.map(statement) : [h('p', { class: 'muted' }, t('decisions.none'))]));
@@ -99,7 +144,9 @@ export function decisionsScreen() {
       h('dl', { class: 'facts' },
         row(t('decisions.restriction'), s.restriction),
         row(t('decisions.category'), s.category),
-        row(t('decisions.ground'), s.ground),
+        row(t('decisions.ground'), s.ground_url
+          ? [s.ground, ' ', h('a', { href: s.ground_url, target: '_blank', rel: 'noopener', class: 'ground-link' }, t('decisions.ground_link'))]
+          : s.ground),
         row(t('decisions.facts'), s.facts),
         row(t('decisions.scope'), s.territorial_scope),
         row(t('decisions.duration'), duration),
