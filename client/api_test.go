@@ -34,6 +34,7 @@ func TestAPI(t *testing.T) {
 		t.Run("moderation", func(t *testing.T) { testModeration(t, s) })
 		t.Run("notice cases", func(t *testing.T) { testNoticeCases(t, s) })
 		t.Run("bulk", func(t *testing.T) { testBulk(t, s) })
+		t.Run("appeal queue", func(t *testing.T) { testAppealQueue(t, s) })
 		t.Run("jurisdictions", func(t *testing.T) { testJurisdictions(t, s) })
 		t.Run("legal", func(t *testing.T) { testLegal(t, s) })
 		t.Run("secret", func(t *testing.T) { testSecret(t, s) })

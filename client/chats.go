@@ -56,8 +56,12 @@ type Chat struct {
 	// Role is the caller's role, or "" if they are not a member.
 	Role MemberRole `json:"role,omitempty"`
 	// ReadSeq is how far the caller has read.
-	ReadSeq   int64     `json:"read_seq"`
-	CreatedAt time.Time `json:"created_at"`
+	ReadSeq int64 `json:"read_seq"`
+	// PeerReadSeq is, in a private chat, how far the other person has
+	// read: the caller's messages up to it are read. Groups and channels
+	// keep no per-member receipts, so it is 0 there.
+	PeerReadSeq int64     `json:"peer_read_seq,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
 	// Unavailable, if set, says why moderation took the chat down: it is
 	// listed, but nothing in it can be read.
 	Unavailable string `json:"unavailable,omitempty"`

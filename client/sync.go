@@ -37,6 +37,10 @@ const (
 	// was put on or lifted: fetch it again to see it as it now is.
 	EventRestricted   EventKind = "restricted"
 	EventUnrestricted EventKind = "unrestricted"
+	// EventRead is no change to the chat (its Seq is 0): UserID read the
+	// chat up to MessageSeq. It comes from the caller's own other devices
+	// and, in a private chat, from the other person.
+	EventRead EventKind = "read"
 )
 
 // Event is one change to a chat, numbered by the chat's seq. The sync

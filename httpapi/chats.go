@@ -69,6 +69,7 @@ type chatView struct {
 	PeerID      int64           `json:"peer_id,omitempty" jsonschema:"description=The other person in a private chat."`
 	Role        string          `json:"role,omitempty" jsonschema:"enum=owner,enum=admin,enum=member,description=Your role; absent if you are not a member."`
 	ReadSeq     int64           `json:"read_seq"`
+	PeerReadSeq int64           `json:"peer_read_seq,omitempty" jsonschema:"description=Private chats: how far the other person has read; your messages up to it are read. Groups and channels have no per-member receipts."`
 	CreatedAt   time.Time       `json:"created_at"`
 	Unavailable string          `json:"unavailable,omitempty" jsonschema:"description=Present when moderation took the chat down: why. Its messages can no longer be read."`
 	Labels      []string        `json:"labels,omitempty" jsonschema:"description=Warnings moderation put on the chat (sensitive\\, graphic\\, misleading\\, scam_risk): show them before its content."`
@@ -79,7 +80,7 @@ func newChatView(c messaging.Chat) chatView {
 	p := c.Permissions
 	return chatView{ID: int64(c.ID), Kind: string(c.Kind), Title: c.Title, About: c.About, Username: c.Username,
 		MemberCount: c.MemberCount, Large: c.Large, Permissions: permissionsView(p), Seq: c.Seq, PinnedSeq: c.PinnedSeq,
-		PeerID: int64(c.Peer), Role: string(c.Role), ReadSeq: c.ReadSeq, CreatedAt: c.CreatedAt, Unavailable: c.Unavailable, Labels: c.Labels,
+		PeerID: int64(c.Peer), Role: string(c.Role), ReadSeq: c.ReadSeq, PeerReadSeq: c.PeerReadSeq, CreatedAt: c.CreatedAt, Unavailable: c.Unavailable, Labels: c.Labels,
 		Withheld: newWithheldView(c.Withheld)}
 }
 

@@ -182,7 +182,7 @@ func handleMarkRead(msg *messaging.Service, limit int64) http.Handler {
 type eventView struct {
 	ChatID     int64        `json:"chat_id"`
 	Seq        int64        `json:"seq"`
-	Kind       string       `json:"kind" jsonschema:"enum=message,enum=edit,enum=delete,enum=pin,enum=unpin,enum=join,enum=leave,enum=remove,enum=role,enum=info,enum=create,enum=large,enum=removed,enum=restored,enum=takedown,enum=reinstated,enum=restricted,enum=unrestricted,description=removed and restored: moderation took a message down or put it back (a restored event carries it); takedown and reinstated: the whole chat; restricted and unrestricted: a territorial restriction of the chat (message_seq 0) or a message was put on or lifted\\, so fetch it again."`
+	Kind       string       `json:"kind" jsonschema:"enum=message,enum=edit,enum=delete,enum=pin,enum=unpin,enum=join,enum=leave,enum=remove,enum=role,enum=info,enum=create,enum=large,enum=removed,enum=restored,enum=takedown,enum=reinstated,enum=restricted,enum=unrestricted,enum=read,description=removed and restored: moderation took a message down or put it back (a restored event carries it); takedown and reinstated: the whole chat; restricted and unrestricted: a territorial restriction of the chat (message_seq 0) or a message was put on or lifted\\, so fetch it again. read: user_id read the chat up to message_seq (you on another device\\, or the other person of a private chat); it takes no seq of the chat (seq is 0)."`
 	ActorID    int64        `json:"actor_id,omitempty"`
 	MessageSeq int64        `json:"message_seq,omitempty"`
 	UserID     int64        `json:"user_id,omitempty"`

@@ -2,6 +2,8 @@ package messaging
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -244,5 +246,18 @@ func (s *Service) Chat(ctx context.Context, user kurir.UserID, id ChatID) (Chat,
 	if !c.canSee() {
 		return Chat{}, noChat(id)
 	}
-	return c.view(user), nil
+	ch := c.view(user)
+	return ch, peerRead(ctx, s.db.Read(), &ch)
+}
+
+// peerRead fills in how far the other person of a private chat has read it.
+func peerRead(ctx context.Context, q sqldb.Querier, ch *Chat) error {
+	if ch.Kind != Private || ch.Peer == 0 {
+		return nil
+	}
+	err := q.QueryRowContext(ctx, `SELECT read_seq FROM chat_members WHERE chat_id = $1 AND user_id = $2`, ch.ID, ch.Peer).Scan(&ch.PeerReadSeq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	return err
 }

@@ -75,6 +75,10 @@ type Chat struct {
 	// Membership of the viewer; Role is empty when the viewer is not a member.
 	Role    MemberRole
 	ReadSeq int64
+	// PeerReadSeq is how far Peer has read a private chat: the viewer's
+	// messages up to it have been read. Groups and channels keep no
+	// per-member receipts, so it is 0 there.
+	PeerReadSeq int64
 	// Unavailable, if not empty, says why moderation took the chat down:
 	// its members still see it in their list, but nothing in it.
 	Unavailable string
@@ -168,6 +172,13 @@ const (
 	EventRestricted   EventKind = "restricted"
 	EventUnrestricted EventKind = "unrestricted"
 )
+
+// EventRead is not a change to a chat and takes no seq of it (Seq is 0): it
+// says that UserID read the chat up to MessageSeq. It goes to the reader's
+// own update log, so their other devices clear the chat's unread count, and
+// in a private chat to the other person's, who sees their messages read.
+// Groups and channels have no per-member receipts.
+const EventRead EventKind = "read"
 
 // Event is one change to a chat. For message and edit events Message holds
 // the message as it is now (which may since have been deleted).

@@ -143,6 +143,9 @@ func (s *Service) Dialogs(ctx context.Context, user kurir.UserID, after DialogCu
 		}
 		for _, e := range entries {
 			d := Dialog{Chat: e.c.view(user), LastActivity: sqldb.FromMicros(e.activity)}
+			if err := peerRead(ctx, tx, &d.Chat); err != nil {
+				return err
+			}
 			if e.c.takenDown != 0 || e.c.withheld != nil {
 				out = append(out, d) // listed, with why, but nothing in it shows
 				continue
@@ -208,10 +211,18 @@ func (s *Service) Difference(ctx context.Context, user kurir.UserID, pts int64, 
 			d.TooLong = true
 			return nil
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT u.pts, `+eventColumns+`, `+eventMessageColumns+`
+		// Read marks (read_seq > 0) have no chat event; they are made up
+		// as events of kind read, with no message.
+		rows, err := tx.QueryContext(ctx, `SELECT * FROM (
+			SELECT u.pts, `+eventColumns+`, `+eventMessageColumns+`
 			FROM user_updates u JOIN chat_events e ON e.chat_id = u.chat_id AND e.seq = u.chat_seq `+eventMessageJoin+`
 			JOIN chats c ON c.id = u.chat_id
-			WHERE u.user_id = $1 AND u.pts > $2 AND (c.taken_down_at = 0 OR e.kind = 'takedown') ORDER BY u.pts LIMIT $3`, user, pts, limit)
+			WHERE u.user_id = $1 AND u.pts > $2 AND u.read_seq = 0 AND (c.taken_down_at = 0 OR e.kind = 'takedown')
+			UNION ALL
+			SELECT u.pts, u.chat_id, 0, 'read', u.reader_id, u.read_seq, u.reader_id, u.read_at, 0, 0, 0, '', 0, 0, 0, 0, 0, 0, 0, 0, ''
+			FROM user_updates u JOIN chats c ON c.id = u.chat_id
+			WHERE u.user_id = $1 AND u.pts > $2 AND u.read_seq > 0 AND c.taken_down_at = 0
+			) d ORDER BY 1 LIMIT $3`, user, pts, limit)
 		if err != nil {
 			return fmt.Errorf("difference: %w", err)
 		}

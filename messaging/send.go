@@ -112,6 +112,9 @@ func (s *Service) Send(ctx context.Context, sender kurir.UserID, id ChatID, p Se
 			err = holdMessage(ctx, tx, &msg, hold.Reason, now)
 			n, heldNow = nil, true // nobody is told of it until it is released
 		}
+		if err == nil && hold == nil && s.cfg.Stored != nil {
+			err = s.cfg.Stored(ctx, tx, &msg, c.kind != Private && c.username != "")
+		}
 		return err
 	}
 	err = s.db.WriteTx(ctx, send)
@@ -506,6 +509,11 @@ func (s *Service) Edit(ctx context.Context, actor kurir.UserID, id ChatID, seq i
 			return "", err
 		}
 		m.Text, m.EditedAt = text, now
+		if s.cfg.Stored != nil {
+			if err := s.cfg.Stored(ctx, tx, m, c.kind != Private && c.username != ""); err != nil {
+				return "", err
+			}
+		}
 		return EventEdit, nil
 	})
 }
@@ -576,9 +584,15 @@ func (s *Service) Pin(ctx context.Context, actor kurir.UserID, id ChatID, seq in
 	return err
 }
 
-// MarkRead records that user has read chat up to seq. Marks only move forward.
+// MarkRead records that user has read chat up to seq. Marks only move
+// forward. A mark that moves goes, as an EventRead, into the reader's update
+// log (their other devices clear the unread count) and, in a private chat,
+// into the other person's (they see their messages read); a mark that does
+// not move changes nothing and announces nothing.
 func (s *Service) MarkRead(ctx context.Context, user kurir.UserID, id ChatID, seq int64) error {
-	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+	var n *Notice
+	err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		n = nil
 		c, err := loadChat(ctx, tx, id, user)
 		if err != nil {
 			return err
@@ -589,7 +603,43 @@ func (s *Service) MarkRead(ctx context.Context, user kurir.UserID, id ChatID, se
 		if seq > c.seq {
 			return kurir.Invalid("seq", "beyond_end", "Chat %d has no change %d yet (it is at %d).", id, seq, c.seq)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE chat_members SET read_seq = $3 WHERE chat_id = $1 AND user_id = $2 AND read_seq < $3`, id, user, seq)
+		res, err := tx.ExecContext(ctx, `UPDATE chat_members SET read_seq = $3 WHERE chat_id = $1 AND user_id = $2 AND read_seq < $3`, id, user, seq)
+		if err != nil {
+			return err
+		}
+		if moved, err := res.RowsAffected(); err != nil || moved == 0 {
+			return err
+		}
+		to := []kurir.UserID{user}
+		if c.kind == Private {
+			to = append(to, c.view(user).Peer)
+		}
+		n, err = appendRead(ctx, tx, &Event{ChatID: id, Kind: EventRead, ActorID: user, UserID: user, MessageSeq: seq, At: s.clock.Now()}, to)
 		return err
 	})
+	if err == nil && n != nil {
+		s.publish(ctx, n)
+	}
+	return err
+}
+
+// appendRead appends a read mark to the update logs of users and returns
+// the Notice to publish once the transaction commits.
+func appendRead(ctx context.Context, tx *sqldb.Tx, ev *Event, users []kurir.UserID) (*Notice, error) {
+	n := &Notice{Event: *ev}
+	for _, u := range users {
+		if err := ensurePTS(ctx, tx, u); err != nil {
+			return nil, err
+		}
+		r := Recipient{User: u}
+		if err := tx.QueryRowContext(ctx, `UPDATE user_pts SET pts = pts + 1 WHERE user_id = $1 RETURNING pts`, u).Scan(&r.PTS); err != nil {
+			return nil, fmt.Errorf("advance update log: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO user_updates (user_id, pts, chat_id, chat_seq, reader_id, read_seq, read_at)
+			VALUES ($1, $2, $3, 0, $4, $5, $6)`, u, r.PTS, ev.ChatID, ev.UserID, ev.MessageSeq, sqldb.Micros(ev.At)); err != nil {
+			return nil, fmt.Errorf("append a read mark to the update log: %w", err)
+		}
+		n.To = append(n.To, r)
+	}
+	return n, nil
 }

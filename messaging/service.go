@@ -41,6 +41,14 @@ type Config struct {
 	// (country groups and country rules); without it a restriction names
 	// its countries one by one.
 	Territory Territory
+	// Stored, if set, is called in the transaction that stores each new
+	// message (not a retry's answer, nor one held for review) and each
+	// edit, with whether its chat is public (a group or channel with an
+	// @name):
+	// kurir/safety queues messages for its classifier there, so that a
+	// crash cannot lose one between the send and the queue. An error
+	// fails the send.
+	Stored func(ctx context.Context, tx *sqldb.Tx, msg *Message, public bool) error
 }
 
 // Screener checks text before it is stored; kurir/safety implements it. An

@@ -125,6 +125,121 @@ export function upload(file, onProgress, { path = '/media', bearer } = {}) {
   return { done, abort: () => xhr.abort() };
 }
 
+// Resumable uploads: POST /api/v1/uploads, then the bytes in parts of
+// uploadPart with PATCH, each at the offset the server has reached. A part
+// cut off by a lost connection or a restarting server is resumed from
+// where the server stands (GET /api/v1/uploads/{id}) once it answers
+// again; the upload's ID is kept in sessionStorage under the file's name,
+// size and date, so that choosing the same file again after a reload goes
+// on from there too.
+const uploadPart = 4 << 20;
+const uploadKeyPrefix = 'kurir.upload.';
+const uploadPatience = 120_000; // how long to keep trying without progress
+
+function uploadKey(file) {
+  return `${uploadKeyPrefix}${file.name}|${file.size}|${file.lastModified}`;
+}
+
+// retryable says whether a failed request may go through if tried again
+// later: the server could not be reached, or was restarting.
+function retryable(err) {
+  return err.network || err.status === 502 || err.status === 503 || err.status === 504;
+}
+
+// uploadResumable sends file by a resumable upload, reporting progress as
+// a fraction to onProgress (and onWaiting(true) while it waits for the
+// server to answer again), and resolves to the stored media object. The
+// returned abort stops it; the server drops the unfinished upload when it
+// expires.
+export function uploadResumable(file, onProgress, { onWaiting = () => {} } = {}) {
+  let xhr = null;
+  let aborted = false;
+  let wake = () => {};
+  const abortErr = () => new DOMException('aborted', 'AbortError');
+  const pause = (ms) => new Promise((resolve) => { wake = resolve; setTimeout(resolve, ms); });
+  const send = (id, offset, part) => new Promise((resolve, reject) => {
+    xhr = new XMLHttpRequest();
+    xhr.open('PATCH', `/api/v1/uploads/${encodeURIComponent(id)}`);
+    for (const [k, v] of Object.entries(headers({ 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset) }))) {
+      xhr.setRequestHeader(k, v);
+    }
+    xhr.upload.onprogress = (e) => onProgress(Math.min(1, (offset + e.loaded) / Math.max(1, file.size)));
+    xhr.onload = () => {
+      let body = {};
+      try { body = JSON.parse(xhr.responseText); } catch { body = {}; }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+      else reject(problemError(xhr.status, body));
+    };
+    xhr.onerror = () => reject(networkError());
+    xhr.onabort = () => reject(abortErr());
+    xhr.send(part);
+  });
+  const key = uploadKey(file);
+  const done = (async () => {
+    let u = null;
+    const saved = sessionStorage.getItem(key);
+    if (saved) {
+      try {
+        u = await api('GET', `/uploads/${encodeURIComponent(saved)}`);
+      } catch (err) {
+        if (retryable(err)) throw err;
+        sessionStorage.removeItem(key); // expired or gone: start again
+      }
+    }
+    if (!u) {
+      u = await api('POST', '/uploads', { name: file.name, size: file.size, ...(file.type ? { content_type: file.type } : {}) });
+      sessionStorage.setItem(key, u.id);
+    }
+    let since = Date.now();
+    let wait = 500;
+    while (!u.media) {
+      if (aborted) throw abortErr();
+      onProgress(u.received / Math.max(1, file.size));
+      try {
+        u = await send(u.id, u.received, file.slice(u.received, Math.min(u.received + uploadPart, file.size)));
+        since = Date.now();
+        wait = 500;
+        onWaiting(false);
+        continue;
+      } catch (err) {
+        if (err.name === 'AbortError' || aborted) throw abortErr();
+        if (!retryable(err) && err.reason !== 'offset_mismatch') throw err;
+        if (Date.now() - since > uploadPatience) throw err;
+      }
+      // Find out where the server stands, once it answers again.
+      for (;;) {
+        onWaiting(true);
+        await pause(wait);
+        wait = Math.min(wait * 2, 8000);
+        if (aborted) throw abortErr();
+        try {
+          u = await api('GET', `/uploads/${encodeURIComponent(u.id)}`);
+          onWaiting(false);
+          break;
+        } catch (err) {
+          if (!retryable(err) || Date.now() - since > uploadPatience) {
+            onWaiting(false);
+            throw err;
+          }
+        }
+      }
+    }
+    sessionStorage.removeItem(key);
+    onProgress(1);
+    return u.media;
+  })();
+  return {
+    done,
+    abort: () => {
+      aborted = true;
+      if (xhr) xhr.abort();
+      wake();
+    },
+    // retryNow cuts a wait for the server short.
+    retryNow: () => wake(),
+  };
+}
+
 // blobs maps a download path to its object URL, so that a photo shown twice
 // is downloaded once. forgetBlobs frees them all (at logout).
 const blobs = new Map();

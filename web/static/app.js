@@ -5,17 +5,18 @@ import { detect, setLanguage, t, onLanguageChange } from './i18n.js';
 import { h, replace, formatDateTime } from './dom.js';
 import { Live } from './live.js';
 import {
-  store, reset, loadUsers, loadDialogs, applyEvent, reloadDialogs, refreshChat, clearAllDrafts, forgetReads, emit,
+  store, reset, loadUsers, loadDialogs, applyEvent, reloadDialogs, refreshChat, clearAllDrafts, forgetReads, emit, flushOutbox,
 } from './store.js';
 import { authScreen, joinScreen, publicChatScreen } from './auth.js';
 import { sidebar } from './sidebar.js';
 import { conversation, emptyMain } from './conversation.js';
 import { settingsScreen } from './settings.js';
-import { decisionsScreen } from './decisions.js';
+import { decisionsScreen, refreshUnseenDecisions } from './decisions.js';
 import { noticeScreen, noticeStatusScreen } from './notices.js';
 import { setRouter, isPortal } from './nav.js';
 import { withdrawnScreen } from './jurisdiction.js';
 import { secretConversation, startSecret, stopSecret, secretNudge } from './secretchat.js';
+import { startNotify } from './notify.js';
 
 const app = document.getElementById('app');
 const banner = document.getElementById('banner');
@@ -41,6 +42,7 @@ document.addEventListener('click', (e) => {
 });
 window.addEventListener('popstate', () => route());
 setRouter(navigate);
+startNotify();
 
 function route() {
   routeTo(location.pathname);
@@ -210,7 +212,9 @@ async function start() {
     apply: applyEvent,
     reset: (chatId) => { reloadDialogs(); if (chatId) refreshChat(chatId); emit('resynced', chatId); },
     status: connectionStatus,
-    nudge: secretNudge,
+    // A decision about the user was taken or reversed, or the stream is
+    // back (nudges sent meanwhile are lost): the badge's count is fetched.
+    nudge: (type) => (type === 'decision' ? refreshUnseenDecisions() : secretNudge(type)),
   });
   store.live.me = store.me.id;
   startSecret();
@@ -347,6 +351,7 @@ let countdown = 0;
 function connectionStatus(s, retryAt) {
   clearInterval(countdown);
   if (s === 'online') {
+    flushOutbox(); // what was written while offline
     offlineSince = 0;
     banner.hidden = true;
     replace(banner);

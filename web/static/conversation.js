@@ -1,22 +1,29 @@
 // One chat: its history (older messages load as you scroll up), live
 // changes, read marks, and the box to write, reply, edit and attach files.
-import { api, upload, blobURL, errorText, newKey } from './api.js';
+import { api, uploadResumable, blobURL, errorText, newKey, ApiError } from './api.js';
 import { t } from './i18n.js';
 import {
-  h, replace, icon, iconButton, avatar, formatTime, formatDateTime, formatSize, menu, confirmDialog, openDialog, toast,
+  h, replace, icon, iconButton, avatar, formatMsgTime, formatDateTime, formatDay, dayKey, formatSize, menu, confirmDialog, openDialog, toast,
 } from './dom.js';
 import {
   store, on, chatTitle, userName, canPost, can, isAdmin, putChat, markRead, draft, saveDraft, send, broadcast,
   composerContext, saveComposerContext,
-  sortedDialogs, chatMembers, learnName, refreshChat,
+  sortedDialogs, chatMembers, learnName, refreshChat, lookupUser, outbox, queueMessage, flushOutbox,
 } from './store.js';
+import { richText } from './richtext.js';
+import { navigate } from './nav.js';
 import { chatInfoDialog, peerInfoDialog } from './chatinfo.js';
 import { reportDialog } from './report.js';
 import { withheldMessageNote, withheldPreview, withheldChatNotice, isWithheld } from './jurisdiction.js';
 
 const pageSize = 50;
 const maxText = 4096;
-const maxFile = 2 * 1024 ** 3; // the server's default limit; it may set a lower one
+const maxFileKey = 'kurir.max_upload';
+// maxFile is the largest file the server takes: its default until it has
+// refused a file as too large, saying its limit, which is kept.
+function maxFile() {
+  return Number(localStorage.getItem(maxFileKey)) || 2 * 1024 ** 3;
+}
 
 export function emptyMain() {
   const el = h('section', { class: 'placeholder', 'aria-labelledby': 'empty-title' },
@@ -58,12 +65,23 @@ export function conversation(chatId) {
   let replyTo = 0;
   let editing = 0;
   let stash = ''; // the draft put aside while editing
-  let attachment = null; // a File chosen to send
+  let attachments = []; // the Files chosen to send, in order: one message each
   let uploading = null; // {abort}
   let sendKey = ''; // the idempotency key of the text being sent
   let sendKeyText = '';
   let closed = false;
   const tombs = new Map(); // seq -> li: messages the moderators removed, while the chat is open
+  // unreadFrom is the seq after the read mark when the chat was opened with
+  // unread messages: the "new messages" line stays above the first message
+  // from there while the chat is open (until the user writes).
+  let unreadFrom = 0;
+  // settled is set once the chat is shown where it opens: until then,
+  // nothing on screen counts as read (loading the newest page first would).
+  let settled = false;
+  {
+    const d = store.dialogs.get(chatId);
+    if (d && d.unread > 0 && d.chat.role) unreadFrom = d.chat.read_seq + 1;
+  }
 
   // The elements ----------------------------------------------------------
   const titleEl = h('h2', { id: 'conv-title', dir: 'auto' });
@@ -253,17 +271,120 @@ export function conversation(chatId) {
         h('span', { class: 'reply-text', dir: 'auto' }, r ? snippet(r) : t('msg.reply_unknown'))));
     }
     if (m.media) parts.push(renderMedia(m.media));
-    if (m.text) parts.push(h('div', { class: 'text', dir: 'auto' }, m.text));
+    if (m.text) parts.push(h('div', { class: 'text', dir: 'auto' }, ...richText(m.text, openMention)));
     if (m.withheld) parts.push(withheldMessageNote(m.withheld));
     const meta = h('div', { class: 'meta' },
       m.edited_at ? h('span', { class: 'edited' }, t('msg.edited')) : null,
-      h('time', { datetime: m.created_at, title: formatDateTime(m.created_at) }, formatTime(m.created_at)));
+      h('time', { datetime: m.created_at, title: formatDateTime(m.created_at) }, formatMsgTime(m.created_at)),
+      own ? receipt(m) : null);
     parts.push(meta);
     const more = iconButton('more', t('msg.actions'), { class: 'icon-btn more', 'aria-haspopup': 'menu' });
     more.hidden = !chat;
     more.addEventListener('click', () => actions(m.seq, more));
     return h('li', { class: `msg${own ? ' own' : ''}${m.withheld ? ' withheld' : ''}`, id: `m-${chatId}-${m.seq}`, dataset: { seq: String(m.seq) } },
       h('div', { class: 'bubble' }, ...parts), more);
+  }
+
+  // openMention shows the person an @name in a message names, or else the
+  // public group or channel of that name.
+  async function openMention(name) {
+    try {
+      const u = await lookupUser(name);
+      peerInfoDialog(u.id);
+    } catch (err) {
+      if (err.status === 404) navigate(`/c/${encodeURIComponent(name)}`);
+      else toast(errorText(err), { error: true });
+    }
+  }
+
+  // renderPending shows, after the history, the messages of this chat that
+  // wait in the outbox to be sent, each with a clock.
+  function renderPending() {
+    for (const li of list.querySelectorAll(':scope > .pending')) li.remove();
+    for (const item of outbox(chatId)) {
+      // A seq beyond any message's keeps put() inserting messages before it.
+      list.append(h('li', { class: 'msg own pending', id: `p-${item.key}`, dataset: { seq: '1e15' } },
+        h('div', { class: 'bubble' },
+          h('div', { class: 'text', dir: 'auto' }, item.body.text || ''),
+          h('div', { class: 'meta' },
+            h('time', { datetime: item.at }, formatMsgTime(item.at)),
+            h('span', { class: 'receipt waiting', role: 'img', 'aria-label': t('msg.pending'), title: t('msg.pending') }, icon('timer'))))));
+    }
+  }
+
+  function onOutbox(id) {
+    if (!id || id === chatId) {
+      renderPending();
+      if (nearBottom()) toBottom(false);
+    }
+  }
+
+  function onOutboxSent({ item, message }) {
+    if (item.chat !== chatId) return;
+    renderPending();
+    if (!hasNewer && !messages.has(message.seq)) put(message);
+    if (nearBottom()) toBottom(false);
+  }
+
+  function onOutboxFailed({ item, err }) {
+    if (item.chat !== chatId) return;
+    renderPending();
+    if (!input.value && item.body.text) {
+      input.value = item.body.text;
+      autosize();
+    }
+    showComposerError(errorText(err));
+  }
+
+  // renderMarks puts a line with the day before each day's first message,
+  // and the "new messages" line before the first message that was unread
+  // when the chat was opened. It runs once after a batch of changes.
+  let marksQueued = false;
+  function renderMarks() {
+    if (marksQueued) return;
+    marksQueued = true;
+    queueMicrotask(() => {
+      marksQueued = false;
+      if (closed) return;
+      for (const e of list.querySelectorAll(':scope > .day-sep, :scope > .unread-line')) e.remove();
+      let day = '';
+      let unreadShown = false;
+      for (const li of [...list.children]) {
+        const seq = Number(li.dataset.seq);
+        const m = messages.get(seq);
+        if (!m) continue;
+        const d = dayKey(m.created_at);
+        if (d !== day) {
+          day = d;
+          li.before(h('li', { class: 'day-sep', dataset: { seq: String(seq) } },
+            h('span', {}, h('time', { datetime: m.created_at }, formatDay(m.created_at)))));
+        }
+        if (!unreadShown && unreadFrom && seq >= unreadFrom) {
+          unreadShown = true;
+          li.before(h('li', { class: 'unread-line', id: `unread-${chatId}`, dataset: { seq: String(seq) } },
+            h('span', {}, t('conv.unread_line'))));
+        }
+      }
+    });
+  }
+
+  // receipt is the mark on one's own message in a private chat: one tick
+  // once sent, two once the other person has read it. Groups and channels
+  // keep no per-member receipts.
+  function receipt(m) {
+    if (!chat || chat.kind !== 'private' || m.held) return null;
+    const read = m.seq <= (chat.peer_read_seq || 0);
+    const label = read ? t('msg.read') : t('msg.sent');
+    return h('span', { class: `receipt${read ? ' read' : ''}`, role: 'img', 'aria-label': label, title: label }, read ? '✓✓' : '✓');
+  }
+
+  // renderReceipts updates the ticks after the other person read more.
+  function renderReceipts() {
+    for (const [seq, li] of els) {
+      const old = li.querySelector('.receipt');
+      const m = messages.get(seq);
+      if (old && m) old.replaceWith(receipt(m) || '');
+    }
   }
 
   function renderMedia(media) {
@@ -336,6 +457,7 @@ export function conversation(chatId) {
       else break;
     }
     list.insertBefore(li, after);
+    renderMarks();
     // Replies to it, loaded before it, can now quote it.
     const replies = [...messages.values()].filter((o) => o.reply_to === m.seq && o.seq !== m.seq);
     for (const r of replies) rerender(r.seq);
@@ -353,6 +475,7 @@ export function conversation(chatId) {
   function removeMsg(seq) {
     if (!messages.has(seq)) return;
     messages.delete(seq);
+    renderMarks();
     const li = els.get(seq);
     els.delete(seq);
     if (li) {
@@ -419,7 +542,7 @@ export function conversation(chatId) {
 
   // readVisible marks the chat read when its newest messages are on screen.
   function readVisible() {
-    if (!chat || !chat.role || chat.unavailable || chat.withheld || document.hidden || hasNewer || !nearBottom()) return;
+    if (!settled || !chat || !chat.role || chat.unavailable || chat.withheld || document.hidden || hasNewer || !nearBottom()) return;
     const d = store.dialogs.get(chatId);
     const seq = Math.max(lastSeq(), d ? d.chat.seq : 0);
     if (seq) markRead(chatId, seq);
@@ -478,6 +601,7 @@ export function conversation(chatId) {
   function clearWindow() {
     for (const li of els.values()) li.remove();
     for (const tomb of tombs.values()) tomb.remove();
+    for (const e of list.querySelectorAll(':scope > .day-sep, :scope > .unread-line')) e.remove();
     messages.clear();
     els.clear();
     tombs.clear();
@@ -516,6 +640,38 @@ export function conversation(chatId) {
     } finally {
       loading = false;
     }
+  }
+
+  // toFirstUnread shows where the user stopped reading: the "new messages"
+  // line at the top of the screen, loading the history from there if the
+  // newest page does not reach back to it, or else the newest message.
+  async function toFirstUnread() {
+    settled = true;
+    if (!unreadFrom) {
+      toBottom(false);
+      return;
+    }
+    let first = Infinity;
+    for (const s of messages.keys()) if (s < first) first = s;
+    if (first > unreadFrom && hasMore) {
+      settled = false;
+      try {
+        await loadAround(unreadFrom); // the first unread, some read ones before it
+      } catch (err) {
+        toast(errorText(err), { error: true });
+      }
+      settled = true;
+      if (closed) return;
+    }
+    await new Promise((resolve) => queueMicrotask(resolve)); // the marks are drawn
+    const line = document.getElementById(`unread-${chatId}`);
+    if (!line) {
+      toBottom(false);
+      return;
+    }
+    line.scrollIntoView({ block: 'start' });
+    jump.hidden = nearBottom();
+    readVisible();
   }
 
   // toNewest goes to the newest message, loading it if the window stops
@@ -679,9 +835,11 @@ export function conversation(chatId) {
   function onChat(c) {
     if (!c || c.id !== chatId) return;
     const wasDown = chat && (chat.unavailable || chat.withheld);
+    const peerRead = chat ? chat.peer_read_seq || 0 : 0;
     chat = { ...chat, ...c, unavailable: c.unavailable || '', withheld: c.withheld || null };
     if (wasDown && !chat.unavailable && !chat.withheld) reloadHistory();
     renderHead();
+    if ((chat.peer_read_seq || 0) !== peerRead) renderReceipts();
   }
 
   // refetch fetches one loaded message again, as the reader may now see it.
@@ -878,40 +1036,50 @@ export function conversation(chatId) {
     }
   });
 
-  function setAttachment(file) {
+  // addFiles queues files to send, each as a message of its own; one over
+  // the limit is refused with a message and the others are kept.
+  function addFiles(files) {
     showComposerError('');
-    if (!file) {
-      attachment = null;
-      attachBar.hidden = true;
-      replace(attachBar);
-      return;
+    for (const file of files) {
+      if (file.size > maxFile()) {
+        showComposerError(t('upload.too_large', { name: file.name, max: formatSize(maxFile()) }));
+        continue;
+      }
+      attachments.push(file);
     }
-    if (file.size > maxFile) {
-      showComposerError(t('upload.too_large', { name: file.name, max: formatSize(maxFile) }));
-      return;
-    }
-    attachment = file;
-    replace(attachBar, icon(file.type.startsWith('image/') ? 'attach' : 'file'),
+    renderAttachBar();
+    if (attachments.length) input.focus();
+  }
+
+  function renderAttachBar() {
+    attachBar.hidden = !attachments.length;
+    replace(attachBar, ...attachments.map((file, i) => h('span', { class: 'attach-item' },
+      icon(file.type.startsWith('image/') ? 'attach' : 'file'),
       h('span', { class: 'attach-name', dir: 'auto' }, file.name),
       h('span', { class: 'muted' }, formatSize(file.size)),
-      iconButton('close', t('upload.remove'), { onclick: () => { setAttachment(null); input.focus(); } }));
-    attachBar.hidden = false;
-    input.focus();
+      iconButton('close', t('upload.remove_named', { name: file.name }), {
+        onclick: () => {
+          attachments.splice(i, 1);
+          renderAttachBar();
+          input.focus();
+        },
+      }))));
   }
+  fileInput.multiple = true;
   fileInput.addEventListener('change', () => {
-    setAttachment(fileInput.files[0] || null);
+    addFiles([...fileInput.files]);
     fileInput.value = '';
   });
-  // Dropping or pasting a file attaches it.
+  // Dropping or pasting files attaches every one of them.
   el.addEventListener('dragover', (e) => { if (canPost(chat || {}) && e.dataTransfer.types.includes('Files')) e.preventDefault(); });
   el.addEventListener('drop', (e) => {
     if (!e.dataTransfer.files.length || !canPost(chat || {})) return;
     e.preventDefault();
-    setAttachment(e.dataTransfer.files[0]);
+    addFiles([...e.dataTransfer.files]);
   });
   input.addEventListener('paste', (e) => {
-    const f = [...(e.clipboardData?.files || [])][0];
-    if (f) { e.preventDefault(); setAttachment(f); }
+    const files = [...(e.clipboardData?.files || [])];
+    if (files.length) { e.preventDefault(); addFiles(files); }
   });
 
   async function uploadAttachment(file) {
@@ -920,11 +1088,18 @@ export function conversation(chatId) {
     const cancel = h('button', { type: 'button', class: 'btn small' }, t('common.cancel'));
     replace(attachBar, h('span', { class: 'attach-name', dir: 'auto' }, file.name), progress, pct, cancel);
     const fmt = new Intl.NumberFormat(document.documentElement.lang, { style: 'percent' });
-    const job = upload(file, (f) => { progress.value = f; pct.textContent = fmt.format(f); });
+    const waiting = h('span', { class: 'muted', role: 'status' });
+    attachBar.append(waiting);
+    const job = uploadResumable(file, (f) => { progress.value = f; pct.textContent = fmt.format(f); }, {
+      onWaiting: (w) => { waiting.textContent = w ? t('upload.waiting') : ''; },
+    });
     uploading = job;
     cancel.addEventListener('click', () => job.abort());
     try {
       return await job.done;
+    } catch (err) {
+      if (err.reason === 'too_large' && err.limit) localStorage.setItem(maxFileKey, String(err.limit));
+      throw err;
     } finally {
       uploading = null;
     }
@@ -934,7 +1109,7 @@ export function conversation(chatId) {
     e.preventDefault();
     if (sendBtn.disabled) return;
     const text = input.value;
-    if (!text.trim() && !attachment) return;
+    if (!text.trim() && !attachments.length) return;
     if ([...text].length > maxText) {
       // The server would refuse it: say so now, and keep every character.
       showComposerError(t('error.too_long', { max: maxText }));
@@ -954,45 +1129,71 @@ export function conversation(chatId) {
         input.focus();
         return;
       }
-      const body = {};
-      if (text.trim()) body.text = text;
-      if (replyTo) body.reply_to = replyTo;
-      if (attachment) {
-        const file = attachment;
-        const media = await uploadAttachment(file);
-        body.media_id = media.id;
-        setAttachment(null);
-        if (media.status === 'held') {
-          toast(t('upload.held'));
+      // Each file goes as a message of its own, in order; the text and the
+      // reply go with the first message sent.
+      let first = true;
+      do {
+        const body = {};
+        if (first && text.trim()) body.text = text;
+        if (first && replyTo) body.reply_to = replyTo;
+        if (attachments.length) {
+          const media = await uploadAttachment(attachments[0]);
+          attachments.shift();
+          renderAttachBar();
+          if (media.status === 'held') {
+            toast(t('upload.held'));
+            continue;
+          }
+          body.media_id = media.id;
+        }
+        if (sendKeyText !== JSON.stringify(body)) {
+          sendKey = newKey(); // a retry of the same message keeps its key
+          sendKeyText = JSON.stringify(body);
+        }
+        let m;
+        try {
+          if (!body.media_id && outbox(chatId).length) throw new ApiError({ network: true }); // behind those waiting
+          m = await send(chatId, body, sendKey);
+        } catch (err) {
+          if (!err.network || body.media_id) throw err;
+          // The server cannot be reached: the message waits in the outbox,
+          // shown with a clock, and goes when the connection returns.
+          queueMessage(chatId, body, sendKey);
+          unreadFrom = 0;
+          renderMarks();
+          sendKey = '';
+          sendKeyText = '';
+          input.value = '';
+          saveDraft(chatId, '');
+          autosize();
+          stopContext();
+          toBottom(true);
+          flushOutbox();
           return;
         }
-      }
-      if (sendKeyText !== JSON.stringify(body)) {
-        sendKey = newKey(); // a retry of the same message keeps its key
-        sendKeyText = JSON.stringify(body);
-      }
-      const m = await send(chatId, body, sendKey);
-      if (hasNewer) await reloadHistory(); // the newest messages, with this one
-      sendKey = '';
-      sendKeyText = '';
-      input.value = '';
-      saveDraft(chatId, '');
-      autosize();
-      stopContext();
-      put(m);
-      if (m.held) {
-        // Stored, but nobody else sees it until a moderator releases it.
-        const li = els.get(m.seq);
-        if (li) { li.classList.add('held'); li.append(h('p', { class: 'held-note' }, t('mod.held_short'))); }
-        toast(t('mod.held'));
-      }
-      toBottom(true);
+        unreadFrom = 0; // writing is reading: no line above what came before
+        if (hasNewer) await reloadHistory(); // the newest messages, with this one
+        sendKey = '';
+        sendKeyText = '';
+        if (first) {
+          first = false;
+          input.value = '';
+          saveDraft(chatId, '');
+          autosize();
+          stopContext();
+        }
+        put(m);
+        if (m.held) {
+          // Stored, but nobody else sees it until a moderator releases it.
+          const li = els.get(m.seq);
+          if (li) { li.classList.add('held'); li.append(h('p', { class: 'held-note' }, t('mod.held_short'))); }
+          toast(t('mod.held'));
+        }
+        toBottom(true);
+      } while (attachments.length);
     } catch (err) {
-      if (err.name === 'AbortError') {
-        setAttachment(attachment);
-        return;
-      }
-      if (attachment) setAttachment(attachment); // keep it to try again
+      renderAttachBar(); // what is left, to try again
+      if (err.name === 'AbortError') return;
       showComposerError(errorText(err));
       input.focus();
     } finally {
@@ -1031,7 +1232,7 @@ export function conversation(chatId) {
   // Start -------------------------------------------------------------------
   const offs = [
     on('event', onEvent), on('chat', onChat), on('gone', onGone), on('hidden', onHidden), on('resynced', onResynced),
-    on('users', onUsers),
+    on('users', onUsers), on('outbox', onOutbox), on('outbox-sent', onOutboxSent), on('outbox-failed', onOutboxFailed),
   ];
   const onVisible = () => readVisible();
   document.addEventListener('visibilitychange', onVisible);
@@ -1052,7 +1253,9 @@ export function conversation(chatId) {
       loadMembers();
       await loadOlder();
       if (closed) return;
-      toBottom(false);
+      renderPending();
+      await toFirstUnread();
+      if (closed) return;
       autosize();
       await restoreContext();
     } catch (err) {

@@ -83,6 +83,42 @@ export function formatTime(iso) {
   return new Intl.DateTimeFormat(language(), opts).format(d);
 }
 
+// formatMsgTime is a message's time: the hour for today's, with the day
+// (and the year, for another year's) for older ones.
+export function formatMsgTime(iso) {
+  const d = new Date(iso);
+  const now = new Date();
+  const opts = { hour: '2-digit', minute: '2-digit' };
+  if (d.toDateString() !== now.toDateString()) {
+    opts.day = 'numeric';
+    opts.month = 'short';
+    if (d.getFullYear() !== now.getFullYear()) opts.year = 'numeric';
+  }
+  return new Intl.DateTimeFormat(language(), opts).format(d);
+}
+
+// formatDay names the day of a separator between messages: today,
+// yesterday, or the date.
+export function formatDay(iso) {
+  const d = new Date(iso);
+  const days = Math.round((startOfDay(new Date()) - startOfDay(d)) / 86400000);
+  if (days === 0 || days === 1) {
+    return new Intl.RelativeTimeFormat(language(), { numeric: 'auto' }).format(-days, 'day');
+  }
+  const opts = { weekday: 'long', day: 'numeric', month: 'long' };
+  if (d.getFullYear() !== new Date().getFullYear()) opts.year = 'numeric';
+  return new Intl.DateTimeFormat(language(), opts).format(d);
+}
+
+function startOfDay(d) {
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+}
+
+// dayKey is the local calendar day of a time, to tell days apart.
+export function dayKey(iso) {
+  return new Date(iso).toDateString();
+}
+
 export function formatDateTime(iso) {
   return new Intl.DateTimeFormat(language(), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
 }

@@ -15,8 +15,9 @@ export class Live {
   // (and the chat, if given) when a gap is too long to replay; status(s)
   // hears 'connecting', 'online' or 'offline' with the retry time; nudge(type)
   // hears the frames that tell this device to fetch: 'secret' (secret-chat
-  // envelopes wait, also said after every reconnection, since nudges sent
-  // meanwhile are lost) and 'secret_keys_low'.
+  // envelopes wait) and 'decision' (a decision about the user was taken or
+  // reversed), both also said after every reconnection, since nudges sent
+  // meanwhile are lost, and 'secret_keys_low'.
   constructor({ apply, reset, status, nudge = () => {} }) {
     Object.assign(this, { apply, reset, status, nudge });
     this.pts = 0;
@@ -133,9 +134,11 @@ export class Live {
         this.status('online');
         this.hello(f);
         this.nudge('secret');
+        this.nudge('decision');
         break;
       case 'secret':
       case 'secret_keys_low':
+      case 'decision':
         this.nudge(f.type);
         break;
       case 'update':

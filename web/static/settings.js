@@ -13,6 +13,8 @@ import { languagePicker } from './auth.js';
 import { isStaff, isLegalTeam } from './roles.js';
 import { countrySection } from './jurisdiction.js';
 import { disclosuresSection } from './disclosures.js';
+import { notificationsOn, notificationsSupported, setNotifications } from './notify.js';
+import { decisionsBadge } from './decisions.js';
 
 // form is a settings form: act(values, form) runs on submit, its error is
 // shown beside the field at fault (or under the form), and what it returns
@@ -96,8 +98,42 @@ function deleteSection(loggedOut) {
     h('div', { class: 'actions start' }, h('button', { type: 'button', class: 'btn danger delete-account', onclick: open }, t('settings.delete'))));
 }
 
+// notificationsSection turns desktop notifications of new messages on or
+// off; turning them on is what asks the browser's permission.
+function notificationsSection() {
+  const status = h('p', { class: 'hint', id: 'notify-status', 'aria-live': 'polite' });
+  const box = h('input', { type: 'checkbox', id: 'notify-toggle', 'aria-describedby': 'notify-status' });
+  box.checked = notificationsOn();
+  box.disabled = !notificationsSupported();
+  const say = () => {
+    if (!notificationsSupported()) status.textContent = t('settings.notify_unsupported');
+    else if (Notification.permission === 'denied') status.textContent = t('settings.notify_denied');
+    else status.textContent = t('settings.notify_hint');
+  };
+  box.addEventListener('change', async () => {
+    box.checked = await setNotifications(box.checked);
+    say();
+  });
+  say();
+  return h('section', { 'aria-labelledby': 'notify-title' },
+    h('h3', { id: 'notify-title' }, t('settings.notify_title')),
+    h('div', { class: 'check-row' }, box, h('label', { for: 'notify-toggle' }, t('settings.notify_label'))),
+    status);
+}
+
 // settingsScreen is the settings page. logout logs this device out;
 // loggedOut forgets the session here when the server already ended it.
+
+// decisionsLink opens the user's reports and decisions, with the count of
+// decisions about them that are news.
+function decisionsLink() {
+  const a = h('a', { href: '/settings/decisions', class: 'btn decisions-link' }, t('decisions.open'));
+  a.append(decisionsBadge((n) => {
+    if (n) a.setAttribute('aria-label', `${t('decisions.open')}: ${t('decisions.unseen', { count: n })}`);
+    else a.removeAttribute('aria-label');
+  }));
+  return a;
+}
 export function settingsScreen({ logout, loggedOut }) {
   const devices = h('ul', { class: 'devices', 'aria-labelledby': 'devices-title' });
   const status = h('p', { class: 'muted', 'aria-live': 'polite' }, t('settings.loading'));
@@ -112,10 +148,11 @@ export function settingsScreen({ logout, loggedOut }) {
       countrySection(),
       h('section', { 'aria-labelledby': 'lang-title' },
         languagePicker({ heading: true })),
+      notificationsSection(),
       h('section', { 'aria-labelledby': 'decisions-link-title' },
         h('h3', { id: 'decisions-link-title' }, t('decisions.title')),
         h('p', { class: 'muted' }, t('decisions.settings_text')),
-        h('div', { class: 'actions start' }, h('a', { href: '/settings/decisions', class: 'btn decisions-link' }, t('decisions.open')))),
+        h('div', { class: 'actions start' }, decisionsLink())),
       disclosuresSection(),
       h('section', { 'aria-labelledby': 'devices-title' },
         h('h3', { id: 'devices-title' }, t('settings.devices')),

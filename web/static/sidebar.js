@@ -9,6 +9,7 @@ import { store, on, sortedDialogs, chatTitle, userName } from './store.js';
 import { newPrivateDialog, newChatDialog, joinLinkDialog } from './newchat.js';
 import { withheldPreview, isWithheld, withheldFound } from './jurisdiction.js';
 import { secretDialogs, newSecretDialog } from './secretchat.js';
+import { decisionsBadge } from './decisions.js';
 
 // preview is a one-line summary of a message for the chat list.
 export function preview(m, chat) {
@@ -53,6 +54,9 @@ export function sidebar() {
     { label: t('new.join_link'), action: joinLinkDialog },
   ]));
   const settings = h('a', { href: '/settings', class: 'icon-btn', 'aria-label': t('settings.title'), title: t('settings.title') }, icon('settings'));
+  // Decisions about the user that are news to them mark the way to them.
+  settings.append(decisionsBadge((n) => settings.setAttribute('aria-label',
+    n ? `${t('settings.title')}: ${t('decisions.unseen', { count: n })}` : t('settings.title'))));
   const el = h('aside', { class: 'sidebar', 'aria-label': t('dialogs.title') },
     h('header', { class: 'side-head' },
       h('h1', { id: 'chats-title' }, t('dialogs.title')),

@@ -234,6 +234,7 @@ export async function loadDialogs() {
         entry.chat.read_seq = old.chat.read_seq;
         if (!entry.last || entry.last.seq <= entry.chat.read_seq) entry.unread = 0;
       }
+      if (old && (old.chat.peer_read_seq || 0) > (entry.chat.peer_read_seq || 0)) entry.chat.peer_read_seq = old.chat.peer_read_seq;
       all.set(d.chat.id, entry);
     }
     if (!r.next_cursor) break;
@@ -288,6 +289,12 @@ export function dropChat(id) {
 export function applyEvent(ev) {
   const d = store.dialogs.get(ev.chat_id);
   emit('event', ev);
+  if (ev.kind === 'read') {
+    // No change to the chat (its seq is 0): a read mark, ours from another
+    // device, or the other person's in a private chat.
+    if (d) readMark(d, ev.user_id, ev.message_seq);
+    return;
+  }
   if (!d) {
     reloadDialogs(); // a chat new to this device
     return;
@@ -301,6 +308,10 @@ export function applyEvent(ev) {
       d.activity = ev.at;
       if (d.chat.kind !== 'channel') learnName(ev.chat_id, ev.message.sender_id);
       if (ev.message.sender_id !== me && (store.openChat !== ev.chat_id || document.hidden)) d.unread++;
+      // Whoever writes has read what came before.
+      if (ev.message.sender_id !== me && d.chat.kind === 'private') {
+        d.chat.peer_read_seq = Math.max(d.chat.peer_read_seq || 0, ev.message.seq);
+      }
       if (ev.message.sender_id === me) d.unread = 0;
       break;
     case 'edit':
@@ -374,6 +385,18 @@ export function applyEvent(ev) {
   emit('chat', d.chat);
 }
 
+// readMark applies a read mark from the server: user read the chat of d up
+// to seq.
+function readMark(d, user, seq) {
+  if (user === store.me.id) {
+    readLocally(d.chat.id, seq);
+    return;
+  }
+  if (d.chat.kind !== 'private' || seq <= (d.chat.peer_read_seq || 0)) return;
+  d.chat.peer_read_seq = seq;
+  emit('chat', d.chat);
+}
+
 function readLocally(chatId, seq) {
   const d = store.dialogs.get(chatId);
   if (!d) return;
@@ -434,7 +457,7 @@ export function saveComposerContext(chatId, ctx) {
 }
 
 export function clearAllDrafts() {
-  for (const k of Object.keys(localStorage)) if (k.startsWith(draftPrefix)) localStorage.removeItem(k);
+  for (const k of Object.keys(localStorage)) if (k.startsWith(draftPrefix) || k.startsWith(outboxPrefix)) localStorage.removeItem(k);
   localStorage.removeItem(usersKey);
 }
 
@@ -442,3 +465,79 @@ export function clearAllDrafts() {
 export function send(chatId, body, key = newKey()) {
   return api('POST', `/chats/${chatId}/messages`, { ...body, idempotency_key: key });
 }
+
+// Outbox -------------------------------------------------------------------
+// Messages written while the server could not be reached wait here, in
+// localStorage so that a reload keeps them, each with the idempotency key
+// it was first tried with. They go out in order when the connection
+// returns (flushOutbox), and the server stores each once however often it
+// is tried. Screens hear on('outbox', chatId) when the queue changes,
+// on('outbox-sent', {item, message}) and on('outbox-failed', {item, err}):
+// a message the server refused goes back into its chat's draft.
+
+const outboxPrefix = 'kurir.outbox.';
+
+function outboxKey() {
+  return `${outboxPrefix}${store.me ? store.me.id : 0}`;
+}
+
+function readOutbox() {
+  try {
+    const list = JSON.parse(localStorage.getItem(outboxKey()) || '[]');
+    return Array.isArray(list) ? list : [];
+  } catch {
+    return [];
+  }
+}
+
+function writeOutbox(list) {
+  if (list.length) localStorage.setItem(outboxKey(), JSON.stringify(list));
+  else localStorage.removeItem(outboxKey());
+}
+
+// outbox returns the messages waiting to be sent, oldest first: all of
+// them, or those of one chat.
+export function outbox(chatId = 0) {
+  const list = readOutbox();
+  return chatId ? list.filter((x) => x.chat === chatId) : list;
+}
+
+// queueMessage puts a message (the body send takes) at the end of the
+// outbox with its idempotency key.
+export function queueMessage(chatId, body, key) {
+  writeOutbox([...readOutbox(), { chat: chatId, body, key, at: new Date().toISOString() }]);
+  emit('outbox', chatId);
+}
+
+function unqueue(key) {
+  writeOutbox(readOutbox().filter((x) => x.key !== key));
+}
+
+let flushing = null;
+// flushOutbox sends what waits, in order, until it is empty or the server
+// cannot be reached (the next connection tries again).
+export function flushOutbox() {
+  if (flushing || !store.me) return flushing;
+  flushing = (async () => {
+    for (let item = readOutbox()[0]; item; item = readOutbox()[0]) {
+      try {
+        const message = await send(item.chat, item.body, item.key);
+        unqueue(item.key);
+        emit('outbox-sent', { item, message });
+      } catch (err) {
+        if (err.network || err.status >= 500 || err.status === 429) return;
+        // Refused for good (too long, no longer a member, blocked): back
+        // into the draft, unless something else is being written there.
+        unqueue(item.key);
+        if (item.body.text && !draft(item.chat)) saveDraft(item.chat, item.body.text);
+        emit('outbox-failed', { item, err });
+      }
+    }
+  })().finally(() => { flushing = null; });
+  return flushing;
+}
+
+// Another tab queued or sent a message.
+window.addEventListener('storage', (e) => {
+  if (store.me && e.key === outboxKey()) emit('outbox', 0);
+});
