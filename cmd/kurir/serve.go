@@ -11,7 +11,6 @@ import (
 	"net/http/pprof"
 	"net/netip"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -38,7 +37,6 @@ import (
 	"kurir/realtime"
 	"kurir/safety"
 	"kurir/safety/hashbank"
-	"kurir/safety/textscan"
 	"kurir/secret"
 	"kurir/sqldb"
 	"kurir/transparency"
@@ -77,9 +75,14 @@ type serveConfig struct {
 	debugAddr       string
 	maxUpload       int64
 	uploadQuota     int64
+	hashLaterMP     int
 	textRules       string
 	classifierURL   string
+	classifierKey   string // file holding the shared secret
+	classifierText  string
 	bulkApproval    int
+	appealSLA       time.Duration
+	noticeRetention time.Duration
 	trustedProxies  string
 	clientIPHeader  string
 	mailURL         string
@@ -89,6 +92,7 @@ type serveConfig struct {
 	bandBelow       int
 	trChannel       string
 	publicURL       string
+	termsURL        string
 	trLanguages     string
 	envelopeTTL     time.Duration
 	auditHeads      string
@@ -103,15 +107,21 @@ func (c *serveConfig) register(e envFlags) {
 	registerArgon(e, &c.argon)
 	e.string(&c.debugAddr, "debug-addr", "KURIR_DEBUG_ADDR", "", "address for Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060; keep it off public networks (default: off)")
 	e.string(&c.textRules, "text-rules", "KURIR_TEXT_RULES", "", "rule files (comma-separated) that messages, chat titles, descriptions and @names are checked against; see kurir scan --help (default: none)")
-	e.string(&c.classifierURL, "classifier-url", "KURIR_CLASSIFIER_URL", "", "URL of an external classification service that every stored upload is sent to, after it is answered; a block verdict takes it down (default: none)")
+	e.string(&c.classifierURL, "classifier-url", "KURIR_CLASSIFIER_URL", "", "URL of an external classification service that every stored upload (and, see --classifier-text, message) is sent to, after it is answered; a block verdict takes it down (default: none)")
+	e.string(&c.classifierKey, "classifier-secret-file", "KURIR_CLASSIFIER_SECRET_FILE", "", "file holding a shared secret that signs every request to the classifier (X-Kurir-Signature, HMAC-SHA256) (default: unsigned)")
+	e.string(&c.classifierText, "classifier-text", "KURIR_CLASSIFIER_TEXT", "public", "which messages' text the classifier is sent: public (groups and channels with an @name), all (private chats too: a privacy choice to state in your terms) or off")
 	e.bytes(&c.maxUpload, "max-upload", "KURIR_MAX_UPLOAD", 2<<30, "largest file a user may upload")
 	e.bytes(&c.uploadQuota, "upload-quota", "KURIR_UPLOAD_QUOTA", 20<<30, "most bytes of files one user may keep")
+	e.int(&c.hashLaterMP, "hash-later-megapixels", "KURIR_HASH_LATER_MEGAPIXELS", 24, "photos larger than this many megapixels are decoded for their thumbnail and PDQ hash after the upload is answered, and taken down then if a hash bank blocks them")
 	e.int(&c.bulkApproval, "bulk-approval-above", "KURIR_BULK_APPROVAL_ABOVE", 10, "a bulk moderation action on more subjects than this waits for a second person's approval")
+	e.duration(&c.appealSLA, "appeal-sla", "KURIR_APPEAL_SLA", 7*24*time.Hour, "how long after it is filed an appeal (or a notifier's request to review a dismissal) is due to be decided; the appeal queue shows the soonest due first")
+	e.duration(&c.noticeRetention, "notice-retention", "KURIR_NOTICE_RETENTION", 183*24*time.Hour, "how long a notifier's name and e-mail address, and the mail sent to them, are kept after the last appeal window of their case closes; then they are erased")
 	e.string(&c.trustedProxies, "trusted-proxies", "KURIR_TRUSTED_PROXIES", "", "addresses or CIDR ranges (comma-separated) of proxies in front of kurir, such as a load balancer, whose --client-ip-header is believed about the client's address (default: none; the connection's address is the client's)")
 	e.string(&c.clientIPHeader, "client-ip-header", "KURIR_CLIENT_IP_HEADER", "X-Forwarded-For", "the header trusted proxies name the client's address in")
 	e.string(&c.mailURL, "mail", "KURIR_MAIL_URL", "log:", "where e-mail goes (the law-enforcement portal's verification codes, notifiers' receipts and decisions): smtp://USER:PASSWORD@HOST:PORT?from=ADDRESS, or log: to write it to the log, for development")
 	e.string(&c.legalPagerURL, "legal-pager-url", "KURIR_LEGAL_PAGER_URL", "", "URL of an on-call webhook that emergency requests and removal orders from law enforcement are POSTed to as JSON (default: none; the legal console's banner shows them)")
 	e.string(&c.trChannel, "transparency-channel", "KURIR_TRANSPARENCY_CHANNEL", "transparency", "@name of the public channel a system account posts each day's transparency report in; off (or empty) posts none")
+	e.string(&c.termsURL, "terms-url", "KURIR_TERMS_URL", "", "the address of your terms of service, such as https://kurir.example/terms: a statement of reasons on the terms links to its clause there (#clause-4.1); default: the clause is named without a link")
 	e.string(&c.publicURL, "public-url", "KURIR_PUBLIC_URL", "", "the address people reach this server at, such as https://kurir.example, for links kurir writes into messages (the transparency channel's); default: links are paths only")
 	e.string(&c.trLanguages, "transparency-languages", "KURIR_TRANSPARENCY_LANGUAGES", "en,id,ru,ar", "languages the transparency channel posts in, one message each, in order: en, id, ru, ar")
 	e.int(&c.bandBelow, "transparency-band-below", "KURIR_TRANSPARENCY_BAND_BELOW", 10, "the public transparency report shows law-enforcement request counts from 0 to this less one as a range (\"0-9\"), so that no single request can be picked out; 1 shows every count exactly. They are published only for whole months once over, for every country")
@@ -161,6 +171,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	trLanguages, err := transparency.ParseLanguages(cfg.trLanguages)
 	if err != nil {
 		return usagef("--transparency-languages: %v", clientError(err))
+	}
+	if cfg.termsURL != "" {
+		if u, err := url.Parse(cfg.termsURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--terms-url %q: want an address such as https://kurir.example/terms", cfg.termsURL)
+		}
 	}
 	if cfg.publicURL != "" {
 		if u, err := url.Parse(cfg.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -218,7 +233,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return clock.Now().Sub(u.CreatedAt), nil
 	}
 	screen := safety.NewTextScreen(db, clock, log.With("component", "safety"), limits, age)
-	if err := loadTextRules(screen, cfg.textRules, log); err != nil {
+	ruleFiles, rulesDigest, err := loadTextRules(screen, cfg.textRules, log)
+	if err != nil {
 		return err
 	}
 	acfg.Screen = screen.ScreenName
@@ -232,20 +248,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer events.Close()
 	places := geo.NewLocator(db, log.With("component", "geo"))
 	laws := jurisdiction.NewService(db, places, clock, log.With("component", "jurisdiction"))
-	messages := messaging.NewService(db, events, clock, log.With("component", "messaging"), messaging.Config{Screen: screen, Territory: laws})
+	classifier, err := newClassifier(cfg.classifierURL, cfg.classifierKey, cfg.classifierText, db, clock, log.With("component", "classifier"))
+	if err != nil {
+		return err
+	}
+	msgcfg := messaging.Config{Screen: screen, Territory: laws}
+	if classifier != nil {
+		msgcfg.Stored = classifier.MessageStored
+	}
+	messages := messaging.NewService(db, events, clock, log.With("component", "messaging"), msgcfg)
 	blobs, err := blob.OpenFS(filepath.Join(cfg.dataDir, "blobs"))
 	if err != nil {
 		return err
 	}
-	mcfg := media.Config{MaxSize: cfg.maxUpload, Quota: cfg.uploadQuota}
-	var files *media.Service // set below; the classifier calls it only once serving
-	var classifier *safety.Classifier
-	if cfg.classifierURL != "" {
-		classifier = safety.NewClassifier(safety.ClassifierConfig{URL: cfg.classifierURL},
-			func(ctx context.Context, h blob.Hash, reason string) (int64, error) {
-				return files.Remove(ctx, h, reason)
-			},
-			db, clock, log.With("component", "classifier"))
+	mcfg := media.Config{MaxSize: cfg.maxUpload, Quota: cfg.uploadQuota, HashLaterPixels: max(int64(cfg.hashLaterMP), 1) * 1_000_000}
+	if classifier != nil {
 		mcfg.Stored = classifier.Stored
 	}
 	if cfg.noRateLimits {
@@ -256,7 +273,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	files, err = media.NewService(db, blobs, messages, filepath.Join(cfg.dataDir, "uploads"), clock, log.With("component", "media"), mcfg,
+	files, err := media.NewService(db, blobs, messages, filepath.Join(cfg.dataDir, "uploads"), clock, log.With("component", "media"), mcfg,
 		hashbank.MediaScanner{Banks: banks, Log: log.With("component", "hashbank")})
 	if err != nil {
 		return err
@@ -280,8 +297,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		)
 	}
 	hub := realtime.NewHub(log.With("component", "realtime"), httpapi.EncodeEvent, reg, realtime.Config{Territory: messages})
-	moderate := moderation.NewService(db, messages, accounts, clock, log.With("component", "moderation"), moderation.Config{BulkApprovalAbove: max(cfg.bulkApproval, 1), Live: hub,
-		Mail: postbox, Site: strings.TrimSuffix(cfg.publicURL, "/")})
+	moderate := moderation.NewService(db, messages, accounts, clock, log.With("component", "moderation"), moderation.Config{BulkApprovalAbove: max(cfg.bulkApproval, 1), BulkInBackground: true,
+		AppealSLA: cfg.appealSLA, NoticeRetention: cfg.noticeRetention, Live: hub,
+		Mail: postbox, Site: strings.TrimSuffix(cfg.publicURL, "/"), TermsURL: cfg.termsURL})
 	if sink, ok := postbox.(*mail.LogSender); ok {
 		sink.Log = log.With("component", "mail")
 		log.Warn("e-mail is written to the log (--mail log:), verification codes included; set --mail to an SMTP server in production")
@@ -325,16 +343,26 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	wg.Go(func() { secrets.RunJanitor(jobs, time.Hour) })
 	wg.Go(func() { messages.RunSearchIndexer(jobs, 200*time.Millisecond) })
 	wg.Go(func() { files.RunCollector(jobs, time.Hour) })
+	wg.Go(func() { files.RunHasher(jobs, 5*time.Second, 2) })
 	wg.Go(func() { banks.RunSync(jobs, 500*time.Millisecond) })
+	wg.Go(func() {
+		hashbank.Rechecker{Banks: banks, Media: files, Log: log.With("component", "hashbank")}.Run(jobs, 10*time.Second)
+	})
 	wg.Go(func() { moderate.RunIntake(jobs, time.Second) })
+	// Edited rule files apply within seconds, on every node that reads them.
+	if len(ruleFiles) > 0 {
+		wg.Go(func() { screen.WatchRuleFiles(jobs, ruleFiles, rulesDigest, 3*time.Second) })
+	}
 	wg.Go(func() { moderate.RunMail(jobs, 10*time.Second) })
+	wg.Go(func() { moderate.RunBulk(jobs, 5*time.Second) })
+	wg.Go(func() { moderate.RunRetention(jobs, time.Hour) })
 	// Policy, restrictions and the IP table change on any node: each takes
 	// effect on this one within a second.
 	wg.Go(func() { laws.RunSync(jobs, time.Second) })
 	wg.Go(func() { messages.RunRestrictionSync(jobs, time.Second) })
 	wg.Go(func() { places.RunSync(jobs, time.Second) })
 	if classifier != nil {
-		wg.Go(func() { classifier.Run(jobs, 2) })
+		wg.Go(func() { classifier.Run(jobs, 2, files, messages) })
 	}
 	// Users are told of a disclosure once its non-disclosure order ends.
 	wg.Go(func() { portal.RunNotifier(jobs, time.Hour) })
@@ -437,31 +465,23 @@ func startDebug(ctx context.Context, addr string) (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// loadTextRules reads the comma-separated rule files into screen; a bad
+// loadTextRules reads the comma-separated rule files into screen and
+// returns their names and digest, for the watch that reloads them; a bad
 // file stops the server from starting, naming its bad lines.
-func loadTextRules(screen *safety.TextScreen, files string, log *slog.Logger) error {
+func loadTextRules(screen *safety.TextScreen, files string, log *slog.Logger) ([]string, string, error) {
 	if strings.TrimSpace(files) == "" {
-		return nil
+		return nil, "", nil
 	}
-	var rules []textscan.Rule
+	var names []string
 	for _, name := range strings.Split(files, ",") {
-		name = strings.TrimSpace(name)
-		f, err := os.Open(name)
-		if err != nil {
-			return fmt.Errorf("--text-rules: %w", err)
-		}
-		rs, err := textscan.ParseRules(name, f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("--text-rules: %s is refused:\n%w", name, err)
-		}
-		rules = append(rules, rs...)
+		names = append(names, strings.TrimSpace(name))
 	}
-	if err := screen.SetRules(rules); err != nil {
-		return fmt.Errorf("--text-rules: %w", err)
+	digest, n, err := screen.LoadRuleFiles(names)
+	if err != nil {
+		return nil, "", fmt.Errorf("--text-rules: %w", err)
 	}
-	log.Info("text rules loaded", "rules", len(rules), "files", files)
-	return nil
+	log.Info("text rules loaded", "rules", n, "files", files, "digest", digest)
+	return names, digest, nil
 }
 
 // parseProxies reads --trusted-proxies: addresses and CIDR ranges.
