@@ -75,7 +75,87 @@ func (s *Service) setTakenDown(ctx context.Context, id ChatID, down bool, reason
 		return err
 	}
 	s.publish(ctx, n)
+	// Copies of the chat's messages forwarded elsewhere go (or come back)
+	// after it, in batches: the takedown itself stays one row, whatever
+	// the chat's size.
+	if down {
+		s.cascade(ctx, "remove the copies of a chat taken down", MessageRef{ChatID: id}, func(tx *sqldb.Tx) ([]*Notice, error) {
+			return removeChatCopies(ctx, tx, id, reason, now)
+		})
+	} else {
+		s.cascade(ctx, "restore the copies of a chat reinstated", MessageRef{ChatID: id}, func(tx *sqldb.Tx) ([]*Notice, error) {
+			return restoreChatCopies(ctx, tx, id, now)
+		})
+	}
 	return nil
+}
+
+// removeChatCopies removes up to copyBatch of the copies, in other chats,
+// of messages of chat, which was taken down: a copy of a channel's post
+// would otherwise keep showing what the takedown took away. It returns
+// their events, none once the chat is reinstated meanwhile.
+func removeChatCopies(ctx context.Context, tx *sqldb.Tx, chat ChatID, reason string, now time.Time) ([]*Notice, error) {
+	var down int64
+	if err := tx.QueryRowContext(ctx, `SELECT taken_down_at FROM chats WHERE id = $1`, chat).Scan(&down); err != nil || down == 0 {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT chat_id, seq, fwd_seq FROM messages
+		WHERE fwd_chat_id = $1 AND fwd_chat_id <> 0 AND chat_id <> $1 AND deleted_at = 0 ORDER BY chat_id, seq LIMIT %d`, copyBatch), chat)
+	if err != nil {
+		return nil, fmt.Errorf("find copies of chat %d: %w", chat, err)
+	}
+	type copyRef struct{ m, of MessageRef }
+	var refs []copyRef
+	for rows.Next() {
+		var r copyRef
+		if err := rows.Scan(&r.m.ChatID, &r.m.Seq, &r.of.Seq); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		r.of.ChatID = chat
+		refs = append(refs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []*Notice
+	for _, r := range refs {
+		n, err := removeOne(ctx, tx, r.m, r.of, reason, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// restoreChatCopies puts back up to copyBatch of the copies removed because
+// chat was taken down, leaving those whose original is itself removed;
+// none once the chat is taken down again meanwhile.
+func restoreChatCopies(ctx context.Context, tx *sqldb.Tx, chat ChatID, now time.Time) ([]*Notice, error) {
+	var down int64
+	if err := tx.QueryRowContext(ctx, `SELECT taken_down_at FROM chats WHERE id = $1`, chat).Scan(&down); err != nil || down != 0 {
+		return nil, err
+	}
+	copies, err := messageRefs(ctx, tx, fmt.Sprintf(`SELECT r.chat_id, r.seq FROM removed_messages r
+		WHERE r.copy_of_chat = $1 AND r.copy_of_chat <> 0 AND r.chat_id <> $1
+		AND NOT EXISTS (SELECT 1 FROM removed_messages o WHERE o.chat_id = r.copy_of_chat AND o.seq = r.copy_of_seq)
+		ORDER BY r.chat_id, r.seq LIMIT %d`, copyBatch), chat)
+	if err != nil {
+		return nil, fmt.Errorf("find removed copies of chat %d: %w", chat, err)
+	}
+	var out []*Notice
+	for _, c := range copies {
+		n, err := restoreOne(ctx, tx, c, now)
+		if err != nil {
+			return nil, err
+		}
+		if n != nil {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
 // RemoveMessage takes a message down: it reads as deleted for everyone and
@@ -188,7 +268,7 @@ func removeCopies(ctx context.Context, tx *sqldb.Tx, orig MessageRef, reason str
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM removed_messages WHERE chat_id = $1 AND seq = $2 AND held = 0`, orig.ChatID, orig.Seq).Scan(&removed); err != nil || removed == 0 {
 		return nil, err
 	}
-	refs, err := messageRefs(ctx, tx, fmt.Sprintf(`SELECT chat_id, seq FROM messages WHERE fwd_chat_id = $1 AND fwd_seq = $2 AND deleted_at = 0 ORDER BY chat_id, seq LIMIT %d`, copyBatch), orig)
+	refs, err := messageRefs(ctx, tx, fmt.Sprintf(`SELECT chat_id, seq FROM messages WHERE fwd_chat_id = $1 AND fwd_seq = $2 AND fwd_chat_id <> 0 AND deleted_at = 0 ORDER BY chat_id, seq LIMIT %d`, copyBatch), orig.ChatID, orig.Seq)
 	if err != nil {
 		return nil, fmt.Errorf("find forwarded copies: %w", err)
 	}
@@ -203,9 +283,9 @@ func removeCopies(ctx context.Context, tx *sqldb.Tx, orig MessageRef, reason str
 	return out, nil
 }
 
-// messageRefs runs a query of (chat_id, seq) rows with the arguments of ref.
-func messageRefs(ctx context.Context, tx *sqldb.Tx, query string, ref MessageRef) ([]MessageRef, error) {
-	rows, err := tx.QueryContext(ctx, query, ref.ChatID, ref.Seq)
+// messageRefs runs a query of (chat_id, seq) rows.
+func messageRefs(ctx context.Context, tx *sqldb.Tx, query string, args ...any) ([]MessageRef, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -302,11 +382,14 @@ func (s *Service) RestoreMessage(ctx context.Context, id ChatID, seq int64) erro
 // restoreCopies puts back up to copyBatch of the copies removed with orig,
 // returning their events; none once orig is removed again meanwhile.
 func restoreCopies(ctx context.Context, tx *sqldb.Tx, orig MessageRef, now time.Time) ([]*Notice, error) {
+	// Not while orig is removed again, or its chat taken down meanwhile
+	// (the chat's reinstatement brings the copies back then).
 	var removed int64
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM removed_messages WHERE chat_id = $1 AND seq = $2`, orig.ChatID, orig.Seq).Scan(&removed); err != nil || removed != 0 {
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM removed_messages WHERE chat_id = $1 AND seq = $2)
+		+ (SELECT COUNT(*) FROM chats WHERE id = $1 AND taken_down_at <> 0)`, orig.ChatID, orig.Seq).Scan(&removed); err != nil || removed != 0 {
 		return nil, err
 	}
-	copies, err := messageRefs(ctx, tx, fmt.Sprintf(`SELECT chat_id, seq FROM removed_messages WHERE copy_of_chat = $1 AND copy_of_seq = $2 ORDER BY chat_id, seq LIMIT %d`, copyBatch), orig)
+	copies, err := messageRefs(ctx, tx, fmt.Sprintf(`SELECT chat_id, seq FROM removed_messages WHERE copy_of_chat = $1 AND copy_of_seq = $2 AND copy_of_chat <> 0 ORDER BY chat_id, seq LIMIT %d`, copyBatch), orig.ChatID, orig.Seq)
 	if err != nil {
 		return nil, fmt.Errorf("find removed copies: %w", err)
 	}

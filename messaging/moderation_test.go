@@ -245,3 +245,39 @@ func TestRemoveMessageRemovesCopiesPastOneBatch(t *testing.T) {
 		}
 	})
 }
+
+// A chat taken down takes the copies of its messages forwarded elsewhere
+// with it; reinstating it brings them back, except the copies of a message
+// removed on its own, which stay removed with it.
+func TestTakeDownRemovesCopiesForwardedElsewhere(t *testing.T) {
+	run(t, messaging.Config{}, func(t *testing.T, e *env) {
+		owner, sub := e.user("owner"), e.user("subscriber")
+		ch, err := e.svc.CreateChannel(e.ctx, owner, messaging.NewChat{Title: "Recruiting", Username: "recruitnow"})
+		must(t, "CreateChannel", err)
+		_, err = e.svc.Join(e.ctx, sub, ch.ID)
+		must(t, "Join", err)
+		p1 := e.send(owner, ch.ID, "join us, first call")
+		p2 := e.send(owner, ch.ID, "join us, second call")
+		g := e.group(sub, "Friends")
+		for _, p := range []messaging.Message{p1, p2} {
+			_, err := e.svc.Send(e.ctx, sub, g.ID, messaging.SendParams{IdempotencyKey: e.key(), ForwardFrom: &messaging.MessageRef{ChatID: ch.ID, Seq: p.Seq}})
+			must(t, "forward", err)
+		}
+		e.send(sub, g.ID, "my own words")
+
+		_, err = e.svc.RemoveMessage(e.ctx, ch.ID, p2.Seq, "second call removed first")
+		must(t, "RemoveMessage", err)
+		must(t, "TakeDown", e.svc.TakeDown(e.ctx, ch.ID, "terrorist recruitment"))
+		if got := texts(e.history(sub, g.ID)); !slices.Equal(got, []string{"my own words"}) {
+			t.Errorf("the group after the channel's takedown shows %q, want only its own message", got)
+		}
+		must(t, "Reinstate", e.svc.Reinstate(e.ctx, ch.ID))
+		if got := texts(e.history(sub, g.ID)); !slices.Equal(got, []string{"join us, first call", "my own words"}) {
+			t.Errorf("the group after reinstating shows %q, want the first call back and the removed second call still gone", got)
+		}
+		must(t, "RestoreMessage", e.svc.RestoreMessage(e.ctx, ch.ID, p2.Seq))
+		if got := texts(e.history(sub, g.ID)); !slices.Equal(got, []string{"join us, first call", "join us, second call", "my own words"}) {
+			t.Errorf("the group after restoring the second call shows %q, want both back", got)
+		}
+	})
+}
