@@ -16,6 +16,7 @@ import (
 	"kurir"
 	"kurir/blob"
 	"kurir/media/imaging"
+	"kurir/safety/pdq"
 	"kurir/sqldb"
 )
 
@@ -113,8 +114,10 @@ func tooLarge(limit int64) error {
 }
 
 // ingest turns a staged upload into a stored media object: it sniffs the
-// type, checks images before decoding them, strips their metadata and makes
-// a thumbnail, asks every Scanner, stores the blobs and records the object.
+// type, checks images before decoding them, decodes a photo once (within
+// the decoding bound) for its thumbnail and PDQ hashes, asks every Scanner,
+// strips metadata, stores the blobs and records the object. A photo over
+// HashLaterPixels is stored without being decoded, for RunHasher.
 func (s *Service) ingest(ctx context.Context, owner kurir.UserID, p UploadParams, staged *os.File, up blob.Info) (Media, error) {
 	head := make([]byte, imaging.SniffLen)
 	n, err := staged.ReadAt(head, 0)
@@ -147,16 +150,29 @@ func (s *Service) ingest(ctx context.Context, owner kurir.UserID, p UploadParams
 	// An image's size is checked from its header before anything, a
 	// scanner included, decodes it.
 	lim := imaging.Limits{MaxPixels: s.cfg.MaxPixels, MaxSide: s.cfg.MaxSide}
+	later := false
 	if format != "" {
 		info, err := imaging.Inspect(io.NewSectionReader(staged, 0, up.Size), lim)
 		if err != nil {
 			return Media{}, err
 		}
 		m.Width, m.Height = info.DisplaySize()
+		later = int64(info.Width)*int64(info.Height) > s.cfg.HashLaterPixels
 	}
-	verdict, err := s.scan(ctx, Candidate{Owner: owner, Kind: m.Kind, ContentType: m.ContentType, Size: up.Size,
+	c := Candidate{Owner: owner, Kind: m.Kind, ContentType: m.ContentType, Size: up.Size,
 		Width: m.Width, Height: m.Height, UploadSHA256: up.SHA256, UploadMD5: up.MD5,
-		Open: func() (io.ReadCloser, error) { return os.Open(staged.Name()) }})
+		Open: func() (io.ReadCloser, error) { return os.Open(staged.Name()) }}
+	var thumb []byte
+	if format != "" && !later {
+		// One decode, under the decoding bound, for the hashes the scanners
+		// see and the thumbnail.
+		d, err := s.decode(ctx, staged, up.Size, lim)
+		if err != nil {
+			return Media{}, err
+		}
+		c.PDQ, thumb = d.hashes, d.thumb
+	}
+	verdict, err := s.scan(ctx, c)
 	if err != nil {
 		return Media{}, err
 	}
@@ -166,20 +182,7 @@ func (s *Service) ingest(ctx context.Context, owner kurir.UserID, p UploadParams
 	}
 
 	put := func() (blob.Info, error) { return s.blobs.Put(ctx, io.NewSectionReader(staged, 0, up.Size), up.Size) }
-	var thumb []byte
 	if format != "" {
-		// Decoding takes up to tens of bytes a pixel: bound how many run at once.
-		select {
-		case s.decoding <- struct{}{}:
-		case <-ctx.Done():
-			return Media{}, ctx.Err()
-		}
-		t, err := imaging.Thumbnail(staged, up.Size, lim, s.cfg.ThumbnailSide)
-		<-s.decoding
-		if err != nil {
-			return Media{}, err
-		}
-		thumb = t.JPEG
 		put = func() (blob.Info, error) {
 			pr, pw := io.Pipe()
 			go func() { pw.CloseWithError(imaging.StripMetadata(pw, staged, up.Size)) }()
@@ -200,7 +203,7 @@ func (s *Service) ingest(ctx context.Context, owner kurir.UserID, p UploadParams
 		}
 		m.Thumbnail = true
 	}
-	if err := s.record(ctx, &m, stored, thumbInfo, verdict.Reason); err != nil {
+	if err := s.record(ctx, &m, stored, thumbInfo, verdict.Reason, c.PDQ, later); err != nil {
 		return Media{}, err
 	}
 	// A collector may have deleted a blob that had no references between
@@ -222,6 +225,9 @@ func (s *Service) ingest(ctx context.Context, owner kurir.UserID, p UploadParams
 	if verdict.Signal != nil {
 		verdict.Signal(ctx, m.ID)
 	}
+	if later {
+		s.wakeHasher()
+	}
 	if s.cfg.Stored != nil {
 		sha := m.SHA256
 		s.cfg.Stored(m, func(ctx context.Context) (blob.Object, error) { return s.blobs.Open(ctx, sha) })
@@ -242,6 +248,21 @@ func (s *Service) ensure(ctx context.Context, h blob.Hash, put func() (blob.Info
 
 // scan asks every Scanner; the strictest verdict wins, and Block refuses.
 func (s *Service) scan(ctx context.Context, c Candidate) (Verdict, error) {
+	v, err := s.verdict(ctx, c)
+	if err != nil {
+		return v, err
+	}
+	if v.Action == Block {
+		s.log.Info("media upload blocked", "owner", c.Owner, "sha256", c.UploadSHA256, "reason", v.Reason)
+		return v, &kurir.Error{Code: kurir.EForbidden, Reason: "media_blocked",
+			Message: "This file cannot be shared on this service: " + v.Reason}
+	}
+	return v, nil
+}
+
+// verdict asks every Scanner and returns the strictest verdict, whose
+// Signal calls every scanner's that found something.
+func (s *Service) verdict(ctx context.Context, c Candidate) (Verdict, error) {
 	var v Verdict
 	var signals []func(context.Context, ID)
 	for _, sc := range s.scanners {
@@ -267,11 +288,6 @@ func (s *Service) scan(ctx context.Context, c Candidate) (Verdict, error) {
 			}
 		}
 	}
-	if v.Action == Block {
-		s.log.Info("media upload blocked", "owner", c.Owner, "sha256", c.UploadSHA256, "reason", v.Reason)
-		return v, &kurir.Error{Code: kurir.EForbidden, Reason: "media_blocked",
-			Message: "This file cannot be shared on this service: " + v.Reason}
-	}
 	return v, nil
 }
 
@@ -291,7 +307,7 @@ func (s *Service) refuseRemoved(ctx context.Context, upload blob.Hash) error {
 }
 
 // record stores the media object and takes a reference on its blobs.
-func (s *Service) record(ctx context.Context, m *Media, stored, thumb blob.Info, reason string) error {
+func (s *Service) record(ctx context.Context, m *Media, stored, thumb blob.Info, reason string, hashes []pdq.Hash, later bool) error {
 	now := sqldb.Micros(m.CreatedAt)
 	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		if err := addRef(ctx, tx, stored, now); err != nil {
@@ -305,10 +321,10 @@ func (s *Service) record(ctx context.Context, m *Media, stored, thumb blob.Info,
 			thumbKey = thumb.SHA256.String()
 		}
 		return tx.QueryRowContext(ctx, `INSERT INTO media (owner_id, blob, thumb, upload_sha256, upload_md5, size, content_type, kind, name,
-			width, height, status, status_reason, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			width, height, status, status_reason, created_at, pdq, hash_pending)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 			m.OwnerID, stored.SHA256.String(), thumbKey, m.UploadSHA256.String(), m.UploadMD5, stored.Size, m.ContentType, string(m.Kind), m.Name,
-			m.Width, m.Height, string(m.Status), reason, now).Scan(&m.ID)
+			m.Width, m.Height, string(m.Status), reason, now, joinHashes(hashes), boolInt(later)).Scan(&m.ID)
 	})
 }
 

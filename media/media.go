@@ -19,11 +19,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"kurir"
 	"kurir/blob"
 	"kurir/ratelimit"
+	"kurir/safety/pdq"
 	"kurir/sqldb"
 )
 
@@ -104,6 +106,18 @@ type Candidate struct {
 	Width, Height int
 	UploadSHA256  blob.Hash
 	UploadMD5     [16]byte
+	// PDQ is a photo's PDQ hashes in its eight turns and mirror images
+	// (indexed by pdq.Variant), from the one decode that also makes its
+	// thumbnail; nil if it is not a photo or is too plain for its hash to
+	// mean anything. A photo over Config.HashLaterPixels has none at upload:
+	// it is hashed after the upload is answered and scanned again.
+	PDQ []pdq.Hash
+	// Stored is the object's ID when the scan comes after it was stored (a
+	// large photo, scanned again with its PDQ hashes): a Block then takes
+	// the content down everywhere instead of refusing the upload, a Hold
+	// holds it, and the Verdict's Signal is called with Stored. Open then
+	// returns the content as stored.
+	Stored ID
 	// Open returns the bytes as uploaded; the caller closes it.
 	Open func() (io.ReadCloser, error)
 }
@@ -148,6 +162,16 @@ type Config struct {
 	MaxSide   int
 	// ThumbnailSide is a thumbnail's longer side in pixels (default 320).
 	ThumbnailSide int
+	// HashLaterPixels is the size in pixels above which a photo is decoded
+	// (for its thumbnail and PDQ hashes) after its upload is answered, by
+	// RunHasher, rather than while the uploader waits (default 24
+	// megapixels). Until then it has no thumbnail and only its exact hashes
+	// have been scanned; the second scan can still take it down.
+	HashLaterPixels int64
+	// Decoders is how many images may be decoded at once, at upload and by
+	// RunHasher together (default GOMAXPROCS): decoding takes memory in
+	// proportion to the pixels (see imaging.Thumbnail).
+	Decoders int
 	// UploadTTL is how long a resumable upload may stay unfinished (default 24 h).
 	UploadTTL time.Duration
 	// Grace is how long an unreferenced blob or an unsent media object is
@@ -179,6 +203,12 @@ func (c *Config) fill() {
 	if c.ThumbnailSide == 0 {
 		c.ThumbnailSide = 320
 	}
+	if c.HashLaterPixels == 0 {
+		c.HashLaterPixels = 24_000_000
+	}
+	if c.Decoders == 0 {
+		c.Decoders = runtime.GOMAXPROCS(0)
+	}
 	if c.UploadTTL == 0 {
 		c.UploadTTL = 24 * time.Hour
 	}
@@ -202,7 +232,10 @@ type Service struct {
 	staging  string // resumable uploads and staged files
 	limiter  *ratelimit.Limiter
 	uploads  uploadLocks
-	decoding chan struct{} // a slot per image being decoded for its thumbnail
+	decoding chan struct{} // a slot per image being decoded, at upload or by RunHasher
+	hashing  chan struct{} // wakes RunHasher when a photo is left for it
+	peak     atomic.Int64  // most images decoding at once (for tests)
+	inflight atomic.Int64
 }
 
 // NewService returns the media service. Uploads are staged in stagingDir,
@@ -217,7 +250,7 @@ func NewService(db *sqldb.DB, blobs Store, visible Visibility, stagingDir string
 		return nil, err
 	}
 	s := &Service{db: db, blobs: blobs, visible: visible, scanners: scanners, clock: clock, log: log, cfg: cfg,
-		staging: filepath.Clean(stagingDir), decoding: make(chan struct{}, runtime.GOMAXPROCS(0))}
+		staging: filepath.Clean(stagingDir), decoding: make(chan struct{}, cfg.Decoders), hashing: make(chan struct{}, 1)}
 	if err := s.removeStrayFiles(); err != nil {
 		return nil, fmt.Errorf("clean staging directory: %w", err)
 	}

@@ -49,10 +49,35 @@ func Thumbnail(r io.ReaderAt, size int64, lim Limits, maxSide int) (Thumb, error
 	if maxSide < 1 {
 		return Thumb{}, fmt.Errorf("imaging: thumbnail size %d is not positive", maxSide)
 	}
+	d, err := Decode(r, size, lim)
+	if err != nil {
+		return Thumb{}, err
+	}
+	return d.Thumbnail(maxSide)
+}
+
+// Decoded is an image decoded once for everything that needs its pixels:
+// a thumbnail and a perceptual hash share one decode.
+type Decoded struct {
+	// Image is the decoded pixels as stored: no EXIF orientation applied;
+	// of a GIF or an animated WebP, the first frame.
+	Image image.Image
+	// Info is what the header said.
+	Info Info
+	// at is where Image goes on the canvas: a GIF's or an animated WebP's
+	// first frame may cover part of it.
+	at, canvas image.Rectangle
+}
+
+// Decode reads the header as Inspect does, returning Inspect's errors, so
+// no image over lim is ever decoded, and then decodes the image in r, of
+// size bytes. It takes the memory Thumbnail's comment gives: bound how
+// many decode at once.
+func Decode(r io.ReaderAt, size int64, lim Limits) (*Decoded, error) {
 	ra := &errReaderAt{r: r}
 	info, err := Inspect(io.NewSectionReader(ra, 0, size), lim)
 	if err != nil {
-		return Thumb{}, err
+		return nil, err
 	}
 	canvas := image.Rect(0, 0, info.Width, info.Height)
 	var src io.Reader = io.NewSectionReader(ra, 0, size)
@@ -60,7 +85,7 @@ func Thumbnail(r io.ReaderAt, size int64, lim Limits, maxSide int) (Thumb, error
 	if info.Format == WebP && animatedWebP(ra) {
 		frame, frameAt, err := firstWebPFrame(ra, size, canvas)
 		if err != nil {
-			return Thumb{}, decodeError(WebP, ra.err, err)
+			return nil, decodeError(WebP, ra.err, err)
 		}
 		if frame != nil {
 			src, at = frame, frameAt
@@ -68,7 +93,7 @@ func Thumbnail(r io.ReaderAt, size int64, lim Limits, maxSide int) (Thumb, error
 	}
 	m, err := decode(info.Format, bufio.NewReaderSize(src, 32<<10))
 	if err != nil {
-		return Thumb{}, decodeError(info.Format, ra.err, err)
+		return nil, decodeError(info.Format, ra.err, err)
 	}
 	b := m.Bounds()
 	if info.Format == GIF {
@@ -77,12 +102,21 @@ func Thumbnail(r io.ReaderAt, size int64, lim Limits, maxSide int) (Thumb, error
 	// The decoders read the size from the header that Inspect checked; this
 	// guards against one that did not.
 	if b.Dx() != at.Dx() || b.Dy() != at.Dy() || !at.In(canvas) || at.Empty() {
-		return Thumb{}, corrupt(info.Format, nil, "decodes to %d × %d pixels, not the %d × %d its header says",
+		return nil, corrupt(info.Format, nil, "decodes to %d × %d pixels, not the %d × %d its header says",
 			b.Dx(), b.Dy(), at.Dx(), at.Dy())
 	}
-	tw, th := fit(info.Width, info.Height, maxSide)
-	small := scale(m, at, canvas, tw, th)
-	small = orient(small, info.Orientation)
+	return &Decoded{Image: m, Info: info, at: at, canvas: canvas}, nil
+}
+
+// Thumbnail returns d scaled to fit in a maxSide × maxSide square, as the
+// function Thumbnail does.
+func (d *Decoded) Thumbnail(maxSide int) (Thumb, error) {
+	if maxSide < 1 {
+		return Thumb{}, fmt.Errorf("imaging: thumbnail size %d is not positive", maxSide)
+	}
+	tw, th := fit(d.Info.Width, d.Info.Height, maxSide)
+	small := scale(d.Image, d.at, d.canvas, tw, th)
+	small = orient(small, d.Info.Orientation)
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, small, &jpeg.Options{Quality: thumbnailQuality}); err != nil {
 		return Thumb{}, fmt.Errorf("imaging: encoding a thumbnail: %w", err)

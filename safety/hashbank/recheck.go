@@ -88,8 +88,9 @@ func (r Rechecker) Recheck(ctx context.Context) (int, error) {
 	if err == nil {
 		done = max(from, upTo)
 	}
-	if rerr := s.db.WriteTx(context.WithoutCancel(ctx), func(tx *sqldb.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE hash_recheck SET seq = $1, leased_until = 0 WHERE id = 1`, done)
+	rctx := context.WithoutCancel(ctx) // give the job back even when stopping
+	if rerr := s.db.WriteTx(rctx, func(tx *sqldb.Tx) error {
+		_, err := tx.ExecContext(rctx, `UPDATE hash_recheck SET seq = $1, leased_until = 0 WHERE id = 1`, done)
 		return err
 	}); rerr != nil && err == nil {
 		err = fmt.Errorf("release the recheck job: %w", rerr)
