@@ -603,9 +603,11 @@ type NoticeRecord struct {
 	Location    string `json:"location"`
 	Explanation string `json:"explanation"`
 	// Name and Email are empty for an anonymous notice of child sexual
-	// abuse material.
-	Name  string `json:"name,omitempty"`
-	Email string `json:"email,omitempty"`
+	// abuse material, and for triage, who are not shown who notified
+	// (IdentityWithheld).
+	Name             string `json:"name,omitempty"`
+	Email            string `json:"email,omitempty"`
+	IdentityWithheld bool   `json:"identity_withheld,omitempty"`
 	// Lang is the language the notifier's mail is written in.
 	Lang       string    `json:"lang"`
 	Country    string    `json:"country,omitempty"`
@@ -624,7 +626,10 @@ type NoticeRecord struct {
 // LinkCase points the case of a notice whose location named nothing at
 // what it is about: subject is "message:CHAT:SEQ", "chat:ID", "user:ID",
 // "media:ID" or a link such as "https://HOST/chats/5". It returns the case
-// that now holds the notice: another one if the subject had a case.
+// that now holds the notice: another one if the subject had a case. A
+// private chat between two people is refused (EForbidden, reason
+// private_subject), and so is a private group, or a file posted only in
+// private chats, for triage.
 func (c *Client) LinkCase(ctx context.Context, caseID int64, subject string) (int64, error) {
 	var out struct {
 		CaseID int64 `json:"case_id"`

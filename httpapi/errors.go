@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"kurir"
 )
@@ -71,6 +72,14 @@ var titles = map[kurir.Code]string{
 	kurir.EInternal:        "Internal error",
 }
 
+// notConfigured reports whether e is a deliberate refusal of a feature
+// the server was started without: EUnavailable with a reason named no_*
+// (no_jurisdictions, no_legal, ...) and no underlying cause. Such a 503 is
+// logged at info level, not as a failure.
+func notConfigured(e *kurir.Error) bool {
+	return e != nil && e.Code == kurir.EUnavailable && strings.HasPrefix(e.Reason, "no_") && e.Err == nil
+}
+
 // writeError sends err as problem+json. Internal errors are logged with their
 // cause and sent with a generic message, so no detail of the server leaks.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -96,6 +105,12 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p.Status = s
 	}
 	switch {
+	case p.Status >= 500 && notConfigured(e):
+		// The console asks for every feature; one this server runs
+		// without is no fault to wake an operator for.
+		if out, ok := r.Context().Value(keyOutcome).(*outcome); ok {
+			out.notConfigured = true
+		}
 	case p.Status >= 500:
 		logger(r.Context()).Error("request failed", "err", err)
 	case p.Status == http.StatusUnauthorized:

@@ -21,7 +21,16 @@ const (
 	keyRequestID ctxKey = iota
 	keyLogger
 	keyPrincipal
+	keyOutcome
 )
+
+// outcome is what a handler tells the request log about how its request
+// ended, beyond the status.
+type outcome struct {
+	// notConfigured: a 503 that refuses a feature this server is not
+	// configured for (see notConfigured), an answer rather than a fault.
+	notConfigured bool
+}
 
 func requestID(ctx context.Context) string {
 	id, _ := ctx.Value(keyRequestID).(string)
@@ -75,7 +84,8 @@ func withRequestContext(log *slog.Logger, next http.Handler) http.Handler {
 		start := time.Now()
 		id := rand.Text()[:16]
 		w.Header().Set("X-Request-ID", id)
-		ctx := context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyLogger, log)
+		out := &outcome{}
+		ctx := context.WithValue(context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyLogger, log), keyOutcome, out)
 		rec := &statusRecorder{ResponseWriter: w}
 		r = r.WithContext(ctx)
 		next.ServeHTTP(rec, r)
@@ -83,7 +93,7 @@ func withRequestContext(log *slog.Logger, next http.Handler) http.Handler {
 			rec.status = http.StatusOK // the handler wrote nothing
 		}
 		level := slog.LevelInfo
-		if rec.status >= 500 {
+		if rec.status >= 500 && !out.notConfigured {
 			level = slog.LevelError
 		}
 		if !log.Enabled(ctx, level) {

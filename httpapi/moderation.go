@@ -622,17 +622,18 @@ type caseDetailView struct {
 
 // noticeRecordView is a notice as reviewers see it.
 type noticeRecordView struct {
-	ID          int64            `json:"id"`
-	Category    string           `json:"category"`
-	Location    string           `json:"location" jsonschema:"description=As the notifier gave it."`
-	Explanation string           `json:"explanation" jsonschema:"description=All of it."`
-	Name        string           `json:"name,omitempty"`
-	Email       string           `json:"email,omitempty" jsonschema:"description=Empty for an anonymous notice of child sexual abuse material."`
-	Lang        string           `json:"lang" jsonschema:"description=The language the notifier's mail is written in."`
-	Country     string           `json:"country,omitempty"`
-	ReceivedAt  time.Time        `json:"received_at"`
-	ErasedAt    *time.Time       `json:"erased_at,omitempty" jsonschema:"description=When the notifier's name and e-mail address were erased\\, once the retention period ran out."`
-	Mail        []noticeMailView `json:"mail" jsonschema:"description=The receipt\\, decision and reversal mailed to the notifier."`
+	ID               int64            `json:"id"`
+	Category         string           `json:"category"`
+	Location         string           `json:"location" jsonschema:"description=As the notifier gave it."`
+	Explanation      string           `json:"explanation" jsonschema:"description=All of it."`
+	Name             string           `json:"name,omitempty"`
+	Email            string           `json:"email,omitempty" jsonschema:"description=Empty for an anonymous notice of child sexual abuse material\\, once erased\\, or if identity_withheld."`
+	IdentityWithheld bool             `json:"identity_withheld,omitempty" jsonschema:"description=Set when the notifier's name and e-mail address are withheld from the caller: only staff who may act see them."`
+	Lang             string           `json:"lang" jsonschema:"description=The language the notifier's mail is written in."`
+	Country          string           `json:"country,omitempty"`
+	ReceivedAt       time.Time        `json:"received_at"`
+	ErasedAt         *time.Time       `json:"erased_at,omitempty" jsonschema:"description=When the notifier's name and e-mail address were erased\\, once the retention period ran out."`
+	Mail             []noticeMailView `json:"mail" jsonschema:"description=The receipt\\, decision and reversal mailed to the notifier."`
 }
 
 type noticeMailView struct {
@@ -645,7 +646,7 @@ type noticeMailView struct {
 
 func newNoticeRecordView(n moderation.NoticeRecord) noticeRecordView {
 	v := noticeRecordView{ID: n.ID, Category: string(n.Category), Location: n.Location, Explanation: n.Explanation, Name: n.Name,
-		Email: n.Email, Lang: n.Lang, Country: n.Country, ReceivedAt: n.Received, Mail: []noticeMailView{}}
+		Email: n.Email, IdentityWithheld: n.Withheld, Lang: n.Lang, Country: n.Country, ReceivedAt: n.Received, Mail: []noticeMailView{}}
 	if !n.Erased.IsZero() {
 		v.ErasedAt = &n.Erased
 	}

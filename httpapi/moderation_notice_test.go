@@ -99,17 +99,20 @@ func TestNoticeCasesShowTheWholeNoticeQueueByOriginAndLinkToASubject(t *testing.
 			wantProblem(t, "link to a missing message", problemWant{status: http.StatusNotFound, code: "not_found"})
 		h.do(t, "POST", link, member.token, map[string]string{"subject": fmt.Sprintf("chat:%d", g.ID)}).
 			wantProblem(t, "a user links a case", problemWant{status: http.StatusForbidden, code: "forbidden"})
-		h.do(t, "POST", fmt.Sprintf("/api/v1/moderation/cases/%d/subject", de[0].ID), tina.token, map[string]string{"subject": fmt.Sprintf("chat:%d", g.ID)}).
+		h.do(t, "POST", fmt.Sprintf("/api/v1/moderation/cases/%d/subject", de[0].ID), admin.token, map[string]string{"subject": fmt.Sprintf("chat:%d", g.ID)}).
 			wantProblem(t, "link a located case", problemWant{status: http.StatusBadRequest, code: "invalid", reason: "not_a_notice", field: "case"})
+		// Triage does not choose a private group's content to read.
+		h.do(t, "POST", link, tina.token, map[string]string{"subject": fmt.Sprintf("https://kurir.example/chats/%d", g.ID)}).
+			wantProblem(t, "triage links a private group", problemWant{status: http.StatusForbidden, code: "forbidden", reason: "private_subject"})
 		if after := modRows(t, db); !maps.Equal(before, after) {
 			t.Fatalf("refused links wrote rows: %v, then %v", before, after)
 		}
 
-		// Triage links it to the group, as staff see it; it can then be acted on.
+		// Staff who may act link it to the group; it can then be acted on.
 		var linked struct {
 			CaseID int64 `json:"case_id"`
 		}
-		h.do(t, "POST", link, tina.token, map[string]string{"subject": fmt.Sprintf("https://kurir.example/chats/%d", g.ID)}).
+		h.do(t, "POST", link, admin.token, map[string]string{"subject": fmt.Sprintf("https://kurir.example/chats/%d", g.ID)}).
 			want(t, "link", http.StatusOK, &linked)
 		h.do(t, "GET", fmt.Sprintf("/api/v1/moderation/cases/%d", linked.CaseID), admin.token, nil).want(t, "linked case", http.StatusOK, &d)
 		if linked.CaseID != ru[0].ID || d.Subject != (subjectJSON{Kind: "chat", ChatID: g.ID}) {

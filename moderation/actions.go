@@ -347,15 +347,91 @@ func (s *Service) ActOnOwnInitiative(ctx context.Context, by Staff, subj Subject
 	if err != nil {
 		return Action{}, err
 	}
-	var caseID int64
+	var caseID, sigID int64
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		caseID, err = file(ctx, tx, signal{subject: subj, source: SourceOwn, category: p.Category, weight: 1, detail: note}, s.now())
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT MAX(id) FROM mod_signals WHERE case_id = $1 AND source = $2`, caseID, string(SourceOwn)).Scan(&sigID)
 	})
 	if err != nil {
 		return Action{}, err
 	}
-	return s.Act(ctx, by, caseID, p)
+	a, err := s.Act(ctx, by, caseID, p)
+	if err != nil {
+		// A decision that did not happen leaves no trace in the queue: the
+		// signal filed for it is taken back, and with it the case it opened.
+		if werr := s.withdrawSignal(context.WithoutCancel(ctx), caseID, sigID); werr != nil {
+			s.log.Error("withdraw own-initiative signal", "case", caseID, "signal", sigID, "err", werr)
+		}
+		return Action{}, err
+	}
+	return a, nil
+}
+
+// withdrawSignal takes signal sigID back out of case caseID while the case
+// is unresolved: it deletes the case if the signal was all it had, and
+// otherwise recounts the case without it. A case decided meanwhile keeps
+// it, as part of the record of that decision.
+func (s *Service) withdrawSignal(ctx context.Context, caseID, sigID int64) error {
+	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		c, err := scanCase(tx.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM mod_cases WHERE id = $1`, caseID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if c.State == StateResolved {
+			return nil
+		}
+		var milli int64
+		err = tx.QueryRowContext(ctx, `SELECT weight_milli FROM mod_signals WHERE id = $1 AND case_id = $2`, sigID, caseID).Scan(&milli)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mod_signals WHERE id = $1`, sigID); err != nil {
+			return err
+		}
+		if c.SignalCount <= 1 {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM mod_events WHERE case_id = $1`, caseID); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `DELETE FROM mod_cases WHERE id = $1`, caseID)
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT source FROM mod_signals WHERE case_id = $1`, caseID)
+		if err != nil {
+			return err
+		}
+		sources := ""
+		for rows.Next() {
+			var src string
+			if err := rows.Scan(&src); err != nil {
+				rows.Close()
+				return err
+			}
+			sources = addSource(sources, Source(src))
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var weight int64
+		if err := tx.QueryRowContext(ctx, `SELECT weight_milli FROM mod_cases WHERE id = $1`, caseID).Scan(&weight); err != nil {
+			return err
+		}
+		weight -= milli
+		if _, err := tx.ExecContext(ctx, `UPDATE mod_cases SET signal_count = signal_count - 1, weight_milli = $2, sources = $3, priority = $4 WHERE id = $1`,
+			caseID, weight, sources, priority(c.Category, c.Reach, weight, sources)); err != nil {
+			return err
+		}
+		return addEvent(ctx, tx, caseID, 0, "withdrawn", "own-initiative signal: the decision failed", s.now())
+	})
 }
 
 // recordAction records a decision that took effect: the action (its ID set
@@ -703,9 +779,6 @@ func (s *Service) reverse(ctx context.Context, by Staff, actionID int64, reason,
 		if err := countReversal(ctx, tx, a, now); err != nil {
 			return err
 		}
-		if err := queueReversalMail(ctx, tx, a, reason, now); err != nil {
-			return err
-		}
 		if err := addEvent(ctx, tx, a.CaseID, by.ID, "reversed", fmt.Sprintf("action %d: %s", actionID, reason), now); err != nil {
 			return err
 		}
@@ -716,6 +789,9 @@ func (s *Service) reverse(ctx context.Context, by Staff, actionID int64, reason,
 		} else if _, err := tx.ExecContext(ctx, `UPDATE mod_appeals SET state = 'upheld', decided_by = $2, decision_reason = $3, decided_at = $4
 			WHERE action_id = $1 AND state = 'pending'`, actionID, by.ID, "decision reversed: "+reason, sqldb.Micros(now)); err != nil {
 			// An appeal still waiting has had what it asked for.
+			return err
+		}
+		if err := queueReversalMail(ctx, tx, a, now); err != nil {
 			return err
 		}
 		return record(ctx, tx, by, auditAction, a.Subject.Key(), fmt.Sprintf("action %d: %s", actionID, reason))

@@ -293,7 +293,8 @@ func (s *Service) Appeals(ctx context.Context, by Staff, state string, limit int
 // AppealQueue returns appeals: pending ones due soonest first (so the
 // overdue lead), decided ones most recently decided first. Each comes with
 // the decision appealed against, or the dismissed case. The list shows what
-// was removed (excerpts, facts), so reading it is audited.
+// was removed (excerpts, facts), so reading it is audited, at most once
+// a minute per staff member and filter (recordListView).
 func (s *Service) AppealQueue(ctx context.Context, by Staff, f AppealFilter) ([]Appeal, error) {
 	if err := by.require(permView); err != nil {
 		return nil, err
@@ -339,9 +340,8 @@ func (s *Service) AppealQueue(ctx context.Context, by Staff, f AppealFilter) ([]
 	for i, p := range out {
 		ids[i] = strconv.FormatInt(p.ID, 10)
 	}
-	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
-		return record(ctx, tx, by, "appeals.view", "appeals:"+state, fmt.Sprintf("%d shown: %s", len(out), strings.Join(ids, ",")))
-	})
+	err = s.recordListView(ctx, by, "appeals.view", "appeals:"+state, fmt.Sprintf("assignee=%d limit=%d", f.Assignee, f.Limit),
+		fmt.Sprintf("%d shown: %s", len(out), strings.Join(ids, ",")))
 	if err != nil {
 		return nil, err
 	}

@@ -567,7 +567,9 @@ func (s *Service) loadBulk(ctx context.Context, id int64) (Bulk, kurir.Role, err
 	return b, role, err
 }
 
-// BulkRequests lists bulk actions in a state (pending by default), newest first.
+// BulkRequests lists bulk actions in a state (pending by default), newest
+// first. Reading it is audited at most once a minute per staff member and
+// filter (recordListView).
 func (s *Service) BulkRequests(ctx context.Context, by Staff, state string, limit int) ([]Bulk, error) {
 	if err := by.require(permView); err != nil {
 		return nil, err
@@ -598,9 +600,8 @@ func (s *Service) BulkRequests(ctx context.Context, by Staff, state string, limi
 	for i, b := range out {
 		ids[i] = strconv.FormatInt(b.ID, 10)
 	}
-	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
-		return record(ctx, tx, by, "bulk.list", "bulk:"+state, fmt.Sprintf("%d shown: %s", len(out), strings.Join(ids, ",")))
-	})
+	err = s.recordListView(ctx, by, "bulk.list", "bulk:"+state, fmt.Sprintf("limit=%d", limit),
+		fmt.Sprintf("%d shown: %s", len(out), strings.Join(ids, ",")))
 	if err != nil {
 		return nil, err
 	}

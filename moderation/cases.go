@@ -163,12 +163,22 @@ func (s *Service) Queue(ctx context.Context, by Staff, f QueueFilter) ([]Case, e
 	}
 	view := fmt.Sprintf("state=%s category=%s source=%s assignee=%d lang=%s country=%s offset=%d",
 		f.State, f.Category, f.Source, f.Assignee, f.Lang, f.Country, f.Offset)
-	if ok, _ := s.queueViews.Allow(fmt.Sprintf("%d %s", by.ID, view)); ok {
-		if err := s.db.WriteTx(ctx, func(tx *sqldb.Tx) error { return record(ctx, tx, by, "queue.view", "queue", view) }); err != nil {
-			return nil, err
-		}
+	if err := s.recordListView(ctx, by, "queue.view", "queue", view, view); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// recordListView records in the audit log that by read a list (action on
+// key, as filter selected it, with note saying what it showed), at most
+// once a minute per staff member, list and filter: the console refreshes
+// its lists every few seconds, and a write per refresh would fill the
+// audit log and hold the database's writer for nothing new.
+func (s *Service) recordListView(ctx context.Context, by Staff, action, key, filter, note string) error {
+	if ok, _ := s.queueViews.Allow(fmt.Sprintf("%d %s %s %s", by.ID, action, key, filter)); !ok {
+		return nil
+	}
+	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error { return record(ctx, tx, by, action, key, note) })
 }
 
 // Signal is one signal of a case as its reviewers see it.
@@ -214,6 +224,9 @@ type CaseDetail struct {
 
 // Case returns a case with its signals, history, actions and context. The
 // view is recorded in the audit log: reviewers read content people reported.
+// Notifiers' names and addresses are shown only to staff who may act
+// (NoticeRecord.Withheld), and the chat around the subject only where
+// showsChat allows it.
 func (s *Service) Case(ctx context.Context, by Staff, id int64) (CaseDetail, error) {
 	if err := by.require(permView); err != nil {
 		return CaseDetail{}, err
@@ -279,6 +292,13 @@ func (s *Service) Case(ctx context.Context, by Staff, id int64) (CaseDetail, err
 	if err != nil {
 		return CaseDetail{}, err
 	}
+	if !by.may(permAct) {
+		for i, n := range d.Notices {
+			if n.Name != "" || n.Email != "" {
+				d.Notices[i].Name, d.Notices[i].Email, d.Notices[i].Withheld = "", "", true
+			}
+		}
+	}
 	switch d.Subject.Kind {
 	case SubjectMedia:
 		if m, err := media.Describe(ctx, s.db.Read(), media.ID(d.Subject.Media)); err == nil {
@@ -289,8 +309,19 @@ func (s *Service) Case(ctx context.Context, by Staff, id int64) (CaseDetail, err
 		if err == nil {
 			d.Chat = &c
 		}
-		if ms, err := s.msg.ReviewMessages(ctx, d.Subject.Chat, d.Subject.Seq, 5); err == nil {
-			d.Messages = ms
+		whole, err := s.showsChat(ctx, d.Case)
+		if err != nil {
+			return CaseDetail{}, err
+		}
+		switch {
+		case whole:
+			if ms, err := s.msg.ReviewMessages(ctx, d.Subject.Chat, d.Subject.Seq, 5); err == nil {
+				d.Messages = ms
+			}
+		case d.Subject.Kind == SubjectMessage:
+			if m, err := s.reviewedMessage(ctx, d.Subject); err == nil {
+				d.Messages = []messaging.ReviewedMessage{m}
+			}
 		}
 		if d.Subject.Kind == SubjectMessage {
 			for _, m := range d.Messages {
@@ -438,10 +469,27 @@ func (s *Service) ReviewMedia(ctx context.Context, by Staff, caseID, mediaID int
 	if err := by.require(permView); err != nil {
 		return err
 	}
+	c, err := scanCase(s.db.Read().QueryRowContext(ctx, `SELECT `+caseColumns+` FROM mod_cases WHERE id = $1`, caseID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return kurir.Errorf(kurir.ENotFound, "Case %d shows no media %d.", caseID, mediaID)
+	}
+	if err != nil {
+		return err
+	}
+	whole, err := s.showsChat(ctx, c)
+	if err != nil {
+		return err
+	}
+	// Where the case shows its chat, any file posted there; otherwise
+	// only the file of the case's own message.
+	seq := `1 = 1`
+	if !whole {
+		seq = `m.seq = c.seq AND c.seq <> 0`
+	}
 	var ok bool
-	err := s.db.Read().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM mod_cases c WHERE c.id = $1 AND (c.media_id = $2 OR c.chat_id <> 0 AND (
-		EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = c.chat_id AND m.media_id = $2)
-		OR EXISTS (SELECT 1 FROM removed_messages r WHERE r.chat_id = c.chat_id AND r.media_id = $2))))`, caseID, mediaID).Scan(&ok)
+	err = s.db.Read().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM mod_cases c WHERE c.id = $1 AND (c.media_id = $2 OR c.chat_id <> 0 AND (
+		EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = c.chat_id AND m.media_id = $2 AND `+seq+`)
+		OR EXISTS (SELECT 1 FROM removed_messages m WHERE m.chat_id = c.chat_id AND m.media_id = $2 AND `+seq+`))))`, caseID, mediaID).Scan(&ok)
 	if err != nil {
 		return err
 	}
@@ -451,6 +499,79 @@ func (s *Service) ReviewMedia(ctx context.Context, by Staff, caseID, mediaID int
 	return s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
 		return record(ctx, tx, by, "case.media", caseKey(caseID), fmt.Sprintf("media:%d", mediaID))
 	})
+}
+
+// showsChat reports whether reviewers of case c may read the chat of its
+// subject around it (the messages before and after a message, a chat's
+// latest messages, any file posted there): when the chat is one a visitor
+// could read, or when one of its members reported the case, and so chose
+// to show it to moderation. Otherwise, as when staff linked a notice to a
+// private group (LinkCase) or automated detection flagged a message there,
+// the case shows the one message it is about, with its file, and nothing
+// else of the chat.
+func (s *Service) showsChat(ctx context.Context, c Case) (bool, error) {
+	if c.Subject.Kind != SubjectMessage && c.Subject.Kind != SubjectChat {
+		return true, nil
+	}
+	r, err := s.msg.ReviewChat(ctx, c.Subject.Chat)
+	if err != nil {
+		return false, nil // nothing to show
+	}
+	if public(r) {
+		return true, nil
+	}
+	var reported bool
+	err = s.db.Read().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM mod_signals g JOIN chat_members cm ON cm.chat_id = $2 AND cm.user_id = g.reporter_id
+		WHERE g.case_id = $1 AND g.reporter_id <> 0)`, c.ID, c.Subject.Chat).Scan(&reported)
+	if err != nil {
+		return false, fmt.Errorf("reported by a member: %w", err)
+	}
+	return reported, nil
+}
+
+// public reports whether a visitor without an account can read chat r: a
+// group or channel with a public @name.
+func public(r messaging.Review) bool { return r.Kind != messaging.Private && r.Username != "" }
+
+// mayLink checks that by may point a notice's case at subj (LinkCase).
+// Staff choose what a notice means, so the choice is bounded by what a
+// notifier could have seen: a private conversation between two people
+// never (only a participant's report brings one to moderation), and a
+// private group or channel, or a file posted only in private chats, only
+// by a moderator, not triage. Such a case then shows the one message it is
+// about, not the chat around it (showsChat).
+func (s *Service) mayLink(ctx context.Context, by Staff, subj Subject) (private bool, err error) {
+	switch subj.Kind {
+	case SubjectMessage, SubjectChat:
+		r, err := s.msg.ReviewChat(ctx, subj.Chat)
+		if err != nil {
+			return false, err
+		}
+		if r.Kind == messaging.Private {
+			return true, &kurir.Error{Code: kurir.EForbidden, Reason: "private_subject",
+				Message: "A private conversation between two people cannot be linked to a notice: nobody outside it could have seen it."}
+		}
+		if public(r) {
+			return false, nil
+		}
+	case SubjectMedia:
+		var shared bool
+		if err := s.db.Read().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM chats c WHERE c.kind <> 'private' AND c.username IS NOT NULL AND c.username <> '' AND (
+			EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = c.id AND m.media_id = $1)
+			OR EXISTS (SELECT 1 FROM removed_messages r WHERE r.chat_id = c.id AND r.media_id = $1)))`, subj.Media).Scan(&shared); err != nil {
+			return false, fmt.Errorf("file posted in public: %w", err)
+		}
+		if shared {
+			return false, nil
+		}
+	default:
+		return false, nil
+	}
+	if !by.may(permAct) {
+		return true, &kurir.Error{Code: kurir.EForbidden, Reason: "private_subject",
+			Message: "Only a moderator may link a notice to a private group or channel, or to a file posted only in private chats."}
+	}
+	return true, nil
 }
 
 // AccountReview is what a reviewer sees of an account: who it is, its
@@ -531,10 +652,13 @@ func setOrigin(ctx context.Context, tx *sqldb.Tx, caseID int64, lang, country st
 // could see, at the subject staff found it means, so that it can be acted
 // on. target is a subject key (message:CHAT:SEQ, chat:ID, user:ID,
 // media:ID) or any location a notice may give (a link such as
-// https://HOST/chats/5/17), looked up as staff see the platform: private
-// chats included. If the subject already has a case, the notice's signals
-// join it and the notice's case is resolved as merged. It returns the ID
-// of the case that now holds the notice; triage may link.
+// https://HOST/chats/5/17), looked up as staff see the platform. If the
+// subject already has a case, the notice's signals join it and the
+// notice's case is resolved as merged. It returns the ID of the case that
+// now holds the notice. Triage may link to what a visitor could see; a
+// private group or channel, or a file posted only in private chats, takes a
+// moderator, and a private conversation between two people is refused
+// (EForbidden, reason private_subject; see mayLink). The link is audited.
 func (s *Service) LinkCase(ctx context.Context, by Staff, caseID int64, target string) (int64, error) {
 	if err := by.require(permSort); err != nil {
 		return 0, err
@@ -544,6 +668,10 @@ func (s *Service) LinkCase(ctx context.Context, by Staff, caseID int64, target s
 		return 0, err
 	}
 	subj, reach, err := s.resolve(ctx, target)
+	if err != nil {
+		return 0, err
+	}
+	private, err := s.mayLink(ctx, by, subj)
 	if err != nil {
 		return 0, err
 	}
@@ -593,6 +721,9 @@ func (s *Service) LinkCase(ctx context.Context, by Staff, caseID int64, target s
 			}
 		}
 		note := fmt.Sprintf("%s: %s", key, target)
+		if private {
+			note += " (private: not visible to visitors)"
+		}
 		if err := addEvent(ctx, tx, into, by.ID, "linked", note, now); err != nil {
 			return err
 		}

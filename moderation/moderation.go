@@ -224,7 +224,7 @@ type Service struct {
 	cfg   Config
 
 	notices    *ratelimit.Limiter // by network address
-	queueViews *ratelimit.Limiter // by staff member and filter: which queue views are audited
+	queueViews *ratelimit.Limiter // by staff member, list and filter: which list views are audited (recordListView)
 
 	bulkKick chan struct{} // wakes RunBulk when an approval starts a bulk action
 }

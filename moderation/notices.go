@@ -120,7 +120,25 @@ func (s *Service) SubmitNotice(ctx context.Context, p NoticeParams) (NoticeRecei
 	now := s.now()
 	lang, country := PickLanguage(p.Lang), kurir.LocationFrom(ctx).Network
 	r := NoticeReceipt{Token: token, Received: now}
+	who := notifierKey(email, p.IP)
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		if who != "" && sig.subject.Kind != "" {
+			var again bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM mod_signals g JOIN mod_cases c ON c.id = g.case_id
+				WHERE c.subject = $1 AND c.state <> 'resolved' AND g.notifier = $2)`, sig.subject.Key(), who).Scan(&again); err != nil {
+				return err
+			}
+			switch {
+			case again && email != "":
+				return alreadyNotified()
+			case again:
+				// A network address is not a person: behind one there may
+				// be an office, a carrier's NAT or a hotline filing for
+				// many. The notice is recorded, and counts for nothing
+				// more in the case.
+				sig.weight, who = 0, ""
+			}
+		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO mod_notices (token_hash, name, email, explanation, location, category, good_faith, created_at, lang, country)
 			VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9) RETURNING id`,
 			hex.EncodeToString(hash[:]), name, email, expl, loc, string(p.Category), sqldb.Micros(now), lang, country).Scan(&r.ID); err != nil {
@@ -137,13 +155,12 @@ func (s *Service) SubmitNotice(ctx context.Context, p NoticeParams) (NoticeRecei
 		if _, err := tx.ExecContext(ctx, `UPDATE mod_notices SET case_id = $2 WHERE id = $1`, r.ID, caseID); err != nil {
 			return err
 		}
-		if who := notifierKey(email, p.IP); who != "" {
+		if who != "" {
 			// One notifier counts once per case, however many notices
 			// they send about what it is about.
 			if _, err := tx.ExecContext(ctx, `UPDATE mod_signals SET notifier = $2 WHERE notice_id = $1`, r.ID, who); err != nil {
-				if sqldb.IsUniqueViolation(err) {
-					return &kurir.Error{Code: kurir.EConflict, Reason: "already_notified",
-						Message: "You have already sent a notice about this; it is being handled, and one notice counts."}
+				if sqldb.IsUniqueViolation(err) { // filed at the same moment
+					return alreadyNotified()
 				}
 				return err
 			}
@@ -151,12 +168,19 @@ func (s *Service) SubmitNotice(ctx context.Context, p NoticeParams) (NoticeRecei
 		if err := setOrigin(ctx, tx, caseID, languageTag(p.Lang), country); err != nil {
 			return err
 		}
-		return queueReceipt(ctx, tx, r.ID, email, lang, loc, p.Category, s.cfg.Site, token, now)
+		return queueReceipt(ctx, tx, r.ID, email, lang, p.Category, s.cfg.Site, token, now)
 	})
 	if err != nil {
 		return NoticeReceipt{}, err
 	}
 	return r, nil
+}
+
+// alreadyNotified refuses a second notice from one e-mail address about a
+// subject whose case is open.
+func alreadyNotified() error {
+	return &kurir.Error{Code: kurir.EConflict, Reason: "already_notified",
+		Message: "You have already sent a notice about this; it is being handled, and one notice counts."}
 }
 
 // notifierKey names a notifier without keeping who they are: a hash of
@@ -322,7 +346,11 @@ type NoticeRecord struct {
 	Category    Category
 	Location    string // as the notifier gave it
 	Explanation string // all of it, up to Config.MaxExplanation
-	Name, Email string // "" for an anonymous notice of child sexual abuse, or once erased
+	Name, Email string // "" for an anonymous notice of child sexual abuse, once erased, or if Withheld
+	// Withheld is set when Name and Email were left out for this reader:
+	// who notified is shown only to staff who may decide (and may need to
+	// write to them), not to triage.
+	Withheld bool
 	// Erased is when Name and Email were erased (EraseNotifiers); zero
 	// while they are kept.
 	Erased   time.Time

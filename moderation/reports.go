@@ -320,7 +320,8 @@ func (s *Service) RemoveFlagger(ctx context.Context, by Staff, user kurir.UserID
 	})
 }
 
-// Flaggers lists the trusted flaggers.
+// Flaggers lists the trusted flaggers. Reading it is audited at most once
+// a minute per staff member (recordListView).
 func (s *Service) Flaggers(ctx context.Context, by Staff) ([]Flagger, error) {
 	if err := by.require(permView); err != nil {
 		return nil, err
@@ -343,9 +344,7 @@ func (s *Service) Flaggers(ctx context.Context, by Staff) ([]Flagger, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
-		return record(ctx, tx, by, "flaggers.view", "flaggers", fmt.Sprintf("%d shown", len(out)))
-	})
+	err = s.recordListView(ctx, by, "flaggers.view", "flaggers", "", fmt.Sprintf("%d shown", len(out)))
 	if err != nil {
 		return nil, err
 	}

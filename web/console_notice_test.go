@@ -17,8 +17,8 @@ import (
 // nothing a visitor can see, so its case is about the notice; the console
 // shows the notice whole (the location as given, the full explanation, the
 // receipt mailed to its notifier), the queue finds it by the notifier's
-// language, and triage links it to the group, after which it can be taken
-// down. A reported message that carries a photo shows the file's SHA-256
+// language, and a moderator links it to the group (triage may not link a
+// private group, nor see who notified), after which it can be taken down. A reported message that carries a photo shows the file's SHA-256
 // and offers to remove the file everywhere.
 func TestBrowserConsoleNoticeAndFile(t *testing.T) {
 	b := newBrowser(t)
@@ -40,7 +40,7 @@ func TestBrowserConsoleNoticeAndFile(t *testing.T) {
 	sendNotice(t, s.URL, explanation, s.URL+"/chats/"+itoa(g.ID), "ru-RU,ru;q=0.9")
 
 	ctx := b.page(t, 1280, 900)
-	consoleLogIn(t, ctx, s.URL, "/console", "tina")
+	consoleLogIn(t, ctx, s.URL, "/console", "mona")
 	do(t, ctx, "filter the queue by the notifier's language",
 		chromedp.WaitVisible(chromedp.CSS(`tr.case-row`)),
 		chromedp.SendKeys(chromedp.CSS(`#q-lang`), "ru\n"),

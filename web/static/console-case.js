@@ -346,10 +346,10 @@ export function caseView(id, { queuePath, notStaff }) {
       h('dl', { class: 'facts' },
         h('dt', {}, t('console.notice_location')), h('dd', {}, h('code', { class: 'notice-location', dir: 'ltr' }, n.location)),
         h('dt', {}, t('console.notifier')), h('dd', { dir: 'auto' },
-          n.email ? `${n.name} <${n.email}>` : t('console.notifier_anonymous'),
+          n.email ? `${n.name} <${n.email}>` : n.identity_withheld ? t('console.notifier_withheld') : t('console.notifier_anonymous'),
           [n.lang, n.country].filter(Boolean).length ? h('span', { class: 'muted' }, ` · ${[n.lang, n.country].filter(Boolean).join(' · ')}`) : null)),
       h('blockquote', { class: 'sig-comment notice-explanation', dir: 'auto' }, n.explanation),
-      n.email ? h('div', { class: 'notice-mails' }, h('span', { class: 'muted' }, t('console.notice_mail')), ...mail) : null);
+      n.email || n.identity_withheld ? h('div', { class: 'notice-mails' }, h('span', { class: 'muted' }, t('console.notice_mail')), ...mail) : null);
   }
 
   function message(m, isReported) {
