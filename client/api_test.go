@@ -52,6 +52,12 @@ func TestAPI(t *testing.T) {
 func testAccounts(t *testing.T, s *server) {
 	ctx := t.Context()
 	c := s.client(t)
+	// Before anyone logs in, the server's limits (its defaults here).
+	cfg := must(c.Config(ctx))(t, "config")
+	if cfg != (client.ServerConfig{MaxTextChars: 4096, MaxCaptionChars: 4096, MaxUploadBytes: 2 << 30, UploadQuotaBytes: 20 << 30, EditWindowSeconds: 48 * 3600}) ||
+		cfg.EditWindow() != 48*time.Hour {
+		t.Fatalf("config: got %+v", cfg)
+	}
 	u := must(c.Register(ctx, client.RegisterParams{Username: "alice", Password: password, DisplayName: "Alice", Email: "alice@example.com"}))(t, "register")
 	if u.ID <= 0 || u.Username != "alice" || u.DisplayName != "Alice" || u.Email != "alice@example.com" ||
 		u.Role != kurir.RoleUser || u.State != "active" || !u.DeletionScheduledAt.IsZero() || !u.CreatedAt.Equal(s.clock.Now()) {

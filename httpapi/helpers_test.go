@@ -65,6 +65,10 @@ type options struct {
 	// claims limits secret-chat claims (secret.Config.Claims); nil means
 	// the default.
 	claims *ratelimit.Limit
+	// maxText is messaging's Config.MaxText and maxUpload media's
+	// Config.MaxSize; zero means the default.
+	maxText   int
+	maxUpload int64
 }
 
 // schema is every migration the API's services need.
@@ -116,12 +120,12 @@ func newHarness(t testing.TB, db *sqldb.DB, opt options) *harness {
 		laws = jurisdiction.NewService(db, places, clock, log)
 		proxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	}
-	mcfg := messaging.Config{LargeChat: opt.largeChat}
+	mcfg := messaging.Config{LargeChat: opt.largeChat, MaxText: opt.maxText}
 	if laws != nil {
 		mcfg.Territory = laws
 	}
 	msg := messaging.NewService(db, events, clock, log, mcfg)
-	files := mediatest.New(t, db, msg, clock, log, media.Config{})
+	files := mediatest.New(t, db, msg, clock, log, media.Config{MaxSize: opt.maxUpload})
 	hub := realtime.NewHub(log, httpapi.EncodeEvent, nil, realtime.Config{Territory: msg})
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan struct{})

@@ -65,6 +65,13 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) *openapi.Spec {
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(d.Ready))
 
+	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/config", ID: "getConfig", Tags: []string{"server"},
+		Summary: "The server's limits that a client should know",
+		Description: "What the server would refuse as too long or too large, so that a client can refuse it first, " +
+			"before sending anything. Needs no token.",
+		Responses: map[int]openapi.Response{200: {Body: clientConfig{}}},
+	}, handleConfig(d.Messaging, d.Media))
+
 	// Accounts and sessions.
 	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/accounts", ID: "register", Tags: []string{"accounts"},
 		Summary:   "Create an account",

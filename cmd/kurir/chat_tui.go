@@ -673,6 +673,13 @@ func (m *tui) update(msg tea.Msg) tea.Cmd {
 		} else {
 			m.dialogs = msg.dialogs
 			m.sortDialogs()
+			if cv := m.chat; cv != nil {
+				if i := m.dialogIndex(cv.chat.ID); i >= 0 {
+					// Read marks that came while the stream was down.
+					cv.chat.ReadSeq = max(cv.chat.ReadSeq, m.dialogs[i].Chat.ReadSeq)
+					cv.chat.PeerReadSeq = max(cv.chat.PeerReadSeq, m.dialogs[i].Chat.PeerReadSeq)
+				}
+			}
 			for _, d := range m.dialogs {
 				m.s.knowChats(d.Chat)
 			}
@@ -1159,6 +1166,9 @@ func (cv *chatView) merge(msg client.Message) (added bool) {
 func (m *tui) addMessage(chatID int64, msg client.Message) tea.Cmd {
 	mine := msg.SenderID == m.people.me
 	open := m.chat != nil && m.chat.chat.ID == chatID
+	if !mine {
+		m.peerRead(chatID, msg.Seq) // whoever writes has read what came before
+	}
 	var cmd tea.Cmd
 	if open {
 		cv := m.chat
@@ -1258,6 +1268,8 @@ func (m *tui) liveEvent(le client.LiveEvent) tea.Cmd {
 		}
 	case client.EventInfo:
 		return m.reloadDialogs() // a new title or description
+	case client.EventRead:
+		return m.readMark(ev.ChatID, ev.UserID, ev.MessageSeq)
 	}
 	if open && m.chat.panel == panelMembers {
 		switch ev.Kind {
@@ -1269,6 +1281,49 @@ func (m *tui) liveEvent(le client.LiveEvent) tea.Cmd {
 		return m.reloadDialogs() // a chat new to this device
 	}
 	return nil
+}
+
+// readMark applies a read mark the server pushed: user read the chat up to
+// seq. Ours, from another device, clears the chat's unread count there; the
+// other person's, in a private chat, shows our messages up to seq as read.
+// It is no change to the chat, so a chat not on the list is not fetched.
+func (m *tui) readMark(chatID, user, seq int64) tea.Cmd {
+	var cv *chatView
+	if m.chat != nil && m.chat.chat.ID == chatID {
+		cv = m.chat
+	}
+	i := m.dialogIndex(chatID)
+	if user != m.people.me {
+		m.peerRead(chatID, seq)
+		return nil
+	}
+	if cv != nil {
+		cv.chat.ReadSeq = max(cv.chat.ReadSeq, seq)
+	}
+	if i < 0 {
+		return nil
+	}
+	d := &m.dialogs[i]
+	d.Chat.ReadSeq = max(d.Chat.ReadSeq, seq)
+	switch {
+	case d.LastMessage == nil || d.LastMessage.Seq <= seq:
+		d.Unread = 0
+	case d.Unread > 0:
+		// Read part of the way: only the server can count what is left.
+		return m.reloadDialogs()
+	}
+	return nil
+}
+
+// peerRead records that the other person in a private chat has read it up
+// to seq, in the chat list and the open chat; a mark never goes back.
+func (m *tui) peerRead(chatID, seq int64) {
+	if cv := m.chat; cv != nil && cv.chat.ID == chatID && cv.chat.Kind == client.Private {
+		cv.chat.PeerReadSeq = max(cv.chat.PeerReadSeq, seq)
+	}
+	if i := m.dialogIndex(chatID); i >= 0 && m.dialogs[i].Chat.Kind == client.Private {
+		m.dialogs[i].Chat.PeerReadSeq = max(m.dialogs[i].Chat.PeerReadSeq, seq)
+	}
 }
 
 // submit acts on what was typed in a chat: a message, or a /command.

@@ -565,3 +565,95 @@ func reversed(msgs []client.Message) []client.Message {
 	slices.Reverse(out)
 	return out
 }
+
+// TestChatViewShowsReadMarks: in a private chat one's own messages show ✓
+// once sent and ✓✓ once the other person has read them, which changes live
+// when they read or write back; groups show no ticks; and reading a chat on
+// another device clears its unread count here at once.
+func TestChatViewShowsReadMarks(t *testing.T) {
+	s := &session{server: "http://chat.test", me: client.User{ID: 1, Username: "alice"},
+		names: map[int64]string{2: "Bobby Tables", 3: "@carol"}}
+	m := newTUI(t.Context(), s, nil, t.TempDir())
+	m.width, m.height = 100, 20
+	at := time.Now()
+	private := client.Chat{ID: 5, Kind: client.Private, PeerID: 2, Role: client.Member, MemberCount: 2, PeerReadSeq: 1}
+	group := client.Chat{ID: 6, Kind: client.Group, Title: "Book club", Role: client.Member, MemberCount: 3}
+	msgs := []client.Message{
+		{ChatID: 5, Seq: 1, SenderID: 1, Text: "first note", CreatedAt: at},
+		{ChatID: 5, Seq: 2, SenderID: 1, Text: "second note", CreatedAt: at},
+	}
+	groupMsgs := []client.Message{
+		{ChatID: 6, Seq: 9, SenderID: 1, Text: "my group note", CreatedAt: at},
+		{ChatID: 6, Seq: 10, SenderID: 3, Text: "chapter two tonight", CreatedAt: at},
+	}
+	m.dialogs = []client.Dialog{
+		{Chat: private, LastMessage: &msgs[1], LastActivity: at},
+		{Chat: group, LastMessage: &groupMsgs[1], LastActivity: at.Add(-time.Minute), Unread: 3},
+	}
+	// line is the screen's line that shows text, with its trailing blanks
+	// cut.
+	line := func(text string) string {
+		t.Helper()
+		for l := range strings.SplitSeq(viewText(m), "\n") {
+			if strings.Contains(l, text) {
+				return strings.TrimRight(l, " ")
+			}
+		}
+		t.Fatalf("the screen does not show %q:\n%s", text, viewText(m))
+		return ""
+	}
+	tick := func(text, want string) {
+		t.Helper()
+		l := line(text)
+		got := strings.TrimSpace(l[strings.Index(l, text)+len(text):])
+		if got != want {
+			t.Errorf("after %q the screen shows %q, want %q:\n%s", text, got, want, viewText(m))
+		}
+	}
+
+	m.screen = listScreen
+	m.chat = nil
+	m.Update(nil)
+	if l := line("Book club"); !strings.Contains(l, " 3 ") {
+		t.Errorf("the chat list does not show 3 unread in Book club: %q", l)
+	}
+	m.openChat(private)
+	m.history(historyMsg{chatID: 5, msgs: reversed(msgs)})
+	m.Update(nil)
+	tick("first note", "✓✓")
+	tick("second note", "✓")
+
+	// Bobby reads the second; then Alice writes a third, which he has not.
+	m.liveEvent(client.LiveEvent{Event: client.Event{ChatID: 5, Kind: client.EventRead, UserID: 2, MessageSeq: 2}})
+	m.addMessage(5, client.Message{ChatID: 5, Seq: 3, SenderID: 1, Text: "third note", CreatedAt: at})
+	m.Update(nil)
+	tick("second note", "✓✓")
+	tick("third note", "✓")
+	// His answer says he has read what came before it.
+	m.liveEvent(client.LiveEvent{Event: client.Event{ChatID: 5, Seq: 4, Kind: client.EventMessage, Message: &client.Message{ChatID: 5, Seq: 4, SenderID: 2, Text: "got them all", CreatedAt: at}}})
+	m.Update(nil)
+	tick("third note", "✓✓")
+	tick("got them all", "")
+
+	// A read mark about the open chat from Alice's phone changes no tick.
+	m.liveEvent(client.LiveEvent{Event: client.Event{ChatID: 5, Kind: client.EventRead, UserID: 1, MessageSeq: 4}})
+	m.Update(nil)
+	tick("second note", "✓✓")
+
+	// Alice reads Book club on her phone: its count goes here too.
+	m.liveEvent(client.LiveEvent{Event: client.Event{ChatID: 6, Kind: client.EventRead, UserID: 1, MessageSeq: 10}})
+	m.closeChat()
+	m.Update(nil)
+	if l := line("Book club"); strings.Contains(l, " 3 ") {
+		t.Errorf("after Book club was read on another device the chat list still shows it unread: %q", l)
+	}
+	if d := m.dialogs[m.dialogIndex(6)]; d.Unread != 0 || d.Chat.ReadSeq != 10 {
+		t.Errorf("Book club after the read mark: unread %d, read up to %d; want 0 and 10", d.Unread, d.Chat.ReadSeq)
+	}
+
+	// A group keeps no receipts: one's own message there has no tick.
+	m.openChat(m.dialogs[m.dialogIndex(6)].Chat)
+	m.history(historyMsg{chatID: 6, msgs: reversed(groupMsgs)})
+	m.Update(nil)
+	tick("my group note", "")
+}

@@ -265,7 +265,8 @@ func (m *tui) chatLines() (lines []string, start []int) {
 			lines = append(lines, strings.Repeat(" ", 2+len("15:04 "))+faintStyle.Render(ansi.Truncate(q, max(w-10, 10), "…")))
 		}
 		body := m.body(msg, "\n")
-		bodyW := max(w-ansi.StringWidth(indent)-1, 10)
+		tick := m.receipt(msg)
+		bodyW := max(w-ansi.StringWidth(indent)-1-ansi.StringWidth(tick), 10)
 		var wrapped []string
 		for _, para := range strings.Split(body, "\n") {
 			wrapped = append(wrapped, strings.Split(ansi.Wrap(para, bodyW, ""), "\n")...)
@@ -278,6 +279,9 @@ func (m *tui) chatLines() (lines []string, start []int) {
 			if i == cv.sel {
 				l = selStyle.Render(l)
 			}
+			if j == len(wrapped)-1 && tick != "" {
+				l += tick
+			}
 			if j == 0 {
 				lines = append(lines, gutter+styledPrefix+l)
 			} else {
@@ -287,6 +291,21 @@ func (m *tui) chatLines() (lines []string, start []int) {
 	}
 	start[len(cv.msgs)] = len(lines)
 	return lines, start
+}
+
+// receipt is the mark after one's own message in a private chat, as
+// messengers show it: ✓ once sent, ✓✓ once the other person has read it
+// (Chat.PeerReadSeq). Groups and channels keep no per-member receipts, and
+// a message held for review or deleted has none.
+func (m *tui) receipt(msg *client.Message) string {
+	ch := m.chat.chat
+	if ch.Kind != client.Private || msg.SenderID != m.people.me || msg.Held || msg.Deleted {
+		return ""
+	}
+	if msg.Seq <= ch.PeerReadSeq {
+		return " " + okStyle.Render("✓✓")
+	}
+	return " " + faintStyle.Render("✓")
 }
 
 func centre(s string, w int) string {

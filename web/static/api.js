@@ -102,6 +102,18 @@ export async function api(method, path, body, { signal, bearer } = {}) {
   return resp.json();
 }
 
+let config = null;
+// serverConfig resolves to the server's limits (GET /api/v1/config: the
+// longest text and caption, the largest file), asked once a page load, or
+// to null if the server could not be asked (it is asked again next time).
+export function serverConfig() {
+  config ??= api('GET', '/config').catch(() => {
+    config = null;
+    return null;
+  });
+  return config;
+}
+
 // upload sends a file with POST /api/v1/media (or /api/v1+path), reporting
 // progress as a fraction to onProgress, and resolves to the stored object.
 // Calling the returned abort cancels it. bearer is as for api.

@@ -1,6 +1,6 @@
 // One chat: its history (older messages load as you scroll up), live
 // changes, read marks, and the box to write, reply, edit and attach files.
-import { api, uploadResumable, blobURL, errorText, newKey, ApiError } from './api.js';
+import { api, uploadResumable, blobURL, errorText, newKey, ApiError, serverConfig } from './api.js';
 import { t } from './i18n.js';
 import {
   h, replace, icon, iconButton, avatar, formatMsgTime, formatDateTime, formatDay, dayKey, formatSize, menu, confirmDialog, openDialog, toast,
@@ -17,12 +17,21 @@ import { reportDialog } from './report.js';
 import { withheldMessageNote, withheldPreview, withheldChatNotice, isWithheld } from './jurisdiction.js';
 
 const pageSize = 50;
-const maxText = 4096;
 const maxFileKey = 'kurir.max_upload';
-// maxFile is the largest file the server takes: its default until it has
-// refused a file as too large, saying its limit, which is kept.
-function maxFile() {
-  return Number(localStorage.getItem(maxFileKey)) || 2 * 1024 ** 3;
+// limits are what the server takes: the longest text and caption in
+// characters and the largest file in bytes. They are the server's own
+// (serverConfig) once it has said them; until then, or when it cannot be
+// asked, the defaults and the last file limit learnt, which is kept.
+const limits = { text: 4096, caption: 4096, file: Number(localStorage.getItem(maxFileKey)) || 2 * 1024 ** 3 };
+function learnLimits(cfg) {
+  if (!cfg) return;
+  limits.text = cfg.max_text_chars || limits.text;
+  limits.caption = cfg.max_caption_chars || limits.caption;
+  if (cfg.max_upload_bytes) learnMaxFile(cfg.max_upload_bytes);
+}
+function learnMaxFile(n) {
+  limits.file = n;
+  localStorage.setItem(maxFileKey, String(n));
 }
 
 export function emptyMain() {
@@ -1002,9 +1011,10 @@ export function conversation(chatId) {
     input.style.height = 'auto';
     input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
     const n = [...input.value].length;
-    counter.hidden = n < maxText - 200;
-    counter.textContent = t('composer.count', { count: n, max: maxText });
-    counter.classList.toggle('over', n > maxText);
+    const max = textLimit();
+    counter.hidden = n < max - 200;
+    counter.textContent = t('composer.count', { count: n, max });
+    counter.classList.toggle('over', n > max);
   }
 
   function showComposerError(text) {
@@ -1036,18 +1046,28 @@ export function conversation(chatId) {
     }
   });
 
+  // textLimit is the most characters the box may hold: a caption's limit
+  // while files are attached (the text goes with the first), else a
+  // message's.
+  function textLimit() {
+    return attachments.length ? limits.caption : limits.text;
+  }
+
   // addFiles queues files to send, each as a message of its own; one over
-  // the limit is refused with a message and the others are kept.
-  function addFiles(files) {
+  // the server's limit is refused at once, with a message, before any of
+  // it is sent, and the others are kept.
+  async function addFiles(files) {
+    learnLimits(await serverConfig());
     showComposerError('');
     for (const file of files) {
-      if (file.size > maxFile()) {
-        showComposerError(t('upload.too_large', { name: file.name, max: formatSize(maxFile()) }));
+      if (file.size > limits.file) {
+        showComposerError(t('upload.too_large', { name: file.name, max: formatSize(limits.file) }));
         continue;
       }
       attachments.push(file);
     }
     renderAttachBar();
+    autosize();
     if (attachments.length) input.focus();
   }
 
@@ -1098,7 +1118,7 @@ export function conversation(chatId) {
     try {
       return await job.done;
     } catch (err) {
-      if (err.reason === 'too_large' && err.limit) localStorage.setItem(maxFileKey, String(err.limit));
+      if (err.reason === 'too_large' && err.limit) learnMaxFile(err.limit);
       throw err;
     } finally {
       uploading = null;
@@ -1110,9 +1130,9 @@ export function conversation(chatId) {
     if (sendBtn.disabled) return;
     const text = input.value;
     if (!text.trim() && !attachments.length) return;
-    if ([...text].length > maxText) {
+    if ([...text].length > textLimit()) {
       // The server would refuse it: say so now, and keep every character.
-      showComposerError(t('error.too_long', { max: maxText }));
+      showComposerError(t('error.too_long', { max: textLimit() }));
       input.focus();
       return;
     }
@@ -1255,6 +1275,8 @@ export function conversation(chatId) {
       if (closed) return;
       renderPending();
       await toFirstUnread();
+      if (closed) return;
+      learnLimits(await serverConfig());
       if (closed) return;
       autosize();
       await restoreContext();
