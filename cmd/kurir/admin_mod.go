@@ -160,11 +160,12 @@ func (a *adminCmd) modSetup(ctx context.Context, name, help string, args []strin
 
 // openMod is modSetup for a command named in full, such as "admin user ban".
 func (a *adminCmd) openMod(ctx context.Context, command, help string, args []string, nargs int, live bool, extra func(envFlags)) (*modSession, []string, error) {
-	var as, natsURL string
+	var as, natsURL, natsPrefix string
 	db, log, rest, err := a.open(ctx, command, help, args, nargs, func(e envFlags) {
 		e.fs.StringVar(&as, "as", "", "act as this member of staff (@username or ID), with their role (default: the operator, an admin)")
 		if live {
 			e.string(&natsURL, "nats", "KURIR_NATS_URL", "", "NATS server URL(s) the servers use, so that connected devices are pushed the change at once (default: they see it at their next read)")
+			e.string(&natsPrefix, "nats-prefix", "KURIR_NATS_PREFIX", "kurir", "the servers' --nats-prefix")
 		}
 		if extra != nil {
 			extra(e)
@@ -179,7 +180,7 @@ func (a *adminCmd) openMod(ctx context.Context, command, help string, args []str
 	var pub messaging.Publisher
 	if natsURL != "" {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		s.events, err = natsbus.Open(cctx, natsURL, log.With("component", "bus"), natsbus.Options{Prefix: "kurir", Name: "kurir-admin"})
+		s.events, err = natsbus.Open(cctx, natsURL, log.With("component", "bus"), natsbus.Options{Prefix: natsPrefix, Name: "kurir-admin"})
 		cancel()
 		if err != nil {
 			db.Close()

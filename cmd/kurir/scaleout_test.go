@@ -24,8 +24,9 @@ func TestTwoNodes(t *testing.T) {
 		t.Skip("KURIR_TEST_NATS_URL is not set; to run this test, set it and KURIR_TEST_POSTGRES_URL, e.g. KURIR_TEST_NATS_URL=nats://127.0.0.1:4222")
 	}
 	dbURL := sqldbtest.PostgresURL(t)
-	a := startServer(t, dbURL, "--nats", natsURL)
-	b := startServer(t, dbURL, "--nats", natsURL)
+	prefix := natsPrefix()
+	a := startServer(t, dbURL, "--nats", natsURL, "--nats-prefix", prefix)
+	b := startServer(t, dbURL, "--nats", natsURL, "--nats-prefix", prefix)
 
 	for _, name := range []string{"nodeuser_a", "nodeuser_b"} {
 		st := (&apiClient{t: t, base: a}).call("POST", "/api/v1/accounts", map[string]string{"username": name, "password": "a long and unusual passphrase"}, nil)
@@ -91,8 +92,9 @@ func TestTwoNodesTakedown(t *testing.T) {
 		t.Skip("KURIR_TEST_NATS_URL is not set; to run this test, set it and KURIR_TEST_POSTGRES_URL, e.g. KURIR_TEST_NATS_URL=nats://127.0.0.1:4222")
 	}
 	dbURL := sqldbtest.PostgresURL(t)
-	a := startServer(t, dbURL, "--nats", natsURL)
-	b := startServer(t, dbURL, "--nats", natsURL)
+	prefix := natsPrefix()
+	a := startServer(t, dbURL, "--nats", natsURL, "--nats-prefix", prefix)
+	b := startServer(t, dbURL, "--nats", natsURL, "--nats-prefix", prefix)
 
 	const pass = "a long and unusual passphrase"
 	for _, name := range []string{"owner_two", "reader_two", "mod_two"} {
@@ -186,3 +188,8 @@ func TestTwoNodesTakedown(t *testing.T) {
 		t.Errorf("read through node b after the reversal: %d %+v, want the post", st, page)
 	}
 }
+
+// natsPrefix gives a test's nodes NATS subjects of their own, so that tests
+// sharing one NATS server (as CI's do) never see each other's events: chat
+// IDs repeat across their databases.
+func natsPrefix() string { return fmt.Sprintf("kurirtest%d", time.Now().UnixNano()) }

@@ -29,8 +29,9 @@ func TestSecretChatAcrossNodes(t *testing.T) {
 		t.Skip("KURIR_TEST_NATS_URL is not set; to run this test, set it and KURIR_TEST_POSTGRES_URL, e.g. KURIR_TEST_NATS_URL=nats://127.0.0.1:4222")
 	}
 	dbURL := sqldbtest.PostgresURL(t)
-	a := startServer(t, dbURL, "--nats", natsURL)
-	b := startServer(t, dbURL, "--nats", natsURL)
+	prefix := natsPrefix()
+	a := startServer(t, dbURL, "--nats", natsURL, "--nats-prefix", prefix)
+	b := startServer(t, dbURL, "--nats", natsURL, "--nats-prefix", prefix)
 	const pw = "a long and unusual passphrase"
 	for _, name := range []string{"secret_a", "secret_b"} {
 		if st := (&apiClient{t: t, base: a}).call("POST", "/api/v1/accounts", map[string]string{"username": name, "password": pw}, nil); st != http.StatusCreated {

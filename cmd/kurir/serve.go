@@ -68,6 +68,7 @@ type serveConfig struct {
 	common
 	addr            string
 	natsURL         string
+	natsPrefix      string
 	shutdownTimeout time.Duration
 	argon           account.Argon2Params
 	noRateLimits    bool
@@ -103,6 +104,7 @@ func (c *serveConfig) register(e envFlags) {
 	c.common.register(e)
 	e.string(&c.addr, "addr", "KURIR_ADDR", "127.0.0.1:8080", "address to listen on for HTTP")
 	e.string(&c.natsURL, "nats", "KURIR_NATS_URL", "", "NATS server URL(s) that carry live events between nodes, e.g. nats://10.0.0.5:4222 (default: in-process, for one node)")
+	e.string(&c.natsPrefix, "nats-prefix", "KURIR_NATS_PREFIX", "kurir", "the first part of the NATS subjects this deployment's nodes share; give each deployment on one NATS its own")
 	e.duration(&c.shutdownTimeout, "shutdown-timeout", "KURIR_SHUTDOWN_TIMEOUT", 30*time.Second, "how long requests in flight may take to finish when stopping")
 	registerArgon(e, &c.argon)
 	e.string(&c.debugAddr, "debug-addr", "KURIR_DEBUG_ADDR", "", "address for Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060; keep it off public networks (default: off)")
@@ -241,7 +243,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	accounts = account.NewService(db, clock, log.With("component", "account"), acfg)
 	var events bus.Bus = bus.NewMemory(bus.MemoryOptions{})
 	if cfg.natsURL != "" {
-		if events, err = natsbus.Open(ctx, cfg.natsURL, log.With("component", "bus"), natsbus.Options{Prefix: "kurir"}); err != nil {
+		if events, err = natsbus.Open(ctx, cfg.natsURL, log.With("component", "bus"), natsbus.Options{Prefix: cfg.natsPrefix}); err != nil {
 			return err
 		}
 	}
@@ -406,6 +408,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			anchor.Path = ""
 		}
 		if _, _, err := anchor.Once(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil // told to stop while starting
+			}
 			return fmt.Errorf("--audit-heads: %w", err)
 		}
 		wg.Go(func() { anchor.Run(jobs, cfg.auditHeadsEvery) })
