@@ -25,7 +25,7 @@ type Order struct {
 // EnforceOrder withholds the order's subject in its countries at once and
 // records it as the decision on the subject's case, with the order as its
 // signal: the owner gets a statement of reasons naming the law, and can
-// appeal. It returns the action, which ReverseOrder undoes.
+// appeal; their devices connected live are nudged (FrameDecision). It returns the action, which ReverseOrder undoes.
 func (s *Service) EnforceOrder(ctx context.Context, o Order) (Action, error) {
 	if o.Subject.Kind != SubjectMessage && o.Subject.Kind != SubjectChat {
 		return Action{}, kurir.Invalid("targets", "wrong_subject", "A removal order names a message or a group or channel.")
@@ -68,6 +68,9 @@ func (s *Service) EnforceOrder(ctx context.Context, o Order) (Action, error) {
 		}
 		return Action{}, err
 	}
+	// The owner is told at once, as of any decision (news.go); recordAction
+	// has already made it news to them.
+	s.tellAffected(ctx, a.Affected)
 	return a, nil
 }
 

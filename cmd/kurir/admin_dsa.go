@@ -72,17 +72,18 @@ fails after writing the rest.
 `
 
 func (a *adminCmd) dsaExport(ctx context.Context, args []string) error {
-	var since string
+	var since, terms string
 	var pending bool
 	db, _, _, err := a.open(ctx, "admin dsa export", dsaExportHelp, args, 0, func(e envFlags) {
 		e.fs.StringVar(&since, "since", "", "only actions taken on or after this day, YYYY-MM-DD (UTC)")
 		e.fs.BoolVar(&pending, "pending", false, "only statements the database has not accepted yet")
+		termsFlag(e, &terms)
 	})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	opts := dsa.ExportOptions{Pending: pending}
+	opts := dsa.ExportOptions{Pending: pending, TermsURL: terms}
 	if since != "" {
 		if opts.Since, err = time.Parse(time.DateOnly, since); err != nil {
 			return usagef("admin dsa export: --since %q: want a day such as 2026-01-31", since)
@@ -122,12 +123,13 @@ Example:
 `
 
 func (a *adminCmd) dsaSubmit(ctx context.Context, args []string) error {
-	var endpoint, tokenFile string
+	var endpoint, tokenFile, terms string
 	var retry bool
 	db, log, _, err := a.open(ctx, "admin dsa submit", dsaSubmitHelp, args, 0, func(e envFlags) {
 		e.string(&endpoint, "endpoint", "KURIR_DSA_ENDPOINT", "", "base URL of the DSA Transparency Database API (required)")
 		e.string(&tokenFile, "token-file", "KURIR_DSA_TOKEN_FILE", "", "file holding the API token (required)")
 		e.fs.BoolVar(&retry, "retry-failed", false, "first make the statements the database refused pending again")
+		termsFlag(e, &terms)
 	})
 	if err != nil {
 		return err
@@ -140,7 +142,7 @@ func (a *adminCmd) dsaSubmit(ctx context.Context, args []string) error {
 	if err != nil {
 		return usagef("admin dsa submit: --token-file: %v", err)
 	}
-	e := &dsa.Exporter{DB: db, Endpoint: endpoint, Token: token, Log: log.With("component", "dsa")}
+	e := &dsa.Exporter{DB: db, Endpoint: endpoint, Token: token, Log: log.With("component", "dsa"), TermsURL: terms}
 	if retry {
 		n, err := e.Retry(ctx)
 		if err != nil {
@@ -194,6 +196,13 @@ func checkDSAEndpoint(endpoint string) error {
 }
 
 // readDSAToken reads the API token from a file, ignoring surrounding space.
+// termsFlag is --terms-url, as kurir serve takes it, so that statements
+// exported or submitted from the command line link their terms clause as
+// the server's do.
+func termsFlag(e envFlags, terms *string) {
+	e.string(terms, "terms-url", "KURIR_TERMS_URL", "", "the servers' --terms-url: decisions on the terms link to their clause there")
+}
+
 func readDSAToken(file string) (string, error) {
 	if file == "" {
 		return "", errors.New("required")

@@ -128,6 +128,16 @@ func TestAdminDSA(t *testing.T) {
 			t.Errorf("statement %d: %+v", i, s)
 		}
 	}
+	// With the servers' --terms-url, a decision on the terms links its clause.
+	out, _, err = kurirDSA("export", "--terms-url", "https://kurir.example/terms")
+	if err != nil {
+		t.Fatalf("export --terms-url: %v", err)
+	}
+	for i, s := range jsonLines(t, out) {
+		if !strings.HasPrefix(s.DecisionGroundReferenceURL, "https://kurir.example/terms#clause-") || sts[i].DecisionGroundReferenceURL != "" {
+			t.Errorf("statement %d links %q with --terms-url and %q without; want its clause, and nothing", i, s.DecisionGroundReferenceURL, sts[i].DecisionGroundReferenceURL)
+		}
+	}
 	if out, _, err := kurirDSA("export", "--since", "2026-11-02"); err != nil || out != "" {
 		t.Errorf("export --since the next day: %q, %v", out, err)
 	}

@@ -103,6 +103,10 @@ type ActionRecord struct {
 	// Rules are the country rules for Category, for a restriction by
 	// country rules: it applies where they make the category illegal.
 	Rules []jurisdiction.Rule
+	// TermsURL is the address of the terms of service (serve's
+	// --terms-url): a decision on the terms links to its category's clause
+	// there, as the user's statement does; "" links nothing.
+	TermsURL string
 }
 
 // PUID is the platform's unique identifier of the statement for an action.
@@ -129,6 +133,17 @@ func termsGround(c moderation.Category) string {
 		return fmt.Sprintf("kurir terms of service § %s: %s", clause, c.Label("en"))
 	}
 	return "kurir terms of service: " + c.Label("en")
+}
+
+// termsLink is the address of category c's clause in the terms at
+// termsURL (moderation's anchor, as Service.TermsLink makes for the user's
+// statement), or "" if either is unknown.
+func termsLink(termsURL string, c moderation.Category) string {
+	base, _, _ := strings.Cut(strings.TrimSpace(termsURL), "#")
+	if base == "" || c.TermsAnchor() == "" {
+		return ""
+	}
+	return base + "#" + c.TermsAnchor()
 }
 
 // FromAction writes out the statement of reasons for an action. Its
@@ -258,6 +273,7 @@ func FromAction(a ActionRecord) (Statement, error) {
 		s.DecisionGround = "DECISION_GROUND_INCOMPATIBLE_CONTENT"
 		s.IncompatibleContentGround = clip(termsGround(a.Category), maxShort)
 		s.IncompatibleContentExplanation = explanation
+		s.DecisionGroundReferenceURL = termsLink(a.TermsURL, a.Category)
 	default:
 		return Statement{}, fmt.Errorf("action %d: unknown ground %q", a.ID, a.Ground)
 	}

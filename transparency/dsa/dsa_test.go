@@ -59,6 +59,11 @@ func TestFromAction(t *testing.T) {
 		want   func(s *dsa.Statement)
 	}{
 		{"message removed on the terms", func(a *dsa.ActionRecord) {}, func(s *dsa.Statement) {}},
+		{"terms decision links its clause", func(a *dsa.ActionRecord) {
+			a.TermsURL = "https://kurir.example/terms#top"
+		}, func(s *dsa.Statement) {
+			s.DecisionGroundReferenceURL = "https://kurir.example/terms#clause-4.18"
+		}},
 		{"message removed as illegal", func(a *dsa.ActionRecord) {
 			a.Category, a.Ground, a.LegalReference = moderation.HateSpeech, moderation.GroundIllegal, "§ 130 StGB"
 		}, func(s *dsa.Statement) {

@@ -42,6 +42,10 @@ type Exporter struct {
 	Clock    kurir.Clock   // nil: the system clock
 	Attempts int           // tries per batch when the database is down or busy (0: 4)
 	Backoff  time.Duration // wait before the second try, doubling after (0: 2s)
+	// TermsURL is the address of the terms of service, for decisions on
+	// the terms to link to their clause (ActionRecord.TermsURL); "" links
+	// nothing.
+	TermsURL string
 
 	// floor is an action ID at or below which nothing is pending, as far
 	// as this Exporter knows, so that a pass does not read again the whole
@@ -105,7 +109,7 @@ func (e *Exporter) client() *http.Client {
 // or whose statement cannot be written are left out; SubmitBatch records
 // them.
 func (e *Exporter) Pending(ctx context.Context, limit int) ([]Statement, []int64, error) {
-	rs, err := records(ctx, e.DB.Read(), 0, limit, pendingWhere)
+	rs, err := records(ctx, e.DB.Read(), e.TermsURL, 0, limit, pendingWhere)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -144,7 +148,7 @@ func (e *Exporter) SubmitBatch(ctx context.Context) (int, error) {
 
 func (e *Exporter) submitBatch(ctx context.Context) (Summary, error) {
 	var sum Summary
-	rs, err := records(ctx, e.DB.Read(), e.floor, MaxBatch, pendingWhere)
+	rs, err := records(ctx, e.DB.Read(), e.TermsURL, e.floor, MaxBatch, pendingWhere)
 	if err != nil || len(rs) == 0 {
 		return sum, err
 	}

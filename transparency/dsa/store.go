@@ -57,8 +57,9 @@ const pendingWhere = `(d.action_id IS NULL OR d.status = '` + StatusError + `')`
 
 // records reads up to limit actions with IDs above after that match where
 // (a condition on a, the action, and d, its submission, whose parameters
-// are args, numbered from $3), oldest first.
-func records(ctx context.Context, q sqldb.Querier, after int64, limit int, where string, args ...any) ([]ActionRecord, error) {
+// are args, numbered from $3), oldest first, each with the terms' address
+// termsURL.
+func records(ctx context.Context, q sqldb.Querier, termsURL string, after int64, limit int, where string, args ...any) ([]ActionRecord, error) {
 	if where == "" {
 		where = "TRUE"
 	}
@@ -71,7 +72,7 @@ func records(ctx context.Context, q sqldb.Querier, after int64, limit int, where
 	var out []ActionRecord
 	byRules := false
 	for rows.Next() {
-		var r ActionRecord
+		r := ActionRecord{TermsURL: termsURL}
 		var kind, territory, category, ground, source string
 		var autoDetect, autoDecide, until, at, reversed, contentAt int64
 		if err := rows.Scan(&r.ID, &kind, &r.Subject, &territory, &category, &ground, &r.LegalReference, &r.Facts, &r.ContentType,
@@ -141,6 +142,9 @@ func micros(us int64) time.Time {
 type ExportOptions struct {
 	Since   time.Time // actions taken at or after this; zero: all
 	Pending bool      // only those not yet accepted, failed or skipped
+	// TermsURL is the address of the terms of service, for decisions on
+	// the terms to link to their clause (ActionRecord.TermsURL).
+	TermsURL string
 }
 
 // Export calls emit with the statement of every action opts choose, oldest
@@ -162,7 +166,7 @@ func Export(ctx context.Context, q sqldb.Querier, opts ExportOptions, emit func(
 	var bad []error
 	after := int64(0)
 	for {
-		rs, err := records(ctx, q, after, page, strings.Join(where, " AND "), args...)
+		rs, err := records(ctx, q, opts.TermsURL, after, page, strings.Join(where, " AND "), args...)
 		if err != nil {
 			return err
 		}
