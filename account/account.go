@@ -48,6 +48,9 @@ type User struct {
 	// DeletionScheduledAt is when the account will be deleted, if its owner
 	// asked for deletion; logging in before then cancels it.
 	DeletionScheduledAt time.Time
+	// TOTP reports that the account has a confirmed authenticator app: its
+	// logins need a code (see EnrolTOTP).
+	TOTP bool
 }
 
 // Session is one logged-in device.

@@ -93,7 +93,7 @@ func (s *Service) PurgeDue(ctx context.Context) (deleted, wiped int, err error) 
 		}
 		res, err = tx.ExecContext(ctx, `
 			UPDATE users SET username = NULL, username_key = NULL, username_skeleton = NULL,
-				display_name = 'Deleted Account', password_hash = NULL, email = NULL, phone = NULL, purged_at = $1
+				display_name = 'Deleted Account', password_hash = NULL, totp_secret = NULL, totp_pending = NULL, email = NULL, phone = NULL, purged_at = $1
 			WHERE deleted_at IS NOT NULL AND purged_at IS NULL
 			AND NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.user_id = users.id
 				AND h.released_at IS NULL AND (h.expires_at IS NULL OR h.expires_at > $1))`, now)

@@ -38,6 +38,10 @@ type Config struct {
 	// refuses the name, except a *Review. At registration user is 0, as
 	// the account does not exist yet. kurir/safety provides it.
 	Screen func(ctx context.Context, user kurir.UserID, field, name string) error
+	// StaffTOTPOptional lets staff (StaffRoles) use their tools without an
+	// authenticator app, for a deployment rolling the second factor out;
+	// by default they need one (NeedsSecondFactor).
+	StaffTOTPOptional bool
 }
 
 // Review is what Config.Screen returns, as an error, for a name chosen at
@@ -85,6 +89,8 @@ type Service struct {
 	auth      authCache
 
 	screenName func(ctx context.Context, user kurir.UserID, field, name string) error
+
+	staffTOTPOptional bool
 }
 
 // screen runs the configured name check, if any. A review it asks for is
@@ -127,7 +133,7 @@ func NewService(db *sqldb.DB, clock kurir.Clock, log *slog.Logger, cfg Config) *
 		registerIP: newLimiter(limits.RegisterPerIP, clock),
 		loginIP:    newLimiter(limits.LoginPerIP, clock),
 		loginFail:  newLimiter(limits.LoginFailuresPerAccount, clock),
-		screenName: cfg.Screen,
+		screenName: cfg.Screen, staffTOTPOptional: cfg.StaffTOTPOptional,
 	}
 	dummy, err := HashPassword("kurir dummy password for timing", cfg.Argon2)
 	if err != nil {
@@ -294,6 +300,9 @@ type LoginParams struct {
 	// whose token then serves only what such an account still may do:
 	// read the decisions about it and appeal them (AuthenticateRestricted).
 	Restricted bool
+	// Code is the authenticator app's current code, which an account with
+	// one set up (User.TOTP) must give.
+	Code string
 	// Admit, if set, may refuse the account once its password is proven,
 	// before a session opens: the market where it is has been withdrawn.
 	Admit func(User) error
@@ -304,7 +313,9 @@ type LoginParams struct {
 // Logging in cancels a pending deletion. A wrong username and a wrong password
 // give the same EUnauthenticated error; a suspended or banned account gets
 // EForbidden saying why, but only once the password is proven, unless the
-// login is Restricted.
+// login is Restricted. An account with an authenticator app then needs its
+// code: EUnauthenticated "totp_required" without one and "totp_invalid" for
+// a wrong code or one already used, which counts as a failed login.
 func (s *Service) Login(ctx context.Context, p LoginParams) (token string, sess Session, u User, err error) {
 	defer s.auth.clear() // after the change commits: see authCache
 	if err := allow(s.loginIP, p.IP, "login attempts from your network"); err != nil {
@@ -353,6 +364,12 @@ func (s *Service) Login(ctx context.Context, p LoginParams) (token string, sess 
 		}
 		return "", Session{}, User{}, wrong
 	}
+	var step int64
+	if u.TOTP {
+		if step, err = s.loginCode(ctx, u.ID, p.Code, failKey); err != nil {
+			return "", Session{}, User{}, err
+		}
+	}
 	if s.loginFail != nil {
 		s.loginFail.Reset(failKey)
 	}
@@ -374,6 +391,11 @@ func (s *Service) Login(ctx context.Context, p LoginParams) (token string, sess 
 		}
 	}
 	err = s.db.WriteTx(ctx, func(tx *sqldb.Tx) error {
+		if step != 0 {
+			if err := useLoginStep(ctx, tx, u.ID, step); err != nil {
+				return err
+			}
+		}
 		if err := tx.QueryRowContext(ctx, `
 			INSERT INTO sessions (user_id, token_hash, device_name, user_agent, ip, created_at, last_seen_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
@@ -706,7 +728,8 @@ func (s *Service) Users(ctx context.Context, after kurir.UserID, limit int) ([]U
 }
 
 const userColumns = `u.id, COALESCE(u.username, ''), u.display_name, COALESCE(u.email, ''), COALESCE(u.phone, ''),
-	u.role, u.state, u.state_reason, u.suspended_until, u.created_at, u.deletion_scheduled_at, u.country`
+	u.role, u.state, u.state_reason, u.suspended_until, u.created_at, u.deletion_scheduled_at, u.country,
+	CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -715,12 +738,13 @@ func scanUser(row scanner, extra ...any) (User, error) {
 	var u User
 	var role, state string
 	var suspended, scheduled sql.NullInt64
-	var created int64
+	var created, totp int64
 	dest := append(extra, &u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Phone, &role, &state, &u.StateReason,
-		&suspended, &created, &scheduled, &u.Country)
+		&suspended, &created, &scheduled, &u.Country, &totp)
 	if err := row.Scan(dest...); err != nil {
 		return User{}, err
 	}
+	u.TOTP = totp != 0
 	u.Role, u.State = kurir.Role(role), State(state)
 	u.SuspendedUntil = sqldb.FromNullMicros(suspended)
 	u.CreatedAt = sqldb.FromMicros(created)

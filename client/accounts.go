@@ -28,6 +28,9 @@ type User struct {
 	// DeletionScheduledAt is when the account will be deleted, or the zero
 	// time if no deletion is pending.
 	DeletionScheduledAt time.Time `json:"deletion_scheduled_at,omitzero"`
+	// TOTP reports that an authenticator app is set up: logging in needs
+	// its code (LoginParams.TOTP).
+	TOTP bool `json:"totp_enabled,omitempty"`
 }
 
 // PublicUser is an account as anyone else sees it.
@@ -68,6 +71,10 @@ type LoginParams struct {
 	// Restricted logs in even if the account is suspended or banned; the
 	// session then serves only Me, Statements, Appeal, Reports and Logout.
 	Restricted bool `json:"restricted,omitempty"`
+	// TOTP is the authenticator app's current code, which an account with
+	// one set up must give: without it the login fails with reason
+	// "totp_required", and with a wrong or used one "totp_invalid".
+	TOTP string `json:"totp,omitempty"`
 }
 
 // LoginResult is a new session.
@@ -136,6 +143,36 @@ func (c *Client) UpdateMe(ctx context.Context, p ProfileUpdate) (User, error) {
 	var u User
 	err := c.do(ctx, http.MethodPatch, c.url("/me"), p, &u)
 	return u, err
+}
+
+// EnrolAuthenticator starts setting up an authenticator app (a second
+// factor) for the account and returns its secret, which the server shows
+// only now; ConfirmAuthenticator turns it on. It fails with reason
+// "totp_enabled" if one is already on. (BeginTOTP is the officers' own.)
+func (c *Client) EnrolAuthenticator(ctx context.Context) (TOTPSetup, error) {
+	var e TOTPSetup
+	err := c.do(ctx, http.MethodPost, c.url("/me/totp"), nil, &e)
+	return e, err
+}
+
+// ConfirmAuthenticator turns on the authenticator EnrolAuthenticator set
+// up, with a code it shows now (reason "totp_invalid" for a wrong one). From
+// then on Login needs LoginParams.TOTP, and staff may use their tools.
+func (c *Client) ConfirmAuthenticator(ctx context.Context, code string) error {
+	body := struct {
+		Code string `json:"code"`
+	}{code}
+	return c.do(ctx, http.MethodPost, c.url("/me/totp/confirm"), body, nil)
+}
+
+// DisableAuthenticator turns the account's authenticator off; it needs the
+// password and a current code.
+func (c *Client) DisableAuthenticator(ctx context.Context, password, code string) error {
+	body := struct {
+		Password string `json:"password"`
+		Code     string `json:"code"`
+	}{password, code}
+	return c.do(ctx, http.MethodPost, c.url("/me/totp/disable"), body, nil)
 }
 
 // ChangePassword replaces the password; every other session is logged out.

@@ -89,7 +89,8 @@ func newServer(t testing.TB, db *sqldb.DB, opt options) *server {
 	t.Helper()
 	clock := clocktest.New(time.Time{})
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
-	accounts := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &opt.limits})
+	accounts := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &opt.limits,
+		StaffTOTPOptional: true}) // as kurir serve --staff-2fa optional: staff tools without an authenticator
 	events := bus.NewMemory(bus.MemoryOptions{})
 	t.Cleanup(func() { events.Close() })
 	table, _, err := geo.Parse(strings.NewReader(places), geo.ParseOptions{})

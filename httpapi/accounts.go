@@ -38,11 +38,13 @@ type selfView struct {
 	// CreatedAt is when the account was registered.
 	CreatedAt           time.Time  `json:"created_at"`
 	DeletionScheduledAt *time.Time `json:"deletion_scheduled_at,omitempty" jsonschema:"description=When the account will be deleted\\, if deletion was requested."`
+	TOTP                bool       `json:"totp_enabled,omitempty" jsonschema:"description=An authenticator app is set up: logging in needs its code."`
 }
 
 func newSelfView(u account.User) selfView {
 	v := selfView{ID: int64(u.ID), Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Phone: u.Phone,
-		Country: u.Country, Role: string(u.Role), State: string(u.State), StateReason: u.StateReason, CreatedAt: u.CreatedAt}
+		Country: u.Country, Role: string(u.Role), State: string(u.State), StateReason: u.StateReason, CreatedAt: u.CreatedAt,
+		TOTP: u.TOTP}
 	if !u.SuspendedUntil.IsZero() {
 		t := u.SuspendedUntil
 		v.SuspendedUntil = &t
@@ -93,6 +95,7 @@ type loginRequest struct {
 	Username   string `json:"username"`
 	Password   string `json:"password"`
 	DeviceName string `json:"device_name,omitempty" jsonschema:"description=How this device appears in your list of devices\\, e.g. Firefox on Linux."`
+	TOTP       string `json:"totp,omitempty" jsonschema:"description=The code the authenticator app shows; required once one is set up (401 totp_required\\, totp_invalid for a wrong or used code)."`
 	Restricted bool   `json:"restricted,omitempty" jsonschema:"description=Log in even if the account is suspended or banned; the token then serves only GET /api/v1/me\\, the statements of reasons\\, appeals\\, your reports and logging out."`
 }
 
@@ -128,7 +131,7 @@ func handleLogin(rt *router, accounts *account.Service, limit int64) http.Handle
 		}
 		p := account.LoginParams{
 			Username: req.Username, Password: req.Password, DeviceName: req.DeviceName,
-			UserAgent: r.UserAgent(), IP: clientIP(r), Restricted: req.Restricted,
+			UserAgent: r.UserAgent(), IP: clientIP(r), Restricted: req.Restricted, Code: req.TOTP,
 		}
 		if j := rt.d.Jurisdiction; j != nil {
 			// Refused in a withdrawn market, where the connection comes

@@ -69,6 +69,10 @@ type options struct {
 	// Config.MaxSize; zero means the default.
 	maxText   int
 	maxUpload int64
+	// staff2FA requires staff to have an authenticator app, as a server
+	// does by default; without it the harness lets them through, so that
+	// the tests of staff tools need not set one up.
+	staff2FA bool
 }
 
 // schema is every migration the API's services need.
@@ -100,7 +104,8 @@ func newHarness(t testing.TB, db *sqldb.DB, opt options) *harness {
 		// 5xx responses log their cause at error level; show it beside the failure.
 		log = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
 	}
-	svc := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &opt.limits})
+	svc := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &opt.limits,
+		StaffTOTPOptional: !opt.staff2FA})
 	events := bus.NewMemory(bus.MemoryOptions{})
 	t.Cleanup(func() { events.Close() })
 	var laws *jurisdiction.Service

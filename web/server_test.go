@@ -114,7 +114,11 @@ func newServer(t testing.TB, opt serverOptions) *testServer {
 	}
 	db := sqldbtest.SQLite(t, schema...)
 	clock := kurir.SystemClock{}
-	accounts := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{}})
+	// Staff may use the console without an authenticator app here, as
+	// with kurir serve --staff-2fa optional, so that the console's tests
+	// need not set one up; totp_test.go sets one up through Settings.
+	accounts := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{},
+		StaffTOTPOptional: true})
 	events := bus.NewMemory(bus.MemoryOptions{})
 	t.Cleanup(func() { events.Close() })
 	var mcfg messaging.Config

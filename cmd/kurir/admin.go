@@ -41,6 +41,8 @@ running). Areas:
                                  (both are moderation decisions: a case, a
                                  statement of reasons, an appeal)
   user reinstate USERNAME        lift its suspensions and bans (reverses them)
+  user reset-2fa USERNAME        remove a lost authenticator app: the next
+                                 login needs the password alone
   bank create|list|import|disable|enable
                                  hash banks of known harmful content; see
                                  "kurir admin bank --help"
@@ -124,6 +126,8 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return a.userBan(ctx, rest)
 	case "reinstate":
 		return a.userReinstate(ctx, rest)
+	case "reset-2fa":
+		return a.userReset2FA(ctx, rest)
 	default:
 		fmt.Fprint(stderr, adminHelp)
 		return usagef("admin user: unknown command %q", cmd)
@@ -378,7 +382,42 @@ func (a *adminCmd) userShow(ctx context.Context, args []string) error {
 		fmt.Fprintf(tw, "reason\t%s\n", u.StateReason)
 	}
 	fmt.Fprintf(tw, "email\t%s\nphone\t%s\ncreated\t%s\n", orDash(u.Email), orDash(u.Phone), u.CreatedAt.Format(time.RFC3339))
+	fmt.Fprintf(tw, "authenticator\t%s\n", map[bool]string{true: "on", false: "off"}[u.TOTP])
 	return tw.Flush()
+}
+
+const reset2FAHelp = `Usage: kurir admin user reset-2fa [flags] USERNAME
+
+Removes an account's authenticator app (second factor), for someone who lost
+it: the next login needs the password alone, and a staff member must set up
+a new one in Settings before using the staff tools again (unless the server
+runs with --staff-2fa optional). Check who is asking before you do this:
+with the password, it is all an attacker would need. It is audited.
+`
+
+// userReset2FA is "admin user reset-2fa": the way back in for someone whose
+// authenticator is lost, as nobody else can turn it off without a code.
+func (a *adminCmd) userReset2FA(ctx context.Context, args []string) error {
+	svc, done, pos, err := a.setup(ctx, "reset-2fa", reset2FAHelp, args, 1, nil)
+	if err != nil {
+		return err
+	}
+	defer done()
+	u, err := a.find(ctx, svc, pos[0])
+	if err != nil {
+		return err
+	}
+	if !u.TOTP {
+		return fmt.Errorf("%s has no authenticator app set up", u.Username)
+	}
+	if err := svc.ResetTOTP(ctx, u.ID); err != nil {
+		return clientError(err)
+	}
+	if err := a.audit(ctx, "admin.reset_2fa", fmt.Sprintf("user:%d", u.ID), "authenticator removed"); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s's authenticator app is removed; the next login needs the password alone\n", u.Username)
+	return nil
 }
 
 func (a *adminCmd) userRole(ctx context.Context, args []string) error {

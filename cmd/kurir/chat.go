@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -114,6 +115,8 @@ type chatCmd struct {
 
 	server     string // --server as given
 	configPath string // --config as given
+
+	lines *bufio.Reader // stdin read line by line when it is not a terminal
 }
 
 // flags returns a flag set with the flags every chat command shares; the

@@ -68,7 +68,9 @@ func (c *chatCmd) login(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := logIn(ctx, store, server, username, password, device)
+	res, err := logIn(ctx, store, server, username, password, device, func() (string, error) {
+		return c.readPassword("Code from your authenticator app: ")
+	})
 	if err != nil {
 		return err
 	}
@@ -78,9 +80,20 @@ func (c *chatCmd) login(ctx context.Context, args []string) error {
 
 // logIn opens a session on server and saves it in store as the current
 // one: what "kurir chat login" and the full-screen client's own login do.
-// The names the store remembers for the same account are kept.
-func logIn(ctx context.Context, store *sessionStore, server, username, password, device string) (client.LoginResult, error) {
-	res, err := client.New(server, client.WithUserAgent(chatUserAgent())).Login(ctx, client.LoginParams{Username: username, Password: password, DeviceName: device})
+// An account with an authenticator app is asked for its code (code) when
+// the server says one is needed. The names the store remembers for the
+// same account are kept.
+func logIn(ctx context.Context, store *sessionStore, server, username, password, device string, code func() (string, error)) (client.LoginResult, error) {
+	cl := client.New(server, client.WithUserAgent(chatUserAgent()))
+	p := client.LoginParams{Username: username, Password: password, DeviceName: device}
+	res, err := cl.Login(ctx, p)
+	var ce *client.Error
+	if errors.As(err, &ce) && ce.Reason == "totp_required" {
+		if p.TOTP, err = code(); err != nil {
+			return res, err
+		}
+		res, err = cl.Login(ctx, p)
+	}
 	if err != nil {
 		return res, fmt.Errorf("log in to %s: %w", server, explainErr(server, err))
 	}
@@ -105,13 +118,16 @@ func (c *chatCmd) readPassword(prompt string) (string, error) {
 		}
 		return string(p), nil
 	}
-	line, err := bufio.NewReader(c.stdin).ReadString('\n')
+	if c.lines == nil {
+		c.lines = bufio.NewReader(c.stdin) // one reader, so a second answer (a code) is the next line
+	}
+	line, err := c.lines.ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read password from standard input: %w", err)
+		return "", fmt.Errorf("read from standard input: %w", err)
 	}
 	line = strings.TrimRight(line, "\r\n")
 	if line == "" {
-		return "", errors.New("no password given: type it when asked, or give it as the first line of standard input")
+		return "", fmt.Errorf("nothing given for %q: type it when asked, or give the password and then the code, a line each, on standard input", strings.TrimSpace(prompt))
 	}
 	return line, nil
 }

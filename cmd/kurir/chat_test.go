@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"kurir/client"
+	"kurir/legal/totp"
 	"kurir/sqldb/sqldbtest"
 )
 
@@ -319,7 +320,7 @@ func TestChatMistakes(t *testing.T) {
 		{name: "server down", env: map[string]string{}, stdin: chatPassword + "\n", args: []string{"login", "--server", "http://127.0.0.1:1", "--username", "alice"}, want: "cannot reach the server at http://127.0.0.1:1"},
 		{name: "no scheme", env: map[string]string{}, stdin: chatPassword + "\n", args: []string{"login", "--server", "127.0.0.1:1", "--username", "alice"}, want: "the scheme is missing"},
 		{name: "wrong password", env: map[string]string{}, stdin: "not the password\n", args: []string{"login", "--server", base, "--username", "alice"}, want: "Wrong username or password."},
-		{name: "no password", env: map[string]string{}, stdin: "", args: []string{"login", "--server", base, "--username", "alice"}, want: "no password given"},
+		{name: "no password", env: map[string]string{}, stdin: "", args: []string{"login", "--server", base, "--username", "alice"}, want: "nothing given for"},
 		{name: "bad token", env: map[string]string{"KURIR_SERVER": base, "KURIR_TOKEN": "kurir_nonsense"}, args: []string{"list"}, want: "The access token is invalid or has been revoked; log in again. Run: kurir chat login --server " + base},
 		{name: "too long", args: []string{"send", "--chat", fmt.Sprint(chat.ID), long}, want: "The message is 5000 characters long; the limit is 4096."},
 		{name: "someone else's chat", args: []string{"send", "--chat", fmt.Sprint(other.ID), "hi"}, want: "send to chat"},
@@ -653,5 +654,34 @@ func TestChatScriptActions(t *testing.T) {
 	}
 	if m := hasMessage(t, bobby, club.ID, "bring the book"); m != nil {
 		t.Errorf("bobby sees %+v after alice deleted it for everyone", m)
+	}
+}
+
+// TestChatLoginWithAuthenticator: an account with an authenticator app logs
+// in from the terminal with its code (the line after the password in a
+// script); without one it is told what is missing.
+func TestChatLoginWithAuthenticator(t *testing.T) {
+	base := startServer(t, sqldbtest.SQLiteURL(t))
+	sdk := registerUsers(t, base, "carmen")
+	e, err := sdk[0].EnrolAuthenticator(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := totp.ParseKey(e.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The code of the step before now confirms it, so the login's code (now)
+	// is one not used yet.
+	if err := sdk[0].ConfirmAuthenticator(t.Context(), key.Code(time.Now().Add(-totp.Period))); err != nil {
+		t.Fatal(err)
+	}
+	u := newChatUser(t)
+	if _, _, err := u.run(chatPassword+"\n", "login", "--server", base, "--username", "carmen"); err == nil || !strings.Contains(err.Error(), "authenticator") {
+		t.Errorf("login without a code: %v, want it to ask for the authenticator's code", err)
+	}
+	out := u.must(chatPassword+"\n"+key.Code(time.Now())+"\n", "login", "--server", base, "--username", "carmen")
+	if !strings.Contains(out, "logged in to "+base+" as carmen") {
+		t.Errorf("login with the code: %q", out)
 	}
 }

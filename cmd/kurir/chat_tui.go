@@ -186,7 +186,9 @@ func (c *chatCmd) logInHere(ctx context.Context, server string) error {
 			}
 			fmt.Fprintf(c.stderr, "Signed up as @%s.\n", username)
 		}
-		res, err := logIn(ctx, store, server, username, password, defaultDeviceName())
+		res, err := logIn(ctx, store, server, username, password, defaultDeviceName(), func() (string, error) {
+			return c.ask(ctx, "Code from your authenticator app: ", false)
+		})
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()

@@ -93,8 +93,8 @@ func TestTwoNodesTakedown(t *testing.T) {
 	}
 	dbURL := sqldbtest.PostgresURL(t)
 	prefix := natsPrefix()
-	a := startServer(t, dbURL, "--nats", natsURL, "--nats-prefix", prefix)
-	b := startServer(t, dbURL, "--nats", natsURL, "--nats-prefix", prefix)
+	a := startServer(t, dbURL, "--nats", natsURL, "--nats-prefix", prefix, "--staff-2fa", "optional")
+	b := startServer(t, dbURL, "--nats", natsURL, "--nats-prefix", prefix, "--staff-2fa", "optional")
 
 	const pass = "a long and unusual passphrase"
 	for _, name := range []string{"owner_two", "reader_two", "mod_two"} {

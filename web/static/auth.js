@@ -26,8 +26,12 @@ function deviceName() {
   return t('device.name', { browser, os });
 }
 
-async function login(username, password, restricted = false) {
-  const r = await api('POST', '/sessions', { username, password, device_name: deviceName(), restricted });
+// login opens a session; totp is the authenticator app's code, which the
+// server asks for (totp_required) once the account has one.
+async function login(username, password, restricted = false, totp = '') {
+  const body = { username, password, device_name: deviceName(), restricted };
+  if (totp) body.totp = totp;
+  const r = await api('POST', '/sessions', body);
   setToken(r.token);
 }
 
@@ -36,11 +40,16 @@ export function authScreen(mode, { onLoggedIn }) {
   const signup = mode === 'signup';
   const box = h('p', { class: 'form-error', role: 'alert', hidden: true });
   const submit = h('button', { type: 'submit', class: 'btn primary wide' }, signup ? t('auth.signup') : t('auth.login'));
+  // The authenticator code, asked for only when the server says the
+  // account needs one.
+  const code = field(t('auth.totp'), { name: 'totp', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '7', hint: t('auth.totp_hint') });
+  code.hidden = true;
   const form = h('form', { class: 'stack', novalidate: true },
     field(t('auth.username'), { name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false', maxlength: '32', hint: signup ? t('auth.username_hint') : null }),
     signup ? field(t('auth.display_name'), { name: 'display_name', autocomplete: 'nickname', maxlength: '64', hint: t('auth.display_name_hint') }) : null,
     signup ? countryField() : null,
     field(t('auth.password'), { name: 'password', type: 'password', autocomplete: signup ? 'new-password' : 'current-password', required: true, hint: signup ? t('auth.password_hint') : null }),
+    code,
     box,
     submit);
   form.addEventListener('submit', async (e) => {
@@ -59,9 +68,14 @@ export function authScreen(mode, { onLoggedIn }) {
         if (v.country) body.country = v.country;
         await api('POST', '/accounts', body);
       }
-      await login(v.username.trim(), v.password);
+      await login(v.username.trim(), v.password, false, code.hidden ? '' : (v.totp || '').trim());
       onLoggedIn();
     } catch (err) {
+      if (err.reason === 'totp_required' || err.reason === 'totp_invalid') {
+        code.hidden = false;
+        showError(form, box, err, err.reason === 'totp_required' ? t('auth.totp_required') : t('auth.totp_invalid'));
+        return;
+      }
       showError(form, box, err, errorText(err));
       if (err.reason === 'account_suspended' || err.reason === 'account_banned') {
         // The account may still read the decision about it and appeal.
@@ -69,7 +83,7 @@ export function authScreen(mode, { onLoggedIn }) {
           type: 'button', class: 'btn restricted-login',
           onclick: async () => {
             try {
-              await login(v.username.trim(), v.password, true);
+              await login(v.username.trim(), v.password, true, code.hidden ? '' : (v.totp || '').trim());
               onLoggedIn();
             } catch (e2) {
               showError(form, box, e2, errorText(e2));

@@ -76,6 +76,68 @@ function passwordSection(reload) {
     }));
 }
 
+// twoFactorSection sets up an authenticator app (a second factor) or turns
+// it off. The secret is shown once, as an otpauth:// link for a phone and as
+// text to type in, and a first code confirms it; turning it off asks for the
+// password and a code, so that an open session alone cannot do it. Staff
+// need it for their tools.
+function twoFactorSection(me) {
+  const body = h('div', { class: 'stack' });
+  const codeField = () => field(t('auth.totp'), { name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '7', hint: t('auth.totp_hint') });
+  const need = (v, name) => { if (!v[name]) throw new ApiError({ field: name, detail: t('auth.fill_in') }); };
+  function render() {
+    if (me.totp_enabled) {
+      replace(body,
+        h('p', { class: 'totp-status' }, t('settings.totp_on')),
+        form('totp-disable-form', [
+          field(t('auth.password'), { name: 'password', type: 'password', autocomplete: 'current-password' }),
+          codeField(),
+        ], t('settings.totp_disable'), async (v) => {
+          need(v, 'password');
+          need(v, 'code');
+          await api('POST', '/me/totp/disable', { password: v.password, code: v.code.trim() });
+          me.totp_enabled = false;
+          render();
+          return t('settings.totp_disabled');
+        }, { danger: true }));
+      return;
+    }
+    const start = h('button', { type: 'button', class: 'btn totp-start' }, t('settings.totp_start'));
+    const box = h('p', { class: 'form-error', role: 'alert', hidden: true });
+    start.addEventListener('click', async () => {
+      start.disabled = true;
+      try {
+        const e = await api('POST', '/me/totp');
+        replace(body,
+          h('p', {}, t('settings.totp_scan')),
+          h('p', {}, h('a', { href: e.uri, class: 'totp-uri' }, t('settings.totp_link'))),
+          h('p', {}, t('settings.totp_secret'), ' ', h('code', { class: 'totp-secret', dir: 'ltr' }, e.secret.replace(/(.{4})(?=.)/g, '$1 '))),
+          form('totp-confirm-form', [codeField()], t('settings.totp_confirm'), async (v) => {
+            need(v, 'code');
+            await api('POST', '/me/totp/confirm', { code: v.code.trim() });
+            me.totp_enabled = true;
+            render();
+            return t('settings.totp_enabled');
+          }));
+      } catch (err) {
+        box.textContent = errorText(err);
+        box.hidden = false;
+        start.disabled = false;
+      }
+    });
+    replace(body,
+      h('p', { class: 'totp-status' }, t('settings.totp_off')),
+      isStaff(me.role) || isLegalTeam(me.role) ? h('p', { class: 'warning' }, t('settings.totp_staff')) : null,
+      box,
+      h('div', { class: 'actions start' }, start));
+  }
+  render();
+  return h('section', { 'aria-labelledby': 'totp-title' },
+    h('h3', { id: 'totp-title' }, t('settings.totp_title')),
+    h('p', { class: 'muted' }, t('settings.totp_text')),
+    body);
+}
+
 // deleteSection deletes the account after a grace period, asking for the
 // password again in a dialog that says what happens; every device, this
 // one too, is then logged out.
@@ -145,6 +207,7 @@ export function settingsScreen({ logout, loggedOut }) {
     h('div', { class: 'settings-body' },
       profileSection(me),
       passwordSection(() => load()),
+      twoFactorSection(me),
       countrySection(),
       h('section', { 'aria-labelledby': 'lang-title' },
         languagePicker({ heading: true })),
