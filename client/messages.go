@@ -32,6 +32,9 @@ type Message struct {
 	// Withheld, if set, says the message is withheld in the caller's
 	// country: Text and Media are empty.
 	Withheld *Withholding `json:"withheld,omitempty"`
+	// Views is how many people have seen the message, each counted once;
+	// 0 outside channels and large groups.
+	Views int64 `json:"views,omitempty"`
 }
 
 // Forward is the origin of a forwarded message.
@@ -168,6 +171,19 @@ func (c *Client) Pin(ctx context.Context, chatID, seq int64) error {
 // MarkRead marks the chat read up to and including seq.
 func (c *Client) MarkRead(ctx context.Context, chatID, seq int64) error {
 	return c.do(ctx, http.MethodPut, c.url("/chats/*/read", chatID), seqBody{seq}, nil)
+}
+
+// RecordViews reports that this device showed the messages seqs of a
+// channel or large group (at most 100 at a time), and returns how many of
+// the views were new: each user counts once per message.
+func (c *Client) RecordViews(ctx context.Context, chatID int64, seqs []int64) (int, error) {
+	var out struct {
+		Counted int `json:"counted"`
+	}
+	err := c.do(ctx, http.MethodPost, c.url("/chats/*/views", chatID), struct {
+		Seqs []int64 `json:"seqs"`
+	}{seqs}, &out)
+	return out.Counted, err
 }
 
 type seqBody struct {

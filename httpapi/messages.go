@@ -31,12 +31,13 @@ type messageView struct {
 	Media     *attachmentView `json:"media,omitempty" jsonschema:"description=The attached photo\\, video or file; text is then its caption."`
 	Held      bool            `json:"held,omitempty" jsonschema:"description=In the answer to a send: the message is held for a moderator's review and nobody else sees it until it is released."`
 	Withheld  *withheldView   `json:"withheld,omitempty" jsonschema:"description=Present when the message is withheld in the reader's country: why. Its text and media are left out."`
+	Views     int64           `json:"views,omitempty" jsonschema:"description=In channels and large groups: how many people have seen the message\\, each counted once."`
 }
 
 func newMessageView(m messaging.Message) messageView {
 	v := messageView{ChatID: int64(m.ChatID), Seq: m.Seq, SenderID: int64(m.SenderID), Text: m.Text, ReplyTo: m.ReplyTo,
 		CreatedAt: m.CreatedAt, Deleted: m.Deleted, Media: newAttachmentView(m.Media), Held: m.Held,
-		Withheld: newWithheldView(m.Withheld)}
+		Withheld: newWithheldView(m.Withheld), Views: m.Views}
 	if f := m.Forward; f != nil {
 		v.Forward = &forwardView{ChatID: int64(f.ChatID), Seq: f.Seq, SenderID: int64(f.SenderID), At: f.At}
 	}

@@ -33,7 +33,7 @@ func (s *Service) ForgetSendKeys(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// RunJanitor forgets old idempotency keys every interval until ctx ends.
+// RunJanitor forgets old idempotency keys and viewers every interval until ctx ends.
 func (s *Service) RunJanitor(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -42,6 +42,11 @@ func (s *Service) RunJanitor(ctx context.Context, interval time.Duration) {
 			s.log.Error("messaging janitor", "err", err)
 		} else if n > 0 {
 			s.log.Info("forgot old idempotency keys", "keys", n)
+		}
+		if n, err := s.ForgetViewers(ctx); err != nil {
+			s.log.Error("messaging janitor", "err", err)
+		} else if n > 0 {
+			s.log.Info("forgot old viewers", "views", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -127,6 +127,9 @@ type Message struct {
 	// Withheld, if set, says the message is withheld in the reader's
 	// country: Text and Media are empty, and Forward is nil.
 	Withheld *Withholding
+	// Views is how many people's devices showed the message, each counted
+	// once (see RecordViews); 0 outside channels and large groups.
+	Views int64
 }
 
 // Attachment describes a media object attached to a message, as the media

@@ -219,7 +219,7 @@ func (s *Service) Difference(ctx context.Context, user kurir.UserID, pts int64, 
 			JOIN chats c ON c.id = u.chat_id
 			WHERE u.user_id = $1 AND u.pts > $2 AND u.read_seq = 0 AND (c.taken_down_at = 0 OR e.kind = 'takedown')
 			UNION ALL
-			SELECT u.pts, u.chat_id, 0, 'read', u.reader_id, u.read_seq, u.reader_id, u.read_at, 0, 0, 0, '', 0, 0, 0, 0, 0, 0, 0, 0, ''
+			SELECT u.pts, u.chat_id, 0, 'read', u.reader_id, u.read_seq, u.reader_id, u.read_at, 0, 0, 0, '', 0, 0, 0, 0, 0, 0, 0, 0, '', 0
 			FROM user_updates u JOIN chats c ON c.id = u.chat_id
 			WHERE u.user_id = $1 AND u.pts > $2 AND u.read_seq > 0 AND c.taken_down_at = 0
 			) d ORDER BY 1 LIMIT $3`, user, pts, limit)
@@ -319,7 +319,8 @@ const (
 	eventColumns        = `e.chat_id, e.seq, e.kind, e.actor_id, e.message_seq, e.user_id, e.at`
 	eventMessageColumns = `COALESCE(m.chat_id, 0), COALESCE(m.seq, 0), COALESCE(m.sender_id, 0), COALESCE(m.text, ''),
 		COALESCE(m.reply_to, 0), COALESCE(m.fwd_chat_id, 0), COALESCE(m.fwd_seq, 0), COALESCE(m.fwd_sender_id, 0),
-		COALESCE(m.fwd_at, 0), COALESCE(m.created_at, 0), COALESCE(m.edited_at, 0), COALESCE(m.deleted_at, 0), COALESCE(m.media, '')`
+		COALESCE(m.fwd_at, 0), COALESCE(m.created_at, 0), COALESCE(m.edited_at, 0), COALESCE(m.deleted_at, 0), COALESCE(m.media, ''),
+		COALESCE(m.views, 0)`
 	eventMessageJoin = `LEFT JOIN messages m ON e.kind IN ('message', 'edit', 'restored') AND m.chat_id = e.chat_id AND m.seq = e.message_seq`
 )
 

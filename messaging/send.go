@@ -375,7 +375,7 @@ func (s *Service) readable(ctx context.Context, q sqldb.Querier, user kurir.User
 	return m, nil
 }
 
-const messageColumns = `chat_id, seq, sender_id, text, reply_to, fwd_chat_id, fwd_seq, fwd_sender_id, fwd_at, created_at, edited_at, deleted_at, media`
+const messageColumns = `chat_id, seq, sender_id, text, reply_to, fwd_chat_id, fwd_seq, fwd_sender_id, fwd_at, created_at, edited_at, deleted_at, media, views`
 
 // messageRow receives the messageColumns of a row.
 type messageRow struct {
@@ -387,7 +387,7 @@ type messageRow struct {
 
 func (r *messageRow) dest() []any {
 	return []any{&r.m.ChatID, &r.m.Seq, &r.m.SenderID, &r.m.Text, &r.m.ReplyTo,
-		&r.f.ChatID, &r.f.Seq, &r.f.SenderID, &r.fwdAt, &r.created, &r.edited, &r.deleted, &r.media}
+		&r.f.ChatID, &r.f.Seq, &r.f.SenderID, &r.fwdAt, &r.created, &r.edited, &r.deleted, &r.media, &r.m.Views}
 }
 
 func (r *messageRow) message() Message {

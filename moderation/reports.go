@@ -133,7 +133,9 @@ func (s *Service) describe(ctx context.Context, reporter kurir.UserID, sig *sign
 		if err != nil {
 			return err
 		}
-		sig.reach = c.MemberCount
+		if sig.reach, err = s.reach(ctx, subj, c.MemberCount, m.Views); err != nil {
+			return err
+		}
 	case SubjectChat:
 		if err := s.msg.ChatVisible(ctx, reporter, subj.Chat); err != nil {
 			return err
@@ -146,7 +148,9 @@ func (s *Service) describe(ctx context.Context, reporter kurir.UserID, sig *sign
 			return kurir.Invalid("subject", "private_chat", "Report the person or their message rather than a private chat.")
 		}
 		sig.detail = excerpt(fmt.Sprintf("%s %q (@%s): %s", c.Kind, c.Title, c.Username, c.About))
-		sig.reach = c.MemberCount
+		if sig.reach, err = s.reach(ctx, subj, c.MemberCount, 0); err != nil {
+			return err
+		}
 	case SubjectUser:
 		if subj.User == reporter {
 			return kurir.Invalid("subject", "own_content", "You cannot report yourself.")

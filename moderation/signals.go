@@ -97,6 +97,23 @@ func file(ctx context.Context, tx *sqldb.Tx, sig signal, now time.Time) (int64, 
 	return c.id, nil
 }
 
+// reach is how many people a message or chat subject reaches now: the
+// chat's members or, if more, the views of the message (of the chat's
+// recent posts for a chat subject), since a public channel's post is read
+// by many who never join. It is read afresh for each signal, and a case
+// keeps the most it has seen, so a post that went viral after its first
+// report ranks higher at the next.
+func (s *Service) reach(ctx context.Context, subj Subject, members int64, views int64) (int64, error) {
+	if subj.Kind == SubjectChat {
+		recent, err := s.msg.RecentViews(ctx, subj.Chat)
+		if err != nil {
+			return 0, err
+		}
+		views = recent
+	}
+	return max(members, views), nil
+}
+
 // alreadyReported refuses a second signal from one reporter into a case.
 func alreadyReported() error {
 	return &kurir.Error{Code: kurir.EConflict, Reason: "already_reported", Message: "You have already reported this; one report counts, and it is being handled."}
