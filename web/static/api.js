@@ -321,6 +321,11 @@ function reasonText(err) {
     case 'content_held': return t('error.content_held');
     case 'media_blocked': return t('error.media_blocked');
     case 'media_held': return t('error.media_held');
+    // The server's refusal quotes the decision's facts in English: the
+    // decision itself, which the refusal's button opens, is in the
+    // reader's language.
+    case 'account_suspended': return t('mod.refused_suspended');
+    case 'account_banned': return t('mod.refused_banned');
     case 'withheld_in_country':
       return err.country ? t('law.withheld_preview', { country: err.country }) : t('law.withheld_short');
     default: return '';

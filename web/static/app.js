@@ -108,7 +108,8 @@ function routeTo(path) {
   let m;
   let screen;
   if ((m = path.match(/^\/chats\/(\d+)\/?$/))) {
-    screen = conversation(Number(m[1]));
+    // ?at=SEQ opens the chat at that message (a search result).
+    screen = conversation(Number(m[1]), { at: Number(new URLSearchParams(location.search).get('at')) || 0 });
   } else if ((m = path.match(/^\/secret\/(\d+)\/?$/))) {
     screen = secretConversation(Number(m[1]));
   } else if (path === '/settings') {
@@ -239,7 +240,6 @@ function showRestricted() {
   const el = h('div', { class: 'restricted' },
     h('section', { class: 'card', 'aria-labelledby': 'restricted-title' },
       h('h1', { id: 'restricted-title' }, title),
-      me.state_reason ? h('p', {}, t('mod.restricted_reason', { reason: me.state_reason })) : null,
       h('p', { class: 'muted' }, t('mod.restricted_text')),
       h('button', { type: 'button', class: 'btn', onclick: () => logout() }, t('mod.restricted_logout'))),
     screen.el);

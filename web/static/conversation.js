@@ -61,7 +61,9 @@ function labelName(label) {
   }
 }
 
-export function conversation(chatId) {
+// conversation is the screen of chat chatId, opened where the user stopped
+// reading or, with at, at that message.
+export function conversation(chatId, { at = 0 } = {}) {
   let chat = store.dialogs.get(chatId)?.chat || null;
   const messages = new Map(); // seq -> message
   const els = new Map(); // seq -> li
@@ -79,6 +81,31 @@ export function conversation(chatId) {
   let sendKey = ''; // the idempotency key of the text being sent
   let sendKeyText = '';
   let closed = false;
+  // Views: each post of a channel or large group that comes on screen is
+  // reported once per opening of the chat, in batches of up to 100 a second
+  // apart; the server counts each person once however often it hears.
+  const viewed = new Set();
+  const viewBatch = [];
+  let viewTimer = 0;
+  const viewer = window.IntersectionObserver ? new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      if (!e.isIntersecting) continue;
+      viewer.unobserve(e.target);
+      const seq = Number(e.target.dataset.seq);
+      if (!viewed.has(seq)) viewBatch.push(seq);
+      viewed.add(seq);
+    }
+    if (viewBatch.length && !viewTimer) viewTimer = setTimeout(flushViews, 1000);
+  }, { threshold: 0.5 }) : null;
+  const countsViews = () => chat && (chat.kind === 'channel' || chat.large);
+  async function flushViews() {
+    viewTimer = 0;
+    const seqs = viewBatch.splice(0, 100);
+    if (viewBatch.length) viewTimer = setTimeout(flushViews, 1000);
+    if (closed || !seqs.length) return;
+    // A report that fails is a few views not counted: not worth a retry.
+    await api('POST', `/chats/${chatId}/views`, { seqs }).catch(() => {});
+  }
   const tombs = new Map(); // seq -> li: messages the moderators removed, while the chat is open
   // unreadFrom is the seq after the read mark when the chat was opened with
   // unread messages: the "new messages" line stays above the first message
@@ -283,6 +310,8 @@ export function conversation(chatId) {
     if (m.text) parts.push(h('div', { class: 'text', dir: 'auto' }, ...richText(m.text, openMention)));
     if (m.withheld) parts.push(withheldMessageNote(m.withheld));
     const meta = h('div', { class: 'meta' },
+      m.views ? h('span', { class: 'views', title: t('msg.views', { count: new Intl.NumberFormat(document.documentElement.lang).format(m.views) }) },
+        t('msg.views', { count: new Intl.NumberFormat(document.documentElement.lang, { notation: 'compact', maximumFractionDigits: 1 }).format(m.views) })) : null,
       m.edited_at ? h('span', { class: 'edited' }, t('msg.edited')) : null,
       h('time', { datetime: m.created_at, title: formatDateTime(m.created_at) }, formatMsgTime(m.created_at)),
       own ? receipt(m) : null);
@@ -452,6 +481,8 @@ export function conversation(chatId) {
     const prev = els.get(m.seq) || tombs.get(m.seq);
     tombs.delete(m.seq);
     els.set(m.seq, li);
+    if (viewer && prev) viewer.unobserve(prev);
+    if (viewer && countsViews() && !viewed.has(m.seq)) viewer.observe(li);
     if (prev) {
       const focused = prev.contains(document.activeElement);
       prev.replaceWith(li);
@@ -1274,7 +1305,12 @@ export function conversation(chatId) {
       await loadOlder();
       if (closed) return;
       renderPending();
-      await toFirstUnread();
+      if (at) {
+        settled = true;
+        await scrollToMsg(at);
+      } else {
+        await toFirstUnread();
+      }
       if (closed) return;
       learnLimits(await serverConfig());
       if (closed) return;
@@ -1295,6 +1331,8 @@ export function conversation(chatId) {
     focus: () => input.focus({ preventScroll: true }),
     leave: () => {
       closed = true;
+      if (viewer) viewer.disconnect();
+      clearTimeout(viewTimer);
       for (const off of offs) off();
       document.removeEventListener('visibilitychange', onVisible);
       window.removeEventListener('focus', onVisible);

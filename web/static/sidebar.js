@@ -1,10 +1,11 @@
 // The chat list: every chat with its last message and unread count, kept
-// current by the live stream, with search for public groups and channels.
+// current by the live stream, with search for public groups and channels
+// and for messages in all the user's chats.
 // Secret chats, which only this device holds, are listed among them with a
 // lock.
 import { api, errorText } from './api.js';
 import { t } from './i18n.js';
-import { h, replace, icon, iconButton, avatar, formatTime, menu } from './dom.js';
+import { h, replace, icon, iconButton, avatar, formatTime, formatDateTime, menu } from './dom.js';
 import { store, on, sortedDialogs, chatTitle, userName } from './store.js';
 import { newPrivateDialog, newChatDialog, joinLinkDialog } from './newchat.js';
 import { withheldPreview, isWithheld, withheldFound } from './jurisdiction.js';
@@ -163,7 +164,25 @@ export function sidebar() {
     links[Math.max(0, Math.min(links.length - 1, go))].focus();
   });
 
-  // Searching public groups and channels.
+  // messageHits lists messages found in the user's chats; each opens its
+  // chat at the message (/chats/ID?at=SEQ), loading the history around it.
+  function messageHits(msgs) {
+    const ul = h('ul', { class: 'result-list message-hits' });
+    for (const m of msgs) {
+      const d = store.dialogs.get(m.chat_id);
+      const title = d ? chatTitle(d.chat) : t('search.unknown_chat');
+      ul.append(h('li', {}, h('a', { class: 'dialog message-hit', href: `/chats/${m.chat_id}?at=${m.seq}` },
+        avatar(title, m.chat_id),
+        h('span', { class: 'd-body' },
+          h('span', { class: 'd-top' },
+            h('span', { class: 'd-title', dir: 'auto' }, title),
+            h('time', { datetime: m.created_at, title: formatDateTime(m.created_at) }, formatTime(m.created_at))),
+          h('span', { class: 'd-bottom' }, h('span', { class: 'd-last', dir: 'auto' }, preview(m, d ? d.chat : { kind: '' })))))));
+    }
+    return ul;
+  }
+
+  // Searching public groups and channels, and messages in the user's chats.
   let timer = 0;
   let seq = 0;
   async function runSearch() {
@@ -182,7 +201,9 @@ export function sidebar() {
       const byName = q.startsWith('@') && q.length > 1
         ? api('GET', `/public-chats/${encodeURIComponent(q.slice(1))}`).catch((e) => { if (isWithheld(e)) withheld = e; return null; })
         : Promise.resolve(null);
-      const [exact, r] = await Promise.all([byName, api('GET', `/search/chats?q=${encodeURIComponent(q)}&limit=20`)]);
+      // No chat_id: every chat the user is a member of.
+      const inChats = api('GET', `/search/messages?q=${encodeURIComponent(q)}&limit=20`);
+      const [exact, r, hits] = await Promise.all([byName, api('GET', `/search/chats?q=${encodeURIComponent(q)}&limit=20`), inChats]);
       if (exact) found.set(exact.id, exact);
       for (const c of r.chats) found.set(c.id, c);
       if (mine !== seq) return;
@@ -198,7 +219,9 @@ export function sidebar() {
       replace(results,
         h('h2', { class: 'section-title' }, t('search.results')),
         withheld ? h('p', { class: 'withheld-result' }, withheldFound(withheld)) : null,
-        found.size ? ul : withheld ? null : h('p', { class: 'muted' }, t('search.none')));
+        found.size ? ul : withheld ? null : h('p', { class: 'muted' }, t('search.none')),
+        h('h2', { class: 'section-title' }, t('search.messages')),
+        hits.messages.length ? messageHits(hits.messages) : h('p', { class: 'muted' }, t('search.none')));
     } catch (err) {
       if (mine === seq) replace(results, h('p', { class: 'form-error', role: 'alert' }, errorText(err)));
     }
