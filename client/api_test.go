@@ -24,6 +24,7 @@ func TestAPI(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		s := newServer(t, db, options{})
 		t.Run("accounts", func(t *testing.T) { testAccounts(t, s) })
+		t.Run("totp", func(t *testing.T) { testTOTP(t, s) })
 		t.Run("groups", func(t *testing.T) { testGroups(t, s) })
 		t.Run("channels", func(t *testing.T) { testChannels(t, s) })
 		t.Run("private", func(t *testing.T) { testPrivate(t, s) })
@@ -266,6 +267,17 @@ func testChannels(t *testing.T, s *server) {
 	}
 	_, err := gabe.Send(ctx, ch.ID, client.SendParams{Text: "me too"})
 	wantCode(t, "subscriber posting to a channel", err, "forbidden")
+
+	post := must(fern.Send(ctx, ch.ID, client.SendParams{Text: "first post"}))(t, "post")
+	if n := must(gabe.RecordViews(ctx, ch.ID, []int64{post.Seq, post.Seq}))(t, "views"); n != 1 {
+		t.Fatalf("views: counted %d, want 1", n)
+	}
+	if n := must(gabe.RecordViews(ctx, ch.ID, []int64{post.Seq}))(t, "views again"); n != 0 {
+		t.Fatalf("views again: counted %d, want 0", n)
+	}
+	if h := must(fern.History(ctx, ch.ID, client.Anchor{}, 0))(t, "history with views"); len(h) == 0 || h[0].Views != 1 {
+		t.Fatalf("history after one view: got %+v", h)
+	}
 
 	edited := must(fern.EditChat(ctx, ch.ID, client.ChatEdit{Title: new("World news"), Permissions: &client.Permissions{Pin: true}}))(t, "edit chat")
 	if edited.Title != "World news" || edited.About != "" || edited.Permissions != (client.Permissions{Pin: true}) {

@@ -25,6 +25,9 @@ func (rt *router) handle(op openapi.Operation, h http.Handler) {
 		if !admitAnywhere[op.ID] {
 			h = rt.admitted(h)
 		}
+		if roles := staffRoles(op); roles != nil {
+			h = withSecondFactor(rt.d.Accounts, roles, h)
+		}
 		h = withAuth(rt.d.Accounts, h)
 	}
 	rt.mux.Handle(op.Method+" "+op.Path, rt.m.instrument(op.ID, rt.located(h)))
@@ -124,6 +127,7 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) *openapi.Spec {
 		Params:    []openapi.Param{{Name: "username", In: "path", Description: "The username, in any letter case.", Schema: ""}},
 		Responses: map[int]openapi.Response{200: {Body: publicUser{}}},
 	}, handleGetUser(d.Accounts))
+	addTOTPRoutes(rt, d.Accounts, limit)
 
 	addMessagingRoutes(rt, d.Messaging, d.Media, limit)
 	addMediaRoutes(rt, d.Media, limit)
@@ -263,6 +267,11 @@ func addMessagingRoutes(rt *router, msg *messaging.Service, med *media.Service, 
 	rt.handle(openapi.Operation{Method: "PUT", Path: "/api/v1/chats/{id}/read", ID: "markRead", Tags: mtags, Auth: true,
 		Summary: "Mark the chat read up to seq", Params: []openapi.Param{chatIDParam}, Request: seqRequest{}, Responses: done,
 	}, handleMarkRead(msg, limit))
+	rt.handle(openapi.Operation{Method: "POST", Path: "/api/v1/chats/{id}/views", ID: "recordViews", Tags: mtags, Auth: true,
+		Summary:     "Count the posts of a channel or large group that your device showed",
+		Description: "Each user counts once per message; seqs of deleted messages, of missing ones and of messages older than a week are skipped. Smaller groups and private chats count no views.",
+		Params:      []openapi.Param{chatIDParam}, Request: viewsRequest{}, Responses: map[int]openapi.Response{200: {Body: viewsCounted{}}},
+	}, handleViews(msg, limit))
 
 	qParam := openapi.Param{Name: "q", In: "query", Required: true, Description: "What to look for.", Schema: ""}
 	rt.handle(openapi.Operation{Method: "GET", Path: "/api/v1/search/chats", ID: "searchChats", Tags: []string{"search"}, Auth: true,

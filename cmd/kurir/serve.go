@@ -98,6 +98,7 @@ type serveConfig struct {
 	envelopeTTL     time.Duration
 	auditHeads      string
 	auditHeadsEvery time.Duration
+	staff2FA        string
 }
 
 func (c *serveConfig) register(e envFlags) {
@@ -132,6 +133,7 @@ func (c *serveConfig) register(e envFlags) {
 	e.duration(&c.envelopeTTL, "secret-envelope-ttl", "KURIR_SECRET_ENVELOPE_TTL", secret.DefaultEnvelopeTTL, "how long a secret-chat envelope waits for its recipient device to fetch and acknowledge it before it is deleted unread")
 	e.string(&c.auditHeads, "audit-heads", "KURIR_AUDIT_HEADS", "", "file the audit log's head is appended to, one line each time it moves, for kurir audit verify --heads; off writes none (the head still goes to the log) (default: DATA-DIR/audit-heads.log)")
 	e.duration(&c.auditHeadsEvery, "audit-heads-every", "KURIR_AUDIT_HEADS_EVERY", 5*time.Minute, "how often the audit log's head is written to the log and --audit-heads, if it moved; 0 turns this off")
+	e.string(&c.staff2FA, "staff-2fa", "KURIR_STAFF_2FA", "required", "whether staff (triage, moderators, legal and admins) need an authenticator app for their tools: required, or optional while rolling it out")
 	c.spam.register(e)
 	e.bool(&c.noRateLimits, "dev-no-rate-limits", "KURIR_DEV_NO_RATE_LIMITS", "for load tests only: no limits on registrations and logins (never on a server others can reach)")
 }
@@ -170,6 +172,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if cfg.bandBelow < 1 {
 		return usagef("--transparency-band-below: want 1 or more")
 	}
+	if cfg.staff2FA != "required" && cfg.staff2FA != "optional" {
+		return usagef("--staff-2fa: want required or optional, got %q", cfg.staff2FA)
+	}
 	trLanguages, err := transparency.ParseLanguages(cfg.trLanguages)
 	if err != nil {
 		return usagef("--transparency-languages: %v", clientError(err))
@@ -192,7 +197,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return usagef("--transparency-channel: %v", clientError(err))
 		}
 	}
-	statements, err := dsaExporter(cfg.dsaEndpoint, cfg.dsaTokenFile, dsa.Exporter{Clock: kurir.SystemClock{}})
+	statements, err := dsaExporter(cfg.dsaEndpoint, cfg.dsaTokenFile, dsa.Exporter{Clock: kurir.SystemClock{}, TermsURL: cfg.termsURL})
 	if err != nil {
 		return err
 	}
@@ -218,7 +223,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer db.Close()
 
 	clock := kurir.SystemClock{}
-	acfg := account.Config{Argon2: cfg.argon}
+	acfg := account.Config{Argon2: cfg.argon, StaffTOTPOptional: cfg.staff2FA == "optional"}
 	if cfg.noRateLimits {
 		acfg.Limits = &account.Limits{}
 		log.Warn("RATE LIMITS ARE OFF (--dev-no-rate-limits): anyone who can reach this server may register accounts and guess passwords without limit; this is for load tests on a loopback or test server only")
