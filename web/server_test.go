@@ -57,6 +57,9 @@ type serverOptions struct {
 	// transparency serves the public transparency pages at /transparency,
 	// from testServer.reports (with the legal schema they count).
 	transparency bool
+	// staff2FA makes staff set up an authenticator app before using the
+	// console, as kurir serve does by default.
+	staff2FA bool
 }
 
 // testServer is the whole of kurir serve — API, live stream, media and the
@@ -118,7 +121,7 @@ func newServer(t testing.TB, opt serverOptions) *testServer {
 	// with kurir serve --staff-2fa optional, so that the console's tests
 	// need not set one up; totp_test.go sets one up through Settings.
 	accounts := account.NewService(db, clock, log, account.Config{Argon2: account.CheapArgon2Params, Limits: &account.Limits{},
-		StaffTOTPOptional: true})
+		StaffTOTPOptional: !opt.staff2FA})
 	events := bus.NewMemory(bus.MemoryOptions{})
 	t.Cleanup(func() { events.Close() })
 	var mcfg messaging.Config

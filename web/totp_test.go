@@ -7,6 +7,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"kurir"
 	"kurir/legal/totp"
 )
 
@@ -67,5 +68,26 @@ func TestBrowserTwoStepLogin(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('input[name="totp"]').value = ''`),
 		chromedp.SendKeys(chromedp.CSS(`input[name="totp"]`), key.Code(time.Now().Add(totp.Period))+"\n"),
 		chromedp.WaitVisible(chromedp.CSS(`.sidebar .dialogs`)),
+	)
+}
+
+// TestBrowserConsoleAsksStaffForTwoStepLogin: a moderator without an
+// authenticator app is told, in their language, to set one up, with the way
+// to Settings, not that they are not staff.
+func TestBrowserConsoleAsksStaffForTwoStepLogin(t *testing.T) {
+	b := newBrowser(t)
+	s := newServer(t, serverOptions{staff2FA: true})
+	staffAccount(t, s, "magda", kurir.RoleModerator)
+	ctx := b.page(t, 1100, 720)
+	logIn(t, ctx, s.URL, "magda")
+	do(t, ctx, "open the console",
+		chromedp.Navigate(s.URL+"/console"),
+		waitText(".console-problem h2", "Set up two-step login first"),
+		chromedp.WaitVisible(chromedp.CSS(`.console-problem a[href="/settings"]`)),
+	)
+	b.shot(t, ctx, "console-needs-2fa")
+	do(t, ctx, "follow the way to Settings",
+		chromedp.Click(chromedp.CSS(`.console-problem a[href="/settings"]`)),
+		waitText(".settings", "No authenticator app is set up."),
 	)
 }

@@ -164,7 +164,14 @@ export function consoleScreen(path) {
     if (view && view.leave) view.leave();
     view = null;
     nav.hidden = true;
-    replace(main, problem(t('console.not_staff'), t('console.not_staff_text'), errorText(err)));
+    if (err && err.reason === 'second_factor_required') {
+      // Staff, but without an authenticator app yet: say so, and where to
+      // set one up, rather than that they are not staff.
+      replace(main, problem(t('console.need_2fa'), t('console.need_2fa_text'), null,
+        h('a', { href: '/settings', class: 'btn primary' }, t('console.to_settings'))));
+    } else {
+      replace(main, problem(t('console.not_staff'), t('console.not_staff_text'), errorText(err)));
+    }
     main.querySelector('h2').focus();
   }
 
@@ -194,11 +201,12 @@ function priorityText(level) {
   return t('console.priority_low');
 }
 
-function problem(title, text, detail) {
+function problem(title, text, detail, action) {
   return h('section', { class: 'placeholder console-problem', 'aria-labelledby': 'console-problem-title' },
     h('h2', { id: 'console-problem-title', tabindex: '-1' }, title),
     h('p', {}, text),
     detail ? h('p', { class: 'muted', role: 'alert' }, detail) : null,
+    action || null,
     h('a', { href: '/', class: 'btn' }, t('console.to_chats')));
 }
 
