@@ -103,6 +103,22 @@ func TestWriteAfterCloseFails(t *testing.T) {
 	}
 }
 
+// TestReadAfterCloseFails: a read that comes after Close (a straggling
+// goroutine at shutdown) is told the database is closed. (The statement
+// cache also gives up once closed, for a read that races Close; that race
+// is not reproduced here.)
+func TestReadAfterCloseFails(t *testing.T) {
+	db, err := sqldb.Open(context.Background(), sqldbtest.SQLiteURL(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	var n int
+	if err := db.Read().QueryRowContext(context.Background(), `SELECT 1 + 1`).Scan(&n); err == nil {
+		t.Errorf("a read after Close gave %d, want an error", n)
+	}
+}
+
 // BenchmarkWriteTx measures small committed writes per second from many
 // concurrent callers: on SQLite this is the group commit's throughput.
 func BenchmarkWriteTx(b *testing.B) {

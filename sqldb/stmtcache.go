@@ -38,7 +38,9 @@ func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
 	if st = c.m[query]; st != nil {
 		return st
 	}
-	if len(c.m) >= maxCachedStmts {
+	// Closed (m is nil): the caller runs the query on the closed database,
+	// which says so, as a straggler after shutdown should be told.
+	if c.m == nil || len(c.m) >= maxCachedStmts {
 		return nil
 	}
 	st, err := c.db.PrepareContext(context.WithoutCancel(ctx), query)
