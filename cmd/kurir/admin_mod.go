@@ -660,12 +660,19 @@ func (a *adminCmd) modStep(ctx context.Context, cmd string, args []string) error
 }
 
 func (a *adminCmd) modAssign(ctx context.Context, args []string) error {
-	s, rest, err := a.modSetup(ctx, "assign", "Usage: kurir admin mod assign CASE USER|none\n\nGives a case to a member of staff (triage, moderator or admin), or, with\nnone, to nobody.\n", args, 2, false, nil)
+	return a.modAssignTo(ctx, args, "assign", "case", "Usage: kurir admin mod assign CASE USER|none\n\nGives a case to a member of staff (triage, moderator or admin), or, with\nnone, to nobody.\n",
+		func(s *modSession, id int64, to kurir.UserID) error { return s.mod.Assign(ctx, s.by, id, to) })
+}
+
+// modAssignTo gives the case or appeal (noun) named by the first argument to
+// the member of staff named by the second, or with none to nobody.
+func (a *adminCmd) modAssignTo(ctx context.Context, args []string, cmd, noun, help string, assign func(s *modSession, id int64, to kurir.UserID) error) error {
+	s, rest, err := a.modSetup(ctx, cmd, help, args, 2, false, nil)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	id, err := parseID("assign", "case", rest[0])
+	id, err := parseID(cmd, noun, rest[0])
 	if err != nil {
 		return err
 	}
@@ -675,14 +682,14 @@ func (a *adminCmd) modAssign(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	if err := s.mod.Assign(ctx, s.by, id, to.ID); err != nil {
+	if err := assign(s, id, to.ID); err != nil {
 		return s.modError(err)
 	}
 	if to.ID == 0 {
-		fmt.Fprintf(a.stdout, "case %d unassigned\n", id)
+		fmt.Fprintf(a.stdout, "%s %d unassigned\n", noun, id)
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "case %d assigned to @%s (id %d)\n", id, to.Username, to.ID)
+	fmt.Fprintf(a.stdout, "%s %d assigned to @%s (id %d)\n", noun, id, to.Username, to.ID)
 	return nil
 }
 
@@ -878,30 +885,8 @@ func (a *adminCmd) modUser(ctx context.Context, args []string) error {
 }
 
 func (a *adminCmd) modAssignAppeal(ctx context.Context, args []string) error {
-	s, rest, err := a.modSetup(ctx, "assign-appeal", "Usage: kurir admin mod assign-appeal APPEAL USER|none\n\nGives a pending appeal to a moderator or admin to decide, or, with none, to\nnobody. It cannot go to whoever took the decision under review.\n", args, 2, false, nil)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	id, err := parseID("assign-appeal", "appeal", rest[0])
-	if err != nil {
-		return err
-	}
-	var to account.User
-	if rest[1] != "none" {
-		if to, err = findUser(ctx, s.acc, rest[1]); err != nil {
-			return err
-		}
-	}
-	if err := s.mod.AssignAppeal(ctx, s.by, id, to.ID); err != nil {
-		return s.modError(err)
-	}
-	if to.ID == 0 {
-		fmt.Fprintf(a.stdout, "appeal %d unassigned\n", id)
-		return nil
-	}
-	fmt.Fprintf(a.stdout, "appeal %d assigned to @%s (id %d)\n", id, to.Username, to.ID)
-	return nil
+	return a.modAssignTo(ctx, args, "assign-appeal", "appeal", "Usage: kurir admin mod assign-appeal APPEAL USER|none\n\nGives a pending appeal to a moderator or admin to decide, or, with none, to\nnobody. It cannot go to whoever took the decision under review.\n",
+		func(s *modSession, id int64, to kurir.UserID) error { return s.mod.AssignAppeal(ctx, s.by, id, to) })
 }
 
 const adminModBulkHelp = `Usage: kurir admin mod bulk <command> [flags] [arguments]
